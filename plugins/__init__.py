@@ -1,0 +1,1 @@
+"""Built-in plugins of sitegen: tags, feeds, sitemap, gradcheck."""

@@ -1,0 +1,364 @@
+"""The build: the one function that knows the order of the pipeline's stages.
+
+    discover → read → front matter → Markdown (parse) → verify → Markdown (render)
+    → templates → write
+
+Everything is read and rendered in memory before anything is written, so a failure
+leaves the previous output untouched; one bad post fails alone.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sitegen.config import load_config
+from sitegen.discover import discover_sources, discover_static
+from sitegen.errors import ConfigError, PostError, SiteError
+from sitegen.macros import load_macros
+from sitegen.model import BuildOptions, Page, Post, Site
+from sitegen.plugins import call_hook, load_plugins
+from sitegen.read import is_jekyll_unpublished, read_post, source_rel
+from sitegen.templates import (
+    create_environment,
+    include_dirs,
+    render_template,
+    template_dirs,
+    theme_dirs,
+)
+from sitegen.write import check_output_folder, write_site
+
+DEFAULT_OUT = "_site"
+LAYOUT_TEMPLATES = {"post": "post.html", "page": "page.html", "default": "page.html"}
+
+
+@dataclass
+class BuildResult:
+    site: Site
+    out: Path
+    files: dict[str, bytes] = field(default_factory=dict)
+    pages: list[Page] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.site.report.errors
+
+
+def load_site(root: Path, options: BuildOptions) -> Site:
+    """Configuration, plugins and theme: what every stage needs."""
+    root = root.absolute()
+    config = load_config(root)
+    site = Site(root=root, config=config, options=options)
+    site.plugins = load_plugins(root, config.plugins)
+    site.theme_dirs = theme_dirs(root, config.theme)
+    site.data["macros"] = load_macros(root, config.math.macros_file)
+    call_hook(site, "sitegen_configure", site=site)
+    return site
+
+
+def _timezone(name: str) -> timezone | None:
+    if name.upper() == "UTC":
+        return None  # naive dates, as written
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)  # type: ignore[return-value]
+    except Exception:
+        return None
+
+
+def read_posts(site: Site) -> None:
+    """Discover and read every source; keep what this build publishes."""
+    tz = _timezone(site.config.timezone)
+    now = datetime.now(tz) if tz else datetime.now()
+    posts, pages = [], []
+    only = {p.resolve() for p in site.options.only} if site.options.only else None
+    for source in discover_sources(site.root):
+        rel = source_rel(site.root, source.path)
+        if is_jekyll_unpublished(source):
+            site.report.warning(rel, None, "no date in the file name: skipped, as Jekyll does")
+            continue
+        if only is not None and source.path.resolve() not in only:
+            continue
+        try:
+            post = read_post(source, rel, site.config, tz)
+        except PostError as exc:
+            site.report.add(exc.diagnostic())
+            continue
+        except OSError as exc:
+            site.report.error(rel, None, f"cannot read: {exc.strerror}")
+            continue
+        if post.draft and not site.options.drafts:
+            continue
+        if (
+            post.kind == "post"
+            and not site.options.future
+            and post.date is not None
+            and post.date.replace(tzinfo=None) > now.replace(tzinfo=None)
+        ):
+            continue
+        call_hook(site, "sitegen_post_loaded", post=post, site=site)
+        if post.failed:
+            continue
+        (posts if post.kind == "post" else pages).append(post)
+    posts.sort(key=lambda p: (p.date.replace(tzinfo=None), p.rel), reverse=True)
+    site.posts = _drop_duplicate_urls(site, posts + pages)
+    site.pages = [p for p in site.posts if p.kind == "page"]
+    site.posts = [p for p in site.posts if p.kind == "post"]
+    for newer, older in zip(site.posts, site.posts[1:], strict=False):
+        newer.previous, older.next = older, newer
+
+
+def _drop_duplicate_urls(site: Site, posts: list[Post]) -> list[Post]:
+    seen: dict[str, Post] = {}
+    kept = []
+    for post in sorted(posts, key=lambda p: p.rel):
+        other = seen.get(post.url)
+        if other is not None:
+            site.report.error(
+                post.rel, None, f"permalink {post.url} is also the permalink of {other.rel}"
+            )
+            other.failed = True
+            continue
+        seen[post.url] = post
+        kept.append(post)
+    return [p for p in posts if p in kept and not p.failed]
+
+
+def create_markdown(site: Site) -> Any:
+    from sitegen.markdown import create_parser
+
+    md = create_parser(math_options=dict(site.config.math.delimiters))
+    call_hook(site, "sitegen_extend_markdown", md=md, site=site)
+    return md
+
+
+def _liquid_context(site: Site, post: Post, jinja_env: Any) -> Any:
+    from sitegen.markdown.liquid import LiquidContext
+
+    by_stem = {p.path.stem: p for p in site.posts}
+    by_rel = {p.rel: p for p in site.posts + site.pages}
+
+    def include(name: str, params: dict, line: int) -> str:
+        for folder in include_dirs(site.root, site.theme_dirs):
+            path = folder / name
+            if path.is_file():
+                template = jinja_env.from_string(path.read_text(encoding="utf-8"))
+                return template.render(include=params, site=_site_vars(site), page=post.meta)
+        raise SiteError(f"include '{name}' not found in includes/ or _includes/")
+
+    def post_url(name: str) -> str | None:
+        target = by_stem.get(name)
+        return site.url_for(target.url) if target else None
+
+    def link(path: str) -> str | None:
+        target = by_rel.get(path.lstrip("/"))
+        if target is not None:
+            return site.url_for(target.url)
+        return site.url_for("/" + path.lstrip("/")) if (site.root / path).exists() else None
+
+    page_vars = dict(post.meta, title=post.title, url=post.url, date=post.date, tags=post.tags)
+    return LiquidContext(
+        site=_site_vars(site), page=page_vars, include=include, post_url=post_url, link=link
+    )
+
+
+def _site_vars(site: Site) -> dict[str, Any]:
+    c = site.config
+    base = {k: v for k, v in c.extra.items() if not isinstance(v, dict)}
+    base.update(
+        title=c.title, description=c.description, author=c.author, url=c.url, baseurl=c.baseurl
+    )
+    return base
+
+
+def parse_posts(site: Site, md: Any, jinja_env: Any, posts: list[Post]) -> None:
+    for post in posts:
+        env: dict[str, Any] = {
+            "line_offset": post.body_line,
+            "diagnostics": [],
+            "liquid": _liquid_context(site, post, jinja_env),
+            "post": post,
+            "site": site,
+        }
+        try:
+            post.data["tokens"] = md.parse(post.body, env)
+        except Exception as exc:  # a parser plugin bug: this post fails, the rest build
+            site.report.error(post.rel, None, f"Markdown failed: {type(exc).__name__}: {exc}")
+            post.failed = True
+        post.data["env"] = env
+
+
+def render_post_body(site: Site, md: Any, post: Post) -> None:
+    env = post.data["env"]
+    tokens = post.data.pop("tokens")
+    try:
+        post.html = md.renderer.render(tokens, md.options, env)
+    except SiteError as exc:
+        if not exc.path:
+            exc.path = post.rel
+        site.report.add(exc.diagnostic())
+        post.failed = True
+        return
+    except Exception as exc:
+        site.report.error(post.rel, None, f"rendering failed: {type(exc).__name__}: {exc}")
+        post.failed = True
+        return
+    for line, level, message in env.get("diagnostics", []):
+        site.report.add_level(level, post.rel, line, message)
+    post.has_math = bool(env.get("has_math"))
+    post.toc = list(env.get("toc", []))
+    if not post.title:
+        post.title = env.get("title") or post.slug.replace("-", " ").capitalize()
+        site.report.warning(post.rel, 1, f"no title in front matter; using '{post.title}'")
+    call_hook(site, "sitegen_post_rendered", post=post, site=site)
+
+
+def _math_context(site: Site, post: Post | None) -> dict[str, Any]:
+    wants = post.meta.get("mathjax") if post is not None else None
+    return {
+        "enabled": bool(post is not None and post.has_math and wants is not False) or wants is True,
+        "url": site.config.math.mathjax_url,
+        "macros": site.data.get("macros", {}),
+    }
+
+
+def base_context(site: Site) -> dict[str, Any]:
+    tags: dict[str, list[Post]] = {}
+    for post in site.posts:
+        for tag in post.tags:
+            tags.setdefault(tag, []).append(post)
+    return {
+        "site": {
+            **_site_vars(site),
+            "posts": site.posts,
+            "pages": site.pages,
+            "tags": dict(sorted(tags.items(), key=lambda kv: kv[0].lower())),
+            "config": site.config,
+            "data": site.data,
+            "serve": site.options.serve,
+        },
+        "url_for": site.url_for,
+        "absolute_url": site.absolute_url,
+        "math": _math_context(site, None),
+    }
+
+
+def post_pages(site: Site) -> list[Page]:
+    pages = []
+    known = set(LAYOUT_TEMPLATES)
+    for post in site.posts + site.pages:
+        if post.failed:
+            continue
+        template = LAYOUT_TEMPLATES.get(post.layout)
+        if post.layout not in known:
+            template = "post.html" if post.kind == "post" else "page.html"
+            site.report.warning(
+                post.rel, 2, f"unknown layout '{post.layout}'; using {template}"
+            )
+        pages.append(Page(url=post.url, template=template, post=post))
+    return pages
+
+
+def index_pages(site: Site) -> list[Page]:
+    per = site.config.posts_per_page
+    chunks = [site.posts[i : i + per] for i in range(0, len(site.posts), per)] or [[]]
+    pages = []
+    for number, chunk in enumerate(chunks, start=1):
+        url = "/" if number == 1 else f"/page/{number}/"
+        paginator = {
+            "posts": chunk,
+            "page": number,
+            "total_pages": len(chunks),
+            "previous_url": None if number == 1 else ("/" if number == 2 else f"/page/{number - 1}/"),
+            "next_url": f"/page/{number + 1}/" if number < len(chunks) else None,
+        }
+        pages.append(
+            Page(url=url, template="index.html", context={"paginator": paginator}, lists_posts=True)
+        )
+    pages.append(Page(url="/archive/", template="archive.html", lists_posts=True))
+    pages.append(Page(url="/404.html", template="404.html"))
+    return pages
+
+
+def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    base = base_context(site)
+    for page in pages:
+        out_path = page.output_path
+        if out_path in files:
+            site.report.error(page.post.rel if page.post else out_path, None,
+                              f"two pages write {page.url}")
+            continue
+        if page.content is not None:
+            data = page.content
+            files[out_path] = data.encode("utf-8") if isinstance(data, str) else data
+            continue
+        context = dict(base)
+        context.update(page.context)
+        context["page"] = {"url": page.url, "title": page.context.get("title", "")}
+        if page.post is not None:
+            post = page.post
+            context["post"] = post
+            context["page"] = {"url": post.url, "title": post.title, **post.meta}
+            context["content"] = post.html
+            context["math"] = _math_context(site, post)
+        call_hook(site, "sitegen_template_context", page=page, context=context, site=site,
+                  post=page.post)
+        try:
+            html = render_template(jinja_env, site.root, page.template, context)
+        except SiteError as exc:
+            site.report.add(exc.diagnostic())
+            if page.post is not None:
+                page.post.failed = True
+            continue
+        files[out_path] = html.encode("utf-8")
+    return files
+
+
+def build_site(root: Path, options: BuildOptions | None = None) -> BuildResult:
+    """Build the site at ``root`` into ``options.out`` (default ``root/_site``)."""
+    options = options or BuildOptions()
+    root = root.absolute()
+    out = (options.out or root / DEFAULT_OUT).absolute()
+    check_output_folder(out, root)
+    site = load_site(root, options)
+    result = render_site(site)
+    result.out = out
+    write_site(out, result.files, site.static)
+    call_hook(site, "sitegen_build_finished", site=site, output=out)
+    return result
+
+
+def render_site(site: Site) -> BuildResult:
+    """Every stage up to (not including) writing: the site's files, in memory."""
+    read_posts(site)
+    jinja_env = create_environment(template_dirs(site.root, site.theme_dirs))
+    md = create_markdown(site)
+    site.data["markdown"] = md
+    everything = site.posts + site.pages
+    parse_posts(site, md, jinja_env, everything)
+    call_hook(site, "sitegen_posts_parsed", site=site, posts=[p for p in everything if not p.failed])
+    for post in everything:
+        if not post.failed:
+            render_post_body(site, md, post)
+    site.posts = [p for p in site.posts if not p.failed]
+    site.pages = [p for p in site.pages if not p.failed]
+    pages = post_pages(site) + index_pages(site)
+    for extra in call_hook(site, "sitegen_extra_pages", site=site):
+        pages.extend(extra)
+    files = render_pages(site, jinja_env, pages)
+    site.static = discover_static(
+        site.root, [(t / "static", "theme/") for t in reversed(site.theme_dirs)]
+    )
+    return BuildResult(site=site, out=Path(), files=files, pages=pages)
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1
+
+
+__all__ = ["BuildResult", "build_site", "load_site", "render_site", "ConfigError"]

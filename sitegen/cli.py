@@ -1,0 +1,212 @@
+"""The ``sitegen`` command: parse arguments, run a command, choose the exit code.
+
+Exit codes: 0 success; 1 the build finished but something failed (a post, a check);
+2 usage or configuration error (nothing was built).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from sitegen import __version__
+from sitegen.errors import SiteError
+from sitegen.model import BuildOptions
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _add_build_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--drafts", action="store_true", help="include posts marked draft")
+    p.add_argument("--future", action="store_true", help="include posts dated in the future")
+    p.add_argument("--jobs", "-j", type=int, default=0, help="parallel workers (default: cores)")
+    p.add_argument("--rerun", action="store_true", help="ignore cached verification results")
+    p.add_argument("--source", "-s", type=Path, default=Path("."), help="site folder (default .)")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sitegen", description="Static site generator for math blogs with verified gradients."
+    )
+    parser.add_argument("--version", action="version", version=f"sitegen {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="say more")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    build = sub.add_parser("build", help="build the site")
+    build.add_argument("--out", "-o", type=Path, default=None, help="output folder (default _site)")
+    build.add_argument("--no-strict", dest="strict", action="store_false",
+                       help="exit 0 even when checks fail")
+    build.add_argument("--no-verify", dest="verify", action="store_false",
+                       help="skip running verify blocks")
+    _add_build_options(build)
+
+    serve = sub.add_parser("serve", help="build, serve, watch and reload")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--open", action="store_true", help="open a browser")
+    serve.add_argument("--out", "-o", type=Path, default=None)
+    _add_build_options(serve)
+
+    check = sub.add_parser("check", help="run only the verification")
+    check.add_argument("paths", nargs="*", type=Path, help="posts to check (default: all)")
+    check.add_argument("--json", action="store_true", help="machine-readable report")
+    _add_build_options(check)
+
+    new = sub.add_parser("new", help="create a new post")
+    new.add_argument("title")
+    new.add_argument("--source", "-s", type=Path, default=Path("."))
+
+    init = sub.add_parser("init", help="create a new site")
+    init.add_argument("directory", type=Path)
+    return parser
+
+
+def _options(args: argparse.Namespace) -> BuildOptions:
+    return BuildOptions(
+        out=getattr(args, "out", None),
+        drafts=args.drafts,
+        future=args.future,
+        strict=getattr(args, "strict", True),
+        jobs=args.jobs,
+        rerun=args.rerun,
+        verify=getattr(args, "verify", True),
+        quiet=args.quiet,
+        verbose=args.verbose,
+    )
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from sitegen.build import build_site
+    from sitegen.report import print_diagnostics, summary_line
+
+    options = _options(args)
+    start = time.perf_counter()
+    result = build_site(args.source, options)
+    report = result.site.report
+    print_diagnostics(report, quiet=args.quiet)
+    if not args.quiet:
+        print(summary_line(len(result.site.posts), len(result.site.pages), len(result.files),
+                           time.perf_counter() - start, str(result.out), report))
+    failed = bool(report.errors) or bool(result.site.data.get("verification_failed"))
+    return EXIT_FAILED if failed and options.strict else EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from sitegen.server import serve
+
+    return serve(args.source, _options(args), host=args.host, port=args.port,
+                 open_browser=args.open)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from sitegen.check import run_check
+
+    options = _options(args)
+    options.only = [p for p in args.paths] or None
+    return run_check(args.source, options, as_json=args.json)
+
+
+NEW_POST = """---
+title: "{title}"
+date: {date}
+tags: []
+excerpt: ""
+---
+
+Write the derivation here. Inline math: $\\nabla_W L$; display math:
+
+$$
+\\frac{{\\partial L}}{{\\partial w}} = (\\hat y - y)\\, x \\label{{eq:grad}}
+$$
+
+```python verify
+dims(D=3)
+x = rng.standard_normal(D); y = 1.0; w = rng.standard_normal(D)
+
+def loss(w):
+    return 0.5 * (x @ w - y) ** 2
+
+dw = (x @ w - y) * x
+check_grad(loss, w, dw, name="∂L/∂w", eq="eq:grad")
+```
+"""
+
+
+def slug_of(title: str) -> str:
+    slug = re.sub(r"[^\w\s-]", "", title.lower())
+    return re.sub(r"[\s_-]+", "-", slug).strip("-") or "post"
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    now = datetime.now().replace(microsecond=0)
+    folder = args.source / ("_posts" if (args.source / "_posts").is_dir()
+                            and not (args.source / "posts").is_dir() else "posts")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{now:%Y-%m-%d}-{slug_of(args.title)}.md"
+    if path.exists():
+        print(f"{path}: error: already exists", file=sys.stderr)
+        return EXIT_FAILED
+    title = args.title.replace('"', '\\"')
+    path.write_text(NEW_POST.format(title=title, date=now.strftime("%Y-%m-%d %H:%M:%S")),
+                    encoding="utf-8")
+    print(path)
+    return EXIT_OK
+
+
+SITE_CONFIG = """# sitegen configuration; every key is optional.
+title = "{title}"
+description = ""
+author = ""
+url = ""            # e.g. "https://example.org", for feeds and the sitemap
+baseurl = ""        # e.g. "/blog" when the site lives below the domain's root
+permalink = "/:year/:month/:day/:slug/"
+posts_per_page = 10
+
+[math]
+# mathjax_url = "/assets/mathjax/tex-chtml-full.js"   # to self-host MathJax
+# macros_file = "macros.tex"                          # \\newcommand lines for every post
+
+[verify]
+timeout = 60
+memory_mb = 2048
+"""
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    target: Path = args.directory
+    if target.exists() and any(target.iterdir()):
+        print(f"{target}: error: folder exists and is not empty", file=sys.stderr)
+        return EXIT_FAILED
+    (target / "posts").mkdir(parents=True, exist_ok=True)
+    (target / "assets").mkdir(exist_ok=True)
+    (target / "sitegen.toml").write_text(SITE_CONFIG.format(title=target.name), encoding="utf-8")
+    (target / ".gitignore").write_text("_site/\n.sitegen-cache/\n", encoding="utf-8")
+    args.source, args.title = target, "Hello, world"
+    cmd_new(args)
+    if not args.quiet:
+        print(f"created a new site in {target}; next: cd {target} && sitegen serve")
+    return EXIT_OK
+
+
+COMMANDS = {"build": cmd_build, "serve": cmd_serve, "check": cmd_check, "new": cmd_new,
+            "init": cmd_init}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return COMMANDS[args.command](args)
+    except SiteError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,75 @@
+"""The hooks of the pipeline, in the order a build calls them.
+
+A plugin is a module (or package) that defines functions named like the specs below,
+decorated with ``@hookimpl`` (``from sitegen.hooks import hookimpl``). A plugin implements
+only the hooks it needs. Built-in features (tags, feeds, sitemap, verification) are
+plugins of exactly this kind; see ``plugins/`` and the README's "Writing a plugin".
+
+    discover → read → front matter → Markdown → verify → templates → write
+       │         post_loaded      extend_markdown  posts_parsed  template_context
+    configure                                        extra_pages     build_finished
+
+``site`` is the ``sitegen.model.Site`` being built; ``post`` a ``sitegen.model.Post``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+PROJECT = "sitegen"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def sitegen_configure(site: Any) -> None:
+    """Called once per build, before anything is read. A plugin reads its own settings
+    (``[plugins.NAME]`` in sitegen.toml) with ``site.config.plugin_options("NAME")`` and
+    raises ``sitegen.errors.ConfigError`` to reject them."""
+
+
+@hookspec
+def sitegen_extend_markdown(md: Any, site: Any) -> None:
+    """Add rules to the markdown-it-py parser (``md.use(my_plugin)``), e.g. a fence
+    renderer. Called once per parser; the parser is shared by every post."""
+
+
+@hookspec
+def sitegen_post_loaded(site: Any, post: Any) -> None:
+    """A post's front matter has been read (title, date, tags, URL are set; no HTML yet).
+    A plugin may change fields or mark the post failed by raising ``PostError``."""
+
+
+@hookspec
+def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
+    """All posts of this build have been parsed into tokens (``post.data["tokens"]``) but
+    not rendered. This is where work across posts runs in parallel (verification): results
+    stored in ``post.data`` are visible to Markdown renderers and templates."""
+
+
+@hookspec
+def sitegen_post_rendered(site: Any, post: Any) -> None:
+    """``post.html`` (the body) is ready; the page template has not run yet."""
+
+
+@hookspec
+def sitegen_extra_pages(site: Any) -> list[Any]:
+    """Return more ``sitegen.model.Page``s to write (feeds, sitemap, tag pages, …)."""
+
+
+@hookspec
+def sitegen_template_context(site: Any, page: Any, context: dict[str, Any]) -> None:
+    """Add or change template variables just before ``page`` is rendered."""
+
+
+@hookspec
+def sitegen_build_finished(site: Any, output: Any) -> None:
+    """The output folder is complete (``output`` is its Path). Print summaries, write
+    reports; the site's ``report`` may still receive diagnostics."""
+
+
+@hookspec
+def sitegen_files_changed(site: Any, paths: list[Any]) -> None:
+    """``sitegen serve`` saw these files change, before it rebuilds."""

@@ -1,0 +1,109 @@
+"""The data that flows through the pipeline: a ``Site`` of ``Post``s, written as ``Page``s."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sitegen.config import Config
+from sitegen.errors import Report
+
+
+@dataclass
+class Post:
+    """One Markdown source: a dated post, or a stand-alone page (``kind == "page"``)."""
+
+    path: Path  # absolute path of the source file
+    rel: str  # path relative to the site root, used in every message
+    kind: str = "post"  # "post" | "page"
+    source: str = ""  # the whole file, decoded
+    body: str = ""  # the Markdown after the front matter
+    body_line: int = 1  # line number of the body's first line in the file
+    meta: dict[str, Any] = field(default_factory=dict)  # front matter as written
+    title: str = ""
+    date: datetime | None = None
+    slug: str = ""
+    tags: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    url: str = ""
+    draft: bool = False
+    layout: str = "post"
+    html: str = ""  # rendered body
+    excerpt: str = ""
+    toc: list[tuple[int, str, str]] = field(default_factory=list)
+    has_math: bool = False
+    reading_minutes: int = 1
+    failed: bool = False  # set when the post could not be built
+    # results plugins attach to a post (e.g. "verification"); read by templates
+    data: dict[str, Any] = field(default_factory=dict)
+    previous: Post | None = field(default=None, repr=False)
+    next: Post | None = field(default=None, repr=False)
+
+    @property
+    def words(self) -> int:
+        return len(self.body.split())
+
+
+@dataclass
+class Page:
+    """One output file: rendered from a template with a context, or given bytes/text."""
+
+    url: str  # "/2016/08/30/slug/" (an index.html inside) or "/feed.xml"
+    template: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    content: str | bytes | None = None
+    post: Post | None = None  # the post this page shows, if any
+    # which posts a page lists, so a rebuild after one edit knows which pages to redo
+    lists_posts: bool = False
+
+    @property
+    def output_path(self) -> str:
+        """Path of the file inside the output folder."""
+        path = self.url.lstrip("/")
+        if not path or path.endswith("/"):
+            path += "index.html"
+        return path
+
+
+@dataclass
+class BuildOptions:
+    out: Path | None = None
+    drafts: bool = False
+    future: bool = False
+    strict: bool = True
+    jobs: int = 0  # 0: number of cores
+    rerun: bool = False  # ignore cached verification results
+    serve: bool = False  # building for the live preview
+    verify: bool = True
+    only: list[Path] | None = None  # restrict to these sources (sitegen check PATHS)
+    quiet: bool = False
+    verbose: bool = False
+
+
+@dataclass
+class Site:
+    root: Path
+    config: Config
+    options: BuildOptions
+    report: Report = field(default_factory=Report)
+    posts: list[Post] = field(default_factory=list)  # dated posts, newest first
+    pages: list[Post] = field(default_factory=list)  # stand-alone pages (About, …)
+    static: list[tuple[Path, str]] = field(default_factory=list)  # (source, output path)
+    plugins: Any = None  # the pluggy PluginManager
+    theme_dirs: list[Path] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)  # site-wide results of plugins
+
+    def url_for(self, url: str) -> str:
+        """A site-relative URL with the configured base path in front."""
+        return self.config.baseurl + url
+
+    def absolute_url(self, url: str) -> str:
+        return self.config.url.rstrip("/") + self.url_for(url)
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)

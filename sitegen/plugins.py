@@ -1,0 +1,145 @@
+"""Finding and loading plugins, and calling hooks so that one failing plugin is reported
+by name (with the post it was working on) instead of stopping the build."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Iterable
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from sitegen import hooks
+from sitegen.errors import ConfigError, SiteError
+
+ENTRY_POINT_GROUP = "sitegen.plugins"
+BUILTIN_PACKAGE = "sitegen_plugins"
+DEFAULT_PLUGINS = ("tags", "feeds", "sitemap", "gradcheck")
+
+
+def builtin_plugin_dir() -> Path | None:
+    spec = importlib.util.find_spec(BUILTIN_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _plugin_names(folder: Path | None) -> dict[str, Path]:
+    """name -> path for every plugin module (``NAME.py``) or package (``NAME/``)."""
+    found: dict[str, Path] = {}
+    if folder is None or not folder.is_dir():
+        return found
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(("_", ".")):
+            continue
+        if path.suffix == ".py":
+            found[path.stem] = path
+        elif path.is_dir() and (path / "__init__.py").is_file():
+            found[path.name] = path
+    return found
+
+
+def _import_site_plugin(name: str, path: Path, root: Path) -> ModuleType:
+    """Import a plugin from the site's own ``plugins/`` folder under a private name."""
+    module_name = f"sitegen_site_plugins_{abs(hash(str(root))):x}.{name}"
+    location = path / "__init__.py" if path.is_dir() else path
+    spec = importlib.util.spec_from_file_location(
+        module_name,
+        location,
+        submodule_search_locations=[str(path)] if path.is_dir() else None,
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    parent = module_name.rpartition(".")[0]
+    if parent not in sys.modules:
+        sys.modules[parent] = ModuleType(parent)
+        sys.modules[parent].__path__ = []  # a namespace for this site's plugins
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        sys.modules.pop(module_name, None)
+        raise ConfigError(f"plugin '{name}' failed to load: {exc}", str(location)) from exc
+    return module
+
+
+def plugin_enabled(name: str, settings: dict[str, dict[str, Any]]) -> bool:
+    options = settings.get(name, {})
+    return not (isinstance(options, dict) and options.get("enabled") is False)
+
+
+def load_plugins(root: Path, settings: dict[str, dict[str, Any]]) -> pluggy.PluginManager:
+    """Built-ins, then entry points, then the site's ``plugins/``; a later one with the same
+    name replaces the earlier (so a site can override a built-in plugin)."""
+    pm = pluggy.PluginManager(hooks.PROJECT)
+    pm.add_hookspecs(hooks)
+    chosen: dict[str, Any] = {}
+    for name in _plugin_names(builtin_plugin_dir()):
+        chosen[name] = ("builtin", name)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        chosen[ep.name] = ("entry_point", ep)
+    for name, path in _plugin_names(root / "plugins").items():
+        chosen[name] = ("site", path)
+    for name, (origin, ref) in chosen.items():
+        if not plugin_enabled(name, settings):
+            continue
+        try:
+            if origin == "builtin":
+                module = importlib.import_module(f"{BUILTIN_PACKAGE}.{ref}")
+            elif origin == "entry_point":
+                module = ref.load()
+            else:
+                module = _import_site_plugin(name, ref, root)
+        except ConfigError:
+            raise
+        except Exception as exc:
+            raise ConfigError(f"plugin '{name}' failed to load: {exc}", str(ref)) from exc
+        pm.register(module, name=name)
+    return pm
+
+
+def call_hook(site: Any, name: str, post: Any = None, **kwargs: Any) -> list[Any]:
+    """Call every implementation of hook ``name`` in pluggy's order, isolating failures.
+
+    A plugin that raises is reported as an error naming the plugin (and ``post``, if the
+    call concerns one); the other plugins still run. Results (non-None) are returned.
+    """
+    pm = site.plugins
+    if pm is None:
+        return []
+    caller = getattr(pm.hook, name)
+    results = []
+    # pluggy calls the last registered implementation first; keep that order
+    for impl in reversed(caller.get_hookimpls()):
+        args = {arg: kwargs[arg] for arg in impl.argnames if arg in kwargs}
+        try:
+            result = impl.function(**args)
+        except SiteError as exc:
+            if post is not None and not exc.path:
+                exc.path = post.rel
+            site.report.add(exc.diagnostic())
+            if post is not None:
+                post.failed = True
+            continue
+        except Exception as exc:  # a plugin bug must not take the site down
+            where = post.rel if post is not None else site.config.source or "site"
+            about = f" on {post.rel}" if post is not None else ""
+            site.report.error(
+                where, None, f"plugin '{impl.plugin_name}' raised {type(exc).__name__}"
+                f"{about} in {name}: {exc}"
+            )
+            if post is not None:
+                post.failed = True
+            continue
+        if result is not None:
+            results.append(result)
+    return results
+
+
+def plugin_names(pm: pluggy.PluginManager) -> Iterable[str]:
+    return [name for name, _ in pm.list_name_plugin()]

@@ -1,0 +1,125 @@
+"""Read one source file into a ``Post``: decode, front matter, date, slug, URL."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sitegen.config import Config
+from sitegen.discover import DATED_NAME, Source
+from sitegen.errors import PostError
+from sitegen.frontmatter import as_list, key_line, parse_date, split_front_matter
+from sitegen.model import Post
+
+WORDS_PER_MINUTE = 220
+
+
+def decode_source(data: bytes, rel: str) -> str:
+    """Text of a source file, or a PostError that says what is wrong with its bytes."""
+    if not data.strip():
+        raise PostError("empty file: a post needs at least a title or some text", rel, 1)
+    if b"\x00" in data[:8192]:
+        raise PostError("binary file in a content folder (it holds NUL bytes)", rel)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PostError(
+            f"invalid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save the file as UTF-8",
+            rel,
+            line,
+        ) from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^\w\s-]", "", text.lower(), flags=re.UNICODE)
+    return re.sub(r"[\s_-]+", "-", slug).strip("-") or "post"
+
+
+def make_url(pattern: str, post: Post) -> str:
+    """Fill a permalink pattern (Jekyll placeholders) for one post."""
+    d = post.date or datetime(1970, 1, 1)
+    values = {
+        "year": f"{d.year:04d}",
+        "month": f"{d.month:02d}",
+        "day": f"{d.day:02d}",
+        "i_month": str(d.month),
+        "i_day": str(d.day),
+        "y_day": f"{d.timetuple().tm_yday:03d}",
+        "short_year": f"{d.year % 100:02d}",
+        "hour": f"{d.hour:02d}",
+        "minute": f"{d.minute:02d}",
+        "second": f"{d.second:02d}",
+        "title": post.slug,
+        "slug": post.slug,
+        "categories": "/".join(slugify(c) for c in post.categories),
+    }
+    url = re.sub(r":([a-z_]+)", lambda m: values.get(m.group(1), m.group(0)), pattern)
+    return re.sub(r"/{2,}", "/", url)
+
+
+def read_post(source: Source, rel: str, config: Config, tz: timezone | None) -> Post:
+    """Everything about a post that needs no Markdown: meta, title, date, slug, URL."""
+    post = Post(path=source.path, rel=rel, kind=source.kind)
+    post.source = decode_source(source.path.read_bytes(), rel)
+    meta, body, body_line = split_front_matter(post.source, rel)
+    post.meta, post.body, post.body_line = meta, body, body_line
+
+    stem = source.path.stem
+    dated = DATED_NAME.match(stem)
+    if dated:
+        post.slug = dated.group(4)
+        name_date = datetime(*(int(g) for g in dated.groups()[:3]))
+    else:
+        post.slug = stem
+        name_date = None
+    if isinstance(meta.get("slug"), str):
+        post.slug = meta["slug"]
+
+    if "date" in meta:
+        try:
+            post.date = parse_date(meta["date"], tz)
+        except ValueError as exc:
+            raise PostError(str(exc), rel, key_line(post.source, "date")) from None
+    elif name_date is not None:
+        post.date = name_date.replace(tzinfo=tz) if tz else name_date
+    elif source.kind == "post":
+        raise PostError(
+            "a post needs a date: name the file YYYY-MM-DD-slug.md or set 'date:'", rel, 1
+        )
+
+    title = meta.get("title")
+    post.title = str(title) if title is not None else ""
+    post.tags = as_list(meta.get("tags"))
+    post.categories = as_list(meta.get("categories") or meta.get("category"))
+    post.draft = bool(meta.get("draft", False)) or meta.get("published") is False
+    post.layout = str(meta.get("layout") or ("post" if source.kind == "post" else "page"))
+    post.excerpt = str(meta.get("excerpt") or meta.get("description") or "")
+    post.reading_minutes = max(1, math.ceil(post.words / WORDS_PER_MINUTE))
+
+    permalink = meta.get("permalink")
+    if isinstance(permalink, str) and permalink.strip():
+        post.url = make_url(permalink.strip(), post)
+        if not post.url.startswith("/"):
+            post.url = "/" + post.url
+    elif source.kind == "page":
+        post.url = f"/{post.slug}/"
+    else:
+        post.url = make_url(config.permalink, post)
+    return post
+
+
+def is_jekyll_unpublished(source: Source) -> bool:
+    """Jekyll silently skips files in ``_posts/`` whose names carry no date; so do we."""
+    return source.folder == "_posts" and not DATED_NAME.match(source.path.stem)
+
+
+def source_rel(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)

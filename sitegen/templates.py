@@ -1,0 +1,99 @@
+"""Theme lookup and Jinja2 rendering.
+
+Lookup order for a template name: the site's ``templates/``, then the theme (the site's
+``themes/NAME/templates`` if it has one, else the built-in theme of that name).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from sitegen.errors import ConfigError, SiteError
+
+BUILTIN_THEME_PACKAGE = "sitegen_themes"
+
+
+def builtin_theme_root() -> Path | None:
+    spec = importlib.util.find_spec(BUILTIN_THEME_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def theme_dirs(root: Path, theme: str) -> list[Path]:
+    """The theme's folders, the site's own first; a site theme may extend a built-in one."""
+    dirs = []
+    site_theme = root / "themes" / theme
+    if site_theme.is_dir():
+        dirs.append(site_theme)
+    builtin = builtin_theme_root()
+    if builtin is not None and (builtin / theme).is_dir():
+        dirs.append(builtin / theme)
+    if not dirs:
+        raise ConfigError(f"theme '{theme}' not found (looked in themes/ and built-ins)")
+    return dirs
+
+
+def template_dirs(root: Path, themes: list[Path]) -> list[Path]:
+    dirs = [root / "templates"] + [t / "templates" for t in themes]
+    return [d for d in dirs if d.is_dir()]
+
+
+def include_dirs(root: Path, themes: list[Path]) -> list[Path]:
+    dirs = [root / "includes", root / "_includes"] + [t / "includes" for t in themes]
+    return [d for d in dirs if d.is_dir()]
+
+
+def create_environment(search_path: list[Path]) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
+        autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["date_format"] = lambda d, fmt="%B %-d, %Y": d.strftime(fmt) if d else ""
+    env.filters["isodate"] = lambda d: d.isoformat() if d else ""
+    return env
+
+
+def template_error(exc: Exception, root: Path, name: str) -> SiteError:
+    """Turn a Jinja2 failure into an error naming the template file and line."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        where = exc.filename or exc.name or name
+        return SiteError(f"template syntax error: {exc.message}", _short(where, root), exc.lineno)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return SiteError(f"template not found: {exc.name}", name)
+    line = None
+    path = name
+    tb = exc.__traceback__
+    while tb is not None:  # the innermost frame that belongs to a template
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".xml", ".txt")):
+            path, line = filename, tb.tb_lineno
+        tb = tb.tb_next
+    return SiteError(f"template error: {type(exc).__name__}: {exc}", _short(path, root), line)
+
+
+def _short(path: str, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        builtin = builtin_theme_root()
+        if builtin is not None:
+            try:
+                return "themes/" + Path(path).resolve().relative_to(builtin.resolve()).as_posix()
+            except ValueError:
+                pass
+        return path
+
+
+def render_template(env: jinja2.Environment, root: Path, name: str, context: dict[str, Any]) -> str:
+    try:
+        return env.get_template(name).render(context)
+    except Exception as exc:
+        raise template_error(exc, root, name) from exc
