@@ -256,9 +256,7 @@ def post_pages(site: Site) -> list[Page]:
         template = LAYOUT_TEMPLATES.get(post.layout)
         if post.layout not in known:
             template = "post.html" if post.kind == "post" else "page.html"
-            site.report.warning(
-                post.rel, 2, f"unknown layout '{post.layout}'; using {template}"
-            )
+            site.report.warning(post.rel, 2, f"unknown layout '{post.layout}'; using {template}")
         pages.append(Page(url=post.url, template=template, post=post))
     return pages
 
@@ -273,7 +271,9 @@ def index_pages(site: Site) -> list[Page]:
             "posts": chunk,
             "page": number,
             "total_pages": len(chunks),
-            "previous_url": None if number == 1 else ("/" if number == 2 else f"/page/{number - 1}/"),
+            "previous_url": None
+            if number == 1
+            else ("/" if number == 2 else f"/page/{number - 1}/"),
             "next_url": f"/page/{number + 1}/" if number < len(chunks) else None,
         }
         pages.append(
@@ -290,8 +290,9 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
     for page in pages:
         out_path = page.output_path
         if out_path in files:
-            site.report.error(page.post.rel if page.post else out_path, None,
-                              f"two pages write {page.url}")
+            site.report.error(
+                page.post.rel if page.post else out_path, None, f"two pages write {page.url}"
+            )
             continue
         if page.content is not None:
             data = page.content
@@ -306,8 +307,9 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
             context["page"] = {"url": post.url, "title": post.title, **post.meta}
             context["content"] = post.html
             context["math"] = _math_context(site, post)
-        call_hook(site, "sitegen_template_context", page=page, context=context, site=site,
-                  post=page.post)
+        call_hook(
+            site, "sitegen_template_context", page=page, context=context, site=site, post=page.post
+        )
         try:
             html = render_template(jinja_env, site.root, page.template, context)
         except SiteError as exc:
@@ -341,7 +343,9 @@ def render_site(site: Site) -> BuildResult:
     site.data["markdown"] = md
     everything = site.posts + site.pages
     parse_posts(site, md, jinja_env, everything)
-    call_hook(site, "sitegen_posts_parsed", site=site, posts=[p for p in everything if not p.failed])
+    call_hook(
+        site, "sitegen_posts_parsed", site=site, posts=[p for p in everything if not p.failed]
+    )
     for post in everything:
         if not post.failed:
             render_post_body(site, md, post)

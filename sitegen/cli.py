@@ -39,10 +39,12 @@ def make_parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", help="build the site")
     build.add_argument("--out", "-o", type=Path, default=None, help="output folder (default _site)")
-    build.add_argument("--no-strict", dest="strict", action="store_false",
-                       help="exit 0 even when checks fail")
-    build.add_argument("--no-verify", dest="verify", action="store_false",
-                       help="skip running verify blocks")
+    build.add_argument(
+        "--no-strict", dest="strict", action="store_false", help="exit 0 even when checks fail"
+    )
+    build.add_argument(
+        "--no-verify", dest="verify", action="store_false", help="skip running verify blocks"
+    )
     _add_build_options(build)
 
     serve = sub.add_parser("serve", help="build, serve, watch and reload")
@@ -90,8 +92,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     report = result.site.report
     print_diagnostics(report, quiet=args.quiet)
     if not args.quiet:
-        print(summary_line(len(result.site.posts), len(result.site.pages), len(result.files),
-                           time.perf_counter() - start, str(result.out), report))
+        print(
+            summary_line(
+                len(result.site.posts),
+                len(result.site.pages),
+                len(result.files),
+                time.perf_counter() - start,
+                str(result.out),
+                report,
+            )
+        )
     failed = bool(report.errors) or bool(result.site.data.get("verification_failed"))
     return EXIT_FAILED if failed and options.strict else EXIT_OK
 
@@ -99,8 +109,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from sitegen.server import serve
 
-    return serve(args.source, _options(args), host=args.host, port=args.port,
-                 open_browser=args.open)
+    return serve(
+        args.source, _options(args), host=args.host, port=args.port, open_browser=args.open
+    )
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -144,16 +155,20 @@ def slug_of(title: str) -> str:
 
 def cmd_new(args: argparse.Namespace) -> int:
     now = datetime.now().replace(microsecond=0)
-    folder = args.source / ("_posts" if (args.source / "_posts").is_dir()
-                            and not (args.source / "posts").is_dir() else "posts")
+    folder = args.source / (
+        "_posts"
+        if (args.source / "_posts").is_dir() and not (args.source / "posts").is_dir()
+        else "posts"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{now:%Y-%m-%d}-{slug_of(args.title)}.md"
     if path.exists():
         print(f"{path}: error: already exists", file=sys.stderr)
         return EXIT_FAILED
     title = args.title.replace('"', '\\"')
-    path.write_text(NEW_POST.format(title=title, date=now.strftime("%Y-%m-%d %H:%M:%S")),
-                    encoding="utf-8")
+    path.write_text(
+        NEW_POST.format(title=title, date=now.strftime("%Y-%m-%d %H:%M:%S")), encoding="utf-8"
+    )
     print(path)
     return EXIT_OK
 
@@ -193,8 +208,13 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"build": cmd_build, "serve": cmd_serve, "check": cmd_check, "new": cmd_new,
-            "init": cmd_init}
+COMMANDS = {
+    "build": cmd_build,
+    "serve": cmd_serve,
+    "check": cmd_check,
+    "new": cmd_new,
+    "init": cmd_init,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

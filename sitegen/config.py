@@ -101,7 +101,9 @@ def _from_jekyll(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"invalid YAML: {exc}", path.name, mark.line + 1 if mark else None)
+        raise ConfigError(
+            f"invalid YAML: {exc}", path.name, mark.line + 1 if mark else None
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError("expected a mapping of settings", path.name)
     values: dict[str, Any] = {"extra": data}

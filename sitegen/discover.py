@@ -62,8 +62,10 @@ def discover_static(root: Path, extra_dirs: list[tuple[Path, str]] = ()) -> list
         folder = root / name
         if folder.is_dir():
             for path in _walk(folder):
-                out = path.relative_to(root).as_posix() if name == "assets" else (
-                    path.relative_to(folder).as_posix()
+                out = (
+                    path.relative_to(root).as_posix()
+                    if name == "assets"
+                    else (path.relative_to(folder).as_posix())
                 )
                 pairs[out] = path
     return [(path, out) for out, path in sorted(pairs.items())]

@@ -7,9 +7,7 @@ from pathlib import Path
 
 from sitegen.errors import ConfigError
 
-_NEWCOMMAND = re.compile(
-    r"\\(?:re)?newcommand\s*\{?\\([A-Za-z]+)\}?\s*(?:\[(\d)\])?\s*\{"
-)
+_NEWCOMMAND = re.compile(r"\\(?:re)?newcommand\s*\{?\\([A-Za-z]+)\}?\s*(?:\[(\d)\])?\s*\{")
 
 
 def _braced(text: str, start: int, path: str, line: int) -> tuple[str, int]:

@@ -130,8 +130,9 @@ def call_hook(site: Any, name: str, post: Any = None, **kwargs: Any) -> list[Any
             where = post.rel if post is not None else site.config.source or "site"
             about = f" on {post.rel}" if post is not None else ""
             site.report.error(
-                where, None, f"plugin '{impl.plugin_name}' raised {type(exc).__name__}"
-                f"{about} in {name}: {exc}"
+                where,
+                None,
+                f"plugin '{impl.plugin_name}' raised {type(exc).__name__}{about} in {name}: {exc}",
             )
             if post is not None:
                 post.failed = True

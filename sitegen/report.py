@@ -15,8 +15,9 @@ def print_diagnostics(report: Report, stream: TextIO = sys.stderr, quiet: bool =
         print(diagnostic, file=stream)
 
 
-def summary_line(n_posts: int, n_pages: int, n_files: int, seconds: float, out: str,
-                 report: Report) -> str:
+def summary_line(
+    n_posts: int, n_pages: int, n_files: int, seconds: float, out: str, report: Report
+) -> str:
     parts = [f"built {n_posts} posts and {n_pages} pages ({n_files} files) in {seconds:.2f} s"]
     parts.append(f"-> {out}")
     if report.errors or report.warnings:

@@ -40,9 +40,7 @@ def _write_bytes(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
-def write_site(
-    out: Path, files: dict[str, bytes], static: Iterable[tuple[Path, str]]
-) -> None:
+def write_site(out: Path, files: dict[str, bytes], static: Iterable[tuple[Path, str]]) -> None:
     """Write every file into a fresh folder, then swap it in place of ``out``.
 
     ``files`` maps output paths to contents; ``static`` holds (source, output path) pairs
