@@ -1,0 +1,534 @@
+"""Benchmark sitegen against Jekyll, Hugo, Pelican and MkDocs in one run on this machine.
+
+    python bench/run.py                      # N=100 (5 runs) and N=1000 (3 runs), all peers
+    python bench/run.py --quick              # N=100, 2 runs: a smoke test of the benchmark
+    python bench/run.py --sizes 1000 --runs 5 --peers hugo,jekyll
+
+Progress goes to stderr; the Markdown report goes to stdout and bench/results/latest.md,
+the raw samples to bench/results/latest.json. Ratios are sitegen's time divided by the
+peer's time in the same run (below 1 means sitegen is faster): on a shared, noisy machine
+they are what to compare, not absolute seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from make_corpus import ALL_PEERS, make_post, post_path, write_corpus
+from measure import Sample, Series, run_timed
+from peers import BENCH_DIR, REPO_ROOT, Tool, ensure_installed, make_tool, sitegen_env, version
+
+PEERS = tuple(p for p in ALL_PEERS if p != "sitegen")
+# SPEC §10 / issue 6: sitegen's time over the peer's, on 1,000 posts.
+RATIO_TARGETS = {"hugo": 1.0, "jekyll": 1 / 5, "pelican": 1 / 8, "mkdocs": 1 / 8}
+TARGET_SIZE = 1000
+DEFAULT_RUNS = {100: 5, 1000: 3}
+
+
+@dataclass
+class Options:
+    sizes: list[int]
+    runs: dict[int, int]
+    peers: list[str]
+    work: Path
+    results: Path
+    serve_edits: int
+    verify_n: int
+
+
+@dataclass
+class Measure:
+    """A sitegen measure other than the clean build, with its target (seconds)."""
+
+    name: str
+    posts: int
+    series: Series = field(default_factory=Series)
+    target: float | None = None
+    unit: str = "s"
+    note: str = ""
+    value: float | None = None  # for derived measures (e.g. per-post overhead)
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None) -> Options:
+    parser = argparse.ArgumentParser(description="Benchmark sitegen against its peers.")
+    parser.add_argument("--sizes", help="comma-separated post counts (default 100,1000)")
+    parser.add_argument("--runs", type=int,
+                        help="timed runs per size (default: 5 at 100, 3 at 1000)")
+    parser.add_argument("--peers", default=",".join(PEERS), help="subset of " + ",".join(PEERS))
+    parser.add_argument("--quick", action="store_true", help="N=100, 2 runs, 3 serve edits")
+    parser.add_argument("--work", type=Path, default=BENCH_DIR / ".work", help="scratch folder")
+    parser.add_argument("--results", type=Path, default=BENCH_DIR / "results")
+    parser.add_argument("--serve-edits", type=int, help="edits timed in serve (default 5)")
+    parser.add_argument("--verify-n", type=int, default=100, help="posts in the verify corpus")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (
+        [100] if args.quick else [100, 1000])
+    default_runs = 2 if args.quick else None
+    runs = {n: args.runs or default_runs or DEFAULT_RUNS.get(n, 3) for n in sizes}
+    peers = [p for p in args.peers.split(",") if p]
+    unknown = set(peers) - set(PEERS)
+    if unknown:
+        parser.error(f"unknown peers: {', '.join(sorted(unknown))}")
+    return Options(
+        sizes=sizes, runs=runs, peers=peers, work=args.work.resolve(),
+        results=args.results.resolve(),
+        serve_edits=args.serve_edits or (3 if args.quick else 5), verify_n=args.verify_n,
+    )
+
+
+def machine_info(names: list[str]) -> dict[str, object]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        mem_kb = 0
+    commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu,
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "sitegen_commit": commit or "unknown",
+        "versions": {name: version(name) for name in names},
+    }
+
+
+def count_html(out: Path) -> int:
+    return sum(1 for _ in out.rglob("*.html")) if out.is_dir() else 0
+
+
+def bench_clean(tools: list[Tool], runs: int, logs: Path) -> tuple[dict[str, Series], dict]:
+    """Clean builds, interleaved across tools so that machine drift hits all of them alike.
+
+    A first, untimed run per tool warms the file cache, samples the process tree's memory
+    and counts the pages produced; a tool whose warm-up fails is not timed further.
+    """
+    series = {t.name: Series() for t in tools}
+    extra: dict[str, dict] = {}
+    for tool in tools:
+        tool.clean()
+        log(f"warm-up {tool.name}")
+        warm = run_timed(tool.cmd, tool.cwd, tool.full_env(), logs / f"{tool.name}.log",
+                         sample_tree=True)
+        extra[tool.name] = {"warmup": asdict(warm), "html_files": count_html(tool.out)}
+        if warm.returncode != 0:
+            series[tool.name].samples.append(warm)
+            log(f"{tool.name} failed (exit {warm.returncode}): {warm.error.strip()[-300:]}")
+    live = [t for t in tools if extra[t.name]["warmup"]["returncode"] == 0]
+    for r in range(runs):
+        for tool in live:
+            tool.clean()
+            sample = run_timed(tool.cmd, tool.cwd, tool.full_env(), logs / f"{tool.name}.log")
+            series[tool.name].samples.append(sample)
+            log(f"run {r + 1}/{runs} {tool.name}: {sample.wall:.3f} s (exit {sample.returncode})")
+    return series, extra
+
+
+def edit_post(path: Path, original: str, marker: str) -> None:
+    # Appending a paragraph is a realistic save: the body changes, the front matter does not.
+    path.write_text(original + f"\nEdited for the benchmark: {marker}.\n", encoding="utf-8")
+
+
+def page_holds(out: Path, rel_page: str, marker: str) -> bool:
+    """Whether the edited post's page shows the marker (the expected page, else any page)."""
+    page = out / rel_page
+    if page.is_file():
+        return marker in page.read_text(encoding="utf-8", errors="replace")
+    return any(marker in p.read_text(encoding="utf-8", errors="replace")
+               for p in out.rglob("*.html"))
+
+
+def post_permalink(index: int) -> str:
+    post = make_post(index)
+    return f"{post.date:%Y/%m/%d}/{post.slug}/"
+
+
+def bench_rebuilds(tool: Tool, n: int, runs: int, logs: Path) -> list[Measure]:
+    """sitegen's nothing-changed and one-post-changed rebuilds after one clean build."""
+    noop = Measure("rebuild, nothing changed", n, target=0.3)
+    one = Measure("rebuild, one post changed", n, target=0.5)
+    tool.clean()
+    first = run_timed(tool.cmd, tool.cwd, tool.full_env(), logs / "sitegen-rebuild.log")
+    if first.returncode != 0:
+        noop.note = one.note = f"clean build failed: {first.error.strip()[-200:]}"
+        return [noop, one]
+    for _ in range(runs):
+        noop.series.samples.append(run_timed(tool.cmd, tool.cwd, tool.full_env(),
+                                             logs / "sitegen-rebuild.log"))
+    # The edited post sits in the middle of the corpus, so neighbours' prev/next links change.
+    index = n // 2
+    path = post_path("sitegen", tool.cwd, make_post(index))
+    original = path.read_text(encoding="utf-8")
+    stale = 0
+    try:
+        for r in range(runs):
+            marker = f"bench-edit-{n}-{r}-{time.time_ns()}"
+            edit_post(path, original, marker)
+            sample = run_timed(tool.cmd, tool.cwd, tool.full_env(), logs / "sitegen-rebuild.log")
+            one.series.samples.append(sample)
+            if sample.returncode == 0 and not page_holds(tool.out, post_permalink(index) +
+                                                         "index.html", marker):
+                stale += 1
+    finally:
+        path.write_text(original, encoding="utf-8")
+    if stale:
+        one.note = f"{stale} of {runs} rebuilds did not show the edit"
+    log(f"N={n} nothing-changed {noop.series.median()} s, one-post {one.series.median()} s")
+    return [noop, one]
+
+
+def bench_jekyll_incremental(tool: Tool, n: int, runs: int, logs: Path) -> Measure:
+    """Reference point: Jekyll's own incremental mode with nothing changed."""
+    measure = Measure("jekyll --incremental, nothing changed (reference)", n)
+    inc = Tool(tool.name, [*tool.cmd, "--incremental"], tool.cwd, tool.out, tool.caches)
+    inc.clean()
+    run_timed(inc.cmd, inc.cwd, inc.full_env(), logs / "jekyll-inc.log")
+    for _ in range(runs):
+        measure.series.samples.append(run_timed(inc.cmd, inc.cwd, inc.full_env(),
+                                                logs / "jekyll-inc.log"))
+    inc.clean()
+    return measure
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.read().decode("utf-8", errors="replace")
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def bench_serve(root: Path, n: int, edits: int, logs: Path) -> Measure:
+    """Save-to-visible in `sitegen serve`: write a post, poll its page until the edit shows.
+
+    Polling over HTTP measures rebuild plus serving, not the browser's reload; a browser
+    measure belongs with the live-reload tests.
+    """
+    measure = Measure("serve: save to visible (HTTP poll)", n, target=0.1)
+    help_run = subprocess.run([sys.executable, "-m", "sitegen", "serve", "--help"], cwd=root,
+                              env={**os.environ, **sitegen_env()}, capture_output=True, text=True)
+    if help_run.returncode != 0:
+        measure.note = "n/a: `sitegen serve` is not available yet"
+        return measure
+    port = _free_port()
+    cmd = [sys.executable, "-m", "sitegen", "serve", "--port", str(port)]
+    index = n // 2
+    path = post_path("sitegen", root, make_post(index))
+    url = f"http://127.0.0.1:{port}/{post_permalink(index)}"
+    original = path.read_text(encoding="utf-8")
+    with open(logs / "sitegen-serve.log", "wb") as out:
+        server = subprocess.Popen(cmd, cwd=root, env={**os.environ, **sitegen_env()},
+                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while _get(url) is None:
+            if server.poll() is not None or time.monotonic() > deadline:
+                measure.note = f"n/a: server never served {url} (see {logs.name}/sitegen-serve.log)"
+                return measure
+            time.sleep(0.1)
+        time.sleep(1.0)  # let the watcher settle after the first build
+        for r in range(edits):
+            marker = f"bench-serve-{r}-{time.time_ns()}"
+            start = time.perf_counter()
+            edit_post(path, original, marker)
+            ok = False
+            while time.perf_counter() - start < 20:
+                body = _get(url)
+                if body is not None and marker in body:
+                    ok = True
+                    break
+                time.sleep(0.002)
+            wall = time.perf_counter() - start
+            measure.series.samples.append(Sample(wall, 0.0, 0 if ok else 1,
+                                                 error="" if ok else "edit not visible in 20 s"))
+            log(f"serve edit {r + 1}/{edits}: {wall * 1000:.0f} ms{'' if ok else ' (timed out)'}")
+            time.sleep(0.7)  # separate edits beyond any debounce window
+    finally:
+        path.write_text(original, encoding="utf-8")
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, 9)  # the server's own session, started above
+            server.wait()
+        shutil.rmtree(root / "_site", ignore_errors=True)
+    if measure.series.failed:
+        measure.note = "edits never became visible"
+    return measure
+
+
+def bench_verify(work: Path, n: int, runs: int, logs: Path) -> list[Measure]:
+    """Verification overhead per post: the same corpus with and without a trivial verify block."""
+    plain_root = work / f"verify-plain-{n}"
+    verify_root = work / f"verify-on-{n}"
+    write_corpus(plain_root, n, ["sitegen"])
+    write_corpus(verify_root, n, ["sitegen"], verify=True)
+    plain = make_tool("sitegen", plain_root / "sitegen", work / "out" / f"verify-plain-{n}")
+    checked = make_tool("sitegen", verify_root / "sitegen", work / "out" / f"verify-on-{n}")
+    overhead = Measure("verification overhead per post (trivial verify block)", n,
+                       target=0.05, unit="ms/post")
+    clean_plain, clean_checked = Series(), Series()
+    noop_checked = Measure("rebuild, nothing changed, posts with verify blocks", n, target=0.3)
+    for tool in (plain, checked):
+        tool.clean()
+        warm = run_timed(tool.cmd, tool.cwd, tool.full_env(), logs / "sitegen-verify.log")
+        if warm.returncode != 0:
+            overhead.note = noop_checked.note = f"build failed: {warm.error.strip()[-200:]}"
+            return [overhead, noop_checked]
+    for _ in range(runs):
+        for tool, series in ((plain, clean_plain), (checked, clean_checked)):
+            tool.clean()
+            series.samples.append(run_timed(tool.cmd, tool.cwd, tool.full_env(),
+                                            logs / "sitegen-verify.log"))
+    for _ in range(runs):
+        noop_checked.series.samples.append(run_timed(checked.cmd, checked.cwd,
+                                                     checked.full_env(),
+                                                     logs / "sitegen-verify.log"))
+    a, b = clean_plain.median(), clean_checked.median()
+    if a is not None and b is not None:
+        overhead.value = (b - a) / n
+        overhead.note = f"clean build {b:.2f} s with blocks vs {a:.2f} s without"
+    overhead.series = clean_checked
+    return [overhead, noop_checked]
+
+
+def bench_checker(logs: Path) -> Measure:
+    """The 100,000-entry gradient check, via bench/bench_checker.py when it exists."""
+    measure = Measure("gradient check, 100,000 entries", 100_000, target=1.0)
+    script = BENCH_DIR / "bench_checker.py"
+    if not script.exists():
+        measure.note = "n/a: bench/bench_checker.py not present yet"
+        return measure
+    log_file = logs / "bench_checker.log"
+    sample = run_timed([sys.executable, str(script)], REPO_ROOT,
+                       {**os.environ, **sitegen_env()}, log_file)
+    text = log_file.read_text(errors="replace")
+    # The checker script may report its own timing as a JSON line; prefer that when present.
+    for line in reversed(text.strip().splitlines()):
+        try:
+            reported = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(reported, dict):
+            seconds = reported.get("seconds") or reported.get("median_s")
+            if isinstance(seconds, int | float):
+                measure.value = float(seconds)
+                measure.note = "as reported by bench_checker.py"
+            break
+    measure.series.samples.append(sample)
+    if sample.returncode != 0:
+        measure.note = f"bench_checker.py failed: {sample.error.strip()[-200:]}"
+    elif measure.value is None:
+        measure.note = "whole script wall time, incl. interpreter and numpy start-up"
+    return measure
+
+
+# ---------------------------------------------------------------- report
+
+
+def _s(x: float | None) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.3f}" if x < 10 else f"{x:.1f}"
+
+
+def _mb(x: float | None) -> str:
+    return "—" if x is None else f"{x:.0f}"
+
+
+def clean_table(clean: dict[int, dict[str, Series]], extra: dict[int, dict],
+                runs: dict[int, int]) -> str:
+    rows = [
+        "| posts | generator | median s | min–max s | peak RSS MB (largest process) "
+        "| peak RSS MB (process tree) | HTML files | sitegen ÷ peer | target (N=1000) |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for n, by_tool in clean.items():
+        ours = by_tool.get("sitegen")
+        ours_med = ours.median() if ours else None
+        for name, series in by_tool.items():
+            med, spread = series.median(), series.spread()
+            spread_txt = f"{_s(spread[0])}–{_s(spread[1])}" if spread else "—"
+            warm = extra[n][name]["warmup"]
+            ratio_txt, target_txt = "—", ""
+            if name != "sitegen":
+                if med and ours_med:
+                    ratio = ours_med / med
+                    ratio_txt = f"{ratio:.2f}"
+                    goal = RATIO_TARGETS[name]
+                    if n == TARGET_SIZE:
+                        met = "met" if ratio <= goal else "missed"
+                        target_txt = f"≤ {goal:.3g}: {met}"
+                elif ours is not None and ours.failed:
+                    ratio_txt = "n/a (sitegen failed)"
+            if series.failed:
+                med_txt = f"failed: {series.first_error().strip().splitlines()[-1:]}"
+            else:
+                med_txt = _s(med)
+            rows.append(
+                f"| {n} | {name} | {med_txt} | {spread_txt} | {_mb(series.peak_rss_mb())} "
+                f"| {_mb(warm.get('tree_rss_mb'))} | {extra[n][name]['html_files']} "
+                f"| {ratio_txt} | {target_txt} |"
+            )
+    return "\n".join(rows)
+
+
+def _fmt_measure(m: Measure, x: float | None) -> str:
+    if x is None:
+        return "—"
+    if m.unit == "MB":
+        return f"{x:.0f} MB"
+    if m.unit == "ms/post" or (m.target is not None and m.target < 1):
+        return f"{x * 1000:.0f} ms"
+    return f"{_s(x)} s"
+
+
+def measures_table(measures: list[Measure]) -> str:
+    rows = [
+        "| measure | posts | median | min–max | target | status | note |",
+        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for m in measures:
+        value = m.value if m.value is not None else m.series.median()
+        spread = m.series.spread() if m.value is None else None
+        status = ""
+        if m.target is not None and value is not None:
+            status = "met" if value <= m.target else "missed"
+        spread_txt = (f"{_fmt_measure(m, spread[0])}–{_fmt_measure(m, spread[1])}"
+                      if spread else "—")
+        target_txt = f"< {_fmt_measure(m, m.target)}" if m.target is not None else ""
+        if m.unit == "ms/post":
+            target_txt += "/post"
+        rows.append(f"| {m.name} | {m.posts} | {_fmt_measure(m, value)} | {spread_txt} "
+                    f"| {target_txt} | {status} | {m.note} |")
+    return "\n".join(rows)
+
+
+def render_report(machine: dict, clean: dict, extra: dict, runs: dict[int, int],
+                  measures: list[Measure], command: str) -> str:
+    versions = "; ".join(f"{k}: {v}" for k, v in machine["versions"].items())
+    runs_txt = ", ".join(f"{r} at N={n}" for n, r in runs.items())
+    return "\n".join([
+        f"## Benchmark ({machine['date']})",
+        "",
+        f"Machine: {machine['cpus']} CPUs ({machine['cpu_model']}), "
+        f"{machine['memory_gib']} GiB, {machine['platform']}, Python {machine['python']}, "
+        f"sitegen at {machine['sitegen_commit']}.",
+        f"Generators: {versions}.",
+        f"Command: `{command}` — clean builds, median of {runs_txt} (after one warm-up run); "
+        "ratio = sitegen's median ÷ the peer's, below 1 means sitegen is faster.",
+        "",
+        "### Clean build of the synthetic math corpus",
+        "",
+        clean_table(clean, extra, runs),
+        "",
+        "### sitegen: rebuilds, live preview, verification",
+        "",
+        measures_table(measures),
+        "",
+    ])
+
+
+def series_json(series: Series) -> dict:
+    return {"median": series.median(), "spread": series.spread(),
+            "peak_rss_mb": series.peak_rss_mb(), "samples": [asdict(s) for s in series.samples]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse_args(argv)
+    command = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    logs = opts.work / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    peers = []
+    for peer in opts.peers:
+        problem = ensure_installed(peer)
+        if problem:
+            log(f"skipping {peer}: {problem}")
+        else:
+            peers.append(peer)
+    names = ["sitegen", *peers]
+    machine = machine_info(names)
+    log(f"machine: {machine}")
+
+    clean: dict[int, dict[str, Series]] = {}
+    extra: dict[int, dict] = {}
+    measures: list[Measure] = []
+    for n in opts.sizes:
+        log(f"writing {n}-post corpus")
+        roots = write_corpus(opts.work / f"corpus-{n}", n, names)
+        tools = [make_tool(name, roots[name], opts.work / "out" / f"{name}-{n}") for name in names]
+        clean[n], extra[n] = bench_clean(tools, opts.runs[n], logs)
+        if clean[n]["sitegen"].failed:
+            log("sitegen's clean build fails; skipping its rebuild measures at this size")
+        else:
+            measures += bench_rebuilds(tools[0], n, opts.runs[n], logs)
+        if "jekyll" in peers:
+            jekyll = next(t for t in tools if t.name == "jekyll")
+            measures.append(bench_jekyll_incremental(jekyll, n, opts.runs[n], logs))
+        if not clean[n]["sitegen"].failed:
+            ours = clean[n]["sitegen"]
+            peak = Measure("peak memory of a clean build, largest process", n, target=300,
+                           unit="MB")
+            peak.value = ours.peak_rss_mb()
+            tree = extra[n]["sitegen"]["warmup"].get("tree_rss_mb")
+            peak.note = f"whole process tree {tree:.0f} MB (sampled every 20 ms)" if tree else ""
+            measures.append(peak)
+        for tool in tools:
+            tool.clean()
+
+    largest = max(opts.sizes)
+    measures.append(bench_serve(opts.work / f"corpus-{largest}" / "sitegen", largest,
+                                opts.serve_edits, logs))
+    measures += bench_verify(opts.work, opts.verify_n, opts.runs.get(opts.verify_n, 3), logs)
+    measures.append(bench_checker(logs))
+
+    report = render_report(machine, clean, extra, opts.runs, measures, command.strip())
+    print(report)
+    opts.results.mkdir(parents=True, exist_ok=True)
+    (opts.results / "latest.md").write_text(report, encoding="utf-8")
+    data = {
+        "machine": machine,
+        "command": command.strip(),
+        "clean": {str(n): {name: {**series_json(s), **extra[n][name]} for name, s in by.items()}
+                  for n, by in clean.items()},
+        "measures": [{"name": m.name, "posts": m.posts, "target": m.target, "unit": m.unit,
+                      "value": m.value, "note": m.note, **series_json(m.series)}
+                     for m in measures],
+    }
+    (opts.results / "latest.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+    log(f"wrote {opts.results / 'latest.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
