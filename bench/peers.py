@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -103,7 +104,10 @@ def version(name: str) -> str:
         "mkdocs": [str(vbin / "mkdocs"), "--version"],
     }
     env = {**os.environ, **sitegen_env()} if name == "sitegen" else None
-    return _first_line(commands[name], env)
+    line = _first_line(commands[name], env)
+    # Keep "name X.Y.Z": the tools' own lines range from a bare number to build dates and paths.
+    found = re.search(r"\d+\.\d+(?:\.\d+)?(?:\+\w+)?", line)
+    return f"{name} {found.group(0)}" if found else line
 
 
 def ensure_installed(name: str) -> str | None:

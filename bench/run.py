@@ -253,7 +253,9 @@ def bench_serve(root: Path, n: int, edits: int, logs: Path) -> Measure:
         deadline = time.monotonic() + 300
         while _get(url) is None:
             if server.poll() is not None or time.monotonic() > deadline:
-                measure.note = f"n/a: server never served {url} (see {logs.name}/sitegen-serve.log)"
+                tail = (logs / "sitegen-serve.log").read_text(errors="replace").strip()
+                last = tail.splitlines()[-1][:160] if tail else "no output"
+                measure.note = f"n/a: server never served {url} ({last})"
                 return measure
             time.sleep(0.1)
         time.sleep(1.0)  # let the watcher settle after the first build
@@ -392,7 +394,8 @@ def clean_table(clean: dict[int, dict[str, Series]], extra: dict[int, dict],
                 elif ours is not None and ours.failed:
                     ratio_txt = "n/a (sitegen failed)"
             if series.failed:
-                med_txt = f"failed: {series.first_error().strip().splitlines()[-1:]}"
+                lines = series.first_error().strip().splitlines() or ["(no output)"]
+                med_txt = "failed: " + lines[-1].replace("|", "/")[:120]
             else:
                 med_txt = _s(med)
             rows.append(
@@ -430,7 +433,7 @@ def measures_table(measures: list[Measure]) -> str:
         if m.unit == "ms/post":
             target_txt += "/post"
         rows.append(f"| {m.name} | {m.posts} | {_fmt_measure(m, value)} | {spread_txt} "
-                    f"| {target_txt} | {status} | {m.note} |")
+                    f"| {target_txt} | {status} | {m.note.replace('|', '/')} |")
     return "\n".join(rows)
 
 
