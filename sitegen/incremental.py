@@ -1,0 +1,427 @@
+"""Rebuilding only what a change affects, for ``sitegen serve``.
+
+A ``LiveBuild`` keeps, between rebuilds, each post's rendered body keyed by the post's
+source text. A rebuild re-reads the sources (cheap: front matter only), renders the
+bodies of the posts whose text changed, and renders the pages those posts appear on:
+their own page, their previous/next neighbours (whose links show their titles) and the
+pages that are not a single post's page (index, archive, tags, feeds, 404, plugin pages).
+Only files whose bytes changed are written, each atomically, so the list of written
+paths is exactly what the browser needs to hear about.
+
+What invalidates more:
+- a template, include or theme file: every body and every page (includes are used by
+  post bodies too);
+- the configuration, a plugin or the macros file: everything is loaded again.
+
+Verification arrives in a second pass. The first pass renders with
+``options.verify = False`` so the text is visible at once; a plugin with work left to do
+marks the post with ``post.data[PENDING_KEY] = True`` (and renders "verifying…" badges).
+``verify_posts`` then renders those posts with verification on, outside the lock so that
+text edits are not held up by slow code, and commits the result only if the post's text
+has not changed in the meantime.
+
+A post that fails to build gets an error page (file:line of every error) at its URL
+instead of its stale page; when the failure is site-wide (the configuration or a plugin
+does not load), ``site_errors`` is set and the server shows it on every page.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sitegen import build
+from sitegen.discover import MARKDOWN_EXTENSIONS, PAGE_DIRS, POST_DIRS, STATIC_DIRS
+from sitegen.errors import Diagnostic, SiteError
+from sitegen.model import BuildOptions, Post, Site
+from sitegen.plugins import call_hook
+from sitegen.templates import create_environment, template_dirs
+from sitegen.write import check_output_folder, write_files_in_place, write_site
+
+# Set by a verification plugin on a post rendered with ``options.verify == False`` whose
+# checks still have to run; the server then schedules ``verify_posts`` for it.
+PENDING_KEY = "verify_pending"
+# Fallback when no plugin says so: a post with executable blocks needs the second pass.
+_EXEC_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*python[ \t]+(verify|exec)\b", re.MULTILINE)
+
+RELOAD_FILES = ("sitegen.toml", "_config.yml")
+RELOAD_DIRS = ("plugins",)
+TEMPLATE_DIRS = ("templates", "themes", "includes", "_includes", "_layouts")
+# post.data entries that belong to one parse and must not be carried over
+_TRANSIENT_DATA = ("tokens", "env")
+
+
+@dataclass
+class ChangeSet:
+    """What a batch of changed files means for the site."""
+
+    reload: bool = False  # configuration, plugins, macros: load everything again
+    templates: bool = False  # templates, includes, themes: render every page again
+    static: bool = False  # assets/static: copy again
+    sources: set[str] = field(default_factory=set)  # posts and pages (paths from the root)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.reload or self.templates or self.static or self.sources)
+
+
+def classify(root: Path, paths: set[Path] | list[Path], macros_file: str = "") -> ChangeSet:
+    """Sort changed paths into the kinds of work they cause; unknown files cause none."""
+    changes = ChangeSet()
+    for path in paths:
+        try:
+            rel = Path(path).absolute().relative_to(root.absolute())
+        except ValueError:
+            continue
+        if not rel.parts:
+            continue
+        top = rel.parts[0]
+        if rel.as_posix() in RELOAD_FILES or top in RELOAD_DIRS:
+            changes.reload = True
+        elif macros_file and rel.as_posix() == macros_file:
+            changes.reload = True
+        elif top in TEMPLATE_DIRS:
+            changes.templates = True
+        elif top in STATIC_DIRS:
+            changes.static = True
+        elif top in POST_DIRS + PAGE_DIRS and rel.suffix.lower() in MARKDOWN_EXTENSIONS:
+            changes.sources.add(rel.as_posix())
+    return changes
+
+
+@dataclass
+class RenderedBody:
+    """A post's rendered body, valid as long as its source text is the same."""
+
+    source: str
+    html: str
+    has_math: bool
+    toc: list[Any]
+    title: str
+    data: dict[str, Any]
+    verified: bool
+
+
+@dataclass
+class Outcome:
+    """What one rebuild did; the server turns it into an event for the browsers."""
+
+    rendered: list[str] = field(default_factory=list)  # output paths rendered this time
+    changed: list[str] = field(default_factory=list)  # output paths whose bytes changed
+    removed: list[str] = field(default_factory=list)  # output paths deleted
+    errors: list[Diagnostic] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+    reload: bool = False  # every open page should reload
+    pending: set[str] = field(default_factory=set)  # sources waiting for verification
+
+
+def needs_verification(post: Post) -> bool:
+    return bool(post.data.get(PENDING_KEY)) or bool(_EXEC_FENCE.search(post.body))
+
+
+@dataclass
+class LiveBuild:
+    """The state of a site being served: what was built, and how to redo part of it."""
+
+    root: Path
+    options: BuildOptions
+    out: Path
+    site_errors: list[Diagnostic] = field(default_factory=list)
+    bodies: dict[str, RenderedBody] = field(default_factory=dict)
+    # source rel -> output path of its page, kept for pages that now fail
+    page_of: dict[str, str] = field(default_factory=dict)
+    neighbours: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    written: set[str] = field(default_factory=set)  # every output path of the last state
+    _all_outputs: set[str] = field(default_factory=set)  # what the last render produces
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _base: Site | None = None
+    _md: Any = None
+    _jinja: Any = None
+
+    # -- loading ---------------------------------------------------------------------
+
+    def _load(self) -> None:
+        """Configuration, plugins, theme, parser and templates: once per configuration."""
+        options = replace(self.options, serve=True)
+        self._base = build.load_site(self.root, options)
+        self._jinja = create_environment(template_dirs(self.root, self._base.theme_dirs))
+        self._md = build.create_markdown(self._base)
+        self._base.data["markdown"] = self._md
+        self.bodies.clear()
+
+    def _new_site(self, verify: bool) -> Site:
+        """A fresh Site for one rebuild that shares what loading produced."""
+        base = self._base
+        assert base is not None
+        options = replace(base.options, verify=verify and self.options.verify)
+        site = Site(root=base.root, config=base.config, options=options)
+        site.plugins, site.theme_dirs = base.plugins, base.theme_dirs
+        site.data = dict(base.data)
+        return site
+
+    @property
+    def macros_file(self) -> str:
+        return self._base.config.math.macros_file if self._base is not None else ""
+
+    # -- entry points ------------------------------------------------------------------
+
+    def start(self) -> Outcome:
+        """The first build: everything, written as a whole folder, verification pending."""
+        with self.lock:
+            out = self.out.absolute()
+            check_output_folder(out, self.root)
+            try:
+                self._load()
+            except SiteError as exc:
+                self.site_errors = [exc.diagnostic()]
+                return Outcome(errors=list(self.site_errors), reload=True)
+            self.site_errors = []
+            site, files, outcome = self._render(repage=None)
+            static = site.static
+            write_site(out, files, static)
+            self.written = set(files) | {rel for _, rel in static}
+            outcome.changed = sorted(self.written)
+            call_hook(site, "sitegen_build_finished", site=site, output=out)
+            return outcome
+
+    def apply(self, paths: set[Path] | list[Path]) -> Outcome:
+        """Rebuild after ``paths`` changed on disk."""
+        with self.lock:
+            changes = classify(self.root, paths, self.macros_file)
+            if changes.empty:
+                return Outcome()
+            if self._base is not None:
+                call_hook(self._base, "sitegen_files_changed", site=self._base, paths=list(paths))
+            if changes.reload or self._base is None or self.site_errors:
+                return self._reload()
+            if changes.templates:
+                self._jinja = create_environment(template_dirs(self.root, self._base.theme_dirs))
+                self.bodies.clear()  # includes are rendered into bodies
+            repage = None if changes.templates else set()
+            outcome = self._commit(*self._render(repage=repage), static=changes.static)
+            outcome.reload = outcome.reload or (changes.static and not changes.templates)
+            return outcome
+
+    def verify_posts(self, rels: set[str]) -> Outcome:
+        """Second pass: run verification for ``rels`` and show the results.
+
+        The slow part (the plugin's checks) runs without the lock; the results are kept
+        only for posts whose text is still the text that was verified.
+        """
+        with self.lock:
+            if self._base is None or self.site_errors:
+                return Outcome()
+            site = self._new_site(verify=True)
+            md, jinja = self._md, self._jinja
+        build.read_posts(site)
+        targets = [p for p in site.posts + site.pages if p.rel in rels]
+        fresh = self._render_bodies(site, md, jinja, targets)
+        with self.lock:
+            if md is not self._md:
+                return Outcome()  # everything was reloaded meanwhile
+            kept = set()
+            for post in fresh:
+                current = self.bodies.get(post.rel)
+                if current is not None and current.source == post.source and not post.failed:
+                    self.bodies[post.rel] = _remember(post, verified=True)
+                    kept.add(post.rel)
+            if not kept:
+                return Outcome()
+            return self._commit(*self._render(repage=kept), static=False)
+
+    # -- the work ------------------------------------------------------------------------
+
+    def _reload(self) -> Outcome:
+        try:
+            self._load()
+        except SiteError as exc:
+            self.site_errors = [exc.diagnostic()]
+            return Outcome(errors=list(self.site_errors), reload=True)
+        self.site_errors = []
+        outcome = self._commit(*self._render(repage=None), static=True)
+        outcome.reload = True
+        return outcome
+
+    def _render_bodies(self, site: Site, md: Any, jinja: Any, posts: list[Post]) -> list[Post]:
+        build.parse_posts(site, md, jinja, posts)
+        call_hook(site, "sitegen_posts_parsed", site=site, posts=[p for p in posts if not p.failed])
+        for post in posts:
+            if not post.failed:
+                build.render_post_body(site, md, post)
+        return posts
+
+    def _render(self, repage: set[str] | None) -> tuple[Site, dict[str, bytes], Outcome]:
+        """Render what changed. ``repage``: sources whose pages must be rendered even if
+        their text did not change (None: every page)."""
+        site = self._new_site(verify=False)
+        build.read_posts(site)
+        everything = site.posts + site.pages
+        fresh = []
+        for post in everything:
+            cached = self.bodies.get(post.rel)
+            if cached is not None and cached.source == post.source:
+                _restore(post, cached)
+            else:
+                fresh.append(post)
+        self._render_bodies(site, self._md, self._jinja, fresh)
+        for post in fresh:
+            if not post.failed:
+                self.bodies[post.rel] = _remember(post, verified=False)
+        site.posts = [p for p in site.posts if not p.failed]
+        site.pages = [p for p in site.pages if not p.failed]
+
+        wanted = {p.rel for p in fresh} | (repage or set())
+        for rel in list(wanted):  # neighbours show the title and link of a changed post
+            wanted.update(self.neighbours.get(rel, ()))
+        self.neighbours = {
+            p.rel: tuple(n.rel for n in (p.previous, p.next) if n is not None) for p in site.posts
+        }
+        for rel in list(wanted):
+            wanted.update(self.neighbours.get(rel, ()))
+
+        pages = build.post_pages(site, site.posts + site.pages) + build.index_pages(site)
+        for extra in call_hook(site, "sitegen_extra_pages", site=site):
+            pages.extend(extra)
+        chosen = [p for p in pages if repage is None or p.post is None or p.post.rel in wanted]
+        files = build.render_pages(site, self._jinja, chosen)
+        site.static = build.discover_static(
+            site.root, [(t / "static", "theme/") for t in reversed(site.theme_dirs)]
+        )
+
+        outcome = Outcome(
+            errors=site.report.errors,
+            warnings=site.report.warnings,
+            pending={p.rel for p in fresh if not p.failed and needs_verification(p)},
+        )
+        # A page that could not be rendered, or a post that fails, shows its errors.
+        errors = site.report.errors
+        general = [d for d in errors if not _is_source(d.path)]
+        for page in chosen:
+            if page.output_path not in files and errors:
+                own = [d for d in errors if page.post is not None and d.path == page.post.rel]
+                files[page.output_path] = render_error_page(own + general or errors, self.root)
+        failed_rels = {p.rel for p in fresh if p.failed} | {
+            d.path for d in errors if d.path in self.page_of
+        }
+        for rel in failed_rels:
+            target = self.page_of.get(rel)
+            if target and target not in files:
+                own = [d for d in errors if d.path == rel]
+                files[target] = render_error_page(own + general, self.root)
+        for page in pages:
+            if page.post is not None:
+                self.page_of[page.post.rel] = page.output_path
+        self._all_outputs = {p.output_path for p in pages} | set(files)
+        outcome.rendered = sorted(files)
+        return site, files, outcome
+
+    def _commit(
+        self, site: Site, files: dict[str, bytes], outcome: Outcome, static: bool
+    ) -> Outcome:
+        """Write what changed, copy static files, delete outputs nothing produces now."""
+        out = self.out.absolute()
+        outcome.changed = write_files_in_place(out, files)
+        static_outputs = {rel for _, rel in site.static}
+        if static:
+            copies = {}
+            for source, rel in site.static:
+                if rel not in files:
+                    try:
+                        copies[rel] = source.read_bytes()
+                    except OSError:
+                        continue
+            outcome.changed += write_files_in_place(out, copies)
+        current = self._all_outputs | static_outputs
+        for rel in sorted(self.written - current):
+            target = out / rel
+            try:
+                target.unlink()
+                outcome.removed.append(rel)
+            except OSError:
+                pass
+        self.written = current
+        call_hook(site, "sitegen_build_finished", site=site, output=out)
+        return outcome
+
+
+def _is_source(rel: str) -> bool:
+    return rel.split("/", 1)[0] in POST_DIRS + PAGE_DIRS
+
+
+def _remember(post: Post, verified: bool) -> RenderedBody:
+    data = {k: v for k, v in post.data.items() if k not in _TRANSIENT_DATA}
+    return RenderedBody(
+        source=post.source,
+        html=post.html,
+        has_math=post.has_math,
+        toc=list(post.toc),
+        title=post.title,
+        data=data,
+        verified=verified,
+    )
+
+
+def _restore(post: Post, body: RenderedBody) -> None:
+    post.html, post.has_math, post.toc = body.html, body.has_math, list(body.toc)
+    post.title = post.title or body.title
+    post.data.update(body.data)
+
+
+# -- the error page -----------------------------------------------------------------------
+
+_ERROR_STYLE = """
+body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#fff8f7;color:#300}
+main{max-width:60rem;margin:2rem auto;padding:0 1rem}
+h1{font-size:1.3rem;color:#a00}
+.sg-error-item{background:#fff;border-left:4px solid #c00;padding:.5rem 1rem;margin:1rem 0}
+.sg-error-where{font-family:ui-monospace,monospace;font-weight:bold}
+pre{background:#f6eeee;padding:.5rem;overflow:auto;font-size:.85rem}
+pre .here{background:#fcc;display:block}
+"""
+
+
+def _excerpt(root: Path, diagnostic: Diagnostic, around: int = 2) -> str:
+    """A few lines of the file around the error, the failing line marked."""
+    if not diagnostic.line or not diagnostic.path:
+        return ""
+    path = root / diagnostic.path
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    first = max(1, diagnostic.line - around)
+    last = min(len(lines), diagnostic.line + around)
+    rows = []
+    for number in range(first, last + 1):
+        text = html.escape(f"{number:>5} | {lines[number - 1]}")
+        rows.append(f'<span class="here">{text}</span>' if number == diagnostic.line else text)
+    return "<pre>" + "\n".join(rows) + "</pre>"
+
+
+def render_error_page(diagnostics: list[Diagnostic], root: Path) -> bytes:
+    """A self-contained page listing errors with file:line, shown in place of a page that
+    could not be built (it needs no template: a template may be what is broken)."""
+    items = []
+    for d in diagnostics:
+        where = f"{d.path}:{d.line}" if d.line else d.path
+        items.append(
+            '<div class="sg-error-item">'
+            f'<div class="sg-error-where">{html.escape(where)}</div>'
+            f'<div class="sg-error-message">{html.escape(d.message)}</div>'
+            f"{_excerpt(root, d)}</div>"
+        )
+    body = "\n".join(items) or "<p>unknown error</p>"
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>Build error · sitegen</title>"
+        f"<style>{_ERROR_STYLE}</style></head>\n"
+        '<body><main><article class="sg-error" id="sg-error">'
+        "<h1>This page could not be built</h1>\n"
+        f"{body}\n"
+        "<p>Fix the file and save: this page updates by itself.</p>"
+        "</article></main></body></html>\n"
+    ).encode()

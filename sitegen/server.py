@@ -1,0 +1,456 @@
+"""``sitegen serve``: build, serve the output folder, watch the sources, push changes.
+
+Threads, all in one process:
+- the HTTP server (``ThreadingHTTPServer``: one thread per connection, so long-lived
+  Server-Sent Events streams do not block page requests);
+- the watcher, which hands debounced batches of changed files to ``LiveBuild.apply``
+  (text first: verification off) and publishes what changed;
+- the verifier, which runs the second, verifying pass for posts that need it, so slow
+  or runaway code never holds up the next text edit.
+
+Safety: only files inside the output folder are served; every request path is decoded,
+split and checked before it touches the file system, and the result is resolved (links
+included) and checked again. It binds 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import queue
+import sys
+import threading
+import time
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from sitegen.build import DEFAULT_OUT
+from sitegen.incremental import LiveBuild, Outcome, render_error_page
+from sitegen.model import BuildOptions
+from sitegen.watch import Watcher, start_watching
+
+EVENTS_PATH = "/__sitegen/events"
+CLIENT_PATH = "/__sitegen/livereload.js"
+KEEPALIVE_SECONDS = 15.0
+
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".xml": "application/xml",
+    ".svg": "image/svg+xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+    ".wasm": "application/wasm",
+}
+
+
+def content_type(path: Path) -> str:
+    if path.name == "feed.xml" or path.name.endswith(".atom"):
+        return "application/atom+xml"
+    known = _TYPES.get(path.suffix.lower())
+    if known:
+        return known
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed or "application/octet-stream"
+
+
+def resolve_request(out: Path, url_path: str) -> Path | None:
+    """The file inside ``out`` that a request path names, or None.
+
+    Rejects anything that could leave the folder: ``..`` segments (also percent-encoded,
+    also behind encoded slashes), backslashes, NUL bytes, drive letters; and, after
+    resolving symbolic links, anything that ends up outside ``out``. A folder maps to
+    its ``index.html``; ``/about`` to ``/about/index.html`` or ``/about.html``.
+    """
+    path = unquote(url_path)
+    if "\x00" in path or "\\" in path:
+        return None
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if any(p == ".." or ":" in p for p in parts):
+        return None
+    root = out.resolve()
+    candidate = root.joinpath(*parts) if parts else root
+    options = [candidate]
+    if candidate.is_dir():
+        options = [candidate / "index.html"]
+    elif not candidate.exists() and parts and "." not in parts[-1]:
+        options = [candidate / "index.html", candidate.with_name(parts[-1] + ".html")]
+    for option in options:
+        try:
+            real = option.resolve()
+        except OSError:
+            continue
+        if real.is_file() and real.is_relative_to(root):
+            return real
+    return None
+
+
+def inject_client(page: bytes, baseurl: str = "") -> bytes:
+    """Add the live-reload script to an HTML page (before ``</body>`` when there is one)."""
+    tag = (
+        f'<script src="{CLIENT_PATH}" data-events="{EVENTS_PATH}" '
+        f'data-baseurl="{baseurl}" defer></script>'
+    ).encode()
+    lower = page.lower()
+    at = lower.rfind(b"</body>")
+    if at < 0:
+        return page + tag
+    return page[:at] + tag + page[at:]
+
+
+def client_script() -> bytes:
+    return resources.files("sitegen").joinpath("livereload.js").read_bytes()
+
+
+@dataclass
+class EventHub:
+    """Fans events out to every open Server-Sent Events stream."""
+
+    _clients: list[queue.Queue] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def subscribe(self) -> queue.Queue:
+        q: queue.Queue = queue.Queue()
+        with self._lock:
+            self._clients.append(q)
+        return q
+
+    def unsubscribe(self, q: queue.Queue) -> None:
+        with self._lock:
+            if q in self._clients:
+                self._clients.remove(q)
+
+    def publish(self, kind: str, data: dict) -> None:
+        with self._lock:
+            clients = list(self._clients)
+        for q in clients:
+            q.put((kind, data))
+
+    @property
+    def count(self) -> int:
+        with self._lock:
+            return len(self._clients)
+
+
+@dataclass
+class ServeState:
+    """What request handlers need: the folder, the build (for its errors), the events."""
+
+    live: LiveBuild
+    hub: EventHub
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def out(self) -> Path:
+        return self.live.out
+
+    @property
+    def baseurl(self) -> str:
+        base = self.live._base
+        return base.config.baseurl if base is not None else ""
+
+
+def make_handler(state: ServeState) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "sitegen"
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass  # quiet: the terminal is for build messages
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._respond(head=False)
+
+        def do_HEAD(self) -> None:  # noqa: N802
+            self._respond(head=True)
+
+        def _respond(self, head: bool) -> None:
+            path = urlsplit(self.path).path
+            if path == EVENTS_PATH and not head:
+                self._events()
+                return
+            if path == CLIENT_PATH:
+                self._send(HTTPStatus.OK, client_script(), "text/javascript; charset=utf-8", head)
+                return
+            base = state.baseurl
+            if base:
+                if path == "/" or path == base:
+                    self._redirect(base + "/")
+                    return
+                if not path.startswith(base + "/"):
+                    self._not_found(head)
+                    return
+                path = path[len(base) :]
+            if state.live.site_errors:  # nothing can be built: say why, on every page
+                body = inject_client(render_error_page(state.live.site_errors, state.live.root))
+                self._send(HTTPStatus.INTERNAL_SERVER_ERROR, body, _TYPES[".html"], head)
+                return
+            target = resolve_request(state.out, path)
+            if target is None:
+                self._not_found(head)
+                return
+            if target.suffix == ".html" and not path.endswith((".html", "/")) and path:
+                if target.name == "index.html":
+                    self._redirect(self.path.split("?")[0] + "/")  # relative links need it
+                    return
+            try:
+                body = target.read_bytes()
+            except OSError:
+                self._not_found(head)
+                return
+            kind = content_type(target)
+            if kind.startswith("text/html"):
+                body = inject_client(body, base)
+            self._send(HTTPStatus.OK, body, kind, head)
+
+        def _not_found(self, head: bool) -> None:
+            page = resolve_request(state.out, "/404.html")
+            body = page.read_bytes() if page is not None else b"<h1>404 Not Found</h1>"
+            self._send(
+                HTTPStatus.NOT_FOUND, inject_client(body, state.baseurl), _TYPES[".html"], head
+            )
+
+        def _redirect(self, location: str) -> None:
+            self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def _send(self, status: HTTPStatus, body: bytes, kind: str, head: bool) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")  # a preview is never stale
+            self.end_headers()
+            if not head:
+                self.wfile.write(body)
+
+        def _events(self) -> None:
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Connection", "keep-alive")
+            self.end_headers()
+            self.close_connection = True
+            q = state.hub.subscribe()
+            try:
+                self._write_event("hello", {})
+                quiet_since = time.monotonic()
+                while not state.stopping.is_set():
+                    try:
+                        # short waits so that a stopping server ends the stream soon
+                        kind, data = q.get(timeout=0.5)
+                    except queue.Empty:
+                        if time.monotonic() - quiet_since > KEEPALIVE_SECONDS:
+                            self.wfile.write(b": keep-alive\n\n")  # proxies drop idle streams
+                            self.wfile.flush()
+                            quiet_since = time.monotonic()
+                        continue
+                    self._write_event(kind, data)
+                    quiet_since = time.monotonic()
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                pass  # the page was closed
+            finally:
+                state.hub.unsubscribe(q)
+
+        def _write_event(self, kind: str, data: dict) -> None:
+            self.wfile.write(f"event: {kind}\ndata: {json.dumps(data)}\n\n".encode())
+            self.wfile.flush()
+
+    return Handler
+
+
+def event_of(outcome: Outcome) -> dict:
+    return {
+        "changed": outcome.changed,
+        "removed": outcome.removed,
+        "reload": outcome.reload,
+        "errors": [str(d) for d in outcome.errors],
+        "pending": sorted(outcome.pending),
+    }
+
+
+@dataclass
+class Verifier:
+    """Runs the verifying pass in its own thread; requests that pile up while a pass is
+    running are merged into the next one."""
+
+    live: LiveBuild
+    on_done: Callable[[Outcome, float], None] | None = None
+    _pending: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _wake: threading.Event = field(default_factory=threading.Event)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    idle: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        self.idle.set()
+        self._thread = threading.Thread(target=self._loop, name="sitegen-verify", daemon=True)
+        self._thread.start()
+
+    def request(self, rels: set[str]) -> None:
+        if not rels:
+            return
+        with self._lock:
+            self._pending |= rels
+            self.idle.clear()
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            with self._lock:
+                rels, self._pending = self._pending, set()
+            if rels and not self._stop.is_set():
+                start = time.perf_counter()
+                try:
+                    outcome = self.live.verify_posts(rels)
+                    if self.on_done is not None:
+                        self.on_done(outcome, time.perf_counter() - start)
+                except Exception as exc:  # never let verification kill the preview
+                    print(f"sitegen serve: verification failed: {exc}", file=sys.stderr)
+            with self._lock:
+                if not self._pending:
+                    self.idle.set()
+
+
+@dataclass
+class Preview:
+    """A running preview: server, watcher and verifier. ``serve`` runs one until Ctrl-C;
+    tests start one on an ephemeral port."""
+
+    live: LiveBuild
+    httpd: ThreadingHTTPServer
+    state: ServeState
+    verifier: Verifier
+    watcher: Watcher | None = None
+    thread: threading.Thread | None = None
+    quiet: bool = False
+    rebuilds: int = 0
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}{self.state.baseurl}/"
+
+    def stop(self) -> None:
+        self.state.stopping.set()
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.verifier.stop()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        if self.thread is not None:
+            self.thread.join(timeout=5)
+
+    def on_batch(self, paths: set[Path]) -> None:
+        """Called by the watcher with one debounced batch of changed files."""
+        start = time.perf_counter()
+        outcome = self.live.apply(paths)
+        self.rebuilds += 1
+        self._announce(outcome, time.perf_counter() - start, "rebuilt")
+        self.verifier.request(outcome.pending)
+
+    def on_verified(self, outcome: Outcome, seconds: float) -> None:
+        self._announce(outcome, seconds, "verified")
+
+    def _announce(self, outcome: Outcome, seconds: float, what: str) -> None:
+        if outcome.changed or outcome.removed or outcome.reload:
+            self.state.hub.publish("change", event_of(outcome))
+        if self.quiet:
+            return
+        for d in outcome.errors:
+            print(d, file=sys.stderr)
+        if outcome.changed or outcome.removed or outcome.errors:
+            print(
+                f"{time.strftime('%H:%M:%S')} {what}: {len(outcome.changed)} files changed"
+                f"{f', {len(outcome.removed)} removed' if outcome.removed else ''}"
+                f" in {seconds * 1000:.0f} ms",
+                file=sys.stderr,
+            )
+
+
+def start_preview(
+    root: Path,
+    options: BuildOptions,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    watch: bool = True,
+    quiet: bool = False,
+) -> Preview:
+    """Build the site and start serving it in background threads (port 0: any free port)."""
+    root = root.absolute()
+    out = (options.out or root / DEFAULT_OUT).absolute()
+    live = LiveBuild(root=root, options=options, out=out)
+    state = ServeState(live=live, hub=EventHub())
+    # bind before building, so a taken port fails at once
+    httpd = ThreadingHTTPServer((host, port), make_handler(state))
+    httpd.daemon_threads = True
+    start = time.perf_counter()
+    try:
+        first = live.start()
+    except BaseException:
+        httpd.server_close()
+        raise
+    preview = Preview(live=live, httpd=httpd, state=state, verifier=Verifier(live), quiet=quiet)
+    preview.verifier.on_done = preview.on_verified
+    preview.verifier.start()
+    if not quiet:
+        for d in first.errors + first.warnings:
+            print(d, file=sys.stderr)
+        print(
+            f"built {len(first.changed)} files in {time.perf_counter() - start:.2f} s",
+            file=sys.stderr,
+        )
+    preview.thread = threading.Thread(target=httpd.serve_forever, name="sitegen-http", daemon=True)
+    preview.thread.start()
+    if watch:
+        preview.watcher = start_watching(root, out, preview.on_batch)
+    preview.verifier.request(first.pending)
+    return preview
+
+
+def serve(
+    root: Path,
+    options: BuildOptions,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    open_browser: bool = False,
+) -> int:
+    """Run the live preview until interrupted. Exit code 0 on Ctrl-C, 2 if the port is
+    taken or the output folder may not be used."""
+    try:
+        preview = start_preview(root, options, host=host, port=port, quiet=options.quiet)
+    except OSError as exc:
+        print(f"sitegen serve: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"serving {preview.url}  (Ctrl-C to stop)", file=sys.stderr)
+    if open_browser:
+        webbrowser.open(preview.url)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("stopping", file=sys.stderr)
+    finally:
+        preview.stop()
+    return 0

@@ -1,0 +1,157 @@
+"""Watching a site's inputs for ``sitegen serve``: watchdog events in, debounced batches out.
+
+Editors rarely write a file once: many write a temporary file and rename it over the
+original, some touch a backup first. The watcher therefore collects paths until the
+file system has been quiet for a short moment and hands over one batch per burst, so a
+save gives one rebuild.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+# Quiet time that ends a burst. Editors' temp-write-and-rename sequences take well under
+# this; it is also the bulk of save-to-visible latency, so it is kept small.
+QUIET_SECONDS = 0.03
+# A burst never delays a rebuild for longer than this (e.g. a `git checkout` of many files).
+MAX_WAIT_SECONDS = 0.5
+
+# Names editors and tools write next to real files; never content.
+_JUNK_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".part", ".crdownload", ".pyc")
+_JUNK_DIRS = {".git", ".hg", ".svn", "__pycache__", ".sitegen-cache", "node_modules", ".idea"}
+
+
+def is_junk(path: Path) -> bool:
+    """Editor backups, swap files, VCS and cache folders: changes there are never news."""
+    name = path.name
+    if name.startswith((".#", "#")) or name.endswith(_JUNK_SUFFIXES) or name == "4913":
+        return True  # 4913: the probe file vim writes to test a folder
+    return any(part in _JUNK_DIRS for part in path.parts)
+
+
+def relevant(root: Path, out: Path, path: Path) -> bool:
+    """Whether a changed path can affect the site: inside the root, outside the output
+    folder and any hidden folder, and not an editor's scratch file."""
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        return False
+    try:
+        path.relative_to(out)
+        return False  # our own writes must not trigger rebuilds
+    except ValueError:
+        pass
+    if any(part.startswith(".") for part in rel.parts[:-1]):
+        return False
+    if rel.parts and rel.parts[0].startswith(("_site", ".")):
+        return False
+    return not is_junk(rel)
+
+
+@dataclass
+class Batcher:
+    """Collects changed paths and tells when a burst is over (thread-safe)."""
+
+    quiet: float = QUIET_SECONDS
+    max_wait: float = MAX_WAIT_SECONDS
+    _paths: set[Path] = field(default_factory=set)
+    _first: float = 0.0
+    _last: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _wake: threading.Event = field(default_factory=threading.Event)
+
+    def add(self, path: Path) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if not self._paths:
+                self._first = now
+            self._paths.add(path)
+            self._last = now
+        self._wake.set()
+
+    def wait_batch(self, stop: threading.Event) -> set[Path]:
+        """Block until a burst has ended (or ``stop`` is set); return its paths."""
+        while not stop.is_set():
+            self._wake.wait(0.2)
+            with self._lock:
+                if not self._paths:
+                    self._wake.clear()
+                    continue
+                now = time.monotonic()
+                due = min(self._last + self.quiet, self._first + self.max_wait)
+                if now >= due:
+                    batch, self._paths = self._paths, set()
+                    self._wake.clear()
+                    return batch
+            time.sleep(max(0.0, due - now))
+        return set()
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, root: Path, out: Path, batcher: Batcher) -> None:
+        self.root, self.out, self.batcher = root, out, batcher
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return  # reads are not changes
+        # a rename reports both ends: the temp file vanishing and the real file appearing
+        for raw in (event.src_path, getattr(event, "dest_path", "")):
+            if not raw:
+                continue
+            path = Path(raw if isinstance(raw, str) else raw.decode())
+            if relevant(self.root, self.out, path):
+                self.batcher.add(path)
+
+
+@dataclass
+class Watcher:
+    """A running watch: a watchdog observer plus the thread that hands batches over."""
+
+    observer: Observer
+    thread: threading.Thread
+    stop_event: threading.Event
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.observer.stop()
+        self.observer.join(timeout=5)
+        self.thread.join(timeout=5)
+
+
+def start_watching(
+    root: Path,
+    out: Path,
+    on_batch: Callable[[set[Path]], None],
+    *,
+    quiet: float = QUIET_SECONDS,
+) -> Watcher:
+    """Watch ``root`` recursively and call ``on_batch`` (in a worker thread, one call at a
+    time) with the set of changed paths of each burst."""
+    root, out = root.absolute(), out.absolute()
+    batcher = Batcher(quiet=quiet)
+    stop = threading.Event()
+    observer = Observer()
+    observer.schedule(_Handler(root, out, batcher), str(root), recursive=True)
+    observer.daemon = True
+    observer.start()
+
+    def loop() -> None:
+        while not stop.is_set():
+            batch = batcher.wait_batch(stop)
+            if batch and not stop.is_set():
+                try:
+                    on_batch(batch)
+                except Exception:  # a failed rebuild must not stop the watching
+                    traceback.print_exc()
+
+    thread = threading.Thread(target=loop, name="sitegen-watch", daemon=True)
+    thread.start()
+    return Watcher(observer=observer, thread=thread, stop_event=stop)
