@@ -1,0 +1,82 @@
+"""``/sitemap.xml`` (every post and page, with ``lastmod``) and a ``robots.txt`` naming it.
+
+A post or page leaves the sitemap with ``sitemap: false`` in its front matter, as with
+jekyll-sitemap. A site that ships its own ``robots.txt`` (``static/robots.txt``, copied to the root of the
+output) keeps it: sitegen then writes none.
+
+Entries are sorted by URL and dates come from the sources, so the same site gives the same
+bytes on every build.
+
+Options (``[plugins.sitemap]`` in sitegen.toml): ``enabled`` (default true).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import datetime
+from typing import Any
+
+from sitegen.frontmatter import parse_date
+from sitegen.hooks import hookimpl
+from sitegen.model import Page, Post
+
+SITEMAP_URL = "/sitemap.xml"
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+
+def last_modified(post: Post) -> datetime | None:
+    """``last_modified_at`` / ``updated`` from the front matter, else the post's date."""
+    for key in ("last_modified_at", "updated"):
+        if key in post.meta:
+            try:
+                return parse_date(post.meta[key], post.date.tzinfo if post.date else None)
+            except ValueError:
+                break  # the page still gets its date; the front matter is not ours to judge
+    return post.date
+
+
+def _w3c_date(value: datetime) -> str:
+    # A date with a time needs a zone in W3C format; naive dates are the site's zone (UTC
+    # when none is configured).
+    text = value.isoformat(timespec="seconds")
+    return text if value.tzinfo is not None else text + "Z"
+
+
+def sitemap_entries(site: Any) -> list[tuple[str, datetime | None]]:
+    """(site-relative URL, last modification) of every page that belongs in the sitemap."""
+    entries: dict[str, datetime | None] = {}
+    dated = [d for d in (last_modified(p) for p in site.posts) if d is not None]
+    # the front page changes whenever a post is published
+    entries["/"] = max(dated, key=lambda d: d.replace(tzinfo=None)) if dated else None
+    for post in site.posts + site.pages:
+        if post.failed or post.meta.get("sitemap") is False:
+            continue
+        entries[post.url] = last_modified(post)
+    return sorted(entries.items())
+
+
+def build_sitemap(site: Any) -> bytes:
+    urlset = ET.Element("urlset", {"xmlns": SITEMAP_NS})
+    for url, modified in sitemap_entries(site):
+        entry = ET.SubElement(urlset, "url")
+        ET.SubElement(entry, "loc").text = site.absolute_url(url)
+        if modified is not None:
+            ET.SubElement(entry, "lastmod").text = _w3c_date(modified)
+    ET.indent(urlset, space="  ")
+    return ET.tostring(urlset, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def has_own_robots(site: Any) -> bool:
+    return (site.root / "static" / "robots.txt").is_file()
+
+
+def build_robots(site: Any) -> str:
+    return f"User-agent: *\nAllow: /\n\nSitemap: {site.absolute_url(SITEMAP_URL)}\n"
+
+
+@hookimpl
+def sitegen_extra_pages(site: Any) -> list[Page]:
+    pages = [Page(url=SITEMAP_URL, content=build_sitemap(site))]
+    if not has_own_robots(site):
+        pages.append(Page(url="/robots.txt", content=build_robots(site)))
+    return pages

@@ -1,0 +1,87 @@
+"""Tag pages: ``/tags/NAME/`` lists the posts with that tag, ``/tags/`` lists every tag.
+
+Tags that differ only in case or punctuation ("Neural Nets", "neural-nets") share one slug
+and therefore one page; the page is titled with the spelling the newest post used.
+Templates get ``tag_url(name)`` to link a tag wherever it is shown.
+
+Options (``[plugins.tags]`` in sitegen.toml): ``enabled`` (default true).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sitegen.hooks import hookimpl
+from sitegen.model import Page, Post
+from sitegen.read import slugify
+
+TAGS_URL = "/tags/"
+
+
+@dataclass
+class Tag:
+    name: str  # as the newest post tagged with it spells it
+    slug: str
+    posts: list[Post] = field(default_factory=list)  # newest first, like site.posts
+
+    @property
+    def url(self) -> str:
+        return tag_path(self.slug)
+
+
+def tag_slug(name: str) -> str:
+    """The URL part of a tag: lower case, words joined by hyphens."""
+    return slugify(name)
+
+
+def tag_path(slug: str) -> str:
+    return f"{TAGS_URL}{slug}/"
+
+
+def collect_tags(posts: list[Post]) -> list[Tag]:
+    """Group posts (newest first) by tag slug; tags sorted by name, case-insensitively."""
+    by_slug: dict[str, Tag] = {}
+    for post in posts:
+        for name in dict.fromkeys(post.tags):  # a tag written twice on one post counts once
+            slug = tag_slug(name)
+            tag = by_slug.setdefault(slug, Tag(name=name, slug=slug))
+            if not tag.posts or tag.posts[-1] is not post:
+                tag.posts.append(post)
+    return sorted(by_slug.values(), key=lambda t: (t.name.lower(), t.slug))
+
+
+@hookimpl
+def sitegen_extra_pages(site: Any) -> list[Page]:
+    tags = collect_tags(site.posts)
+    if not tags:
+        return []
+    pages = [
+        Page(
+            url=tag.url,
+            template="tag.html",
+            context={"tag": tag.name, "tag_slug": tag.slug, "posts": tag.posts},
+            lists_posts=True,
+        )
+        for tag in tags
+    ]
+    pages.append(
+        Page(url=TAGS_URL, template="tags.html", context={"tags": tags}, lists_posts=True)
+    )
+    return pages
+
+
+@hookimpl
+def sitegen_template_context(site: Any, page: Any, context: dict[str, Any]) -> None:
+    # A function rather than a table: templates link whatever tag they show.
+    def tag_url(name: str) -> str:
+        return site.url_for(tag_path(tag_slug(name)))
+
+    context["tag_url"] = tag_url
+    if page.template in ("tag.html", "tags.html"):
+        context["page"] = dict(context.get("page", {}), title=_title(page))
+
+
+def _title(page: Page) -> str:
+    tag = page.context.get("tag")
+    return f"Tag: {tag}" if tag else "Tags"
