@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from sitegen.cache import build_settings, builtin_dirs, input_fingerprint, write_manifest
 from sitegen.config import load_config
 from sitegen.discover import discover_sources, discover_static
 from sitegen.errors import ConfigError, PostError, SiteError
@@ -121,7 +122,6 @@ def _drop_duplicate_urls(site: Site, posts: list[Post]) -> list[Post]:
             site.report.error(
                 post.rel, None, f"permalink {post.url} is also the permalink of {other.rel}"
             )
-            other.failed = True
             continue
         seen[post.url] = post
         kept.append(post)
@@ -247,10 +247,10 @@ def base_context(site: Site) -> dict[str, Any]:
     }
 
 
-def post_pages(site: Site) -> list[Page]:
+def post_pages(site: Site, posts: list[Post]) -> list[Page]:
     pages = []
     known = set(LAYOUT_TEMPLATES)
-    for post in site.posts + site.pages:
+    for post in posts:
         if post.failed:
             continue
         template = LAYOUT_TEMPLATES.get(post.layout)
@@ -321,18 +321,103 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
     return files
 
 
-def build_site(root: Path, options: BuildOptions | None = None) -> BuildResult:
+def output_folder(root: Path, options: BuildOptions) -> Path:
+    return (options.out or root / DEFAULT_OUT).absolute()
+
+
+def build_site(
+    root: Path, options: BuildOptions | None = None, fingerprint: str | None = None
+) -> BuildResult:
     """Build the site at ``root`` into ``options.out`` (default ``root/_site``)."""
     options = options or BuildOptions()
     root = root.absolute()
-    out = (options.out or root / DEFAULT_OUT).absolute()
+    out = output_folder(root, options)
     check_output_folder(out, root)
+    if fingerprint is None:  # taken before reading, so edits made during the build count
+        fingerprint = input_fingerprint(root, build_settings(options, out), builtin_dirs())
     site = load_site(root, options)
     result = render_site(site)
     result.out = out
     write_site(out, result.files, site.static)
     call_hook(site, "sitegen_build_finished", site=site, output=out)
+    clean = result.ok and not site.data.get("verification_failed")
+    write_manifest(
+        root,
+        {
+            "fingerprint": fingerprint,
+            "clean": clean,
+            "warnings": [str(d) for d in site.report.warnings],
+            "posts": len(site.posts),
+            "pages": len(site.pages),
+            "files": len(result.files),
+        },
+    )
     return result
+
+
+def render_posts(site: Site, md: Any, jinja_env: Any, posts: list[Post]) -> dict[str, bytes]:
+    """Markdown, verification and the post's own page, for a batch of posts."""
+    parse_posts(site, md, jinja_env, posts)
+    call_hook(site, "sitegen_posts_parsed", site=site, posts=[p for p in posts if not p.failed])
+    for post in posts:
+        if not post.failed:
+            render_post_body(site, md, post)
+    return render_pages(site, jinja_env, post_pages(site, posts))
+
+
+# What a worker process sends back for each post it rendered (Post objects link to their
+# neighbours, so whole posts are not sent across processes).
+_RESULT_FIELDS = ("html", "title", "toc", "has_math", "failed", "data")
+# Below this many posts, starting worker processes costs more than it saves.
+PARALLEL_MIN_POSTS = 64
+
+
+def _render_chunk(state: tuple, chunk: int, jobs: int) -> tuple:
+    site, md, jinja_env, posts = state
+    mine = posts[chunk::jobs]
+    known = len(site.report.diagnostics)
+    files = render_posts(site, md, jinja_env, mine)
+    results = []
+    for post in mine:
+        post.data.pop("env", None)
+        post.data.pop("tokens", None)
+        results.append(tuple(getattr(post, name) for name in _RESULT_FIELDS))
+    return files, results, site.report.diagnostics[known:]
+
+
+def _render_posts_parallel(
+    site: Site, md: Any, jinja_env: Any, posts: list[Post], jobs: int
+) -> dict[str, bytes]:
+    """Fork ``jobs`` workers that each render every jobs-th post; the parent keeps the
+    rest of the build. Fork shares the parsed configuration, plugins and templates."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    state = (site, md, jinja_env, posts)
+    files: dict[str, bytes] = {}
+    with context.Pool(jobs, initializer=_set_worker_state, initargs=(state,)) as pool:
+        outputs = pool.starmap(_render_in_worker, [(chunk, jobs) for chunk in range(jobs)])
+    for chunk, (chunk_files, results, diagnostics) in enumerate(outputs):
+        files.update(chunk_files)
+        for post, values in zip(posts[chunk::jobs], results, strict=True):
+            for name, value in zip(_RESULT_FIELDS, values, strict=True):
+                setattr(post, name, value)
+        for diagnostic in diagnostics:
+            site.report.add(diagnostic)
+    return files
+
+
+_worker_state: tuple | None = None  # set once in each forked worker, read by that worker
+
+
+def _set_worker_state(state: tuple) -> None:
+    global _worker_state
+    _worker_state = state
+
+
+def _render_in_worker(chunk: int, jobs: int) -> tuple:
+    assert _worker_state is not None
+    return _render_chunk(_worker_state, chunk, jobs)
 
 
 def render_site(site: Site) -> BuildResult:
@@ -342,23 +427,23 @@ def render_site(site: Site) -> BuildResult:
     md = create_markdown(site)
     site.data["markdown"] = md
     everything = site.posts + site.pages
-    parse_posts(site, md, jinja_env, everything)
-    call_hook(
-        site, "sitegen_posts_parsed", site=site, posts=[p for p in everything if not p.failed]
-    )
-    for post in everything:
-        if not post.failed:
-            render_post_body(site, md, post)
+    jobs = site.options.jobs or default_jobs()
+    if jobs > 1 and len(everything) >= PARALLEL_MIN_POSTS and not site.options.serve:
+        files = _render_posts_parallel(site, md, jinja_env, everything, min(jobs, 8))
+    else:
+        files = render_posts(site, md, jinja_env, everything)
     site.posts = [p for p in site.posts if not p.failed]
     site.pages = [p for p in site.pages if not p.failed]
-    pages = post_pages(site) + index_pages(site)
+    pages = index_pages(site)
     for extra in call_hook(site, "sitegen_extra_pages", site=site):
         pages.extend(extra)
-    files = render_pages(site, jinja_env, pages)
+    files.update(render_pages(site, jinja_env, pages))
     site.static = discover_static(
         site.root, [(t / "static", "theme/") for t in reversed(site.theme_dirs)]
     )
-    return BuildResult(site=site, out=Path(), files=files, pages=pages)
+    return BuildResult(
+        site=site, out=Path(), files=files, pages=post_pages(site, everything) + pages
+    )
 
 
 def default_jobs() -> int:

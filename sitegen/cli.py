@@ -35,9 +35,13 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sitegen {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="say more")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    # -v/-q are accepted after the command too ("sitegen build -q")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    build = sub.add_parser("build", help="build the site")
+    build = sub.add_parser("build", parents=[common], help="build the site")
     build.add_argument("--out", "-o", type=Path, default=None, help="output folder (default _site)")
     build.add_argument(
         "--no-strict", dest="strict", action="store_false", help="exit 0 even when checks fail"
@@ -47,23 +51,23 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _add_build_options(build)
 
-    serve = sub.add_parser("serve", help="build, serve, watch and reload")
+    serve = sub.add_parser("serve", parents=[common], help="build, serve, watch and reload")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--open", action="store_true", help="open a browser")
     serve.add_argument("--out", "-o", type=Path, default=None)
     _add_build_options(serve)
 
-    check = sub.add_parser("check", help="run only the verification")
+    check = sub.add_parser("check", parents=[common], help="run only the verification")
     check.add_argument("paths", nargs="*", type=Path, help="posts to check (default: all)")
     check.add_argument("--json", action="store_true", help="machine-readable report")
     _add_build_options(check)
 
-    new = sub.add_parser("new", help="create a new post")
+    new = sub.add_parser("new", parents=[common], help="create a new post")
     new.add_argument("title")
     new.add_argument("--source", "-s", type=Path, default=Path("."))
 
-    init = sub.add_parser("init", help="create a new site")
+    init = sub.add_parser("init", parents=[common], help="create a new site")
     init.add_argument("directory", type=Path)
     return parser
 
@@ -83,12 +87,28 @@ def _options(args: argparse.Namespace) -> BuildOptions:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from sitegen.build import build_site
-    from sitegen.report import print_diagnostics, summary_line
+    from sitegen.cache import unchanged_since_last_build
 
     options = _options(args)
     start = time.perf_counter()
-    result = build_site(args.source, options)
+    root = args.source.absolute()
+    out = (options.out or root / "_site").absolute()
+    # The fast path imports neither Markdown nor templates: nothing changed, nothing to do.
+    fingerprint, manifest = unchanged_since_last_build(root, options, out)
+    if manifest is not None:
+        if not args.quiet:
+            for warning in manifest.get("warnings", []):
+                print(warning, file=sys.stderr)
+            print(
+                f"nothing changed: {manifest.get('posts', 0)} posts up to date in {out} "
+                f"({time.perf_counter() - start:.2f} s)"
+            )
+        return EXIT_OK
+
+    from sitegen.build import build_site
+    from sitegen.report import print_diagnostics, summary_line
+
+    result = build_site(root, options, fingerprint=fingerprint)
     report = result.site.report
     print_diagnostics(report, quiet=args.quiet)
     if not args.quiet:

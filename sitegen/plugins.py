@@ -103,12 +103,14 @@ def load_plugins(root: Path, settings: dict[str, dict[str, Any]]) -> pluggy.Plug
     return pm
 
 
-def call_hook(site: Any, name: str, post: Any = None, **kwargs: Any) -> list[Any]:
+def call_hook(site: Any, name: str, /, **kwargs: Any) -> list[Any]:
     """Call every implementation of hook ``name`` in pluggy's order, isolating failures.
 
     A plugin that raises is reported as an error naming the plugin (and ``post``, if the
     call concerns one); the other plugins still run. Results (non-None) are returned.
     """
+    kwargs.setdefault("site", site)
+    post = kwargs.get("post")
     pm = site.plugins
     if pm is None:
         return []

@@ -8,7 +8,8 @@ from typing import TextIO
 from sitegen.errors import Report
 
 
-def print_diagnostics(report: Report, stream: TextIO = sys.stderr, quiet: bool = False) -> None:
+def print_diagnostics(report: Report, stream: TextIO | None = None, quiet: bool = False) -> None:
+    stream = stream or sys.stderr
     for diagnostic in report.diagnostics:
         if quiet and diagnostic.level != "error":
             continue

@@ -1,0 +1,180 @@
+"""End-to-end: build small fixture sites and read the HTML."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from sitegen.build import build_site
+from sitegen.errors import SiteError
+from sitegen.model import BuildOptions
+from sitegen.write import MARKER
+
+
+@pytest.fixture
+def basic(site_copy, tmp_path):
+    root = site_copy("basic")
+    result = build_site(root, BuildOptions(out=tmp_path / "out"))
+    return result, tmp_path / "out"
+
+
+def test_posts_land_at_their_permalinks(basic):
+    result, out = basic
+    assert result.ok, result.site.report.diagnostics
+    for url in ("2024/01/02/first-post", "2024/01/03/second-post", "2024/01/04/third-post"):
+        assert (out / url / "index.html").is_file()
+    assert (out / "about/index.html").is_file()
+    assert not (out / "2024/01/05/draft-post").exists()  # drafts stay out by default
+    assert (out / "assets/notes.txt").read_text() == "plain asset\n"
+    assert (out / "404.html").is_file()
+
+
+def test_math_and_mathjax_only_where_needed(basic):
+    _, out = basic
+    first = (out / "2024/01/02/first-post/index.html").read_text()
+    assert r'<span class="math inline">\(L = \frac{1}{2}(y - \hat y)^2\)</span>' in first
+    assert '<div class="math display">' in first and r"\label{eq:first}" in first
+    assert "MathJax" in first
+    second = (out / "2024/01/03/second-post/index.html").read_text()
+    assert "MathJax" not in second
+    assert "$5" in second  # an escaped dollar is a dollar
+
+
+def test_liquid_include_and_post_url(basic):
+    _, out = basic
+    first = (out / "2024/01/02/first-post/index.html").read_text()
+    assert '<aside class="note">included text</aside>' in first
+    second = (out / "2024/01/03/second-post/index.html").read_text()
+    assert 'href="/2024/01/02/first-post/"' in second
+
+
+def test_title_from_heading_when_front_matter_has_none(site_copy, tmp_path):
+    root = site_copy("basic")
+    (root / "posts/2024-01-06-untitled.md").write_text("# Found in the heading\n\nText.\n")
+    result = build_site(root, BuildOptions(out=tmp_path / "o"))
+    post = next(p for p in result.site.posts if p.slug == "untitled")
+    assert post.title == "Found in the heading"
+    assert any("no title" in str(d) for d in result.site.report.warnings)
+
+
+def test_previous_and_next_links(basic):
+    _, out = basic
+    middle = (out / "2024/01/03/second-post/index.html").read_text()
+    assert 'href="/2024/01/02/first-post/"' in middle
+    assert 'href="/2024/01/04/third-post/"' in middle
+
+
+def test_drafts_flag_includes_drafts(site_copy, tmp_path):
+    root = site_copy("basic")
+    build_site(root, BuildOptions(out=tmp_path / "o", drafts=True))
+    assert (tmp_path / "o/2024/01/05/draft-post/index.html").is_file()
+
+
+def test_future_posts_need_the_future_flag(site_copy, tmp_path):
+    root = site_copy("basic")
+    (root / "posts/2999-01-01-later.md").write_text("---\ntitle: Later\n---\n\nSoon.\n")
+    build_site(root, BuildOptions(out=tmp_path / "a"))
+    assert not (tmp_path / "a/2999").exists()
+    build_site(root, BuildOptions(out=tmp_path / "b", future=True))
+    assert (tmp_path / "b/2999/01/01/later/index.html").is_file()
+
+
+def test_build_is_reproducible(site_copy, tmp_path):
+    root = site_copy("basic")
+    build_site(root, BuildOptions(out=tmp_path / "a"))
+    build_site(root, BuildOptions(out=tmp_path / "b"))
+    files_a = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in (tmp_path / "a").rglob("*")
+               if p.is_file()}
+    files_b = {p.relative_to(tmp_path / "b"): p.read_bytes() for p in (tmp_path / "b").rglob("*")
+               if p.is_file()}
+    assert files_a == files_b
+
+
+def test_output_is_replaced_whole_and_stale_files_go(site_copy, tmp_path):
+    root = site_copy("basic")
+    out = tmp_path / "out"
+    build_site(root, BuildOptions(out=out))
+    assert (out / MARKER).is_file()
+    (root / "posts/2024-01-04-third-post.md").unlink()
+    build_site(root, BuildOptions(out=out))
+    assert not (out / "2024/01/04/third-post").exists()
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+    assert leftovers == []
+
+
+def test_refuses_to_replace_a_foreign_folder(site_copy, tmp_path):
+    root = site_copy("basic")
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("precious")
+    with pytest.raises(SiteError, match="not created by sitegen"):
+        build_site(root, BuildOptions(out=foreign))
+    assert (foreign / "thesis.tex").read_text() == "precious"
+    with pytest.raises(SiteError, match="contains the sources"):
+        build_site(root, BuildOptions(out=root))
+
+
+def test_a_failed_build_leaves_the_previous_output(site_copy, tmp_path, monkeypatch):
+    import sitegen.write as write
+
+    root = site_copy("basic")
+    out = tmp_path / "out"
+    build_site(root, BuildOptions(out=out))
+    before = (out / "index.html").read_bytes()
+
+    def broken_copy(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(write.shutil, "copyfile", broken_copy)
+    with pytest.raises(OSError):
+        build_site(root, BuildOptions(out=out))
+    assert (out / "index.html").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")] == []
+
+
+def test_every_hook_fires_with_what_it_promises(site_copy, tmp_path):
+    root = site_copy("hooks")
+    result = build_site(root, BuildOptions(out=tmp_path / "out"))
+    assert result.ok, result.site.report.diagnostics
+    log = json.loads((tmp_path / "out/hook-log.json").read_text())
+    names = [entry[0] for entry in log]
+    assert names[0] == "configure" and log[0][1] == "hi"
+    assert names.index("extend_markdown") < names.index("posts_parsed")
+    loaded = [e for e in log if e[0] == "post_loaded"]
+    assert sorted(e[1] for e in loaded) == ["Hello hooks", "World"]
+    assert all(e[2] == "" for e in loaded)  # no HTML yet when a post is loaded
+    assert ["posts_parsed", ["Hello hooks", "World"], True] in log
+    assert ["post_rendered", "Hello hooks", True] in log
+    assert ["extra_pages", 2] in log
+    assert log[-1] == ["build_finished", True]
+    html = (tmp_path / "out/2024/02/01/hello/index.html").read_text()
+    assert "<b>SHOUT</b>" in html  # the Markdown rule the plugin added
+    assert "hello from recorder" in html  # the template context it added
+
+
+def test_site_templates_override_theme_templates(site_copy, tmp_path):
+    root = site_copy("hooks")
+    build_site(root, BuildOptions(out=tmp_path / "out"))
+    html = (tmp_path / "out/2024/02/02/world/index.html").read_text()
+    assert '<p class="greeting">' in html
+
+
+def test_site_plugin_overrides_builtin_by_name(site_copy, tmp_path):
+    root = site_copy("basic")
+    (root / "plugins").mkdir()
+    (root / "plugins/sitemap.py").write_text(
+        "from sitegen.hooks import hookimpl\nfrom sitegen.model import Page\n\n"
+        "@hookimpl\ndef sitegen_extra_pages(site):\n"
+        "    return [Page(url='/sitemap.xml', content='<urlset>mine</urlset>')]\n"
+    )
+    build_site(root, BuildOptions(out=tmp_path / "out"))
+    assert (tmp_path / "out/sitemap.xml").read_text() == "<urlset>mine</urlset>"
+
+
+def test_import_sitegen_does_not_import_numpy():
+    code = "import sys, sitegen, sitegen.build, sitegen.cli; print('numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+from sitegen import __version__
+from sitegen.cli import main
+
+
+def test_version(capsys):
+    try:
+        main(["--version"])
+    except SystemExit as exc:
+        assert exc.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_no_command_is_a_usage_error(capsys):
+    assert main([]) == 2
+
+
+def test_init_then_build(tmp_path, capsys):
+    site = tmp_path / "blog"
+    assert main(["init", str(site)]) == 0
+    assert (site / "sitegen.toml").is_file()
+    (post,) = (site / "posts").glob("*.md")
+    assert re.match(r"\d{4}-\d{2}-\d{2}-hello-world\.md", post.name)
+    assert main(["build", "--source", str(site), "--no-verify"]) == 0
+    assert (site / "_site/index.html").is_file()
+
+
+def test_init_refuses_a_non_empty_folder(tmp_path):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x/file").write_text("keep")
+    assert main(["init", str(tmp_path / "x")]) == 1
+
+
+def test_new_creates_a_dated_post(tmp_path, capsys):
+    assert main(["new", "Backprop, again!", "--source", str(tmp_path)]) == 0
+    (post,) = (tmp_path / "posts").glob("*.md")
+    assert post.name.endswith("-backprop-again.md")
+    text = post.read_text()
+    assert 'title: "Backprop, again!"' in text and "```python verify" in text
+    assert main(["new", "Backprop, again!", "--source", str(tmp_path)]) == 1
+
+
+def test_config_error_exits_2(tmp_path, capsys):
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "sitegen.toml").write_text("posts_per_page = 0\n")
+    assert main(["build", "--source", str(tmp_path)]) == 2
+    assert "sitegen.toml" in capsys.readouterr().err
+
+
+def test_console_entry_point_runs_as_module(tmp_path):
+    shutil.copytree(__import__("pathlib").Path(__file__).parent / "sites/basic", tmp_path / "s")
+    proc = subprocess.run([sys.executable, "-m", "sitegen", "build", "-q"], cwd=tmp_path / "s",
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "s/_site/2024/01/02/first-post/index.html").is_file()
