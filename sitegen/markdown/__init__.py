@@ -1,0 +1,67 @@
+"""The Markdown stage: one configured markdown-it parser per build, rendering post bodies.
+
+``create_parser`` assembles CommonMark + GFM tables, strikethrough, footnotes, heading ids,
+raw HTML, smart quotes, Pygments highlighting, math (:mod:`sitegen.markdown.math`) and
+Liquid (:mod:`sitegen.markdown.liquid`), then lets each extension add its own rules.
+
+``render_markdown`` renders one body. The ``env`` dict carries, in:
+``line_offset`` (1-based file line of the first body line), ``diagnostics`` (a list that
+``(file_line, "warning"|"error", message)`` tuples are appended to), ``liquid`` (a
+:class:`LiquidContext`, or absent: Liquid is then left as text with a warning); and out:
+``has_math``, ``toc`` (``[(level, id, text)]`` for h2-h4) and ``title`` (first h1, if any).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
+
+from sitegen.markdown.headings import headings_plugin, slugify
+from sitegen.markdown.highlight import highlight_code, make_fence_renderer, render_code_block
+from sitegen.markdown.liquid import LiquidContext, liquid_plugin
+from sitegen.markdown.math import MathOptions, math_plugin
+
+__all__ = [
+    "LiquidContext",
+    "MathOptions",
+    "create_parser",
+    "highlight_code",
+    "render_markdown",
+    "slugify",
+]
+
+
+def create_parser(
+    *,
+    highlight: bool = True,
+    math_options: dict | None = None,
+    extensions: Iterable[Callable[[MarkdownIt], None]] = (),
+) -> MarkdownIt:
+    """A parser for post bodies; build it once and reuse it for every post."""
+    md = MarkdownIt(
+        "commonmark",
+        # typographer: smart quotes and dashes, as kramdown did for Jekyll posts.
+        {"html": True, "typographer": True, "linkify": False},
+    )
+    md.enable(["table", "strikethrough", "replacements", "smartquotes"])
+    md.use(footnote_plugin)
+    # Math first: its rules must see "$", "\(" ... before Liquid, escapes and emphasis do.
+    md.use(math_plugin, **(math_options or {}))
+    md.use(liquid_plugin, highlight=highlight)
+    md.use(headings_plugin)
+    md.add_render_rule("fence", make_fence_renderer(highlight))
+    md.add_render_rule("code_block", render_code_block)
+    for extension in extensions:
+        extension(md)
+    return md
+
+
+def render_markdown(md: MarkdownIt, text: str, env: dict) -> str:
+    """Render one post body (front matter already removed) to HTML, filling ``env``."""
+    env.setdefault("diagnostics", [])
+    env.setdefault("line_offset", 1)
+    env["has_math"] = False
+    env["toc"] = []
+    return md.render(text, env)

@@ -1,0 +1,96 @@
+"""Syntax highlighting of code blocks with Pygments, imported only when a block needs it.
+
+Markup (fenced blocks and Liquid ``{% highlight %}`` alike)::
+
+    <div class="highlight"><pre><code class="language-py" data-lang="py">…</code></pre></div>
+
+Token classes are Pygments' short names (``k``, ``s``, ``c`` …), so any Pygments style sheet
+(``pygmentize -S default -f html -a .highlight``) colours it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+from markdown_it.common.utils import escapeHtml
+from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
+
+
+@functools.lru_cache(maxsize=128)
+def _lexer(lang: str):  # -> pygments Lexer | None
+    # Imported here: posts without code never pay for loading Pygments.
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _formatter():
+    from pygments.formatters import HtmlFormatter
+
+    # nowrap: only the <span>s; the wrapper below is the same with or without a lexer.
+    return HtmlFormatter(nowrap=True)
+
+
+def _number_lines(html: str) -> str:
+    # Pygments spans never cross a newline in nowrap mode, so lines can be numbered here.
+    lines = html.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    width = len(str(len(lines)))
+    return "".join(
+        f'<span class="lineno">{n:>{width}} </span>{line}\n' for n, line in enumerate(lines, 1)
+    )
+
+
+def highlight_code(
+    code: str, lang: str = "", *, highlight: bool = True, linenos: bool = False
+) -> str:
+    """HTML for one code block; ``lang`` may be empty or unknown to Pygments (then plain)."""
+    lang = lang.strip()
+    lexer = _lexer(lang.lower()) if (highlight and lang) else None
+    if lexer is not None:
+        from pygments import highlight as pygments_highlight
+
+        body = pygments_highlight(code, lexer, _formatter())
+    else:
+        body = escapeHtml(code)
+    if linenos:
+        body = _number_lines(body)
+    if lang:
+        safe = escapeHtml(lang)
+        code_open = f'<code class="language-{safe}" data-lang="{safe}">'
+    else:
+        code_open = "<code>"
+    return f'<div class="highlight"><pre>{code_open}{body}</code></pre></div>\n'
+
+
+def make_fence_renderer(highlight: bool):
+    """A markdown-it render rule for ``fence`` tokens using :func:`highlight_code`.
+
+    Plugins that take over some fences (e.g. ``python verify``) wrap this rule and call it
+    for the fences they leave alone.
+    """
+
+    def render_fence(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict
+    ) -> str:
+        token = tokens[idx]
+        info = token.info.strip()
+        lang = info.split(maxsplit=1)[0] if info else ""
+        return highlight_code(token.content, lang, highlight=highlight)
+
+    return render_fence
+
+
+def render_code_block(
+    self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict
+) -> str:
+    """Indented code blocks: same wrapper, no language."""
+    return highlight_code(tokens[idx].content, "", highlight=False)

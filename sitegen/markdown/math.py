@@ -1,0 +1,507 @@
+"""Math for markdown-it: every delimiter a MathJax + Jekyll/kramdown author writes.
+
+The rules here take math out of the Markdown stream before any other rule can see it, so
+Markdown never touches TeX (``_``, ``*``, ``~~``, ``|``, ``<``, backslashes ...). Output:
+
+* inline: ``<span class="math inline">\\(TEX\\)</span>``
+* display: ``<div class="math display">\\[TEX\\]</div>`` as a block, or
+  ``<span class="math display">\\[TEX\\]</span>`` inside running text (a ``<div>`` may not sit
+  inside a ``<p>``; the browser would split the paragraph around it).
+
+Delimiters (each can be switched off through ``math_plugin`` options):
+
+* ``$$ TEX $$`` on lines of its own: display, also right after a line of text (kramdown made
+  that inline math, which loses ``\\tag``/``\\eqref`` in MathJax 3). Inside a line: inline,
+  kramdown's rule: the content runs to the next ``$$``, without regard to braces.
+* ``$ TEX $``: inline, pandoc's rules (no space after the opener nor before the closer,
+  closer not followed by a digit). ``\\$`` is a literal dollar (markdown-it's escape rule).
+* ``\\\\( TEX \\\\)``, ``\\\\[ TEX \\\\]``: what kramdown authors write. kramdown resolved its
+  backslash escapes there before MathJax saw the text (``\\_`` -> ``_``, ``\\\\`` -> ``\\``,
+  ``\\{`` -> ``{`` ...; ``\\\\`` before a newline was a ``<br>``), so we resolve exactly the
+  same set: the TeX MathJax gets is the TeX it got from Jekyll.
+* ``\\( TEX \\)``, ``\\[ TEX \\]``: the closer is found the way MathJax finds it (backslash
+  pairs skipped, braces balanced).
+* ``\\begin{ENV} ... \\end{ENV}``: display. Verbatim, except that a ``\\\\`` that ends the last
+  row is dropped: kramdown turned that one into a ``<br>``, so Jekyll's MathJax never saw it,
+  and an empty last row adds nothing to the rendering.
+* ``\\eqref{..}`` / ``\\ref{..}`` in running text: inline math holding just the reference, as
+  MathJax's ``processRefs`` would have found it in Jekyll's page.
+
+Bad math (an opener without closer, unbalanced braces) is left in the text as written, with
+a warning in ``env["diagnostics"]``; parsing goes on after it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
+
+from sitegen.markdown.lines import inline_body_line, line_tracking_plugin, report
+
+__all__ = [
+    "MathOptions",
+    "find_tex_end",
+    "math_plugin",
+    "resolve_kramdown_escapes",
+]
+
+
+@dataclass(frozen=True)
+class MathOptions:
+    """Which delimiters are recognised (all on by default, as SPEC §4.1 says)."""
+
+    double_dollar: bool = True  # $$ .. $$
+    dollar: bool = True  # $ .. $ (pandoc rules)
+    escaped_brackets: bool = True  # \\( .. \\) and \\[ .. \\] (kramdown style)
+    brackets: bool = True  # \( .. \) and \[ .. \]
+    environments: bool = True  # \begin{env} .. \end{env}
+    refs: bool = True  # \eqref{..} / \ref{..} in running text
+    # Keep \[ \] around \begin{..}\end{..} in display markup; MathJax 3 typesets both ways
+    # (checked in headless Chromium), and one markup for all display math is simpler to style.
+    wrap_environments: bool = True
+
+
+# kramdown-parser-gfm's ESCAPED_CHARS_GFM plus its LINE_BREAK rule (``\\`` before a newline
+# is a <br>, which MathJax reads as whitespace). The line break is tried first, as in kramdown.
+_KRAMDOWN_ESCAPE = re.compile(r"\\\\(?=\n)|\\([\\.*_+`<>()\[\]{}#!:|\"'$=\-~])")
+
+# Tokens MathJax's findEnd looks at: a backslash pair (skipped as a unit) or a brace.
+_PAIR_OR_BRACE = r"\\.|[{}]"
+_CLOSE_PAREN = re.compile(r"\\\)|" + _PAIR_OR_BRACE, re.S)
+_CLOSE_BRACKET = re.compile(r"\\\]|" + _PAIR_OR_BRACE, re.S)
+_BRACES = re.compile(_PAIR_OR_BRACE, re.S)
+
+_BEGIN = re.compile(r"\\begin\s*\{([A-Za-z]+\*?)\}")
+_REF = re.compile(r"\\(?:eq)?ref\s*\{[^}]*\}")
+
+
+@functools.lru_cache(maxsize=64)
+def _env_end_pattern(env: str) -> re.Pattern[str]:
+    # A cache of compiled patterns, not state: the result depends only on ``env``.
+    return re.compile(r"\\end\s*\{" + re.escape(env) + r"\}|" + _PAIR_OR_BRACE, re.S)
+
+
+def resolve_kramdown_escapes(raw: str) -> tuple[str, list[tuple[int, int]]]:
+    """Resolve backslash escapes the way kramdown's GFM parser did.
+
+    Returns the resolved text and, for mapping positions back, a list of
+    ``(resolved_index, chars_removed_so_far)`` after each substitution.
+    """
+    if "\\" not in raw:
+        return raw, []
+    parts: list[str] = []
+    shifts: list[tuple[int, int]] = []
+    last = 0
+    removed = 0
+    for m in _KRAMDOWN_ESCAPE.finditer(raw):
+        parts.append(raw[last : m.start()])
+        char = m.group(1)
+        if char is None:  # line break: both backslashes go, the newline stays
+            removed += 2
+        else:
+            parts.append(char)
+            removed += 1
+        last = m.end()
+        shifts.append((m.end() - removed, removed))
+    parts.append(raw[last:])
+    return "".join(parts), shifts
+
+
+def _raw_index(resolved_index: int, shifts: Sequence[tuple[int, int]]) -> int:
+    removed = 0
+    for at, total in shifts:
+        if at > resolved_index:
+            break
+        removed = total
+    return resolved_index + removed
+
+
+def find_tex_end(
+    text: str,
+    pos: int,
+    pattern: re.Pattern[str],
+    closer: str,
+    end: int | None = None,
+    depth: int = 0,
+) -> tuple[int, int, int]:
+    """Find a closing delimiter the way MathJax's FindTeX does.
+
+    ``pattern`` matches the closer, a backslash pair or a brace (closer first); ``closer`` is
+    the closer's text, or "" for an environment (whose ``\\end{..}`` is the only token of more
+    than two characters). Returns ``(start, stop, depth)`` of the closer at brace depth 0, or
+    ``(-1, -1, depth)`` with the depth reached at ``end``, so a scan can go on next line.
+    """
+    stop = len(text) if end is None else end
+    for m in pattern.finditer(text, pos, stop):
+        tok = m.group(0)
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            if depth:
+                depth -= 1
+        elif depth == 0 and (tok == closer or len(tok) > 2):
+            return m.start(), m.end(), 0
+    return -1, -1, depth
+
+
+def braces_balanced(tex: str) -> bool:
+    """True when every ``{`` has its ``}`` (escaped braces and backslash pairs skipped)."""
+    if "{" not in tex and "}" not in tex:
+        return True
+    depth = 0
+    for m in _BRACES.finditer(tex):
+        tok = m.group(0)
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            if depth == 0:
+                return False
+            depth -= 1
+    return depth == 0
+
+
+def _drop_final_row_break(tex: str) -> str:
+    """Remove a ``\\\\`` that ends the last row of an environment (see module doc)."""
+    cut = tex.rfind("\\end")
+    if cut <= 0:
+        return tex
+    body = tex[:cut].rstrip()
+    if body.endswith("\\\\") and not body.endswith("\\\\\\"):
+        return body[:-2].rstrip() + "\n" + tex[cut:]
+    return tex
+
+
+# -- inline rule ---------------------------------------------------------------------------
+
+
+def _warn(state: StateInline, pos: int, message: str) -> None:
+    report(state.env, inline_body_line(state, pos), "warning", message)
+
+
+def _push_text(state: StateInline, text: str) -> None:
+    token = state.push("text", "", 0)
+    token.content = text
+
+
+def _accept(
+    state: StateInline, silent: bool, start: int, stop: int, tex: str, markup: str, display: bool
+) -> bool:
+    """Emit math for src[start:stop], or the text as written when its braces don't balance."""
+    if not silent:
+        if braces_balanced(tex):
+            token = state.push("math_inline", "math", 0)
+            token.content = tex
+            token.markup = markup
+            token.meta = {"display": display}
+        else:
+            _warn(state, start, f"unbalanced braces in math {markup}…; shown as text")
+            _push_text(state, state.src[start:stop])
+    state.pos = stop
+    return True
+
+
+def _unclosed(state: StateInline, silent: bool, pos: int, opener: str) -> bool:
+    """An opener without closer: keep it as written and go on right after it."""
+    if not silent:
+        _warn(state, pos, f"math opened with {opener} is never closed; shown as text")
+        _push_text(state, opener)
+    state.pos = pos + len(opener)
+    return True
+
+
+def _double_dollar(state: StateInline, silent: bool, pos: int) -> bool:
+    src = state.src
+    end = src.find("$$", pos + 2, state.posMax)
+    if end < 0:
+        return _unclosed(state, silent, pos, "$$")
+    tex = src[pos + 2 : end].strip()
+    if not tex:  # "$$$$" is no math at all
+        if not silent:
+            _push_text(state, "$$$$")
+        state.pos = end + 2
+        return True
+    return _accept(state, silent, pos, end + 2, tex, "$$", False)
+
+
+def _single_dollar(state: StateInline, silent: bool, pos: int) -> bool:
+    src = state.src
+    maximum = state.posMax
+    if pos + 1 >= maximum or src[pos + 1].isspace():
+        return False
+    search = pos + 1
+    while True:
+        end = src.find("$", search, maximum)
+        if end < 0:
+            return False  # a lone dollar is prose ("costs $5"): no warning
+        before = src[end - 1]
+        after = src[end + 1] if end + 1 < maximum else ""
+        if before == "\\" or before.isspace() or after.isdigit() or end == pos + 1:
+            search = end + 1
+            continue
+        return _accept(state, silent, pos, end + 1, src[pos + 1 : end], "$", False)
+
+
+def _unbalanced(state: StateInline, silent: bool, pos: int, stop: int) -> bool:
+    """A closer exists but braces keep it from closing: show it all as written."""
+    if not silent:
+        _warn(state, pos, "unbalanced braces in math; shown as text")
+        _push_text(state, state.src[pos:stop])
+    state.pos = stop
+    return True
+
+
+def _escaped_delimited(state: StateInline, silent: bool, pos: int, display: bool) -> bool:
+    """``\\\\( .. \\\\)`` / ``\\\\[ .. \\\\]`` with kramdown's escape resolution."""
+    src = state.src
+    opener = src[pos : pos + 3]
+    raw_closer = "\\\\]" if display else "\\\\)"
+    pattern = _CLOSE_BRACKET if display else _CLOSE_PAREN
+    start = pos + 3
+    search = start
+    first = -1
+    while True:
+        cand = src.find(raw_closer, search, state.posMax)
+        if cand < 0:
+            if first >= 0:
+                return _unbalanced(state, silent, pos, first + 3)
+            return _unclosed(state, silent, pos, opener)
+        if first < 0:
+            first = cand
+        resolved, shifts = resolve_kramdown_escapes(src[start : cand + 3])
+        found, found_end, _ = find_tex_end(resolved, 0, pattern, raw_closer[1:])
+        if found >= 0:
+            stop = start + _raw_index(found_end - 1, shifts) + 1
+            tex = resolved[:found].strip()
+            return _accept(state, silent, pos, stop, tex, opener, display)
+        search = cand + 1
+
+
+def _plain_delimited(state: StateInline, silent: bool, pos: int, display: bool) -> bool:
+    """``\\( .. \\)`` / ``\\[ .. \\]``, verbatim."""
+    src = state.src
+    pattern = _CLOSE_BRACKET if display else _CLOSE_PAREN
+    closer = "\\]" if display else "\\)"
+    found, found_end, _ = find_tex_end(src, pos + 2, pattern, closer, state.posMax)
+    if found < 0:
+        plain = src.find(closer, pos + 2, state.posMax)
+        if plain >= 0:
+            return _unbalanced(state, silent, pos, plain + 2)
+        return _unclosed(state, silent, pos, src[pos : pos + 2])
+    tex = src[pos + 2 : found].strip()
+    return _accept(state, silent, pos, found_end, tex, src[pos : pos + 2], display)
+
+
+def _environment(state: StateInline, silent: bool, pos: int, match: re.Match[str]) -> bool:
+    pattern = _env_end_pattern(match.group(1))
+    found, found_end, _ = find_tex_end(state.src, match.end(), pattern, "", state.posMax)
+    if found < 0:
+        end_tag = "\\end{" + match.group(1) + "}"
+        end = state.src.find(end_tag, match.end(), state.posMax)
+        if end >= 0:
+            return _unbalanced(state, silent, pos, end + len(end_tag))
+        return _unclosed(state, silent, pos, match.group(0))
+    tex = _drop_final_row_break(state.src[pos:found_end])
+    return _accept(state, silent, pos, found_end, tex, "\\begin", True)
+
+
+def _make_inline_rule(opts: MathOptions):
+    def math_inline(state: StateInline, silent: bool) -> bool:
+        pos = state.pos
+        src = state.src
+        ch = src[pos]
+        # Cheap first-character test: this runs at every '$' and '\' of every post.
+        if ch == "$":
+            if src.startswith("$$", pos):
+                return opts.double_dollar and _double_dollar(state, silent, pos)
+            return opts.dollar and _single_dollar(state, silent, pos)
+        if ch != "\\" or pos + 2 > state.posMax:
+            return False
+        nxt = src[pos + 1]
+        if nxt == "\\":
+            if not opts.escaped_brackets or pos + 3 > state.posMax:
+                return False
+            third = src[pos + 2]
+            if third == "(" or third == "[":
+                return _escaped_delimited(state, silent, pos, third == "[")
+            return False
+        if nxt == "(" or nxt == "[":
+            return opts.brackets and _plain_delimited(state, silent, pos, nxt == "[")
+        if nxt == "b" and opts.environments:
+            match = _BEGIN.match(src, pos, state.posMax)
+            return match is not None and _environment(state, silent, pos, match)
+        if (nxt == "e" or nxt == "r") and opts.refs:
+            match = _REF.match(src, pos, state.posMax)
+            if match is None:
+                return False
+            if not silent:
+                token = state.push("math_inline", "math", 0)
+                token.content = match.group(0)
+                token.markup = "ref"
+                token.meta = {"display": False}
+            state.pos = match.end()
+            return True
+        return False
+
+    return math_inline
+
+
+# -- block rule ----------------------------------------------------------------------------
+
+
+def _line_text(state: StateBlock, line: int) -> str:
+    return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
+
+
+def _inside_open_dollars(state: StateBlock, line: int) -> bool:
+    """True if the paragraph above ``line`` has an odd number of ``$$`` (an open inline
+    math span that this line continues or closes, so it must not start a block)."""
+    count = 0
+    prev = line - 1
+    while prev >= 0 and not state.isEmpty(prev):
+        count += _line_text(state, prev).count("$$")
+        prev -= 1
+    return count % 2 == 1
+
+
+def _scan_block(
+    state: StateBlock, first: int, end_line: int, start_col: int, kind: str, env: str
+) -> tuple[str, int] | None:
+    """Find the closer of a display block opened on line ``first``.
+
+    Returns (TeX, closing line) or None when there is no closer, or when the closer is
+    followed by more text on its line (then it is inline math in a paragraph).
+    """
+    pieces: list[str] = []
+    depth = 0
+    pattern = _CLOSE_BRACKET
+    closer = "\\]"
+    if kind == "env":
+        pattern, closer = _env_end_pattern(env), ""
+    for line in range(first, end_line):
+        text = _line_text(state, line)
+        col = start_col if line == first else 0
+        if kind == "$$":
+            found = text.find("$$", col)
+            stop = found + 2
+        else:
+            if kind == "\\\\[":
+                # Resolve kramdown's escapes first; the "\n" lets a trailing \\ be a <br>.
+                text, _ = resolve_kramdown_escapes(text[col:] + "\n")
+                col = 0
+            found, stop, depth = find_tex_end(text, col, pattern, closer, depth=depth)
+        if found < 0:
+            pieces.append(text[col:])
+            continue
+        if text[stop:].strip():
+            return None
+        if kind == "env":
+            pieces.append(text[col:stop])
+            return _drop_final_row_break("\n".join(pieces)), line
+        pieces.append(text[col:found])
+        return "\n".join(pieces).strip(), line
+    return None
+
+
+def _make_block_rule(opts: MathOptions):
+    def math_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+        if state.sCount[start_line] - state.blkIndent >= 4:
+            return False
+        pos = state.bMarks[start_line] + state.tShift[start_line]
+        maximum = state.eMarks[start_line]
+        if pos + 2 > maximum:
+            return False
+        src = state.src
+        ch = src[pos]
+        env = ""
+        if ch == "$":
+            if src[pos + 1] != "$" or not opts.double_dollar:
+                return False
+            kind, start_col = "$$", 2
+        elif ch == "\\":
+            nxt = src[pos + 1]
+            if nxt == "[" and opts.brackets:
+                kind, start_col = "\\[", 2
+            elif nxt == "\\" and opts.escaped_brackets and src.startswith("\\\\[", pos):
+                kind, start_col = "\\\\[", 3
+            elif nxt == "b" and opts.environments:
+                match = _BEGIN.match(src, pos, maximum)
+                if match is None:
+                    return False
+                kind, start_col, env = "env", 0, match.group(1)
+            else:
+                return False
+        else:
+            return False
+        # Silent calls ask "does this line end the paragraph above?" (state.parentType is
+        # unreliable: markdown-it's lheading rule leaves it at "paragraph").
+        if silent and _inside_open_dollars(state, start_line):
+            return False
+        found = _scan_block(state, start_line, end_line, start_col, kind, env)
+        if found is None:
+            return False
+        tex, last = found
+        if not tex:
+            return False
+        if not braces_balanced(tex):
+            return False  # a paragraph then: its inline rule warns and shows the text
+        if silent:
+            return True
+        token = state.push("math_block", "div", 0)
+        token.block = True
+        token.content = tex
+        token.markup = kind
+        token.info = env
+        token.map = [start_line, last + 1]
+        state.line = last + 1
+        return True
+
+    return math_block
+
+
+# -- rendering -----------------------------------------------------------------------------
+
+
+def _render_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict):
+    env["has_math"] = True
+    token = tokens[idx]
+    tex = escapeHtml(token.content)
+    if token.meta.get("display"):
+        return f'<span class="math display">\\[{tex}\\]</span>'
+    return f'<span class="math inline">\\({tex}\\)</span>'
+
+
+def _make_block_renderer(opts: MathOptions):
+    def render_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict):
+        env["has_math"] = True
+        token = tokens[idx]
+        tex = escapeHtml(token.content)
+        if token.markup == "env" and not opts.wrap_environments:
+            return f'<div class="math display">{tex}</div>\n'
+        return f'<div class="math display">\\[{tex}\\]</div>\n'
+
+    return render_block
+
+
+def math_plugin(md: MarkdownIt, **options: bool) -> None:
+    """Add math rules to ``md``; ``options`` are the fields of :class:`MathOptions`."""
+    opts = MathOptions(**options)
+    line_tracking_plugin(md)
+    # Before "escape" (which would eat "\\" and "\(") and "backticks"/"emphasis".
+    md.inline.ruler.before("escape", "math_inline", _make_inline_rule(opts))
+    md.block.ruler.before(
+        "fence",
+        "math_block",
+        _make_block_rule(opts),
+        {"alt": ["paragraph", "reference", "blockquote", "list"]},
+    )
+    md.add_render_rule("math_inline", _render_inline)
+    md.add_render_rule("math_block", _make_block_renderer(opts))
