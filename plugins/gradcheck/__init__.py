@@ -1,0 +1,290 @@
+"""gradcheck: run the numpy code in posts and show which stated gradients it verifies.
+
+Hooks (see ``sitegen.hooks``):
+
+* ``sitegen_extend_markdown`` — render ``python verify`` / ``python exec`` fences with
+  their results, and add badges next to equations (checks naming them, "not verified",
+  stated shapes that disagree with the code);
+* ``sitegen_posts_parsed`` — collect every post's executed blocks and run them, posts in
+  parallel in worker processes (``runner``), before any post is rendered;
+* ``sitegen_extra_pages`` — ``/verification/`` and ``/verification.json``.
+
+Per post, ``post.data["verification"]`` holds the results (see ``PostState``) and
+``post.data["badge_html"]`` the summary badge the theme shows. This module never imports
+numpy: only the workers do.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from copy import copy
+from typing import Any
+
+from sitegen.hooks import hookimpl
+
+from . import coverage, render, shapes
+from .blocks import META_KEY, Block, collect_blocks, parse_info
+from .runner import PostJob, Verification, WorkerPool, run_jobs
+from .summary import extra_pages
+
+STATE_KEY = "verification"
+_EQ_IN_CODE = re.compile(r"""\beq\s*=\s*(["'])(.+?)\1""")
+
+
+# ------------------------------------------------------------------ collecting & running
+
+
+def _job(site: Any, post: Any, blocks: list[Block]) -> PostJob:
+    config = site.config.verify
+    seed = post.meta.get("seed", config.seed)
+    return PostJob(
+        rel=post.rel,
+        blocks=[b.to_dict() for b in blocks],
+        seed=int(seed) if isinstance(seed, int | str) and str(seed).isdigit() else config.seed,
+        timeout=float(config.timeout),
+        memory_mb=int(config.memory_mb),
+        rtol=config.rtol,
+        atol=config.atol,
+    )
+
+
+def _with_block_seeds(job: PostJob) -> PostJob:
+    """``seed=N`` on a block reseeds ``rng`` for the post (the first such block wins)."""
+    for block in job.blocks:
+        if block["options"].get("seed") is not None:
+            job.seed = int(block["options"]["seed"])
+            break
+    return job
+
+
+def _equations(post: Any) -> list[coverage.Equation]:
+    tokens = post.data.get("tokens") or []
+    found = [coverage.equation_of(t) for t in coverage.math_tokens(tokens)]
+    return [e for e in found if e is not None]
+
+
+def _enabled(site: Any, post: Any) -> bool:
+    return bool(site.options.verify) and post.meta.get("verify") is not False
+
+
+@hookimpl
+def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
+    """Run every post's blocks (from the cache when nothing changed) before rendering."""
+    if not site.options.verify:
+        return
+    jobs: list[PostJob] = []
+    for post in posts:
+        if not _enabled(site, post) or "tokens" not in post.data:
+            continue
+        env = post.data.get("env") or {}
+        blocks = collect_blocks(post.data["tokens"], int(env.get("line_offset", 1)))
+        for block in blocks:
+            for word in block.options.unknown:
+                site.report.warning(
+                    post.rel, block.line - 1, f"unknown option '{word}' on a {block.kind} block"
+                )
+        state = PostState(blocks=blocks, equations=_equations(post))
+        post.data[STATE_KEY] = state
+        if blocks:
+            jobs.append(_with_block_seeds(_job(site, post, blocks)))
+        else:
+            state.finish(site, post, None)
+    by_rel = {p.rel: p for p in posts}
+    pool = site.data.get("gradcheck_pool")  # sitegen serve may keep one across rebuilds
+    verification = run_jobs(
+        site.root,
+        jobs,
+        workers=site.options.jobs or os.cpu_count() or 1,
+        rerun=site.options.rerun,
+        wait=not site.options.serve,
+        pool=pool if isinstance(pool, WorkerPool) else None,
+    )
+    site.data["gradcheck"] = verification
+    apply_results(site, verification, by_rel)
+
+
+def apply_results(site: Any, verification: Verification, by_rel: dict[str, Any]) -> None:
+    """Fold finished results into their posts (``sitegen serve`` calls this again after
+    ``verification.wait()`` and then re-renders the posts it names)."""
+    for rel, result in list(verification.results.items()):
+        post = by_rel.get(rel)
+        state = post.data.get(STATE_KEY) if post is not None else None
+        if isinstance(state, PostState) and state.pending:
+            state.finish(site, post, result)
+    for rel in verification.pending:
+        post = by_rel.get(rel)
+        state = post.data.get(STATE_KEY) if post is not None else None
+        if isinstance(state, PostState) and state.pending:
+            post.data["badge_html"] = render.summary_badge([], 0, coverage.Coverage(), True)
+
+
+class PostState:
+    """A post's verification: its blocks, equations and (once run) results."""
+
+    def __init__(self, blocks: list[Block], equations: list[coverage.Equation]) -> None:
+        self.blocks = blocks
+        self.equations = equations
+        self.pending = True
+        self.result: dict[str, Any] = {}
+        self.by_index: dict[int, dict[str, Any]] = {}
+        self.first_number: dict[int, int] = {}  # block index → number of its first check
+        self.checks: list[dict[str, Any]] = []  # every check, numbered from 1
+        self.arrays: dict[str, list[int]] = {}
+        self.labels = {label for e in equations for label in e.labels}
+        self.cover = coverage.Coverage()
+        self.errors: list[dict[str, Any]] = []
+        # labels named in the code, so equations can say "verifying…" before results arrive
+        self.expected_labels = {
+            m.group(2) for b in blocks for m in _EQ_IN_CODE.finditer(b.code)
+        }
+
+    def finish(self, site: Any, post: Any, result: dict[str, Any] | None) -> None:
+        self.pending = False
+        self.result = result or {}
+        number = 1
+        for block in self.result.get("blocks", []):
+            self.by_index[block["index"]] = block
+            self.first_number[block["index"]] = number
+            for check in block.get("checks", []):
+                check["number"] = number
+                check["block"] = block["index"]
+                self.checks.append(check)
+                number += 1
+            for array in block.get("arrays", []):
+                self.arrays[array["name"]] = array["shape"]
+            if block.get("error"):
+                self.errors.append(block)
+        self.cover = coverage.coverage(self.equations, self.checks)
+        post.data["badge_html"] = render.summary_badge(
+            self.checks, len(self.errors), self.cover, False
+        )
+        self._report(site, post)
+
+    def _report(self, site: Any, post: Any) -> None:
+        failed = False
+        for check in self.checks:
+            status = check.get("status")
+            if status != "pass":
+                failed = True
+                verdict = "failed" if status == "fail" else "could not be checked"
+                site.report.warning(
+                    post.rel,
+                    check.get("line"),
+                    f"check {check.get('name') or ''} {verdict}: {check.get('message')}",
+                )
+        for block in self.errors:
+            failed = True
+            reason = (block.get("error") or "").strip().splitlines()
+            site.report.warning(
+                post.rel,
+                block.get("error_line") or block.get("line"),
+                f"{block['kind']} block error: {reason[-1] if reason else ''}",
+            )
+        for label in self.cover.missing_labels:
+            site.report.warning(
+                post.rel, None, f"a check names eq='{label}' but no \\label or \\tag has it"
+            )
+        if failed:
+            site.data["verification_failed"] = True
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return dict(self.result.get("sizes", {}))
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _state(env: dict[str, Any]) -> PostState | None:
+    post = env.get("post")
+    state = getattr(post, "data", {}).get(STATE_KEY) if post is not None else None
+    return state if isinstance(state, PostState) else None
+
+
+def _make_fence(original: Any) -> Any:
+    def fence(self: Any, tokens: list[Any], idx: int, options: Any, env: dict) -> str:
+        token = tokens[idx]
+        parsed = parse_info(token.info or "")
+        if parsed is None:
+            return original(tokens, idx, options, env)
+        kind, block_options = parsed
+        plain = copy(token)
+        plain.info = "python"  # highlighted like any Python fence
+        code = render.code_block(original([plain], 0, options, env), block_options.hide, kind)
+        state = _state(env)
+        index = (token.meta or {}).get(META_KEY)
+        if state is None or index is None:
+            return code  # verification is off for this post: show the code only
+        block = state.by_index.get(index)
+        results = render.block_results(
+            block, state.first_number.get(index, 1), state.labels, state.pending
+        )
+        return f'<div class="sg-block" data-kind="{kind}">{code}{results}</div>\n'
+
+    return fence
+
+
+def _equation_badges(state: PostState, token: Any) -> tuple[str, str]:
+    """(id of the wrapper, badges) for one math token."""
+    equation = coverage.equation_of(token)
+    if equation is None:
+        return "", ""
+    links: list[tuple[str, dict[str, Any] | None, int]] = []
+    unverified = False
+    for statement in equation.statements:
+        linked = False
+        for label in statement.labels:
+            for check in state.checks:
+                if str(check.get("eq")) == label:
+                    links.append((label, check, check["number"]))
+                    linked = True
+            if state.pending and label in state.expected_labels:
+                links.append((label, None, 0))
+                linked = True
+        unverified = unverified or (statement.gradient and not linked)
+    problems: list[str] = []
+    if not state.pending and state.arrays:
+        for stated in shapes.stated_shapes(equation.tex):
+            message = shapes.compare_stated(stated, state.arrays, state.sizes)
+            if message:
+                problems.append(message)
+    named = [label for label, _, _ in links]
+    wrapper_id = coverage.anchor(named[0]) if named else ""
+    return wrapper_id, render.equation_badges(links, unverified, problems)
+
+
+def _make_math(original: Any, block: bool) -> Any:
+    def math(self: Any, tokens: list[Any], idx: int, options: Any, env: dict) -> str:
+        html = original(tokens, idx, options, env)
+        state = _state(env)
+        if state is None:
+            return html
+        wrapper_id, badges = _equation_badges(state, tokens[idx])
+        if not badges:
+            return html
+        id_attr = f' id="{wrapper_id}"' if wrapper_id else ""
+        if block:
+            return f'<div class="sg-eq"{id_attr}>{html.rstrip()}{badges}</div>\n'
+        return f'<span class="sg-eq"{id_attr}>{html}{badges}</span>'
+
+    return math
+
+
+@hookimpl
+def sitegen_extend_markdown(md: Any, site: Any) -> None:
+    rules = md.renderer.rules
+    fence = rules.get("fence")
+    if fence is not None:
+        md.add_render_rule("fence", _make_fence(fence))
+    for name, block in (("math_block", True), ("math_inline", False)):
+        original = rules.get(name)
+        if original is not None:
+            md.add_render_rule(name, _make_math(original, block))
+
+
+@hookimpl
+def sitegen_extra_pages(site: Any) -> list[Any]:
+    if not site.options.verify:
+        return []
+    return extra_pages(site, STATE_KEY)

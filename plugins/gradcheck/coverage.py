@@ -1,0 +1,149 @@
+"""Which equations of a post state a gradient, and which of them a check verifies.
+
+An equation row states a gradient when its left-hand side (before the first ``=``) holds
+∂…/∂… (``\\frac{\\partial L}{\\partial W}``, ``\\partial L / \\partial W``), ``\\nabla`` or
+d…/d… (``\\frac{dL}{dW}``, ``\\frac{\\mathrm{d} L}{\\mathrm{d} w}``, ``dL/dw``). A check names an
+equation with ``eq=`` by one of its ``\\label``s or ``\\tag``s.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+_D = r"(?:\\mathrm\s*\{\s*d\s*\}|\\operatorname\s*\{\s*d\s*\}|d)"
+# gradient forms other than ∂ (which ``states_gradient`` handles first)
+_OTHER_FORMS = [
+    re.compile(r"\\nabla"),
+    re.compile(
+        r"\\[dt]?frac\s*\{\s*" + _D + r"\s*[A-Za-z\\{](?:[^{}]|\{[^{}]*\})*\}\s*\{\s*" + _D
+        + r"\s*[A-Za-z\\{]"
+    ),
+    # the operator form: \frac{d}{dx} f(x)
+    re.compile(r"\\[dt]?frac\s*\{\s*" + _D + r"\s*\}\s*\{\s*" + _D + r"\s*[A-Za-z\\{]"),
+    re.compile(r"(?<![A-Za-z\\])d[A-Za-z](?:_\{?\w+\}?)?\s*/\s*d[A-Za-z]"),
+]
+_LABEL = re.compile(r"\\(?:label|tag\*?)\s*\{([^{}]*)\}")
+_ROW_BREAK = re.compile(r"\\\\(?:\s*\[[^\]]*\])?")
+_COMMENT = re.compile(r"(?<!\\)%.*")
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}")
+
+
+def labels(tex: str) -> list[str]:
+    """The names an ``eq=`` may use for this TeX: its ``\\label``s and ``\\tag``s."""
+    return [m.group(1).strip() for m in _LABEL.finditer(tex) if m.group(1).strip()]
+
+
+def _lhs(row: str) -> str | None:
+    row = _ENVIRONMENT.sub(" ", row)
+    cut = re.search(r"(?<![<>!:\\])=", row)
+    return row[: cut.start()] if cut else None
+
+
+def states_gradient(lhs: str) -> bool:
+    if "\\partial" in lhs:
+        # a ∂ in a fraction's numerator and denominator, or ∂L/∂W written with a slash
+        if re.search(r"\\[dt]?frac\s*\{[^=]*?\\partial[^=]*?\}\s*\{\s*\\partial", lhs):
+            return True
+        if re.search(r"\\partial[^=]*?/\s*\\partial", lhs):
+            return True
+    return any(p.search(lhs) for p in _OTHER_FORMS)
+
+
+@dataclass
+class Statement:
+    """One row of an equation, as far as coverage is concerned."""
+
+    gradient: bool
+    labels: list[str] = field(default_factory=list)
+
+
+def statements(tex: str) -> list[Statement]:
+    """The rows of an equation that state a gradient or carry a label."""
+    tex = _COMMENT.sub("", tex)
+    rows = _ROW_BREAK.split(tex)
+    found: list[Statement] = []
+    for row in rows:
+        lhs = _lhs(row)
+        gradient = lhs is not None and states_gradient(lhs)
+        row_labels = labels(row)
+        if gradient or row_labels:
+            found.append(Statement(gradient, row_labels))
+    gradient_rows = [s for s in found if s.gradient]
+    unattached = [label for s in found if not s.gradient for label in s.labels]
+    # "\begin{equation} … \end{equation}" with its \label on a row of its own
+    if len(gradient_rows) == 1 and not gradient_rows[0].labels and unattached:
+        gradient_rows[0].labels = unattached
+    return found
+
+
+@dataclass
+class Equation:
+    """A math token's coverage facts, computed the same way at parse and at render time."""
+
+    tex: str
+    display: bool
+    statements: list[Statement]
+
+    @property
+    def labels(self) -> list[str]:
+        return [label for s in self.statements for label in s.labels]
+
+
+def equation_of(token: Any) -> Equation | None:
+    """Coverage facts of a math token (``math_block``/``math_inline``), None otherwise."""
+    if token.type not in ("math_block", "math_inline"):
+        return None
+    display = token.type == "math_block" or bool((token.meta or {}).get("display"))
+    return Equation(token.content, display, statements(token.content))
+
+
+def math_tokens(tokens: list[Any]) -> list[Any]:
+    """Every math token of a parsed post, block and inline, in document order."""
+    found = []
+    for token in tokens:
+        if token.type in ("math_block", "math_inline"):
+            found.append(token)
+        for child in token.children or []:
+            if child.type in ("math_block", "math_inline"):
+                found.append(child)
+    return found
+
+
+def anchor(label: str) -> str:
+    """An HTML id for an equation label (MathJax uses ``mjx-eqn:…``; this must differ)."""
+    return "sg-eq-" + re.sub(r"[^A-Za-z0-9_-]+", "-", label).strip("-")
+
+
+@dataclass
+class Coverage:
+    """How many stated gradients of a post are verified."""
+
+    stated: int = 0
+    verified: int = 0
+    unlinked_gradients: int = 0
+    missing_labels: list[str] = field(default_factory=list)  # eq= naming no equation
+
+
+def coverage(equations: list[Equation], checks: list[dict[str, Any]]) -> Coverage:
+    """Count stated gradients: rows with a gradient on the left, and rows a check names."""
+    by_label: dict[str, list[dict[str, Any]]] = {}
+    for check in checks:
+        if check.get("eq"):
+            by_label.setdefault(str(check["eq"]), []).append(check)
+    result = Coverage()
+    seen: set[str] = set()
+    for equation in equations:
+        for statement in equation.statements:
+            linked = [c for label in statement.labels for c in by_label.get(label, [])]
+            seen.update(label for label in statement.labels if label in by_label)
+            if not statement.gradient and not linked:
+                continue
+            result.stated += 1
+            if linked and all(c.get("status") == "pass" for c in linked):
+                result.verified += 1
+            if statement.gradient and not linked:
+                result.unlinked_gradients += 1
+    result.missing_labels = sorted(label for label in by_label if label not in seen)
+    return result

@@ -1,0 +1,288 @@
+"""HTML for what the reader sees: check rows, dimension tables, heat maps, badges.
+
+Contract used by tests and the theme: every check renders an element with class
+``sg-check`` and ``data-status="pass|fail|error"`` (``pending`` while ``sitegen serve`` is
+still verifying). Everything is built from result dicts; nothing here runs code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+from .coverage import Coverage, anchor
+
+BADGE_TEXT = {
+    "pass": "✓ verified",
+    "fail": "✗ failed",
+    "error": "⚠ error",
+    "pending": "… verifying",
+    "unverified": "not verified",
+    "shape": "✗ shape",
+}
+HEAT_MAX_CELLS = 48  # per side; larger maps are pooled (max) down to this
+HEAT_CELL = 10
+
+
+def badge(status: str, text: str | None = None, href: str = "", title: str = "") -> str:
+    tag = "a" if href else "span"
+    attrs = f' class="sg-badge sg-badge-{escape(status)}"'
+    if href:
+        attrs += f' href="{escape(href)}"'
+    if title:
+        attrs += f' title="{escape(title)}"'
+    return f"<{tag}{attrs}>{escape(text or BADGE_TEXT.get(status, status))}</{tag}>"
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if value == 0:
+        return "0"
+    return f"{value:.1e}" if abs(value) < 1e-2 or abs(value) >= 1e4 else f"{value:.3g}"
+
+
+def check_id(number: int) -> str:
+    return f"sg-check-{number}"
+
+
+def _error_measure(check: dict[str, Any]) -> str:
+    if check.get("stderr") is not None:
+        return (
+            f"off by {_num(check.get('max_rel_err'))} standard errors "
+            f"(allowed {_num(check.get('tolerance'))}; SE {_num(check.get('stderr'))})"
+        )
+    return (
+        f"max rel. error {_num(check.get('max_rel_err'))} "
+        f"(tolerance {_num(check.get('tolerance'))})"
+    )
+
+
+def check_row(check: dict[str, Any], number: int, eq_known: bool) -> str:
+    """One check: badge, name, error against tolerance, entries checked, link to its equation;
+    on failure also the message, hint, worst entries and heat map."""
+    status = check.get("status", "error")
+    name = check.get("name") or "gradient"
+    parts = [
+        f'<div class="sg-check" data-status="{escape(status)}" id="{check_id(number)}">',
+        '<div class="sg-check-head">',
+        badge(status),
+        f' <span class="sg-check-name">{escape(name)}</span>',
+    ]
+    if status != "error":
+        parts.append(f' <span class="sg-check-err">{escape(_error_measure(check))}</span>')
+        checked, total = check.get("n_checked", 0), check.get("n_total", 0)
+        entries = f"{checked} of {total} entries" if checked != total else f"{total} entries"
+        parts.append(f' <span class="sg-check-count">{escape(entries)}</span>')
+    if check.get("eq") and eq_known:
+        parts.append(
+            f' <a class="sg-check-eq" href="#{escape(anchor(str(check["eq"])))}">↑ equation</a>'
+        )
+    parts.append("</div>")
+    if status != "pass" and check.get("message"):
+        parts.append(f'<p class="sg-check-message">{escape(check["message"])}</p>')
+    if status == "fail":
+        if check.get("hint"):
+            parts.append(f'<p class="sg-hint">Hint: {escape(check["hint"])}</p>')
+        parts.append(worst_table(check.get("worst") or []))
+        parts.append(heat_map(check.get("error_map"), check.get("tolerance")))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def worst_table(worst: Sequence[dict[str, Any]]) -> str:
+    if not worst:
+        return ""
+    rows = []
+    for entry in worst:
+        index = ", ".join(str(i) for i in entry.get("index", []))
+        key = f"{entry['key']}" if entry.get("key") else ""
+        rows.append(
+            f"<tr><td>{escape(key)}[{escape(index)}]</td><td>{_num(entry.get('stated'))}</td>"
+            f"<td>{_num(entry.get('numerical'))}</td><td>{_num(entry.get('rel_err'))}</td></tr>"
+        )
+    return (
+        '<table class="sg-worst"><caption>Worst entries</caption>'
+        "<thead><tr><th>entry</th><th>stated</th><th>numerical</th><th>rel. error</th></tr>"
+        "</thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def _pool(grid: list[list[float | None]], limit: int) -> list[list[float | None]]:
+    """Shrink a large grid by taking the worst value of each tile."""
+    rows, cols = len(grid), max(len(r) for r in grid)
+    step_r, step_c = math.ceil(rows / limit), math.ceil(cols / limit)
+    if step_r == 1 and step_c == 1:
+        return grid
+    pooled = []
+    for r0 in range(0, rows, step_r):
+        row = []
+        for c0 in range(0, cols, step_c):
+            tile = [
+                v
+                for r in grid[r0 : r0 + step_r]
+                for v in r[c0 : c0 + step_c]
+                if v is not None
+            ]
+            row.append(max(tile) if tile else None)
+        pooled.append(row)
+    return pooled
+
+
+def heat_map(grid: list[list[float | None]] | None, tolerance: float | None) -> str:
+    """An inline SVG: one cell per entry, darker red the further past the tolerance, so a
+    wrong row or column, or a transposition, shows as a pattern."""
+    if not grid or not any(grid):
+        return ""
+    grid = _pool(grid, HEAT_MAX_CELLS)
+    tol = tolerance or 1e-5
+    rows, cols = len(grid), max(len(r) for r in grid)
+    width, height = cols * HEAT_CELL, rows * HEAT_CELL
+    cells = []
+    for r, row in enumerate(grid):
+        for c, value in enumerate(row):
+            if value is None:
+                css, opacity = "sg-heat-na", 1.0
+            elif value <= tol:
+                css, opacity = "sg-heat-ok", 1.0
+            else:
+                # one decade past the tolerance is faint, six or more is full red
+                decades = math.log10(max(value, tol) / tol)
+                css, opacity = "sg-heat-bad", round(min(1.0, 0.25 + decades / 8), 2)
+            cells.append(
+                f'<rect x="{c * HEAT_CELL}" y="{r * HEAT_CELL}" width="{HEAT_CELL}" '
+                f'height="{HEAT_CELL}" class="{css}" fill-opacity="{opacity}"/>'
+            )
+    label = f"Relative error per entry ({rows}×{cols}); red entries exceed the tolerance"
+    return (
+        f'<figure class="sg-heat"><svg xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+        f"<title>{escape(label)}</title>{''.join(cells)}</svg>"
+        f"<figcaption>Error per entry: red is past the tolerance.</figcaption></figure>"
+    )
+
+
+def dims_table(arrays: Sequence[dict[str, Any]], traces: Sequence[str]) -> str:
+    if not arrays and not traces:
+        return ""
+    html = ['<div class="sg-dims">']
+    if arrays:
+        html.append('<table class="sg-dims-table"><thead><tr><th>array</th><th>shape</th>'
+                    "<th>size</th></tr></thead><tbody>")
+        for array in arrays:
+            numbers = "×".join(str(d) for d in array["shape"]) or "scalar"
+            html.append(
+                f"<tr><td><code>{escape(array['name'])}</code></td>"
+                f"<td>{escape(array['named'])}</td><td>{escape(numbers)}</td></tr>"
+            )
+        html.append("</tbody></table>")
+    for trace in traces:
+        html.append(f'<p class="sg-trace"><code>{escape(trace)}</code></p>')
+    html.append("</div>")
+    return "".join(html)
+
+
+def block_error(block: dict[str, Any]) -> str:
+    reason = block.get("error") or ""
+    first, _, rest = reason.partition("\n")
+    if block.get("error_kind") == "exception":
+        # the last line of a traceback is the reason; the frames are detail
+        lines = reason.strip().splitlines()
+        first, rest = (lines[-1] if lines else reason), reason
+    detail = f'<pre class="sg-traceback">{escape(rest)}</pre>' if rest.strip() else ""
+    where = f" (line {block['error_line']})" if block.get("error_line") else ""
+    kind = escape(block.get("error_kind") or "")
+    return (
+        f'<div class="sg-check" data-status="error" data-error="{kind}">'
+        f'<div class="sg-check-head">{badge("error")} '
+        f'<span class="sg-check-name">{escape(first)}{escape(where)}</span></div>{detail}</div>'
+    )
+
+
+def block_results(
+    block: dict[str, Any] | None, first_number: int, eq_known: set[str], pending: bool
+) -> str:
+    """Everything under one executed block."""
+    if pending:
+        return (
+            '<div class="sg-results"><div class="sg-check" data-status="pending">'
+            f'<div class="sg-check-head">{badge("pending")}</div></div></div>'
+        )
+    if block is None:
+        return (
+            '<div class="sg-results"><p class="sg-skipped">Not run: an earlier block '
+            "failed.</p></div>"
+        )
+    html = ['<div class="sg-results">']
+    for offset, check in enumerate(block.get("checks", [])):
+        known = str(check.get("eq")) in eq_known
+        html.append(check_row(check, first_number + offset, known))
+    if block.get("error"):
+        html.append(block_error(block))
+    if block.get("output"):
+        html.append(f'<pre class="sg-output">{escape(block["output"])}</pre>')
+    traces = [c["trace"] for c in block.get("checks", []) if c.get("trace")]
+    html.append(dims_table(block.get("arrays", []), traces))
+    html.append("</div>")
+    return "".join(html)
+
+
+def code_block(highlighted: str, hide: bool, kind: str) -> str:
+    if hide:
+        return (
+            f'<details class="sg-code sg-code-{kind}"><summary>Show the code</summary>'
+            f"{highlighted}</details>"
+        )
+    return f'<div class="sg-code sg-code-{kind}">{highlighted}</div>'
+
+
+def equation_badges(
+    links: Sequence[tuple[str, dict[str, Any] | None, int]],
+    unverified: bool,
+    shape_problems: Sequence[str],
+) -> str:
+    """Badges next to an equation: one per check naming it (``links`` holds label, check,
+    number; a None check is still pending), "not verified", and stated-shape mismatches."""
+    parts = []
+    for _label, check, number in links:
+        if check is None:
+            parts.append(badge("pending"))
+            continue
+        status = check.get("status", "error")
+        title = f"{check.get('name') or 'check'}: {check.get('message') or status}"
+        parts.append(badge(status, href=f"#{check_id(number)}", title=title))
+    if unverified:
+        parts.append(badge("unverified", title="no check names this equation with eq="))
+    for problem in shape_problems:
+        parts.append(badge("shape", "✗ shape", title=problem))
+    if not parts:
+        return ""
+    return '<span class="sg-eq-badges">' + " ".join(parts) + "</span>"
+
+
+def summary_badge(
+    checks: Sequence[dict[str, Any]], errors: int, cover: Coverage, pending: bool
+) -> str:
+    """The post's badge under its title and on the index."""
+    if pending:
+        return badge("pending", "… verifying")
+    failed = sum(1 for c in checks if c.get("status") == "fail")
+    errored = errors + sum(1 for c in checks if c.get("status") == "error")
+    if errored:
+        noun = "error" if errored == 1 else "errors"
+        return badge("error", f"⚠ {errored} {noun} in the verification code")
+    if failed:
+        return badge("fail", f"✗ {failed} of {len(checks)} checks failed")
+    if cover.stated:
+        complete = cover.verified == cover.stated
+        mark = "✓ " if complete else ""
+        return badge(
+            "pass" if complete else "partial",
+            f"{mark}{cover.verified} of {cover.stated} stated gradients verified",
+        )
+    if checks:
+        noun = "check" if len(checks) == 1 else "checks"
+        return badge("pass", f"✓ {len(checks)} {noun} passed")
+    return ""

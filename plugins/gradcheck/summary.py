@@ -1,0 +1,134 @@
+"""Every check of the site in one list: for ``/verification/``, ``verification.json`` and
+``sitegen check``.
+
+A row is one check, or one block error (a block that raised, timed out, crashed …), so
+that nothing that went wrong is missing from the machine-readable report.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sitegen.model import Page
+
+
+def _shape_text(shape: Any) -> str:
+    if isinstance(shape, dict):
+        return ", ".join(f"{k}: {_shape_text(v)}" for k, v in sorted(shape.items()))
+    if isinstance(shape, list | tuple):
+        return "×".join(str(d) for d in shape) or "scalar"
+    return ""
+
+
+def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
+    """The rows of one post (``state`` is the plugin's ``PostState``)."""
+    numpy = state.result.get("numpy")
+    rows: list[dict[str, Any]] = []
+    for check in state.checks:
+        rows.append(
+            {
+                "source": post.rel,
+                "line": check.get("line"),
+                "kind": "check",
+                "name": check.get("name"),
+                "status": check.get("status"),
+                "message": check.get("message"),
+                "max_rel_err": check.get("max_rel_err"),
+                "tolerance": check.get("tolerance"),
+                "stderr": check.get("stderr"),
+                "entries_checked": check.get("n_checked"),
+                "entries_total": check.get("n_total"),
+                "shapes": {
+                    "param": _shape_text(check.get("param_shape")),
+                    "grad": _shape_text(check.get("grad_shape")),
+                    "trace": check.get("trace"),
+                },
+                "equation": check.get("eq"),
+                "time": check.get("time"),
+                "numpy": numpy,
+                "number": check.get("number"),
+            }
+        )
+    for block in state.errors:
+        lines = (block.get("error") or "").strip().splitlines()
+        rows.append(
+            {
+                "source": post.rel,
+                "line": block.get("error_line") or block.get("line"),
+                "kind": "error",
+                "name": f"{block.get('kind')} block",
+                "status": "error",
+                "message": lines[-1] if block.get("error_kind") == "exception" and lines
+                else (lines[0] if lines else ""),
+                "error_kind": block.get("error_kind"),
+                "detail": block.get("error"),
+                "time": block.get("time"),
+                "numpy": numpy,
+            }
+        )
+    rows.sort(key=lambda r: (r["line"] or 0, r["kind"]))
+    return rows
+
+
+def site_rows(site: Any, key: str) -> list[tuple[Any, Any, list[dict[str, Any]]]]:
+    """(post, state, rows) for every post with executed blocks, sorted by source."""
+    found = []
+    for post in sorted(site.posts + site.pages, key=lambda p: p.rel):
+        state = post.data.get(key)
+        if state is None or not getattr(state, "blocks", None):
+            continue
+        found.append((post, state, [] if state.pending else post_rows(post, state)))
+    return found
+
+
+def counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    result = {"passed": 0, "failed": 0, "errors": 0}
+    for row in rows:
+        status = row.get("status")
+        result["passed" if status == "pass" else "failed" if status == "fail" else "errors"] += 1
+    return result
+
+
+def verification_json(site: Any, key: str) -> bytes:
+    """Deterministic bytes: sorted keys, posts by source. ``time`` is the check's own run
+    time, stored in the cache with the result, so it changes only when the code reruns."""
+    posts = []
+    everything: list[dict[str, Any]] = []
+    for post, state, rows in site_rows(site, key):
+        everything += rows
+        posts.append(
+            {
+                "source": post.rel,
+                "title": post.title,
+                "url": post.url,
+                "pending": state.pending,
+                "stated_gradients": state.cover.stated,
+                "verified_gradients": state.cover.verified,
+                "checks": rows,
+            }
+        )
+    document = {"summary": counts(everything), "posts": posts}
+    text = json.dumps(document, sort_keys=True, ensure_ascii=False, indent=1)
+    return (text + "\n").encode("utf-8")
+
+
+def extra_pages(site: Any, key: str) -> list[Page]:
+    entries = []
+    total: list[dict[str, Any]] = []
+    for post, state, rows in site_rows(site, key):
+        total += rows
+        entries.append(
+            {
+                "post": post,
+                "badge_html": post.data.get("badge_html", ""),
+                "rows": rows,
+                "pending": state.pending,
+            }
+        )
+    context = {"title": "Verification", "entries": entries, "counts": counts(total)}
+    return [
+        Page(url="/verification/", template="verification.html", context=context,
+             lists_posts=True),
+        Page(url="/verification.json", content=verification_json(site, key), lists_posts=True),
+    ]

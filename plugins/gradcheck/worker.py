@@ -1,0 +1,353 @@
+"""The worker process: runs one post's executed blocks at a time, like a notebook.
+
+Started by ``runner.py`` with two pipe descriptors; it imports numpy once, says "ready",
+then serves jobs until its input closes. For each job it sends, in order:
+
+    ("start", block_index, seconds_allowed)   before each block
+    ("block", block_result)                    after each block (also when it failed)
+    ("done", post_info)                        at the end of the post
+
+so that a post which kills the process (``os._exit``, a segfault, a memory bomb the
+kernel stops) still reports the blocks that finished, and the runner knows which block
+was running. Everything sent is plain data (dicts, lists, strings, numbers).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import faulthandler
+import io
+import linecache
+import os
+import resource
+import signal
+import sys
+import time
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+# the runner puts this package under a private name; both spellings work
+from . import shapes
+
+OUTPUT_LIMIT = 200_000  # characters of printed output a post may produce
+TRUNCATED_SHOWN = 20_000
+
+
+class OutputLimit(BaseException):
+    """Raised from print() when a post prints too much (BaseException: ``except Exception``
+    in the author's code must not swallow it)."""
+
+
+class BlockTimeout(BaseException):
+    """Raised by SIGALRM when a block runs past its time limit."""
+
+
+class CappedWriter(io.TextIOBase):
+    """stdout/stderr for the author's code: keeps output, stops a runaway printer."""
+
+    def __init__(self, limit: int) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.limit = limit
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.size += len(text)
+        if self.size > self.limit:
+            raise OutputLimit(f"printed more than {self.limit:,} characters")
+        self.parts.append(text)
+        return len(text)
+
+    def take(self) -> str:
+        text = "".join(self.parts)
+        self.parts.clear()
+        return text
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise BlockTimeout()
+
+
+def _address_space() -> int:
+    """Current virtual memory size of this process in bytes."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * resource.getpagesize()
+
+
+def _limit_memory(megabytes: int) -> None:
+    """Allow the post ``megabytes`` beyond what the warm worker already maps. Only the soft
+    limit is lowered, so the next post can raise it again."""
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    try:
+        soft = _address_space() + megabytes * 1024 * 1024
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    except (OSError, ValueError):
+        pass  # not Linux, or not allowed: the runner's time limit still applies
+
+
+def _unlimit_memory() -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+
+
+def _register_source(rel: str, blocks: list[dict]) -> None:
+    """Make tracebacks show the post's lines: a fake file with each block at its place."""
+    last = max((b["line"] + b["code"].count("\n") for b in blocks), default=0)
+    lines = ["\n"] * (last + 1)
+    for block in blocks:
+        for i, text in enumerate(block["code"].splitlines()):
+            lines[block["line"] - 1 + i] = text + "\n"
+    linecache.cache[rel] = (len("".join(lines)), None, lines, rel)
+
+
+def _post_traceback(exc: BaseException, rel: str) -> tuple[str, int | None]:
+    """The traceback restricted to frames in the post (the runner's own frames are noise),
+    and the post line where the error surfaced."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == rel]
+    line = frames[-1].lineno if frames else getattr(exc, "lineno", None)
+    text = "Traceback (most recent call last):\n" if frames else ""
+    text += "".join(traceback.format_list(frames))
+    text += "".join(traceback.format_exception_only(type(exc), exc))
+    return text, line
+
+
+class Session:
+    """One post's run: the namespace, the checks recorded, the sizes named."""
+
+    def __init__(self, np: Any, checker: Any, job: dict[str, Any]) -> None:
+        self.np = np
+        self.checker = checker
+        self.job = job
+        self.rel: str = job["rel"]
+        self.declared: dict[str, int] = {}
+        self.trees: list[ast.Module] = []
+        self.checks: list[dict[str, Any]] = []
+        self.block: dict[str, Any] = {}
+        self.namespace: dict[str, Any] = {
+            "__name__": "__post__",
+            "__builtins__": builtins,
+            "np": np,
+            "rng": np.random.default_rng(job["seed"]),
+            "check_grad": self.check_grad,
+            "check_vjp": self.check_vjp,
+            "dims": self.dims,
+        }
+
+    # -- the API the author's code sees
+
+    def dims(self, **sizes: int) -> None:
+        """``dims(N=4, D=3)``: define N and D and name those sizes in tables."""
+        for name, value in sizes.items():
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"dims: {name} must be an int, not {type(value).__name__}")
+            self.namespace[name] = value
+            self.declared[name] = value
+
+    def check_grad(self, f: Any, x: Any, grad: Any, **options: Any) -> Any:
+        return self._check(self.checker.check_grad, (f, x, grad), options)
+
+    def check_vjp(self, f: Any, x: Any, upstream: Any, grad: Any, **options: Any) -> Any:
+        return self._check(self.checker.check_vjp, (f, x, upstream, grad), options)
+
+    def _check(self, function: Any, args: tuple, options: dict[str, Any]) -> Any:
+        frame = sys._getframe(2)  # the author's line that called check_grad/check_vjp
+        line = frame.f_lineno if frame.f_code.co_filename == self.rel else None
+        block_options = self.block.get("options", {})
+        for key in ("rtol", "atol"):
+            value = block_options.get(key)
+            if value is None:
+                value = self.job.get(key)
+            if value is not None and options.get(key) is None:
+                options[key] = value
+        options.setdefault("sizes", self.sizes())
+        started = time.perf_counter()
+        result = function(*args, **options)
+        record = result.to_dict()
+        record["line"] = line
+        record["time"] = round(time.perf_counter() - started, 4)
+        record["trace"] = None
+        if line is not None:
+            scope = {**frame.f_globals, **frame.f_locals}
+            try:
+                trace = shapes.trace_check(self.trees, line, scope, self.names(scope))
+            except Exception:
+                trace = None  # a trace is a courtesy; never fail a check over it
+            record["trace"] = trace.text() if trace else None
+        self.checks.append(record)
+        return result
+
+    # -- sizes
+
+    def sizes(self) -> dict[str, int]:
+        if self.declared:
+            return dict(self.declared)
+        return {
+            k: v
+            for k, v in self.namespace.items()
+            if type(v) is int and not k.startswith("_") and v > 1
+        }
+
+    def names(self, scope: dict[str, Any] | None = None) -> dict[int, str]:
+        return shapes.size_names(self.declared, scope or self.namespace)
+
+    # -- running
+
+    def arrays(self, tree: ast.Module) -> list[dict[str, Any]]:
+        names = self.names()
+        table = []
+        for name in shapes.bound_names(tree):
+            value = self.namespace.get(name)
+            if isinstance(value, self.np.ndarray):
+                table.append(
+                    {
+                        "name": name,
+                        "shape": [int(d) for d in value.shape],
+                        "named": shapes.named_shape(value.shape, names),
+                        "dtype": str(value.dtype),
+                    }
+                )
+        return table
+
+    def run_block(self, block: dict[str, Any], seconds: float) -> dict[str, Any]:
+        self.block = block
+        self.checks = []
+        result: dict[str, Any] = {
+            "index": block["index"],
+            "kind": block["kind"],
+            "line": block["line"],
+            "checks": self.checks,
+            "arrays": [],
+            "output": "",
+            "error": None,
+            "error_kind": None,
+            "error_line": None,
+        }
+        out = CappedWriter(OUTPUT_LIMIT)
+        started = time.perf_counter()
+        tree: ast.Module | None = None
+        try:
+            tree = ast.parse(block["code"], filename=self.rel)
+            ast.increment_lineno(tree, block["line"] - 1)
+            self.trees.append(tree)
+            code = compile(tree, self.rel, "exec")
+            old = sys.stdout, sys.stderr
+            sys.stdout = sys.stderr = out
+            signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+            try:
+                with self.np.errstate(all="warn"):
+                    exec(code, self.namespace)  # noqa: S102 - running the post is the point
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                sys.stdout, sys.stderr = old
+        except SyntaxError as exc:
+            line = (exc.lineno or 1) + (block["line"] - 1 if tree is None else 0)
+            result.update(
+                error=f'File "{self.rel}", line {line}\nSyntaxError: {exc.msg}',
+                error_kind="syntax",
+                error_line=line,
+            )
+        except BlockTimeout as exc:
+            _, line = _post_traceback(exc, self.rel)
+            limit = block["options"].get("timeout") or self.job["timeout"]
+            result.update(
+                error=f"timed out: the time limit is {limit:g} s (stopped at line {line})",
+                error_kind="timeout",
+                error_line=line,
+            )
+        except OutputLimit as exc:
+            _, line = _post_traceback(exc, self.rel)
+            result.update(
+                error=f"{exc}; output cut off", error_kind="output", error_line=line
+            )
+        except SystemExit as exc:
+            _, line = _post_traceback(exc, self.rel)
+            result.update(
+                error=f"the code called sys.exit({exc.code!r})",
+                error_kind="exit",
+                error_line=line,
+            )
+        except MemoryError as exc:
+            _, line = _post_traceback(exc, self.rel)
+            limit = self.job["memory_mb"]
+            result.update(
+                error=f"out of memory: the post may use {limit} MB (MemoryError at line {line})",
+                error_kind="memory",
+                error_line=line,
+            )
+        except BaseException as exc:  # the author's bug: show it like Python would
+            text, line = _post_traceback(exc, self.rel)
+            if (
+                isinstance(exc, AssertionError)
+                and self.checks
+                and self.checks[-1]["line"] == line
+                and self.checks[-1]["status"] != "pass"
+            ):
+                pass  # ``assert check_grad(...)``: the failed check already says it
+            else:
+                result.update(error=text, error_kind="exception", error_line=line)
+        output = out.take()
+        if len(output) > TRUNCATED_SHOWN:
+            output = output[:TRUNCATED_SHOWN] + "\n… (output cut off)\n"
+        result["output"] = output
+        result["time"] = round(time.perf_counter() - started, 4)
+        if tree is not None and result["error_kind"] != "syntax":
+            result["arrays"] = self.arrays(tree)
+        return result
+
+
+def run_post(np: Any, checker: Any, job: dict[str, Any], conn: Connection) -> None:
+    started = time.perf_counter()
+    session = Session(np, checker, job)
+    _register_source(job["rel"], job["blocks"])
+    _limit_memory(job["memory_mb"])
+    budget = float(job["timeout"])
+    try:
+        for block in job["blocks"]:
+            own = block["options"].get("timeout")
+            seconds = float(own) if own else max(budget - (time.perf_counter() - started), 0.01)
+            conn.send(("start", block["index"], seconds))
+            result = session.run_block(block, seconds)
+            conn.send(("block", result))
+            if result["error"]:
+                break  # like a notebook's "run all": later blocks depend on this one
+    finally:
+        _unlimit_memory()
+    names = session.names()
+    conn.send(
+        (
+            "done",
+            {
+                "sizes": session.sizes(),
+                "size_names": {str(k): v for k, v in names.items()},
+                "time": round(time.perf_counter() - started, 4),
+            },
+        )
+    )
+
+
+def main(read_fd: int, write_fd: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the builder's to handle
+    signal.signal(signal.SIGALRM, _on_alarm)
+    faulthandler.enable(file=sys.__stderr__)  # a segfault's Python stack, for the runner
+    # the author's code prints into a CappedWriter; C code writing to fd 1 goes nowhere
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    import numpy as np
+
+    from . import checker
+
+    conn_in = Connection(read_fd, writable=False)
+    conn_out = Connection(write_fd, readable=False)
+    conn_out.send(("ready", np.__version__, sys.version.split()[0]))
+    while True:
+        try:
+            job = conn_in.recv()
+        except (EOFError, OSError):
+            return
+        run_post(np, checker, job, conn_out)
