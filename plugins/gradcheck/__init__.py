@@ -26,7 +26,7 @@ from sitegen.hooks import hookimpl
 from . import coverage, render, shapes
 from .blocks import META_KEY, Block, collect_blocks, parse_info
 from .runner import PostJob, Verification, WorkerPool, run_jobs
-from .summary import extra_pages
+from .summary import extra_pages, post_rows
 
 STATE_KEY = "verification"
 _EQ_IN_CODE = re.compile(r"""\beq\s*=\s*(["'])(.+?)\1""")
@@ -68,6 +68,14 @@ def _enabled(site: Any, post: Any) -> bool:
     return bool(site.options.verify) and post.meta.get("verify") is not False
 
 
+def _workers(site: Any) -> int:
+    import multiprocessing
+
+    if multiprocessing.parent_process() is not None:
+        return 1  # the engine forked one render process per core: one worker each
+    return site.options.jobs or os.cpu_count() or 1
+
+
 @hookimpl
 def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
     """Run every post's blocks (from the cache when nothing changed) before rendering."""
@@ -95,7 +103,7 @@ def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
     verification = run_jobs(
         site.root,
         jobs,
-        workers=site.options.jobs or os.cpu_count() or 1,
+        workers=_workers(site),
         rerun=site.options.rerun,
         wait=not site.options.serve,
         pool=pool if isinstance(pool, WorkerPool) else None,
@@ -156,6 +164,8 @@ class PostState:
             if block.get("error"):
                 self.errors.append(block)
         self.cover = coverage.coverage(self.equations, self.checks)
+        # plain rows for ``sitegen check`` (which must not know this plugin's classes)
+        post.data["checks"] = post_rows(post, self)
         post.data["badge_html"] = render.summary_badge(
             self.checks, len(self.errors), self.cover, False
         )

@@ -34,6 +34,7 @@ def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
                 "name": check.get("name"),
                 "status": check.get("status"),
                 "message": check.get("message"),
+                "hint": check.get("hint"),
                 "max_rel_err": check.get("max_rel_err"),
                 "tolerance": check.get("tolerance"),
                 "stderr": check.get("stderr"),
@@ -118,6 +119,10 @@ def extra_pages(site: Any, key: str) -> list[Page]:
     total: list[dict[str, Any]] = []
     for post, state, rows in site_rows(site, key):
         total += rows
+        if any(r["status"] != "pass" for r in rows):
+            # posts may have been verified in forked render processes, whose site.data
+            # changes are lost: the verdict is taken again from the posts themselves
+            site.data["verification_failed"] = True
         entries.append(
             {
                 "post": post,

@@ -1,0 +1,121 @@
+"""``sitegen check [PATHS]``: run only the verification and report like pytest.
+
+Reads and parses the posts, calls the ``sitegen_posts_parsed`` hook (where the verification
+plugin runs the code) and prints one line per check. Nothing is rendered or written.
+Plugins report results as plain rows in ``post.data["checks"]`` (see the gradcheck plugin):
+dicts with ``source``, ``line``, ``name``, ``status`` (pass/fail/error), ``message`` and,
+for checks, ``max_rel_err``, ``tolerance``, ``entries_checked``, ``entries_total``, ``hint``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from sitegen.model import BuildOptions
+
+WORDS = {"pass": "PASSED", "fail": "FAILED", "error": "ERROR"}
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """Folders stand for every file below them."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*")) if p.is_file())
+        else:
+            files.append(path)
+    return files
+
+
+def collect(root: Path, options: BuildOptions) -> tuple[Any, list[dict[str, Any]]]:
+    """Read, parse and verify; return the site and every check row, by source and line."""
+    from sitegen.build import create_markdown, load_site, parse_posts, read_posts
+    from sitegen.plugins import call_hook
+    from sitegen.templates import create_environment, template_dirs
+
+    options.verify = True
+    if options.only:
+        options.only = _expand(options.only)
+    site = load_site(root, options)
+    read_posts(site)
+    jinja_env = create_environment(template_dirs(site.root, site.theme_dirs))
+    md = create_markdown(site)
+    everything = site.posts + site.pages
+    parse_posts(site, md, jinja_env, everything)
+    call_hook(
+        site, "sitegen_posts_parsed", site=site, posts=[p for p in everything if not p.failed]
+    )
+    rows = [row for post in everything for row in post.data.get("checks", [])]
+    rows.sort(key=lambda r: (str(r.get("source")), r.get("line") or 0))
+    return site, rows
+
+
+def _number(value: Any) -> str:
+    return f"{value:.1e}" if isinstance(value, int | float) else "n/a"
+
+
+def format_row(row: dict[str, Any]) -> str:
+    where = f"{row.get('source')}:{row.get('line')}" if row.get("line") else row.get("source")
+    status = row.get("status", "error")
+    text = f"{where}: {row.get('name') or 'check'} {WORDS.get(status, status.upper())}"
+    if row.get("kind") == "check" and status != "error":
+        text += (
+            f"  (max rel. error {_number(row.get('max_rel_err'))}, "
+            f"tolerance {_number(row.get('tolerance'))}, "
+            f"{row.get('entries_checked')} of {row.get('entries_total')} entries)"
+        )
+    if status != "pass" and row.get("message"):
+        text += f"\n    {row['message']}"
+    if status == "fail" and row.get("hint"):
+        text += f"\n    hint: {row['hint']}"
+    return text
+
+
+def summary(rows: list[dict[str, Any]], seconds: float) -> str:
+    counts = {status: sum(1 for r in rows if r.get("status") == status) for status in WORDS}
+    parts = [f"{counts['pass']} passed"]
+    if counts["fail"]:
+        parts.append(f"{counts['fail']} failed")
+    if counts["error"]:
+        parts.append(f"{counts['error']} error" + ("s" if counts["error"] > 1 else ""))
+    if not rows:
+        parts = ["no checks found"]
+    return f"{', '.join(parts)} in {seconds:.1f} s"
+
+
+def run_check(
+    root: Path, options: BuildOptions, as_json: bool, stream: TextIO | None = None
+) -> int:
+    """The ``sitegen check`` command; exit 1 if any check failed or errored."""
+    out = stream or sys.stdout
+    start = time.perf_counter()
+    site, rows = collect(root, options)
+    seconds = time.perf_counter() - start
+    problems = [r for r in rows if r.get("status") != "pass"]
+    errors = site.report.errors
+    if as_json:
+        document = {
+            "summary": {
+                "passed": len(rows) - len(problems),
+                "failed": sum(1 for r in rows if r.get("status") == "fail"),
+                "errors": sum(1 for r in rows if r.get("status") == "error"),
+                "seconds": round(seconds, 3),
+            },
+            "checks": rows,
+            "diagnostics": [str(d) for d in errors],
+        }
+        print(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True), file=out)
+    else:
+        for diagnostic in errors:
+            print(diagnostic, file=sys.stderr)
+        if not options.quiet:
+            for row in rows:
+                if row.get("status") != "pass" or options.verbose or len(rows) <= 200:
+                    print(format_row(row), file=out)
+        bar = "=" * 8
+        print(f"{bar} {summary(rows, seconds)} {bar}", file=out)
+    return 1 if problems or errors else 0
