@@ -248,12 +248,39 @@ def resolve_refs(tex: str, labels: dict[str, str]) -> str:
     return tex
 
 
+# latex2mathml lays out only align/align* and split as tables, and numbers align rows on its
+# own (from 1 in every formula). Our numbers are already written as \tag, so every
+# multi-row environment becomes the unnumbered table it can draw.
+_AS_TABLE = {
+    "align": "align*",
+    "flalign": "align*",
+    "alignat": "align*",
+    "eqnarray": "align*",
+    "gather": "align*",
+    "aligned": "split",
+    "alignedat": "split",
+    "gathered": "split",
+}
+_ENV_NAME = re.compile(r"\\(begin|end)\{([a-z]+)\*?\}(\s*\{\d+\})?")
+
+
+def _tables_for_latex2mathml(tex: str) -> str:
+    def rename(m: re.Match[str]) -> str:
+        target = _AS_TABLE.get(m.group(2))
+        if target is None:
+            return m.group(0)
+        # alignat's column count is an argument of \begin only
+        return f"\\{m.group(1)}{{{target}}}"
+
+    return _ENV_NAME.sub(rename, tex)
+
+
 def to_mathml(tex: str, display: bool) -> str | None:
     """MathML for ``tex``, or None when latex2mathml cannot read it."""
     from latex2mathml.converter import convert  # only builds that write a feed load it
 
     try:
-        return convert(tex, display="block" if display else "inline")
+        return convert(_tables_for_latex2mathml(tex), display="block" if display else "inline")
     except Exception:  # latex2mathml raises many kinds of errors on TeX it does not know
         return None
 

@@ -1,8 +1,8 @@
 """``/sitemap.xml`` (every post and page, with ``lastmod``) and a ``robots.txt`` naming it.
 
 A post or page leaves the sitemap with ``sitemap: false`` in its front matter, as with
-jekyll-sitemap. A site that ships its own ``robots.txt`` (``static/robots.txt``, copied to the root of the
-output) keeps it: sitegen then writes none.
+jekyll-sitemap. A site that ships its own ``robots.txt`` (``static/robots.txt``, copied to
+the root of the output) keeps it: sitegen then writes none.
 
 Entries are sorted by URL and dates come from the sources, so the same site gives the same
 bytes on every build.
