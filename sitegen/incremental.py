@@ -30,6 +30,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from typing import Any
 from sitegen import build
 from sitegen.discover import MARKDOWN_EXTENSIONS, PAGE_DIRS, POST_DIRS, STATIC_DIRS
 from sitegen.errors import Diagnostic, SiteError
-from sitegen.model import BuildOptions, Post, Site
+from sitegen.model import BuildOptions, Page, Post, Site
 from sitegen.plugins import call_hook
 from sitegen.templates import create_environment, template_dirs
 from sitegen.write import check_output_folder, write_files_in_place, write_site
@@ -124,6 +125,18 @@ def needs_verification(post: Post) -> bool:
 
 
 @dataclass
+class _Plan:
+    """One rebuild's site, the posts whose bodies were rendered, and its pages: all of
+    them, the edited posts' own pages (written first) and the rest to render."""
+
+    site: Site
+    fresh: list[Post]
+    pages: list[Page]
+    first: list[Page]
+    rest: list[Page]
+
+
+@dataclass
 class LiveBuild:
     """The state of a site being served: what was built, and how to redo part of it."""
 
@@ -136,7 +149,6 @@ class LiveBuild:
     page_of: dict[str, str] = field(default_factory=dict)
     neighbours: dict[str, tuple[str, ...]] = field(default_factory=dict)
     written: set[str] = field(default_factory=set)  # every output path of the last state
-    _all_outputs: set[str] = field(default_factory=set)  # what the last render produces
     lock: threading.RLock = field(default_factory=threading.RLock)
     _base: Site | None = None
     _md: Any = None
@@ -180,16 +192,32 @@ class LiveBuild:
                 self.site_errors = [exc.diagnostic()]
                 return Outcome(errors=list(self.site_errors), reload=True)
             self.site_errors = []
-            site, files, outcome = self._render(repage=None)
-            static = site.static
-            write_site(out, files, static)
-            self.written = set(files) | {rel for _, rel in static}
-            outcome.changed = sorted(self.written)
+            plan = self._prepare(None)
+            files = self._render_pages(plan, plan.rest)
+            site = plan.site
+            write_site(out, files, site.static)
+            for page in plan.pages:
+                if page.post is not None:
+                    self.page_of[page.post.rel] = page.output_path
+            self.written = set(files) | {rel for _, rel in site.static}
             call_hook(site, "sitegen_build_finished", site=site, output=out)
-            return outcome
+            return Outcome(
+                rendered=sorted(files),
+                changed=sorted(self.written),
+                errors=site.report.errors,
+                warnings=site.report.warnings,
+                pending={p.rel for p in plan.fresh if not p.failed and needs_verification(p)},
+            )
 
-    def apply(self, paths: set[Path] | list[Path]) -> Outcome:
-        """Rebuild after ``paths`` changed on disk."""
+    def apply(
+        self, paths: set[Path] | list[Path], on_visible: Callable[[Outcome], None] | None = None
+    ) -> Outcome:
+        """Rebuild after ``paths`` changed on disk.
+
+        The pages of the edited posts are written first and reported to ``on_visible``
+        (so the browser can show them at once); listing pages, neighbours and feeds
+        follow. The returned outcome covers both phases.
+        """
         with self.lock:
             changes = classify(self.root, paths, self.macros_file)
             if changes.empty:
@@ -202,11 +230,12 @@ class LiveBuild:
                 self._jinja = create_environment(template_dirs(self.root, self._base.theme_dirs))
                 self.bodies.clear()  # includes are rendered into bodies
             repage = None if changes.templates else set()
-            outcome = self._commit(*self._render(repage=repage), static=changes.static)
-            outcome.reload = outcome.reload or (changes.static and not changes.templates)
-            return outcome
+            static = changes.static or changes.templates  # themes hold static files too
+            return self._rebuild(repage, static=static, on_visible=on_visible)
 
-    def verify_posts(self, rels: set[str]) -> Outcome:
+    def verify_posts(
+        self, rels: set[str], on_visible: Callable[[Outcome], None] | None = None
+    ) -> Outcome:
         """Second pass: run verification for ``rels`` and show the results.
 
         The slow part (the plugin's checks) runs without the lock; the results are kept
@@ -219,19 +248,19 @@ class LiveBuild:
             md, jinja = self._md, self._jinja
         build.read_posts(site)
         targets = [p for p in site.posts + site.pages if p.rel in rels]
-        fresh = self._render_bodies(site, md, jinja, targets)
+        self._render_bodies(site, md, jinja, targets)
         with self.lock:
             if md is not self._md:
                 return Outcome()  # everything was reloaded meanwhile
             kept = set()
-            for post in fresh:
+            for post in targets:
                 current = self.bodies.get(post.rel)
                 if current is not None and current.source == post.source and not post.failed:
                     self.bodies[post.rel] = _remember(post, verified=True)
                     kept.add(post.rel)
             if not kept:
                 return Outcome()
-            return self._commit(*self._render(repage=kept), static=False)
+            return self._rebuild(kept, static=False, on_visible=on_visible)
 
     # -- the work ------------------------------------------------------------------------
 
@@ -242,26 +271,25 @@ class LiveBuild:
             self.site_errors = [exc.diagnostic()]
             return Outcome(errors=list(self.site_errors), reload=True)
         self.site_errors = []
-        outcome = self._commit(*self._render(repage=None), static=True)
+        outcome = self._rebuild(None, static=True)
         outcome.reload = True
         return outcome
 
-    def _render_bodies(self, site: Site, md: Any, jinja: Any, posts: list[Post]) -> list[Post]:
+    def _render_bodies(self, site: Site, md: Any, jinja: Any, posts: list[Post]) -> None:
         build.parse_posts(site, md, jinja, posts)
         call_hook(site, "sitegen_posts_parsed", site=site, posts=[p for p in posts if not p.failed])
         for post in posts:
             if not post.failed:
                 build.render_post_body(site, md, post)
-        return posts
 
-    def _render(self, repage: set[str] | None) -> tuple[Site, dict[str, bytes], Outcome]:
-        """Render what changed. ``repage``: sources whose pages must be rendered even if
-        their text did not change (None: every page)."""
+    def _prepare(self, repage: set[str] | None) -> _Plan:
+        """Read every source, render the bodies whose text changed, list the pages.
+        ``repage``: sources whose pages must be rendered although their text did not
+        change (None: every page)."""
         site = self._new_site(verify=False)
         build.read_posts(site)
-        everything = site.posts + site.pages
         fresh = []
-        for post in everything:
+        for post in site.posts + site.pages:
             cached = self.bodies.get(post.rel)
             if cached is not None and cached.source == post.source:
                 _restore(post, cached)
@@ -274,76 +302,102 @@ class LiveBuild:
         site.posts = [p for p in site.posts if not p.failed]
         site.pages = [p for p in site.pages if not p.failed]
 
-        wanted = {p.rel for p in fresh} | (repage or set())
-        for rel in list(wanted):  # neighbours show the title and link of a changed post
+        edited = {p.rel for p in fresh} | (repage or set())
+        wanted = set(edited)
+        for rel in edited:  # neighbours show the title and link of a changed post
             wanted.update(self.neighbours.get(rel, ()))
         self.neighbours = {
             p.rel: tuple(n.rel for n in (p.previous, p.next) if n is not None) for p in site.posts
         }
-        for rel in list(wanted):
+        for rel in edited:
             wanted.update(self.neighbours.get(rel, ()))
 
         pages = build.post_pages(site, site.posts + site.pages) + build.index_pages(site)
         for extra in call_hook(site, "sitegen_extra_pages", site=site):
             pages.extend(extra)
-        chosen = [p for p in pages if repage is None or p.post is None or p.post.rel in wanted]
-        files = build.render_pages(site, self._jinja, chosen)
+        if repage is None:
+            first, rest = [], pages
+        else:
+            first = [p for p in pages if p.post is not None and p.post.rel in edited]
+            rest = [p for p in pages if p.post is None or p.post.rel in wanted - edited]
         site.static = build.discover_static(
             site.root, [(t / "static", "theme/") for t in reversed(site.theme_dirs)]
         )
+        return _Plan(site=site, fresh=fresh, pages=pages, first=first, rest=rest)
 
-        outcome = Outcome(
-            errors=site.report.errors,
-            warnings=site.report.warnings,
-            pending={p.rel for p in fresh if not p.failed and needs_verification(p)},
-        )
-        # A page that could not be rendered, or a post that fails, shows its errors.
-        errors = site.report.errors
+    def _render_pages(self, plan: _Plan, pages: list[Page]) -> dict[str, bytes]:
+        """Render ``pages``; a page that cannot be rendered, or the page of a post that
+        fails, becomes an error page listing the errors with file:line."""
+        files = build.render_pages(plan.site, self._jinja, pages)
+        errors = plan.site.report.errors
         general = [d for d in errors if not _is_source(d.path)]
-        for page in chosen:
+        for page in pages:
             if page.output_path not in files and errors:
                 own = [d for d in errors if page.post is not None and d.path == page.post.rel]
                 files[page.output_path] = render_error_page(own + general or errors, self.root)
-        failed_rels = {p.rel for p in fresh if p.failed} | {
-            d.path for d in errors if d.path in self.page_of
-        }
-        for rel in failed_rels:
+        return files
+
+    def _failed_pages(self, plan: _Plan, done: set[str]) -> dict[str, bytes]:
+        """Error pages at the URLs of posts that failed before they had a page (broken
+        front matter, a Markdown or plugin failure), instead of their stale pages."""
+        errors = plan.site.report.errors
+        general = [d for d in errors if not _is_source(d.path)]
+        failed = {p.rel for p in plan.fresh if p.failed}
+        failed |= {d.path for d in errors if d.path in self.page_of}
+        files = {}
+        for rel in sorted(failed):
             target = self.page_of.get(rel)
-            if target and target not in files:
+            if target and target not in done:
                 own = [d for d in errors if d.path == rel]
                 files[target] = render_error_page(own + general, self.root)
-        for page in pages:
-            if page.post is not None:
-                self.page_of[page.post.rel] = page.output_path
-        self._all_outputs = {p.output_path for p in pages} | set(files)
-        outcome.rendered = sorted(files)
-        return site, files, outcome
+        return files
 
-    def _commit(
-        self, site: Site, files: dict[str, bytes], outcome: Outcome, static: bool
+    def _rebuild(
+        self,
+        repage: set[str] | None,
+        *,
+        static: bool,
+        on_visible: Callable[[Outcome], None] | None = None,
     ) -> Outcome:
-        """Write what changed, copy static files, delete outputs nothing produces now."""
-        out = self.out.absolute()
-        outcome.changed = write_files_in_place(out, files)
-        static_outputs = {rel for _, rel in site.static}
+        plan = self._prepare(repage)
+        site, out = plan.site, self.out.absolute()
+        outcome = Outcome(
+            pending={p.rel for p in plan.fresh if not p.failed and needs_verification(p)}
+        )
+        produced: set[str] = set()
+        for phase, pages in enumerate((plan.first, plan.rest)):
+            if not pages and phase == 0:
+                continue
+            files = self._render_pages(plan, pages) if pages else {}
+            if phase == 1:
+                files.update(self._failed_pages(plan, produced | set(files)))
+            produced |= set(files)
+            outcome.rendered += sorted(files)
+            changed = write_files_in_place(out, files)
+            outcome.changed += changed
+            if phase == 0 and on_visible is not None and changed:
+                on_visible(Outcome(rendered=sorted(files), changed=changed))
         if static:
             copies = {}
             for source, rel in site.static:
-                if rel not in files:
+                if rel not in produced:
                     try:
                         copies[rel] = source.read_bytes()
                     except OSError:
                         continue
             outcome.changed += write_files_in_place(out, copies)
-        current = self._all_outputs | static_outputs
+        for page in plan.pages:
+            if page.post is not None:
+                self.page_of[page.post.rel] = page.output_path
+        current = {p.output_path for p in plan.pages} | produced | {r for _, r in site.static}
         for rel in sorted(self.written - current):
-            target = out / rel
             try:
-                target.unlink()
+                (out / rel).unlink()
                 outcome.removed.append(rel)
             except OSError:
                 pass
         self.written = current
+        outcome.errors, outcome.warnings = site.report.errors, site.report.warnings
         call_hook(site, "sitegen_build_finished", site=site, output=out)
         return outcome
 

@@ -23,7 +23,7 @@ import threading
 import time
 import webbrowser
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -363,24 +363,34 @@ class Preview:
     def on_batch(self, paths: set[Path]) -> None:
         """Called by the watcher with one debounced batch of changed files."""
         start = time.perf_counter()
-        outcome = self.live.apply(paths)
+        shown: set[str] = set()
+
+        def visible(first: Outcome) -> None:  # the edited pages, before the listing pages
+            shown.update(first.changed)
+            self.state.hub.publish("change", event_of(first))
+
+        outcome = self.live.apply(paths, on_visible=visible)
         self.rebuilds += 1
-        self._announce(outcome, time.perf_counter() - start, "rebuilt")
+        rest = replace(outcome, changed=[p for p in outcome.changed if p not in shown])
+        self._announce(rest, time.perf_counter() - start, "rebuilt", total=len(outcome.changed))
         self.verifier.request(outcome.pending)
 
     def on_verified(self, outcome: Outcome, seconds: float) -> None:
         self._announce(outcome, seconds, "verified")
 
-    def _announce(self, outcome: Outcome, seconds: float, what: str) -> None:
+    def _announce(
+        self, outcome: Outcome, seconds: float, what: str, total: int | None = None
+    ) -> None:
         if outcome.changed or outcome.removed or outcome.reload:
             self.state.hub.publish("change", event_of(outcome))
         if self.quiet:
             return
         for d in outcome.errors:
             print(d, file=sys.stderr)
-        if outcome.changed or outcome.removed or outcome.errors:
+        count = len(outcome.changed) if total is None else total
+        if count or outcome.removed or outcome.errors:
             print(
-                f"{time.strftime('%H:%M:%S')} {what}: {len(outcome.changed)} files changed"
+                f"{time.strftime('%H:%M:%S')} {what}: {count} files changed"
                 f"{f', {len(outcome.removed)} removed' if outcome.removed else ''}"
                 f" in {seconds * 1000:.0f} ms",
                 file=sys.stderr,
