@@ -78,7 +78,8 @@ _KRAMDOWN_ESCAPE = re.compile(r"\\\\(?=\n)|\\([\\.*_+`<>()\[\]{}#!:|\"'$=\-~])")
 _PAIR_OR_BRACE = r"\\.|[{}]"
 _CLOSE_PAREN = re.compile(r"\\\)|" + _PAIR_OR_BRACE, re.S)
 _CLOSE_BRACKET = re.compile(r"\\\]|" + _PAIR_OR_BRACE, re.S)
-_BRACES = re.compile(_PAIR_OR_BRACE, re.S)
+_PAIR = re.compile(r"\\.", re.S)
+_INNERMOST_GROUP = re.compile(r"\{[^{}]*\}")
 
 _BEGIN = re.compile(r"\\begin\s*\{([A-Za-z]+\*?)\}")
 _REF = re.compile(r"\\(?:eq)?ref\s*\{[^}]*\}")
@@ -157,16 +158,13 @@ def braces_balanced(tex: str) -> bool:
     """True when every ``{`` has its ``}`` (escaped braces and backslash pairs skipped)."""
     if "{" not in tex and "}" not in tex:
         return True
-    depth = 0
-    for m in _BRACES.finditer(tex):
-        tok = m.group(0)
-        if tok == "{":
-            depth += 1
-        elif tok == "}":
-            if depth == 0:
-                return False
-            depth -= 1
-    return depth == 0
+    # Regex passes instead of a Python loop over braces: drop backslash pairs, then peel
+    # innermost {...} groups until none is left (one pass per nesting level).
+    text = _PAIR.sub("", tex) if "\\" in tex else tex
+    removed = 1
+    while removed:
+        text, removed = _INNERMOST_GROUP.subn("", text)
+    return "{" not in text and "}" not in text
 
 
 def _drop_final_row_break(tex: str) -> str:
@@ -493,7 +491,13 @@ def _make_block_renderer(opts: MathOptions):
 
 def math_plugin(md: MarkdownIt, **options: bool) -> None:
     """Add math rules to ``md``; ``options`` are the fields of :class:`MathOptions`."""
-    opts = MathOptions(**options)
+    known = set(MathOptions.__dataclass_fields__)
+    unknown = sorted(set(options) - known)
+    if unknown:  # options come from sitegen.toml: name the mistake instead of a TypeError
+        raise ValueError(
+            f"unknown math option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    opts = MathOptions(**{k: bool(v) for k, v in options.items()})
     line_tracking_plugin(md)
     # Before "escape" (which would eat "\\" and "\(") and "backticks"/"emphasis".
     md.inline.ruler.before("escape", "math_inline", _make_inline_rule(opts))
