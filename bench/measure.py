@@ -23,6 +23,7 @@ class Sample:
     returncode: int
     tree_rss_mb: float | None = None  # peak summed RSS of the process tree, when sampled
     error: str = ""  # tail of stderr when the command failed
+    cpu: float = 0.0  # user + system seconds of the command and its reaped children
 
 
 @dataclass
@@ -45,6 +46,9 @@ class Series:
     def spread(self) -> tuple[float, float] | None:
         walls = [s.wall for s in self.ok]
         return (min(walls), max(walls)) if walls else None
+
+    def median_cpu(self) -> float | None:
+        return statistics.median(s.cpu for s in self.ok) if self.ok else None
 
     def peak_rss_mb(self) -> float | None:
         return max((s.max_rss_mb for s in self.ok), default=None)
@@ -143,4 +147,5 @@ def run_timed(
         returncode=proc.returncode,
         tree_rss_mb=peak[0] / 2**20 if sample_tree else None,
         error=error,
+        cpu=usage.ru_utime + usage.ru_stime,
     )
