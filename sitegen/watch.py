@@ -49,8 +49,8 @@ def relevant(root: Path, out: Path, path: Path) -> bool:
         return False  # our own writes must not trigger rebuilds
     except ValueError:
         pass
-    if any(part.startswith(".") for part in rel.parts[:-1]):
-        return False
+    if any(part.startswith(".") for part in rel.parts):
+        return False  # hidden files and folders are never content (nor are editors' temps)
     if rel.parts and rel.parts[0].startswith(("_site", ".")):
         return False
     return not is_junk(rel)
@@ -102,6 +102,8 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return  # reads are not changes
+        if event.is_directory and event.event_type == "modified":
+            return  # a folder's listing changed: its files report for themselves
         # a rename reports both ends: the temp file vanishing and the real file appearing
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if not raw:

@@ -1,0 +1,69 @@
+"""The watcher: which paths matter, and one batch per burst of file events."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from sitegen.watch import Batcher, is_junk, relevant, start_watching
+
+
+def test_junk_and_relevant_paths(tmp_path: Path) -> None:
+    root, out = tmp_path, tmp_path / "_site"
+    assert relevant(root, out, root / "posts" / "2026-01-01-a.md")
+    assert relevant(root, out, root / "sitegen.toml")
+    assert not relevant(root, out, out / "index.html")  # our own output
+    assert not relevant(root, out, root / ".git" / "index")
+    assert not relevant(root, out, root / "posts" / ".2026-01-01-a.md.swp")
+    assert not relevant(root, out, tmp_path.parent / "elsewhere.md")
+    assert is_junk(Path("posts/a.md~"))
+    assert is_junk(Path("posts/4913"))
+    assert is_junk(Path("posts/.#a.md"))
+    assert is_junk(Path("plugins/__pycache__/x.pyc"))
+    assert not is_junk(Path("posts/a.md"))
+
+
+def test_batcher_merges_a_burst() -> None:
+    batcher = Batcher(quiet=0.05)
+    for name in ("a.md", "b.md", "a.md"):
+        batcher.add(Path(name))
+    stop = threading.Event()
+    assert batcher.wait_batch(stop) == {Path("a.md"), Path("b.md")}
+    stop.set()
+    assert batcher.wait_batch(stop) == set()
+
+
+def test_editor_save_gives_one_batch(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    (root / "posts").mkdir(parents=True)
+    (root / "_site").mkdir()
+    target = root / "posts" / "2026-01-01-a.md"
+    target.write_text("old\n")
+    batches: list[set[Path]] = []
+    arrived = threading.Event()
+
+    def on_batch(paths: set[Path]) -> None:
+        batches.append(paths)
+        arrived.set()
+
+    watcher = start_watching(root, root / "_site", on_batch, quiet=0.1)
+    try:
+        # what many editors do: backup, temp file, rename over the original; and a build
+        # writing its output at the same time
+        backup = root / "posts" / "2026-01-01-a.md~"
+        backup.write_text("old\n")
+        temp = root / "posts" / ".2026-01-01-a.md.tmp123"
+        temp.write_text("new\n")
+        os.replace(temp, target)
+        backup.unlink()
+        (root / "_site" / "index.html").write_text("out")
+        assert arrived.wait(10), "no batch arrived"
+        arrived.clear()
+        # a quiet period with no further events must not deliver a second batch
+        assert not arrived.wait(0.5)
+    finally:
+        watcher.stop()
+    assert len(batches) == 1
+    assert target in batches[0]
+    assert all(p.parent.name == "posts" and not p.name.startswith(".") for p in batches[0])
