@@ -79,7 +79,11 @@ _BLOCK_TAGS = frozenset({"highlight", "endhighlight", "raw", "endraw"})
 
 
 class LiquidError(Exception):
-    """A tag that cannot be rendered; the message becomes a warning."""
+    """A tag that cannot be rendered; the message becomes a warning, the tag stays visible."""
+
+
+class UndefinedVariable(LiquidError):
+    """``{{ page.nope }}``: rendered empty, as Liquid does, but with a warning."""
 
 
 # -- values --------------------------------------------------------------------------------
@@ -97,7 +101,7 @@ def _lookup(ctx: LiquidContext, expr: str) -> Any:
         elif value is not None and not isinstance(value, dict) and hasattr(value, key):
             value = getattr(value, key)
         else:
-            raise LiquidError(f"{{{{ {expr} }}}} is not defined; rendered empty")
+            raise UndefinedVariable(f"{{{{ {expr} }}}} is not defined; rendered empty")
     return value
 
 
@@ -151,7 +155,10 @@ def _include_params(ctx: LiquidContext, text: str) -> tuple[str, dict]:
         elif bare in ("true", "false"):
             params[key] = bare == "true"
         else:
-            params[key] = _lookup(ctx, bare)
+            try:
+                params[key] = _lookup(ctx, bare)
+            except UndefinedVariable:  # Liquid passes nil
+                params[key] = None
         pos = m.end()
     if rest[pos:].strip():
         raise LiquidError(f"{{% include %}}: cannot read {rest[pos:].strip()!r}; left as text")
@@ -162,7 +169,9 @@ def _include_params(ctx: LiquidContext, text: str) -> tuple[str, dict]:
 
 
 def _push_text(state: StateInline, text: str) -> None:
-    token = state.push("text", "", 0)
+    # "text_special": shown as written; smart quotes and dash replacements skip it
+    # (markdown-it's text_join core rule turns it into plain text afterwards).
+    token = state.push("text_special", "", 0)
     token.content = text
 
 
@@ -213,8 +222,7 @@ def _liquid_inline(state: StateInline, silent: bool) -> bool:
             _push_text(state, _value_of(ctx, match))
         except LiquidError as exc:
             report(env, line, "warning", str(exc))
-            undefined = "is not defined" in str(exc)
-            _push_text(state, "" if undefined else text)
+            _push_text(state, "" if isinstance(exc, UndefinedVariable) else text)
     state.pos = match.end()
     return True
 
@@ -429,18 +437,20 @@ def _substitute_text(env: dict, ctx: LiquidContext, html: str, line: int) -> str
     def value(found: re.Match[str]) -> str:
         text = found.group(0)
         match = (_TAG if text[1] == "%" else _OUTPUT).fullmatch(text)
-        where = line + html.count("\n", 0, found.start())
+        # Only the value forms; anything else in HTML (TeX's "{{" in a raw <div>, say) is
+        # left alone without a word.
         if match is None:
             return text
-        if text[1] == "%" and match.group(1) not in ("post_url", "link"):
-            report(env, where, "warning",
-                   f"Liquid {_short(text)} inside HTML is not supported; left as text")
+        if text[1] == "%":
+            if match.group(1) not in ("post_url", "link"):
+                return text
+        elif _VARIABLE.fullmatch(match.group(1)) is None:
             return text
         try:
             return escapeHtml(_value_of(ctx, match))
         except LiquidError as exc:
-            report(env, where, "warning", str(exc))
-            return text
+            report(env, line + html.count("\n", 0, found.start()), "warning", str(exc))
+            return "" if isinstance(exc, UndefinedVariable) else text
 
     return _ANY_LIQUID.sub(value, html)
 
@@ -451,20 +461,22 @@ _ANY_LIQUID = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
 # -- rendering -----------------------------------------------------------------------------
 
 
-def _call_include(env: dict, tag_text: str, name: str, params: dict, body_line: int) -> str:
+def _call_include(env: dict, name: str, params: dict, body_line: int) -> str | None:
+    """The include's HTML, or None (with an error diagnostic) when it raised."""
     ctx = env.get("liquid")
     file_line = env.get("line_offset", 1) + body_line
     try:
         return ctx.include(name, params, file_line)
     except Exception as exc:  # the include's own message, located at the tag
         report(env, body_line, "error", str(exc) or type(exc).__name__)
-        return escapeHtml(tag_text)
+        return None
 
 
 def _render_include(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict):
     token = tokens[idx]
     meta = token.meta
-    return _call_include(env, token.content, meta["name"], meta["params"], meta["line"])
+    html = _call_include(env, meta["name"], meta["params"], meta["line"])
+    return escapeHtml(token.content) if html is None else html
 
 
 def _render_include_block(
@@ -482,7 +494,9 @@ def _render_include_block(
     except LiquidError as exc:
         report(env, line, "warning", str(exc))
         return f"<p>{escapeHtml(token.content)}</p>\n"
-    html = _call_include(env, token.content, name, params, line)
+    html = _call_include(env, name, params, line)
+    if html is None:  # the tag stays visible, as a paragraph
+        return f"<p>{escapeHtml(token.content)}</p>\n"
     return html if html.endswith("\n") else html + "\n"
 
 

@@ -186,7 +186,9 @@ def _warn(state: StateInline, pos: int, message: str) -> None:
 
 
 def _push_text(state: StateInline, text: str) -> None:
-    token = state.push("text", "", 0)
+    # "text_special": shown as written; smart quotes and dash replacements skip it
+    # (markdown-it's text_join core rule turns it into plain text afterwards).
+    token = state.push("text_special", "", 0)
     token.content = text
 
 

@@ -1,0 +1,161 @@
+"""The assembled parser: CommonMark + GFM pieces, heading ids / TOC / title, highlighting,
+extensions, and the env conventions the engine relies on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sitegen.markdown import create_parser, render_markdown, slugify
+
+REPO = Path(__file__).parents[1]
+
+
+@pytest.fixture(scope="module")
+def md():
+    return create_parser()
+
+
+def render(md, text: str, **env):
+    html = render_markdown(md, text, env)
+    return html, env
+
+
+def test_gfm_table_strikethrough_footnote(md):
+    src = "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n~~gone~~ text[^1]\n\n[^1]: the note\n"
+    html, _ = render(md, src)
+    assert '<th style="text-align:left">a</th>' in html
+    assert '<td style="text-align:right">2</td>' in html
+    assert "<s>gone</s>" in html
+    assert 'class="footnote-ref"' in html and "the note" in html
+
+
+def test_raw_html_and_smart_quotes(md):
+    src = '<div class="imgcap">\n<img src="/a.jpeg" height="300">\n</div>\n\n' \
+          '"Quoted" and it\'s -- ok'
+    html, _ = render(md, src)
+    assert '<div class="imgcap">\n<img src="/a.jpeg" height="300">\n</div>' in html
+    assert "“Quoted” and it’s – ok" in html
+
+
+def test_heading_ids_like_kramdown(md):
+    src = "### Microservice - what and why ?\n\n#### **Input & Output definitions**\n\n" \
+          "## Introduction\n\n## Introduction\n\n## ???\n"
+    html, env = render(md, src)
+    assert '<h3 id="microservice---what-and-why-">' in html
+    assert '<h4 id="input--output-definitions">' in html
+    assert '<h2 id="introduction">' in html and '<h2 id="introduction-1">' in html
+    assert '<h2 id="section">' in html
+    assert env["toc"][:2] == [
+        (3, "microservice---what-and-why-", "Microservice - what and why ?"),
+        (4, "input--output-definitions", "Input & Output definitions"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [("REST (in peace)", "rest-in-peace"), ("FALCON VS FLASK:", "falcon-vs-flask"),
+     ("Über Größe", "über-größe"), ("a\tb", "a-b")],
+)
+def test_slugify(text, slug):
+    assert slugify(text) == slug
+
+
+def test_toc_levels_and_title(md):
+    src = "# The *Title* $x$\n\n## Two\n\n### Three\n\n#### Four\n\n##### Five\n\n# Second h1\n"
+    html, env = render(md, src)
+    assert env["title"] == "The Title \\(x\\)"
+    assert [(level, ident) for level, ident, _ in env["toc"]] == [
+        (2, "two"), (3, "three"), (4, "four")
+    ]
+
+
+def test_no_h1_means_no_title(md):
+    _, env = render(md, "## only h2\n")
+    assert "title" not in env
+    assert env["has_math"] is False
+
+
+def test_fenced_code_is_highlighted(md):
+    html, _ = render(md, "```python\nx = {'a': 1}  # c\n```\n\n```\nplain <b>\n```\n")
+    assert '<div class="highlight"><pre><code class="language-python" data-lang="python">' in html
+    assert '<span class="c1"># c</span>' in html
+    assert '<div class="highlight"><pre><code>plain &lt;b&gt;\n</code></pre></div>' in html
+
+
+def test_highlight_off():
+    md = create_parser(highlight=False)
+    html, _ = render(md, "```python\nx = 1\n```\n")
+    assert '<code class="language-python" data-lang="python">x = 1\n</code>' in html
+    assert "<span" not in html
+
+
+def test_pygments_is_imported_only_for_code():
+    code = (
+        "import sys\n"
+        "from sitegen.markdown import create_parser, render_markdown\n"
+        "md = create_parser()\n"
+        "render_markdown(md, '# t\\n\\n$x$ and text', {})\n"
+        "assert 'pygments' not in sys.modules, 'pygments loaded without code'\n"
+        "render_markdown(md, '```python\\nx = 1\\n```\\n', {})\n"
+        "assert 'pygments' in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_extensions_run_last_and_can_wrap_fences():
+    def verify_fences(md):
+        plain = md.renderer.rules["fence"]
+
+        def fence(self, tokens, idx, options, env):
+            if tokens[idx].info.strip() == "python verify":
+                return '<div class="sg-check">verified</div>\n'
+            return plain(tokens, idx, options, env)  # bound to the renderer
+
+        md.add_render_rule("fence", fence)
+
+    md = create_parser(extensions=[verify_fences])
+    html, _ = render(md, "```python verify\nx = 1\n```\n\n```python\ny = 2\n```\n")
+    assert '<div class="sg-check">verified</div>' in html
+    assert "language-python" in html
+
+
+def test_parse_then_render_fills_env(md):
+    # The engine parses all posts first and renders later; env must fill the same way.
+    env = {"line_offset": 4, "diagnostics": []}
+    tokens = md.parse("# T\n\n## S $y$\n\nbad $$ z\n", env)
+    assert env["title"] == "T" and env["toc"] == [(2, "s-y", "S \\(y\\)")]
+    assert env["diagnostics"] == [(8, "warning", env["diagnostics"][0][2])]
+    html = md.renderer.render(tokens, md.options, env)
+    assert env["has_math"] is True
+    assert '<h2 id="s-y">' in html
+
+
+def test_render_markdown_sets_defaults(md):
+    env: dict = {}
+    render_markdown(md, "plain", env)
+    assert env["diagnostics"] == [] and env["toc"] == [] and env["has_math"] is False
+    assert env["line_offset"] == 1
+
+
+def test_line_numbers_in_lists_tables_and_headings(md):
+    src = "# h\n\n- a\n- b $$ c\n\n| x |\n|---|\n| $$ y |\n\n## z $$\n"
+    _, env = render(md, src, line_offset=3)
+    assert [d[0] for d in env["diagnostics"]] == [6, 10, 12]
+
+
+def test_html_comment_with_blank_lines_stays_one_comment(md):
+    src = "<!---\n$$\n\\label{ref19}\n\n$$\n-->\n\nafter\n"
+    html, env = render(md, src)
+    assert html.startswith("<!---\n$$\n\\label{ref19}\n\n$$\n-->")
+    assert "<p>after</p>" in html and env["has_math"] is False
+
+
+def test_two_trailing_spaces_make_a_line_break(md):
+    html, _ = render(md, "one  \ntwo")
+    assert "one<br />\ntwo" in html
