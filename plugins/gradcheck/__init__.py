@@ -26,9 +26,10 @@ from sitegen.hooks import hookimpl
 from . import coverage, render, shapes
 from .blocks import META_KEY, Block, collect_blocks, parse_info
 from .runner import PostJob, Verification, WorkerPool, run_jobs
-from .summary import extra_pages, post_rows
+from .summary import error_reason, extra_pages, post_rows
 
 STATE_KEY = "verification"
+PENDING_KEY = "verify_pending"  # read by sitegen serve (sitegen.incremental)
 _EQ_IN_CODE = re.compile(r"""\beq\s*=\s*(["'])(.+?)\1""")
 
 
@@ -64,10 +65,6 @@ def _equations(post: Any) -> list[coverage.Equation]:
     return [e for e in found if e is not None]
 
 
-def _enabled(site: Any, post: Any) -> bool:
-    return bool(site.options.verify) and post.meta.get("verify") is not False
-
-
 def _workers(site: Any) -> int:
     import multiprocessing
 
@@ -77,13 +74,26 @@ def _workers(site: Any) -> int:
 
 
 @hookimpl
+def sitegen_configure(site: Any) -> None:
+    if site.options.serve and "gradcheck_pool" not in site.data:
+        # sitegen serve copies site.data into every rebuild: one warm pool for the session
+        site.data["gradcheck_pool"] = WorkerPool(size=_workers(site), cwd=site.root)
+
+
+@hookimpl
 def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
-    """Run every post's blocks (from the cache when nothing changed) before rendering."""
-    if not site.options.verify:
+    """Run every post's blocks (from the cache when nothing changed) before rendering.
+
+    With ``options.verify`` off nothing runs; under ``sitegen serve`` (its first, fast
+    pass) cached results are still shown, and posts that need a run are marked
+    ``post.data["verify_pending"]`` and render "verifying…" badges until the second pass.
+    """
+    peek = not site.options.verify and site.options.serve
+    if not site.options.verify and not peek:
         return
     jobs: list[PostJob] = []
     for post in posts:
-        if not _enabled(site, post) or "tokens" not in post.data:
+        if post.meta.get("verify") is False or "tokens" not in post.data:
             continue
         env = post.data.get("env") or {}
         blocks = collect_blocks(post.data["tokens"], int(env.get("line_offset", 1)))
@@ -99,22 +109,22 @@ def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
         else:
             state.finish(site, post, None)
     by_rel = {p.rel: p for p in posts}
-    pool = site.data.get("gradcheck_pool")  # sitegen serve may keep one across rebuilds
+    pool = site.data.get("gradcheck_pool")
     verification = run_jobs(
         site.root,
         jobs,
         workers=_workers(site),
         rerun=site.options.rerun,
-        wait=not site.options.serve,
         pool=pool if isinstance(pool, WorkerPool) else None,
+        cache_only=peek,
     )
-    site.data["gradcheck"] = verification
+    # which posts' code ran in this build (tests read it: a cached rebuild runs none)
+    site.data["gradcheck_executed"] = sorted(verification.executed)
     apply_results(site, verification, by_rel)
 
 
 def apply_results(site: Any, verification: Verification, by_rel: dict[str, Any]) -> None:
-    """Fold finished results into their posts (``sitegen serve`` calls this again after
-    ``verification.wait()`` and then re-renders the posts it names)."""
+    """Fold finished results into their posts; posts still waiting get pending badges."""
     for rel, result in list(verification.results.items()):
         post = by_rel.get(rel)
         state = post.data.get(STATE_KEY) if post is not None else None
@@ -124,6 +134,7 @@ def apply_results(site: Any, verification: Verification, by_rel: dict[str, Any])
         post = by_rel.get(rel)
         state = post.data.get(STATE_KEY) if post is not None else None
         if isinstance(state, PostState) and state.pending:
+            post.data[PENDING_KEY] = True
             post.data["badge_html"] = render.summary_badge([], 0, coverage.Coverage(), True)
 
 
@@ -185,11 +196,10 @@ class PostState:
                 )
         for block in self.errors:
             failed = True
-            reason = (block.get("error") or "").strip().splitlines()
             site.report.warning(
                 post.rel,
                 block.get("error_line") or block.get("line"),
-                f"{block['kind']} block error: {reason[-1] if reason else ''}",
+                f"{block['kind']} block error: {error_reason(block)}",
             )
         for label in self.cover.missing_labels:
             site.report.warning(
@@ -295,6 +305,6 @@ def sitegen_extend_markdown(md: Any, site: Any) -> None:
 
 @hookimpl
 def sitegen_extra_pages(site: Any) -> list[Any]:
-    if not site.options.verify:
-        return []
+    if not site.options.verify and not site.options.serve:
+        return []  # sitegen build --no-verify
     return extra_pages(site, STATE_KEY)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -343,6 +344,8 @@ def _fail_block(
     if not pending:
         return
     block = pending[0]
+    where = _segfault_line(detail, job.rel)
+    found = re.search(r"line (\d+)", where)
     result["blocks"].append(
         {
             "index": block["index"],
@@ -351,9 +354,9 @@ def _fail_block(
             "checks": [],
             "arrays": [],
             "output": "",
-            "error": reason + (f"\n{_segfault_line(detail, job.rel)}" if detail else ""),
+            "error": reason + (f"\n{where}" if where else ""),
             "error_kind": kind,
-            "error_line": block["line"],
+            "error_line": int(found.group(1)) if found else block["line"],
             "time": 0.0,
         }
     )
@@ -396,12 +399,14 @@ def run_jobs(
     wait: bool = True,
     pool: WorkerPool | None = None,
     on_result: Callable[[str, dict[str, Any]], None] | None = None,
+    cache_only: bool = False,
 ) -> Verification:
     """Run (or fetch from the cache) every job; see ``Verification``.
 
     With ``wait=False`` cached results are in ``results`` at once and the rest arrive in
     the background; ``on_result(rel, result)`` is called from a worker thread for each.
-    A caller-owned ``pool`` is left open; otherwise one is made and closed here.
+    A caller-owned ``pool`` is left open; otherwise one is made and closed here. With
+    ``cache_only`` nothing runs: what the cache lacks is left in ``pending``.
     """
     env = Environment.current()
     cache = ResultCache(root / CACHE_DIR)
@@ -418,7 +423,7 @@ def run_jobs(
         else:
             to_run.append((job, key))
     verification.pending = [job.rel for job, _ in to_run]
-    if not to_run:
+    if not to_run or cache_only:
         return verification
     own_pool = pool is None
     active = pool or WorkerPool(size=max(1, workers), cwd=root)

@@ -21,6 +21,14 @@ def _shape_text(shape: Any) -> str:
     return ""
 
 
+def error_reason(block: dict[str, Any]) -> str:
+    """One line saying why a block failed: a traceback's last line, else the first."""
+    lines = (block.get("error") or "").strip().splitlines()
+    if not lines:
+        return ""
+    return lines[-1] if block.get("error_kind") == "exception" else lines[0]
+
+
 def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
     """The rows of one post (``state`` is the plugin's ``PostState``)."""
     numpy = state.result.get("numpy")
@@ -52,7 +60,6 @@ def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
             }
         )
     for block in state.errors:
-        lines = (block.get("error") or "").strip().splitlines()
         rows.append(
             {
                 "source": post.rel,
@@ -60,8 +67,7 @@ def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
                 "kind": "error",
                 "name": f"{block.get('kind')} block",
                 "status": "error",
-                "message": lines[-1] if block.get("error_kind") == "exception" and lines
-                else (lines[0] if lines else ""),
+                "message": error_reason(block),
                 "error_kind": block.get("error_kind"),
                 "detail": block.get("error"),
                 "time": block.get("time"),
