@@ -357,7 +357,8 @@ def feed_parser(md: Any) -> Any:
     clone = copy.copy(md)
     renderer = copy.copy(md.renderer)
     renderer.rules = {
-        name: rule.__func__.__get__(renderer) if getattr(rule, "__self__", None) is md.renderer
+        name: rule.__func__.__get__(renderer)
+        if getattr(rule, "__self__", None) is md.renderer
         else rule
         for name, rule in md.renderer.rules.items()
     }

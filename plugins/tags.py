@@ -65,9 +65,7 @@ def sitegen_extra_pages(site: Any) -> list[Page]:
         )
         for tag in tags
     ]
-    pages.append(
-        Page(url=TAGS_URL, template="tags.html", context={"tags": tags}, lists_posts=True)
-    )
+    pages.append(Page(url=TAGS_URL, template="tags.html", context={"tags": tags}, lists_posts=True))
     return pages
 
 

@@ -1,0 +1,75 @@
+"""The sitemap plugin: /sitemap.xml with every post and page, and robots.txt naming it."""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from sitegen.build import build_site
+from sitegen.model import BuildOptions
+
+FIXTURE = Path(__file__).parent / "sites" / "theme"
+NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+
+def build(tmp_path: Path) -> tuple[Path, Path]:
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURE, root)
+    out = tmp_path / "out"
+    result = build_site(root, BuildOptions(out=out))
+    assert result.ok, [str(d) for d in result.site.report.diagnostics]
+    return root, out
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory) -> Path:
+    return build(tmp_path_factory.mktemp("sitemap"))[1]
+
+
+def entries(out: Path) -> dict[str, str | None]:
+    urlset = ET.parse(out / "sitemap.xml").getroot()
+    assert urlset.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}urlset"
+    found = {}
+    for url in urlset.findall("s:url", NS):
+        lastmod = url.find("s:lastmod", NS)
+        found[url.find("s:loc", NS).text] = lastmod.text if lastmod is not None else None
+    return found
+
+
+def test_every_post_and_page_with_its_date(out):
+    base = "https://example.org/blog"
+    assert entries(out) == {
+        f"{base}/": "2024-04-01T07:15:00Z",  # the newest post, listed on the front page
+        f"{base}/2023/12/24/last-year/": "2023-12-24T08:00:00Z",
+        f"{base}/2024/01/10/alpha/": "2024-01-10T09:30:00Z",
+        f"{base}/2024/02/01/beta/": "2024-02-01T12:00:00Z",
+        f"{base}/2024/03/05/gamma/": "2024-03-20T10:00:00Z",  # front matter "updated"
+        f"{base}/about/": None,  # a page without a date
+        # delta says "sitemap: false"
+    }
+
+
+def test_entries_are_sorted(out):
+    locs = list(entries(out))
+    assert locs == sorted(locs)
+
+
+def test_robots_txt_points_to_the_sitemap(out):
+    robots = (out / "robots.txt").read_text(encoding="utf-8")
+    assert "User-agent: *" in robots
+    assert "Sitemap: https://example.org/blog/sitemap.xml" in robots.splitlines()
+
+
+def test_a_site_keeps_its_own_robots_txt(tmp_path):
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURE, root)
+    (root / "static").mkdir()
+    (root / "static" / "robots.txt").write_text("User-agent: *\nDisallow: /\n")
+    out = tmp_path / "out"
+    result = build_site(root, BuildOptions(out=out))
+    assert result.ok
+    assert (out / "robots.txt").read_text() == "User-agent: *\nDisallow: /\n"
+    assert (out / "sitemap.xml").is_file()

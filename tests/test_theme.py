@@ -1,0 +1,208 @@
+"""The default theme, end to end: build the fixture site ``tests/sites/theme`` and read the
+pages a reader gets (index, pagination, archive, posts, pages, 404)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sitegen.build import build_site
+from sitegen.model import BuildOptions
+
+FIXTURE = Path(__file__).parent / "sites" / "theme"
+THEME = Path(__file__).parents[1] / "themes" / "default"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The fixture site, built once for this module; returns the output folder."""
+    root = tmp_path_factory.mktemp("theme") / "site"
+    shutil.copytree(FIXTURE, root)
+    out = root.parent / "out"
+    result = build_site(root, BuildOptions(out=out))
+    assert result.ok, [str(d) for d in result.site.report.diagnostics]
+    return out
+
+
+def read(out: Path, url: str) -> str:
+    path = out / url.strip("/")
+    if url.endswith("/"):
+        path = path / "index.html"
+    return path.read_text(encoding="utf-8")
+
+
+def post_links(html: str) -> list[str]:
+    """Post URLs linked from the titles of a list of posts, in order."""
+    return re.findall(r'<h2><a href="([^"]+)">', html)
+
+
+def test_index_is_paginated_two_per_page(site):
+    first, second, third = read(site, "/"), read(site, "/page/2/"), read(site, "/page/3/")
+    assert post_links(first) == ["/blog/2024/04/01/delta/", "/blog/2024/03/05/gamma/"]
+    assert post_links(second) == ["/blog/2024/02/01/beta/", "/blog/2024/01/10/alpha/"]
+    assert post_links(third) == ["/blog/2023/12/24/last-year/"]
+    assert not (site / "page" / "4").exists()
+    assert 'rel="next" href="/blog/page/2/"' in first and 'rel="prev"' not in first
+    assert 'rel="prev" href="/blog/"' in second and 'rel="next" href="/blog/page/3/"' in second
+    assert 'rel="prev" href="/blog/page/2/"' in third and 'rel="next"' not in third
+    assert "Page 2 of 3" in second
+
+
+def test_lists_show_date_reading_time_tags_and_excerpt_escaped(site):
+    first = read(site, "/")
+    assert '<time datetime="2024-04-01T07:15:00">April 1, 2024</time>' in first
+    assert "1 min read" in first
+    assert '<a class="tag" rel="tag" href="/blog/tags/neural-nets/">Neural Nets</a>' in first
+    # excerpts are text: markup in front matter is shown, never interpreted
+    second = read(site, "/page/2/")
+    assert "Three sections &amp; an equation &lt;b&gt;not bold&lt;/b&gt;" in second
+
+
+def test_summary_badge_on_post_and_every_list(site):
+    badge = '<span class="sg-badge sg-summary">&#10003; 2 of 2 stated gradients verified</span>'
+    post = read(site, "/2024/01/10/alpha/")
+    header = post.split('<div class="post-body"')[0]
+    assert badge in header  # under the title, before the body
+    assert badge in read(site, "/page/2/")
+    assert badge in read(site, "/archive/")
+    assert badge in read(site, "/tags/math/")
+    assert "sg-summary" not in read(site, "/2024/02/01/beta/")
+    assert '<link rel="stylesheet" href="/blog/theme/gradcheck.css">' in post
+
+
+def test_archive_groups_posts_by_year_newest_first(site):
+    html = read(site, "/archive/")
+    years = re.findall(r'<h2 class="archive-year" id="year-(\d+)">', html)
+    assert years == ["2024", "2023"]
+    section_2024 = html.split('id="year-2024"')[1].split('id="year-2023"')[0]
+    titles = re.findall(r'class="archive-title" href="([^"]+)"', section_2024)
+    assert titles == [
+        "/blog/2024/04/01/delta/",
+        "/blog/2024/03/05/gamma/",
+        "/blog/2024/02/01/beta/",
+        "/blog/2024/01/10/alpha/",
+    ]
+    assert "/blog/2023/12/24/last-year/" in html.split('id="year-2023"')[1]
+
+
+def test_post_header_and_previous_next_links(site):
+    html = read(site, "/2024/02/01/beta/")
+    assert "<h1>Beta: just code</h1>" in html
+    assert "<title>Beta: just code · Theme fixture</title>" in html
+    assert '<time datetime="2024-02-01T12:00:00">February 1, 2024</time>' in html
+    nav = html.split('<nav class="post-nav"')[1]
+    # previous = older, next = newer
+    assert 'rel="prev" href="/blog/2024/01/10/alpha/"' in nav and "Alpha: gradients" in nav
+    assert 'rel="next" href="/blog/2024/03/05/gamma/"' in nav and "Gamma: a display" in nav
+    newest = read(site, "/2024/04/01/delta/").split('<nav class="post-nav"')[1]
+    assert 'rel="prev"' in newest and 'rel="next"' not in newest
+    oldest = read(site, "/2023/12/24/last-year/").split('<nav class="post-nav"')[1]
+    assert 'rel="next"' in oldest and 'rel="prev"' not in oldest
+
+
+def test_table_of_contents_only_with_three_headings(site):
+    alpha = read(site, "/2024/01/10/alpha/")
+    toc = alpha.split('<nav class="toc"')[1].split("</nav>")[0]
+    assert re.findall(r'href="#([^"]+)"', toc) == ["setup", "gradient", "summary"]
+    for ident in ("setup", "gradient", "summary"):
+        assert f'id="{ident}"' in alpha  # every toc link has a target
+    assert 'class="toc"' not in read(site, "/2024/02/01/beta/")  # one heading
+    assert 'class="toc"' not in read(site, "/2024/04/01/delta/")
+
+
+def test_mathjax_loads_only_on_pages_with_math(site):
+    def loads_mathjax(html: str) -> bool:
+        return "window.MathJax" in html and "mathjax@3" in html
+
+    assert loads_mathjax(read(site, "/2024/01/10/alpha/"))
+    assert loads_mathjax(read(site, "/2024/03/05/gamma/"))
+    assert loads_mathjax(read(site, "/about/"))
+    assert not loads_mathjax(read(site, "/2024/02/01/beta/"))  # "$5 and $10" is prose
+    assert not loads_mathjax(read(site, "/"))
+    assert not loads_mathjax(read(site, "/archive/"))
+    assert not loads_mathjax(read(site, "/404.html"))
+
+
+def test_mathjax_configuration(site):
+    html = read(site, "/2024/01/10/alpha/")
+    config = html.split("window.MathJax = ")[1].split("</script>")[0]
+    assert "inlineMath: [['\\\\(', '\\\\)']]" in config  # never '$'
+    assert "displayMath: [['\\\\[', '\\\\]']]" in config
+    assert "processEnvironments: true" in config and "processRefs: true" in config
+    assert "tags: 'ams'" in config
+    assert '"R": "\\\\mathbb{R}"' in config  # the site's macros file
+    assert '"norm": ["\\\\lVert #1 \\\\rVert", 1]' in config
+
+
+def test_dark_mode_toggle_and_stored_choice(site):
+    html = read(site, "/2024/02/01/beta/")
+    assert re.search(r"<button[^>]*data-theme-toggle[^>]*>", html)
+    head = html.split("</head>")[0]
+    # the stored choice is applied in <head>, before the page is painted
+    assert 'var key = "sitegen-theme"' in head
+    assert "localStorage.getItem(key)" in head and "localStorage.setItem(key, next)" in head
+    assert '<meta name="color-scheme" content="light dark">' in head
+
+
+def test_stylesheet_covers_dark_print_math_and_code():
+    css = (THEME / "static" / "style.css").read_text(encoding="utf-8")
+    assert "@media (prefers-color-scheme: dark)" in css
+    assert ':root[data-theme="dark"]' in css
+    assert ':root:not([data-theme="light"])' in css
+    assert "@media print" in css
+    print_css = css.split("@media print")[1]
+    assert ".site-header" in print_css and "display: none" in print_css
+    assert "attr(href)" in print_css
+    assert re.search(r"\.math\.display \{[^}]*overflow-x: auto", css)
+    for token in (".highlight .k", ".highlight .s1", ".highlight .c1", ".highlight .mi"):
+        assert token in css
+    assert "--measure: 40rem" in css
+    # no web fonts, no third-party hosts
+    assert "@import" not in css and "url(" not in css and "@font-face" not in css
+
+
+def test_pages_and_no_external_assets_but_mathjax(site):
+    about = read(site, "/about/")
+    assert "<h1>About</h1>" in about and 'class="page-body"' in about
+    assert 'href="/blog/about/" aria-current="page"' in about  # pages are in the nav
+    for url in ("/", "/2024/02/01/beta/", "/archive/", "/tags/", "/404.html"):
+        html = read(site, url)
+        hosts = re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
+        assert all(h.startswith("https://example.org/") for h in hosts), hosts
+
+
+def test_404_page_links_home_with_baseurl(site):
+    html = read(site, "/404.html")
+    assert "<h1>Page not found</h1>" in html
+    assert 'href="/blog/"' in html and 'href="/blog/theme/style.css"' in html
+
+
+def test_head_has_description_canonical_and_feed(site):
+    html = read(site, "/2024/03/05/gamma/")
+    assert '<meta name="description" content="One display equation.">' in html
+    assert '<link rel="canonical" href="https://example.org/blog/2024/03/05/gamma/">' in html
+    assert 'type="application/atom+xml"' in html and 'href="/blog/feed.xml"' in html
+    index = read(site, "/")
+    assert "A small site for the default theme&#39;s tests" in index
+
+
+def test_theme_static_files_are_copied(site):
+    assert (site / "theme" / "style.css").read_bytes() == (
+        THEME / "static" / "style.css"
+    ).read_bytes()
+
+
+def test_two_builds_give_identical_bytes(tmp_path):
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURE, root)
+    outputs = []
+    for name in ("one", "two"):
+        build_site(root, BuildOptions(out=tmp_path / name))
+        files = sorted(p for p in (tmp_path / name).rglob("*") if p.is_file())
+        outputs.append({p.relative_to(tmp_path / name): p.read_bytes() for p in files})
+    assert outputs[0].keys() == outputs[1].keys()
+    assert outputs[0] == outputs[1]
+    assert Path("feed.xml") in outputs[0] and Path("sitemap.xml") in outputs[0]
