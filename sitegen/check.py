@@ -63,11 +63,17 @@ def format_row(row: dict[str, Any]) -> str:
     status = row.get("status", "error")
     text = f"{where}: {row.get('name') or 'check'} {WORDS.get(status, status.upper())}"
     if row.get("kind") == "check" and status != "error":
-        text += (
-            f"  (max rel. error {_number(row.get('max_rel_err'))}, "
-            f"tolerance {_number(row.get('tolerance'))}, "
-            f"{row.get('entries_checked')} of {row.get('entries_total')} entries)"
-        )
+        if row.get("stderr") is not None:  # a Monte Carlo estimate, judged in standard errors
+            measure = (
+                f"{_number(row.get('max_rel_err'))} standard errors off, "
+                f"allowed {_number(row.get('tolerance'))}"
+            )
+        else:
+            measure = (
+                f"max rel. error {_number(row.get('max_rel_err'))}, "
+                f"tolerance {_number(row.get('tolerance'))}"
+            )
+        text += f"  ({measure}, {row.get('entries_checked')} of {row.get('entries_total')} entries)"
     if status != "pass" and row.get("message"):
         text += f"\n    {row['message']}"
     if status == "fail" and row.get("hint"):

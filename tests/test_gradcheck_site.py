@@ -166,8 +166,10 @@ def test_the_builder_process_never_imports_numpy(built, tmp_path):
     code = (
         "import sys\nfrom pathlib import Path\nfrom sitegen.build import build_site\n"
         "from sitegen.model import BuildOptions\n"
-        f"build_site(Path({str(built[0])!r}), BuildOptions(out=Path({str(tmp_path / 'o')!r}),"
-        " rerun=True))\n"
+        f"root = Path({str(built[0])!r})\n"
+        f"build_site(root, BuildOptions(out=Path({str(tmp_path / 'o')!r}), rerun=True,"
+        " only=[root / 'posts' / '2024-01-01-verified.md']))\n"
+        "import sitegen_plugins.gradcheck.runner  # the plugin was loaded and ran code\n"
         "print('numpy' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

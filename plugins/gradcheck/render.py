@@ -44,6 +44,13 @@ def _num(value: float | None) -> str:
     return f"{value:.1e}" if abs(value) < 1e-2 or abs(value) >= 1e4 else f"{value:.3g}"
 
 
+def entries_text(checked: int, total: int) -> str:
+    noun = "entry" if total == 1 else "entries"
+    if checked == total:
+        return f"all {total} {noun}" if total > 1 else f"{total} {noun}"
+    return f"{checked} of {total} {noun} (sampled)"
+
+
 def check_id(number: int) -> str:
     return f"sg-check-{number}"
 
@@ -73,8 +80,7 @@ def check_row(check: dict[str, Any], number: int, eq_known: bool) -> str:
     ]
     if status != "error":
         parts.append(f' <span class="sg-check-err">{escape(_error_measure(check))}</span>')
-        checked, total = check.get("n_checked", 0), check.get("n_total", 0)
-        entries = f"{checked} of {total} entries" if checked != total else f"{total} entries"
+        entries = entries_text(check.get("n_checked", 0), check.get("n_total", 0))
         parts.append(f' <span class="sg-check-count">{escape(entries)}</span>')
     if check.get("eq") and eq_known:
         parts.append(
@@ -139,7 +145,9 @@ def heat_map(grid: list[list[float | None]] | None, tolerance: float | None) -> 
     grid = _pool(grid, HEAT_MAX_CELLS)
     tol = tolerance or 1e-5
     rows, cols = len(grid), max(len(r) for r in grid)
-    width, height = cols * HEAT_CELL, rows * HEAT_CELL
+    # small maps get bigger cells, so a 3×1 gradient is still visible
+    cell = max(HEAT_CELL, min(28, 240 // max(rows, cols)))
+    width, height = cols * cell, rows * cell
     cells = []
     for r, row in enumerate(grid):
         for c, value in enumerate(row):
@@ -152,8 +160,8 @@ def heat_map(grid: list[list[float | None]] | None, tolerance: float | None) -> 
                 decades = math.log10(max(value, tol) / tol)
                 css, opacity = "sg-heat-bad", round(min(1.0, 0.25 + decades / 8), 2)
             cells.append(
-                f'<rect x="{c * HEAT_CELL}" y="{r * HEAT_CELL}" width="{HEAT_CELL}" '
-                f'height="{HEAT_CELL}" class="{css}" fill-opacity="{opacity}"/>'
+                f'<rect x="{c * cell}" y="{r * cell}" width="{cell}" '
+                f'height="{cell}" class="{css}" fill-opacity="{opacity}"/>'
             )
     label = f"Relative error per entry ({rows}×{cols}); red entries exceed the tolerance"
     return (

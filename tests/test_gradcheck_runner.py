@@ -1,0 +1,125 @@
+"""The runner: warm workers, per-block limits, tracebacks, the result cache, serve's passes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sitegen_plugins.gradcheck.blocks import BlockOptions
+from sitegen_plugins.gradcheck.runner import (
+    Environment,
+    PostJob,
+    WorkerPool,
+    cache_key,
+    run_jobs,
+)
+
+from sitegen.build import build_site
+from sitegen.model import BuildOptions
+
+
+def block(index: int, code: str, line: int, **options) -> dict:
+    opts = BlockOptions(**options).__dict__
+    return {"index": index, "kind": "verify", "code": code, "line": line, "options": opts}
+
+
+def test_workers_are_reused_and_replaced_after_a_crash(tmp_path):
+    pool = WorkerPool(size=1, cwd=tmp_path)
+    jobs = [
+        PostJob("a.md", [block(0, "x = np.ones(2)\n", 3)]),
+        PostJob("b.md", [block(0, "import os\nos._exit(5)\n", 3)]),
+        PostJob("c.md", [block(0, "y = np.zeros((2, 3))\n", 3)]),
+    ]
+    try:
+        v = run_jobs(tmp_path, jobs, workers=1, rerun=True, pool=pool)
+    finally:
+        pool.close()
+    assert v.results["a.md"]["blocks"][0]["arrays"][0]["shape"] == [2]
+    assert "exited with status 5" in v.results["b.md"]["blocks"][0]["error"]
+    assert v.results["c.md"]["blocks"][0]["error"] is None
+    assert pool.started == 2  # one warm worker for a and c's turn after b killed the first
+
+
+def test_block_timeout_option_and_tracebacks_at_file_lines(tmp_path):
+    jobs = [
+        PostJob("posts/slow.md", [block(0, "import time\nwhile True:\n    time.sleep(0.01)\n",
+                                        20, timeout=0.3)], timeout=30),
+        PostJob("posts/bug.md", [block(0, "a = 1\n\ndef f():\n    return a / 0\nf()\n", 40)]),
+        PostJob("posts/syntax.md", [block(0, "a = 1\nb = (\n", 7)]),
+    ]
+    v = run_jobs(tmp_path, jobs, workers=2, rerun=True)
+    slow = v.results["posts/slow.md"]["blocks"][0]
+    assert slow["error_kind"] == "timeout" and "0.3 s" in slow["error"]
+    bug = v.results["posts/bug.md"]["blocks"][0]
+    assert 'File "posts/bug.md", line 43, in f' in bug["error"]
+    assert "return a / 0" in bug["error"] and bug["error_line"] == 43
+    syntax = v.results["posts/syntax.md"]["blocks"][0]
+    assert syntax["error_kind"] == "syntax" and 'File "posts/syntax.md", line 8' in syntax["error"]
+
+
+POST = """---
+title: Cached
+---
+
+$$
+\\frac{{\\partial L}}{{\\partial w}} = 2w \\label{{eq:w}}
+$$
+
+```python verify
+with open({marker!r}, "a") as f:
+    f.write("ran\\n")
+w = np.arange(3.0)
+check_grad(lambda w: np.sum(w ** 2), w, {grad}, name="∂L/∂w", eq="eq:w")
+```
+"""
+
+
+def test_second_build_runs_no_code_and_rerun_or_an_edit_does(tmp_path):
+    root = tmp_path / "site"
+    (root / "posts").mkdir(parents=True)
+    marker = tmp_path / "runs.txt"  # outside the site: the block appends a line per run
+    post = root / "posts" / "2024-01-01-cached.md"
+    post.write_text(POST.format(marker=str(marker), grad="2 * w"), encoding="utf-8")
+
+    def build(**options) -> dict:
+        result = build_site(root, BuildOptions(out=tmp_path / "out", **options))
+        return result.site.data
+
+    assert build()["gradcheck_executed"] == ["posts/2024-01-01-cached.md"]
+    assert build()["gradcheck_executed"] == []
+    assert marker.read_text().count("ran") == 1
+    assert (root / ".sitegen-cache" / "verify").is_dir()
+
+    build(rerun=True)
+    assert marker.read_text().count("ran") == 2
+
+
+def test_cache_key_changes_with_code_options_and_versions():
+    env = Environment("2.0", "3.11.7", "0.1.0", "abc")
+    job = PostJob("p.md", [block(0, "x = 1\n", 5)])
+    key = cache_key(job, env)
+    assert cache_key(PostJob("p.md", [block(0, "x = 1\n", 5)]), env) == key
+    assert cache_key(PostJob("p.md", [block(0, "x = 2\n", 5)]), env) != key
+    assert cache_key(PostJob("p.md", [block(0, "x = 1\n", 5, rtol=1e-3)]), env) != key
+    assert cache_key(PostJob("p.md", [block(0, "x = 1\n", 5)], seed=1), env) != key
+    assert cache_key(job, Environment("2.1", "3.11.7", "0.1.0", "abc")) != key
+
+
+def test_serve_first_pass_shows_cached_results_and_marks_the_rest_pending(tmp_path):
+    root = tmp_path / "site"
+    (root / "posts").mkdir(parents=True)
+    marker = tmp_path / "runs.txt"
+    cached = root / "posts" / "2024-01-01-cached.md"
+    cached.write_text(POST.format(marker=str(marker), grad="2 * w"), encoding="utf-8")
+    build_site(root, BuildOptions(out=tmp_path / "out"))
+    fresh = root / "posts" / "2024-01-02-fresh.md"
+    fresh.write_text(POST.format(marker=str(marker), grad="2.0 * w"), encoding="utf-8")
+
+    result = build_site(root, BuildOptions(out=tmp_path / "out2", serve=True, verify=False))
+    assert marker.read_text().count("ran") == 1  # the first pass runs nothing
+    posts = {p.rel: p for p in result.site.posts}
+    assert not posts["posts/2024-01-01-cached.md"].data.get("verify_pending")
+    assert posts["posts/2024-01-02-fresh.md"].data["verify_pending"] is True
+    out = Path(tmp_path / "out2" / "2024/01/01/cached/index.html").read_text()
+    assert 'data-status="pass"' in out
+    pending = Path(tmp_path / "out2" / "2024/01/02/fresh/index.html").read_text()
+    assert 'data-status="pending"' in pending and "verifying" in pending
