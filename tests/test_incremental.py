@@ -251,7 +251,7 @@ def test_serve_output_equals_build_output(tmp_path: Path) -> None:
     root = make_site(tmp_path / "site")
     live = LiveBuild(root=root, options=BuildOptions(), out=tmp_path / "served")
     live.start()
-    build_site(root, BuildOptions(out=tmp_path / "built", verify=False))
+    build_site(root, BuildOptions(out=tmp_path / "built"))
     served = {p.relative_to(tmp_path / "served") for p in (tmp_path / "served").rglob("*")}
     built = {p.relative_to(tmp_path / "built") for p in (tmp_path / "built").rglob("*")}
     assert served == built

@@ -42,11 +42,26 @@ def make_site(root: Path) -> Path:
     return root
 
 
+def _start(folder: Path) -> Preview:
+    root = make_site(folder / "site")
+    (folder / "secret.txt").write_text(SECRET)
+    return start_preview(root, BuildOptions(), port=0, watch=False, quiet=True)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Preview]:
+    """One preview for the tests that only read (starting one costs a build)."""
+    running = _start(tmp_path_factory.mktemp("shared"))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
 @pytest.fixture
 def preview(tmp_path: Path) -> Iterator[Preview]:
-    root = make_site(tmp_path / "site")
-    (tmp_path / "secret.txt").write_text(SECRET)
-    running = start_preview(root, BuildOptions(), port=0, watch=False, quiet=True)
+    """A preview of its own, for tests that edit the site."""
+    running = _start(tmp_path)
     try:
         yield running
     finally:
@@ -66,7 +81,8 @@ def get(preview: Preview, path: str, method: str = "GET") -> tuple[int, dict, by
         conn.close()
 
 
-def test_binds_loopback_and_serves_clean_urls(preview: Preview) -> None:
+def test_binds_loopback_and_serves_clean_urls(shared: Preview) -> None:
+    preview = shared
     assert preview.httpd.server_address[0] == "127.0.0.1"
     status, headers, body = get(preview, POST_URL)
     assert status == 200
@@ -81,7 +97,8 @@ def test_binds_loopback_and_serves_clean_urls(preview: Preview) -> None:
     assert status == 200 and b"Hello" in body
 
 
-def test_head_has_no_body(preview: Preview) -> None:
+def test_head_has_no_body(shared: Preview) -> None:
+    preview = shared
     status, headers, body = get(preview, POST_URL, method="HEAD")
     assert status == 200 and body == b"" and int(headers["Content-Length"]) > 0
 
@@ -95,7 +112,8 @@ def test_head_has_no_body(preview: Preview) -> None:
         (CLIENT_PATH, "text/javascript"),
     ],
 )
-def test_content_types(preview: Preview, path: str, kind: str) -> None:
+def test_content_types(shared: Preview, path: str, kind: str) -> None:
+    preview = shared
     status, headers, _ = get(preview, path)
     assert status == 200
     assert headers["Content-Type"].startswith(kind)
@@ -106,7 +124,8 @@ def test_content_type_of_feed() -> None:
     assert content_type(Path("sitemap.xml")) == "application/xml"
 
 
-def test_missing_page_gets_the_sites_404_with_status_404(preview: Preview) -> None:
+def test_missing_page_gets_the_sites_404_with_status_404(shared: Preview) -> None:
+    preview = shared
     status, headers, body = get(preview, "/no/such/page/")
     assert status == 404
     assert headers["Content-Type"].startswith("text/html")
@@ -139,7 +158,8 @@ def test_missing_page_gets_the_sites_404_with_status_404(preview: Preview) -> No
         "/assets/escape/secret.txt",
     ],
 )
-def test_never_serves_outside_the_output_folder(preview: Preview, path: str) -> None:
+def test_never_serves_outside_the_output_folder(shared: Preview, path: str) -> None:
+    preview = shared
     link = preview.live.out / "assets" / "escape"
     if not link.exists():  # a symbolic link inside the output that points out of it
         os.symlink(preview.live.root.parent, link)
