@@ -75,6 +75,10 @@ def _workers(site: Any) -> int:
 
 @hookimpl
 def sitegen_configure(site: Any) -> None:
+    if site.options.verify or site.options.serve:
+        nav = site.data.setdefault("nav", [])
+        if ("Verification", "/verification/") not in nav:
+            nav.append(("Verification", "/verification/"))
     if site.options.serve and "gradcheck_pool" not in site.data:
         # sitegen serve copies site.data into every rebuild: one warm pool for the session
         site.data["gradcheck_pool"] = WorkerPool(size=_workers(site), cwd=site.root)
