@@ -75,6 +75,9 @@ def test_a_stated_shape_that_disagrees_with_the_code_gets_a_red_badge(built):
     shape_badges = re.findall(r'class="sg-badge sg-badge-shape" title="([^"]*)"', html)
     assert len(shape_badges) == 1  # [W]_{1×D}; W ∈ ℝ^{D×1} and X ∈ ℝ^{N×D} agree
     assert "1×D = 1×3" in shape_badges[0] and "3×1" in shape_badges[0]
+    warnings = [str(d) for d in built[2].site.report.warnings]
+    where = "posts/2024-01-01-verified.md:6: warning: stated shape"
+    assert any(w.startswith(where) for w in warnings)
 
 
 def test_dimension_table_uses_named_sizes_and_traces_the_gradient(built):

@@ -205,6 +205,8 @@ class PostState:
                 block.get("error_line") or block.get("line"),
                 f"{block['kind']} block error: {error_reason(block)}",
             )
+        for tex, message in self.shape_problems():
+            site.report.warning(post.rel, _line_of(post, tex), f"stated shape: {message}")
         for label in self.cover.missing_labels:
             site.report.warning(
                 post.rel, None, f"a check names eq='{label}' but no \\label or \\tag has it"
@@ -215,6 +217,24 @@ class PostState:
     @property
     def sizes(self) -> dict[str, int]:
         return dict(self.result.get("sizes", {}))
+
+    def problems_in(self, tex: str) -> list[str]:
+        """Shapes this TeX states that disagree with the code's arrays."""
+        if self.pending or not self.arrays:
+            return []
+        stated = shapes.stated_shapes(tex)
+        found = (shapes.compare_stated(s, self.arrays, self.sizes) for s in stated)
+        return [message for message in found if message]
+
+    def shape_problems(self) -> list[tuple[str, str]]:
+        return [(e.tex, m) for e in self.equations for m in self.problems_in(e.tex)]
+
+
+def _line_of(post: Any, tex: str) -> int | None:
+    """The file line where this TeX starts (math tokens inside text carry no line)."""
+    first = tex.strip().splitlines()[0] if tex.strip() else ""
+    at = post.source.find(first) if first else -1
+    return post.source.count("\n", 0, at) + 1 if at >= 0 else None
 
 
 # --------------------------------------------------------------------------- rendering
@@ -267,12 +287,7 @@ def _equation_badges(state: PostState, token: Any) -> tuple[str, str]:
                 links.append((label, None, 0))
                 linked = True
         unverified = unverified or (statement.gradient and not linked)
-    problems: list[str] = []
-    if not state.pending and state.arrays:
-        for stated in shapes.stated_shapes(equation.tex):
-            message = shapes.compare_stated(stated, state.arrays, state.sizes)
-            if message:
-                problems.append(message)
+    problems = state.problems_in(equation.tex)
     named = [label for label, _, _ in links]
     wrapper_id = coverage.anchor(named[0]) if named else ""
     return wrapper_id, render.equation_badges(links, unverified, problems)
