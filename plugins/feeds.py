@@ -19,14 +19,20 @@ Options (``[plugins.feeds]`` in sitegen.toml): ``limit`` (default 20), ``enabled
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from markdown_it.common.utils import escapeHtml
 
+from sitegen import __version__
+from sitegen.cache import cache_dir
 from sitegen.errors import ConfigError
 from sitegen.frontmatter import parse_date
 from sitegen.hooks import hookimpl
@@ -39,6 +45,10 @@ DEFAULT_LIMIT = 20
 # the env after rendering) and the finished entry body in post.data (kept, e.g. by serve).
 TOKENS_KEY = "_sg_feed_tokens"
 HTML_KEY = "feed_html"
+# Converting TeX is the slow part of a feed (a millisecond a formula), so finished entry
+# bodies are kept in the site's cache folder, keyed by the page's rendering of the post.
+CACHE_FOLDER = "feeds"
+CACHE_FORMAT = "1"  # bump when the entry HTML this module writes changes
 # Environments MathJax (tags: 'ams') numbers, and whether each row gets its own number.
 NUMBERED_ENVIRONMENTS = {
     "equation": False,
@@ -351,9 +361,20 @@ def _render_math_block(self, tokens, idx, options, env):  # noqa: ANN001 - markd
 MATHML_KEY = "_sg_feed_mathml"
 
 
+def _render_code(self, tokens, idx, options, env):  # noqa: ANN001 - markdown-it API
+    # Feed readers have no style sheet for highlighting, and results of executed blocks
+    # belong on the page: code goes into the feed as plain text.
+    from sitegen.markdown.highlight import highlight_code
+
+    token = tokens[idx]
+    info = token.info.strip() if token.type != "code_block" else ""
+    return highlight_code(token.content, info.split(maxsplit=1)[0] if info else "", highlight=False)
+
+
 def feed_parser(md: Any) -> Any:
-    """A copy of the site's parser whose math renders as MathML. The rules are rebound to
-    the copy's renderer, or nested inline tokens would go back to the page's rules."""
+    """A copy of the site's parser whose math renders as MathML and code as plain text.
+    The rules are rebound to the copy's renderer, or nested inline tokens would go back to
+    the page's rules."""
     clone = copy.copy(md)
     renderer = copy.copy(md.renderer)
     renderer.rules = {
@@ -364,6 +385,8 @@ def feed_parser(md: Any) -> Any:
     }
     renderer.rules["math_inline"] = _render_math_inline.__get__(renderer)
     renderer.rules["math_block"] = _render_math_block.__get__(renderer)
+    for name in ("fence", "code_block", "liquid_highlight"):
+        renderer.rules[name] = _render_code.__get__(renderer)
     clone.renderer = renderer
     return clone
 
@@ -405,18 +428,79 @@ def sitegen_configure(site: Any) -> None:
 def sitegen_posts_parsed(site: Any, posts: list[Post]) -> None:
     # Keep the tokens of posts that may end up in the feed; rendering pops them from
     # post.data before sitegen_post_rendered runs. The env is dropped after rendering.
-    wanted = {id(p) for p in site.posts[: feed_options(site).limit * 2]}
+    # A few more than the limit, in case some of the newest fail to render.
+    wanted = {id(p) for p in site.posts[: feed_options(site).limit + 5]}
     for post in posts:
         if id(post) in wanted and "tokens" in post.data and "env" in post.data:
             post.data["env"][TOKENS_KEY] = post.data["tokens"]
+
+
+def entry_key(site: Any, post: Post) -> str:
+    """Cache key of an entry body: whatever changes the post's tokens changes its page
+    HTML too, so the page HTML stands for the tokens."""
+    from latex2mathml import __version__ as l2m_version
+
+    digest = hashlib.sha256()
+    macros = json.dumps(site.data.get("macros") or {}, sort_keys=True)
+    for part in (CACHE_FORMAT, __version__, l2m_version, macros, post.html):
+        digest.update(part.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def _cache_path(site: Any, key: str) -> Path:
+    return cache_dir(site.root) / CACHE_FOLDER / f"{key}.html"
+
+
+def read_cached_entry(site: Any, key: str) -> str | None:
+    try:
+        return _cache_path(site, key).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def write_cached_entry(site: Any, key: str, html: str) -> None:
+    path = _cache_path(site, key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # write then rename: render workers may write at the same time
+        tmp = path.with_name(f"{key}.{os.getpid()}.tmp")
+        tmp.write_text(html, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only site still builds, only slower next time
 
 
 @hookimpl
 def sitegen_post_rendered(site: Any, post: Post) -> None:
     env = post.data.get("env") or {}
     tokens = env.pop(TOKENS_KEY, None)
-    if tokens is not None and "markdown" in site.data:
-        post.data[HTML_KEY] = render_entry(site, post, tokens, env)
+    if tokens is None or "markdown" not in site.data:
+        return
+    key = entry_key(site, post)
+    html = read_cached_entry(site, key)
+    if html is None:
+        html = render_entry(site, post, tokens, env)
+        write_cached_entry(site, key, html)
+    post.data[HTML_KEY] = html
+
+
+@hookimpl
+def sitegen_build_finished(site: Any) -> None:
+    # keep only the entries of this feed, so the cache never grows
+    folder = cache_dir(site.root) / CACHE_FOLDER
+    if not folder.is_dir():
+        return
+    keep = {
+        f"{entry_key(site, p)}.html"
+        for p in site.posts[: feed_options(site).limit]
+        if HTML_KEY in p.data
+    }
+    for path in folder.iterdir():
+        if path.name not in keep:
+            try:
+                path.unlink()
+            except OSError:
+                pass
 
 
 def _rfc3339(value: datetime) -> str:

@@ -117,10 +117,29 @@ def test_site_macros_are_expanded_before_conversion(feed):
     assert f'<math xmlns="{MATHML}" display="inline">' in gamma  # kramdown's \\( \\)
 
 
-def test_rest_of_the_body_is_the_normal_rendering(feed):
+def test_code_is_plain_text_and_prose_is_unchanged(feed):
     beta = content(feed, "Beta: just code")
-    assert '<div class="highlight">' in beta and "<math" not in beta
-    assert "$5 and $10" in beta
+    assert "<math" not in beta and "$5 and $10" in beta
+    # feed readers have no style sheet for Pygments' classes: no highlighting spans
+    assert '<pre><code class="language-python" data-lang="python">def add(a, b):' in beta
+    assert "<span" not in beta
+
+
+def test_entries_are_cached_by_the_page_rendering(tmp_path):
+    build(tmp_path)
+    cached = sorted((tmp_path / "site" / ".sitegen-cache" / "feeds").glob("*.html"))
+    assert len(cached) == 5  # one per entry
+    for path in cached:
+        path.write_text(path.read_text(encoding="utf-8") + "<p>FROM CACHE</p>")
+    post = tmp_path / "site" / "posts" / "2024-02-01-beta.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    assert build_site(tmp_path / "site", BuildOptions(out=tmp_path / "out")).ok
+    feed = ET.parse(tmp_path / "out" / "feed.xml").getroot()
+    assert "FROM CACHE" in content(feed, "Alpha: gradients of a neuron")  # unchanged post
+    beta = content(feed, "Beta: just code")
+    assert "FROM CACHE" not in beta and "One more line." in beta  # edited: rendered again
+    # the stale entry of the old beta is gone; the cache holds exactly this feed's entries
+    assert len(list((tmp_path / "site" / ".sitegen-cache" / "feeds").glob("*.html"))) == 5
 
 
 def test_limit_option(tmp_path):
