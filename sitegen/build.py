@@ -10,6 +10,7 @@ leaves the previous output untouched; one bad post fails alone.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -71,8 +72,11 @@ def _timezone(name: str) -> timezone | None:
         return None
 
 
-def read_posts(site: Site) -> None:
-    """Discover and read every source; keep what this build publishes."""
+def read_posts(site: Site, read: Callable[..., Post] = read_post) -> None:
+    """Discover and read every source; keep what this build publishes.
+
+    ``read`` has ``read_post``'s signature; ``sitegen serve`` passes one that reuses the
+    posts whose files did not change since the previous rebuild."""
     tz = _timezone(site.config.timezone)
     now = datetime.now(tz) if tz else datetime.now()
     posts, pages = [], []
@@ -85,7 +89,7 @@ def read_posts(site: Site) -> None:
         if only is not None and source.path.resolve() not in only:
             continue
         try:
-            post = read_post(source, rel, site.config, tz)
+            post = read(source, rel, site.config, tz)
         except PostError as exc:
             site.report.add(exc.diagnostic())
             continue
