@@ -28,7 +28,6 @@ does not load), ``site_errors`` is set and the server shows it on every page.
 from __future__ import annotations
 
 import html
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -36,18 +35,18 @@ from pathlib import Path
 from typing import Any
 
 from sitegen import build
-from sitegen.discover import MARKDOWN_EXTENSIONS, PAGE_DIRS, POST_DIRS, STATIC_DIRS
+from sitegen.config import Config
+from sitegen.discover import MARKDOWN_EXTENSIONS, PAGE_DIRS, POST_DIRS, STATIC_DIRS, Source
 from sitegen.errors import Diagnostic, SiteError
 from sitegen.model import BuildOptions, Page, Post, Site
 from sitegen.plugins import call_hook
+from sitegen.read import read_post
 from sitegen.templates import create_environment, template_dirs
 from sitegen.write import check_output_folder, write_files_in_place, write_site
 
 # Set by a verification plugin on a post rendered with ``options.verify == False`` whose
 # checks still have to run; the server then schedules ``verify_posts`` for it.
 PENDING_KEY = "verify_pending"
-# Fallback when no plugin says so: a post with executable blocks needs the second pass.
-_EXEC_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*python[ \t]+(verify|exec)\b", re.MULTILINE)
 
 RELOAD_FILES = ("sitegen.toml", "_config.yml")
 RELOAD_DIRS = ("plugins",)
@@ -121,7 +120,8 @@ class Outcome:
 
 
 def needs_verification(post: Post) -> bool:
-    return bool(post.data.get(PENDING_KEY)) or bool(_EXEC_FENCE.search(post.body))
+    """Whether a plugin left work for the verifying pass (its results were not cached)."""
+    return bool(post.data.get(PENDING_KEY))
 
 
 @dataclass
@@ -149,6 +149,8 @@ class LiveBuild:
     page_of: dict[str, str] = field(default_factory=dict)
     neighbours: dict[str, tuple[str, ...]] = field(default_factory=dict)
     written: set[str] = field(default_factory=set)  # every output path of the last state
+    # rel -> (file signature, the Post read from it): front matter is parsed once per save
+    reads: dict[str, tuple[tuple[int, int, int], Post]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _base: Site | None = None
     _md: Any = None
@@ -164,6 +166,18 @@ class LiveBuild:
         self._md = build.create_markdown(self._base)
         self._base.data["markdown"] = self._md
         self.bodies.clear()
+        self.reads.clear()  # URLs and dates depend on the configuration
+
+    def _read(self, source: Source, rel: str, config: Config, tz: Any) -> Post:
+        """``read_post`` for unchanged files is a copy of the previous result."""
+        st = source.path.stat()
+        signature = (st.st_mtime_ns, st.st_size, st.st_ino)
+        known = self.reads.get(rel)
+        if known is not None and known[0] == signature:
+            return _unread_copy(known[1])
+        post = read_post(source, rel, config, tz)
+        self.reads[rel] = (signature, _unread_copy(post))
+        return post
 
     def _new_site(self, verify: bool) -> Site:
         """A fresh Site for one rebuild that shares what loading produced."""
@@ -193,6 +207,7 @@ class LiveBuild:
                 return Outcome(errors=list(self.site_errors), reload=True)
             self.site_errors = []
             plan = self._prepare(None)
+            self._add_listing_pages(plan)
             files = self._render_pages(plan, plan.rest)
             site = plan.site
             write_site(out, files, site.static)
@@ -224,6 +239,8 @@ class LiveBuild:
                 return Outcome()
             if self._base is not None:
                 call_hook(self._base, "sitegen_files_changed", site=self._base, paths=list(paths))
+            for rel in changes.sources:  # the watcher says so, whatever the mtime says
+                self.reads.pop(rel, None)
             if changes.reload or self._base is None or self.site_errors:
                 return self._reload()
             if changes.templates:
@@ -246,7 +263,7 @@ class LiveBuild:
                 return Outcome()
             site = self._new_site(verify=True)
             md, jinja = self._md, self._jinja
-        build.read_posts(site)
+        build.read_posts(site, self._read)
         targets = [p for p in site.posts + site.pages if p.rel in rels]
         self._render_bodies(site, md, jinja, targets)
         with self.lock:
@@ -287,7 +304,7 @@ class LiveBuild:
         ``repage``: sources whose pages must be rendered although their text did not
         change (None: every page)."""
         site = self._new_site(verify=False)
-        build.read_posts(site)
+        build.read_posts(site, self._read)
         fresh = []
         for post in site.posts + site.pages:
             cached = self.bodies.get(post.rel)
@@ -312,18 +329,25 @@ class LiveBuild:
         for rel in edited:
             wanted.update(self.neighbours.get(rel, ()))
 
-        pages = build.post_pages(site, site.posts + site.pages) + build.index_pages(site)
-        for extra in call_hook(site, "sitegen_extra_pages", site=site):
-            pages.extend(extra)
+        pages = build.post_pages(site, site.posts + site.pages)
         if repage is None:
             first, rest = [], pages
         else:
             first = [p for p in pages if p.post is not None and p.post.rel in edited]
-            rest = [p for p in pages if p.post is None or p.post.rel in wanted - edited]
+            rest = [p for p in pages if p.post is not None and p.post.rel in wanted - edited]
         site.static = build.discover_static(
             site.root, [(t / "static", "theme/") for t in reversed(site.theme_dirs)]
         )
         return _Plan(site=site, fresh=fresh, pages=pages, first=first, rest=rest)
+
+    def _add_listing_pages(self, plan: _Plan) -> None:
+        """Index, archive and the plugins' pages (tags, feed, …): every rebuild renders
+        them, after the edited pages are out, and writes those whose bytes changed."""
+        listing = build.index_pages(plan.site)
+        for extra in call_hook(plan.site, "sitegen_extra_pages", site=plan.site):
+            listing.extend(extra)
+        plan.pages = plan.pages + listing
+        plan.rest = plan.rest + listing
 
     def _render_pages(self, plan: _Plan, pages: list[Page]) -> dict[str, bytes]:
         """Render ``pages``; a page that cannot be rendered, or the page of a post that
@@ -365,7 +389,10 @@ class LiveBuild:
             pending={p.rel for p in plan.fresh if not p.failed and needs_verification(p)}
         )
         produced: set[str] = set()
-        for phase, pages in enumerate((plan.first, plan.rest)):
+        for phase in (0, 1):
+            if phase == 1:
+                self._add_listing_pages(plan)
+            pages = plan.first if phase == 0 else plan.rest
             if not pages and phase == 0:
                 continue
             files = self._render_pages(plan, pages) if pages else {}
@@ -404,6 +431,24 @@ class LiveBuild:
 
 def _is_source(rel: str) -> bool:
     return rel.split("/", 1)[0] in POST_DIRS + PAGE_DIRS
+
+
+def _unread_copy(post: Post) -> Post:
+    """A post as ``read_post`` returned it, safe to hand to one more build (which fills in
+    html, data and neighbours)."""
+    return replace(
+        post,
+        meta=dict(post.meta),
+        tags=list(post.tags),
+        categories=list(post.categories),
+        data={},
+        toc=[],
+        html="",
+        has_math=False,
+        failed=False,
+        previous=None,
+        next=None,
+    )
 
 
 def _remember(post: Post, verified: bool) -> RenderedBody:

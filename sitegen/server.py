@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import webbrowser
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
@@ -344,6 +345,8 @@ class Preview:
     thread: threading.Thread | None = None
     quiet: bool = False
     rebuilds: int = 0
+    # (what, milliseconds) of recent rebuilds, for the benchmark and the curious
+    timings: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=200))
 
     @property
     def url(self) -> str:
@@ -367,15 +370,18 @@ class Preview:
 
         def visible(first: Outcome) -> None:  # the edited pages, before the listing pages
             shown.update(first.changed)
+            self.timings.append(("visible", (time.perf_counter() - start) * 1000))
             self.state.hub.publish("change", event_of(first))
 
         outcome = self.live.apply(paths, on_visible=visible)
         self.rebuilds += 1
+        self.timings.append(("rebuild", (time.perf_counter() - start) * 1000))
         rest = replace(outcome, changed=[p for p in outcome.changed if p not in shown])
         self._announce(rest, time.perf_counter() - start, "rebuilt", total=len(outcome.changed))
         self.verifier.request(outcome.pending)
 
     def on_verified(self, outcome: Outcome, seconds: float) -> None:
+        self.timings.append(("verify", seconds * 1000))
         self._announce(outcome, seconds, "verified")
 
     def _announce(
