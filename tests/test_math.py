@@ -24,10 +24,12 @@ CORPUS = REPO / ".." / "shared" / "corpus" / "anujgupta82"
 EXTRACTOR = REPO / ".." / "shared" / "tools" / "extract_math.py"
 FIXTURES = Path(__file__).parent / "fixtures" / "corpus_math"
 
-# Posts where kramdown made a $$ block that follows a line of text inline math and we make
-# it display math on purpose (corpus README, quirk 1: "10 such blocks in the corpus").
+# Items that are inline in Jekyll's page and display in ours, on purpose: the $$ blocks that
+# follow a line of text (corpus README, quirk 1: "10 such blocks in the corpus"), plus the
+# one $$ equation inside a line that holds \tag/\label (gradients-1 l.27; MathJax 3 drops
+# tags in inline math, and "\eqref{ref0}" further down would show "(???)").
 DELIBERATE_DISPLAY = {
-    "2016-08-26-gradients-1": 1,
+    "2016-08-26-gradients-1": 2,
     "2016-08-28-gradients-2": 1,
     "2016-08-30-gradients-3": 2,
     "2016-09-04-gradients-4-1": 3,
@@ -64,8 +66,17 @@ def test_double_dollar_inside_a_line_is_inline(md):
 
 
 def test_double_dollar_strips_inner_whitespace(md):
-    html, _ = render(md, "Then, $$ \\hat{y} = \\sigma (Wx) \\label{ref0} \\tag{0}$$")
-    assert inline("\\hat{y} = \\sigma (Wx) \\label{ref0} \\tag{0}") in html
+    html, _ = render(md, "Then, $$ \\hat{y} = \\sigma (Wx)   $$ so")
+    assert "Then, " + inline("\\hat{y} = \\sigma (Wx)") + " so" in html
+
+
+def test_numbered_double_dollar_inside_a_line_is_display(md):
+    # MathJax 3 ignores \tag in inline math; \eqref{ref0} must still find equation (0).
+    html, _ = render(md, "Then, $$ \\hat{y} = \\sigma (Wx) \\label{ref0} \\tag{0}$$\n\n"
+                         "By \\eqref{ref0}, $$ L \\label{x} $$ and $$ y $$")
+    assert '<span class="math display">\\[\\hat{y} = \\sigma (Wx) \\label{ref0} \\tag{0}\\]' \
+        in html
+    assert '<span class="math display">\\[L \\label{x}\\]</span> and ' + inline("y") in html
 
 
 def test_double_dollar_block_between_blank_lines_is_display(md):

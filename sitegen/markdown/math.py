@@ -12,7 +12,8 @@ Delimiters (each can be switched off through ``math_plugin`` options):
 
 * ``$$ TEX $$`` on lines of its own: display, also right after a line of text (kramdown made
   that inline math, which loses ``\\tag``/``\\eqref`` in MathJax 3). Inside a line: inline,
-  kramdown's rule: the content runs to the next ``$$``, without regard to braces.
+  kramdown's rule: the content runs to the next ``$$``, without regard to braces; except
+  that one holding ``\\tag`` or ``\\label`` is display math, for the same MathJax 3 reason.
 * ``$ TEX $``: inline, pandoc's rules (no space after the opener nor before the closer,
   closer not followed by a digit). ``\\$`` is a literal dollar (markdown-it's escape rule).
 * ``\\\\( TEX \\\\)``, ``\\\\[ TEX \\\\]``: what kramdown authors write. kramdown resolved its
@@ -229,7 +230,10 @@ def _double_dollar(state: StateInline, silent: bool, pos: int) -> bool:
             _push_text(state, "$$$$")
         state.pos = end + 2
         return True
-    return _accept(state, silent, pos, end + 2, tex, "$$", False)
+    # MathJax 3 ignores \tag and \label in inline math, so every \eqref to such an equation
+    # would show "(???)": a numbered $$ equation inside a line is display math here.
+    numbered = "\\tag" in tex or "\\label" in tex
+    return _accept(state, silent, pos, end + 2, tex, "$$", numbered)
 
 
 def _single_dollar(state: StateInline, silent: bool, pos: int) -> bool:
