@@ -206,3 +206,11 @@ def test_two_builds_give_identical_bytes(tmp_path):
     assert outputs[0].keys() == outputs[1].keys()
     assert outputs[0] == outputs[1]
     assert Path("feed.xml") in outputs[0] and Path("sitemap.xml") in outputs[0]
+
+
+def test_one_article_per_post_page_and_none_on_lists(site):
+    # the live preview patches the first <article> (else <main>) of a page in place
+    assert read(site, "/2024/01/10/alpha/").count("<article") == 1
+    assert read(site, "/about/").count("<article") == 1
+    for url in ("/", "/page/2/", "/archive/", "/tags/", "/tags/math/"):
+        assert "<article" not in read(site, url), url
