@@ -221,3 +221,39 @@ def test_feed_parser_leaves_the_site_parser_alone():
     )
     assert f'<math xmlns="{MATHML}" display="inline">' in body
     assert md.render(text, {}) == page  # the site's rules are unchanged
+
+
+CORPUS = Path(__file__).parents[1] / ".." / "shared" / "corpus" / "anujgupta82"
+
+
+def test_jekyll_corpus_every_formula_becomes_mathml(tmp_path):
+    """Real kramdown posts: each formula of a page is MathML in its feed entry (references
+    in running text become numbers), and no TeX is left for a reader that runs no JS."""
+    if not CORPUS.is_dir():
+        pytest.skip("the shared Jekyll corpus is not available")
+    root = tmp_path / "site"
+    shutil.copytree(CORPUS, root)
+    out = tmp_path / "out"
+    build_site(root, BuildOptions(out=out))
+    feed = ET.parse(out / "feed.xml").getroot()
+    with_math = 0
+    for item in feed.findall(f"{ATOM}entry"):
+        url = item.find(f"{ATOM}link").get("href").split("github.io", 1)[1]
+        page = (out / url.strip("/") / "index.html").read_text(encoding="utf-8")
+        body = _without_comments(page.split('id="sg-content">')[1].split("</article>")[0])
+        formulas = body.count('class="math inline"') + body.count('class="math display"')
+        references = body.count('class="math inline">\\(\\eqref{') + body.count(
+            'class="math inline">\\(\\ref{'
+        )
+        entry_html = _without_comments(item.findtext(f"{ATOM}content"))
+        assert entry_html.count(f'<math xmlns="{MATHML}"') == formulas - references, url
+        assert "\\(" not in entry_html and "\\[" not in entry_html, url
+        assert "(ref" not in entry_html, url  # every \eqref{refN} resolved to a number
+        with_math += formulas > 0
+    assert with_math == 7  # the seven published posts with math
+
+
+def _without_comments(html: str) -> str:
+    # HTML comments of the posts hold drafts with TeX that is never rendered
+    parts = html.split("<!--")
+    return parts[0] + "".join(p.split("-->", 1)[-1] for p in parts[1:])
