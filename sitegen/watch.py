@@ -20,7 +20,7 @@ from watchdog.observers import Observer
 
 # Quiet time that ends a burst. Editors' temp-write-and-rename sequences take well under
 # this; it is also the bulk of save-to-visible latency, so it is kept small.
-QUIET_SECONDS = 0.03
+QUIET_SECONDS = 0.02
 # A burst never delays a rebuild for longer than this (e.g. a `git checkout` of many files).
 MAX_WAIT_SECONDS = 0.5
 

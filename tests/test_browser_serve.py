@@ -147,3 +147,39 @@ def test_other_pages_are_left_alone_and_scroll_is_kept(preview: Preview, browser
     assert page.evaluate("window.__sitegen.reloads") == 0  # a fresh page after the reload
     assert page.evaluate("window.__notReloaded") is None
     page.close()
+
+
+def checked_post(seed_comment: str) -> str:
+    return (
+        "---\ntitle: Checked post\n---\n\n"
+        "The gradient of half the squared norm is the vector itself.\n\n"
+        "```python verify\n"
+        f"# {seed_comment}\n"
+        "W = rng.standard_normal((3, 1))\n"
+        'check_grad(lambda W: 0.5 * np.sum(W ** 2), W, W, name="dL/dW")\n'
+        "```\n"
+    )
+
+
+def test_verification_results_replace_pending_badges(preview: Preview, browser) -> None:
+    """With the real gradcheck plugin: after an edit of the code, the page shows the new
+    code at once and the check's result when it is ready, without a reload."""
+    source = preview.live.root / "posts" / "2026-03-05-checked.md"
+    source.write_text(checked_post("first version"), encoding="utf-8")
+    preview.on_batch({source})
+    assert preview.verifier.idle.wait(60)
+    page = browser.new_page()
+    page.goto(preview.url + "2026/03/05/checked/")
+    page.wait_for_function("window.__sitegen && window.__sitegen.connected === true")
+    page.wait_for_selector('.sg-check[data-status="pass"]')
+    page.evaluate("window.__notReloaded = true")
+    source.write_text(checked_post("second version"), encoding="utf-8")
+    page.wait_for_function(
+        "document.querySelector('article').textContent.includes('second version')"
+    )
+    page.wait_for_function(
+        "!document.querySelector('.sg-check[data-status=\"pending\"]') && "
+        "document.querySelector('.sg-check[data-status=\"pass\"]')"
+    )
+    assert page.evaluate("window.__notReloaded") is True
+    page.close()

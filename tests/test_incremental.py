@@ -273,3 +273,54 @@ def test_classify(tmp_path: Path) -> None:
     assert classify(root, [root / "themes" / "mine" / "static" / "x.css"]).templates
     assert classify(root, [root / "assets" / "x.png"]).static
     assert classify(root, [root / "README.md", tmp_path.parent / "elsewhere.md"]).empty
+
+
+LOOPING_POST = """---
+title: Loops
+---
+
+Some text before.
+
+```python verify
+while True:
+    pass
+```
+"""
+
+GOOD_CHECK = """---
+title: Loops
+---
+
+Some text before, now fixed.
+
+```python verify
+W = rng.standard_normal((3, 1))
+check_grad(lambda W: 0.5 * np.sum(W ** 2), W, W, name="dL/dW")
+```
+"""
+
+
+def test_runaway_verify_block_gives_an_error_badge_then_recovers(tmp_path: Path) -> None:
+    """With the real gradcheck plugin: a block that never ends is stopped by the time
+    limit and shown as an error; the next good save recovers."""
+    pytest.importorskip("numpy")
+    root = make_site(tmp_path / "site")
+    (root / "sitegen.toml").write_text('title = "Live"\n[verify]\ntimeout = 1\n')
+    loop = root / "posts" / "2026-01-06-loops.md"
+    loop.write_text(LOOPING_POST)
+    live = LiveBuild(root=root, options=BuildOptions(), out=root / "_site")
+    first = live.start()
+    assert "posts/2026-01-06-loops.md" in first.pending
+    page = live.out / page_of("2026-01-06-loops.md")
+    assert 'data-status="pending"' in page.read_text()
+    verified = live.verify_posts(first.pending)
+    assert page_of("2026-01-06-loops.md") in verified.changed
+    text = page.read_text()
+    assert 'data-status="error"' in text and 'data-status="pending"' not in text
+    # the next good save recovers
+    loop.write_text(GOOD_CHECK)
+    second = live.apply({loop})
+    assert "now fixed" in page.read_text()
+    live.verify_posts(second.pending)
+    text = page.read_text()
+    assert 'data-status="pass"' in text and 'data-status="error"' not in text
