@@ -123,3 +123,22 @@ def test_serve_first_pass_shows_cached_results_and_marks_the_rest_pending(tmp_pa
     assert 'data-status="pass"' in out
     pending = Path(tmp_path / "out2" / "2024/01/02/fresh/index.html").read_text()
     assert 'data-status="pending"' in pending and "verifying" in pending
+
+
+def test_a_post_never_sees_what_an_earlier_post_did_to_the_worker(tmp_path):
+    messy = "import os\nnp.set_printoptions(precision=2)\nos.chdir('/')\nnp.random.rand(5)\n"
+    probe = "import os\nprint(np.random.rand(), np.get_printoptions()['precision'], os.getcwd())\n"
+    seeded = "print(rng.random())\n"
+    pool = WorkerPool(size=1, cwd=tmp_path)
+    try:
+        first = pool.run(PostJob("a.md", [block(0, probe, 1)]))
+        pool.run(PostJob("b.md", [block(0, messy, 1)]))
+        again = pool.run(PostJob("c.md", [block(0, probe, 1)]))
+        by_block = pool.run(PostJob("d.md", [block(0, seeded, 1, seed=5)]))
+        by_post = pool.run(PostJob("e.md", [block(0, seeded, 1)], seed=5))
+    finally:
+        pool.close()
+    assert first["blocks"][0]["output"] == again["blocks"][0]["output"]
+    assert str(tmp_path) in again["blocks"][0]["output"]
+    assert by_block["blocks"][0]["output"] == by_post["blocks"][0]["output"]
+    assert pool.started == 1

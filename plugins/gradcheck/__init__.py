@@ -50,15 +50,6 @@ def _job(site: Any, post: Any, blocks: list[Block]) -> PostJob:
     )
 
 
-def _with_block_seeds(job: PostJob) -> PostJob:
-    """``seed=N`` on a block reseeds ``rng`` for the post (the first such block wins)."""
-    for block in job.blocks:
-        if block["options"].get("seed") is not None:
-            job.seed = int(block["options"]["seed"])
-            break
-    return job
-
-
 def _equations(post: Any) -> list[coverage.Equation]:
     tokens = post.data.get("tokens") or []
     found = [coverage.equation_of(t) for t in coverage.math_tokens(tokens)]
@@ -109,7 +100,7 @@ def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
         state = PostState(blocks=blocks, equations=_equations(post))
         post.data[STATE_KEY] = state
         if blocks:
-            jobs.append(_with_block_seeds(_job(site, post, blocks)))
+            jobs.append(_job(site, post, blocks))
         else:
             state.finish(site, post, None)
     by_rel = {p.rel: p for p in posts}

@@ -20,11 +20,13 @@ import faulthandler
 import io
 import linecache
 import os
+import random
 import resource
 import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -217,6 +219,9 @@ class Session:
     def run_block(self, block: dict[str, Any], seconds: float) -> dict[str, Any]:
         self.block = block
         self.checks = []
+        seed = block["options"].get("seed")
+        if seed is not None:  # ``python verify seed=N``: this block draws from a fresh rng
+            self.namespace["rng"] = self.np.random.default_rng(seed)
         result: dict[str, Any] = {
             "index": block["index"],
             "kind": block["kind"],
@@ -301,10 +306,27 @@ class Session:
         return result
 
 
+def _fresh_globals(np: Any, seed: int) -> Callable[[], None]:
+    """Give the post the process-wide state a fresh interpreter would have (legacy global
+    RNGs seeded, default print options), and return what undoes the post's own changes
+    (working folder, sys.path), so no post's results depend on the posts run before it."""
+    cwd, path, printing = os.getcwd(), list(sys.path), np.get_printoptions()
+    np.random.seed(seed)
+    random.seed(seed)
+
+    def restore() -> None:
+        os.chdir(cwd)
+        sys.path[:] = path
+        np.set_printoptions(**printing)
+
+    return restore
+
+
 def run_post(np: Any, checker: Any, job: dict[str, Any], conn: Connection) -> None:
     started = time.perf_counter()
     session = Session(np, checker, job)
     _register_source(job["rel"], job["blocks"])
+    restore = _fresh_globals(np, job["seed"])
     _limit_memory(job["memory_mb"])
     budget = float(job["timeout"])
     try:
@@ -318,6 +340,7 @@ def run_post(np: Any, checker: Any, job: dict[str, Any], conn: Connection) -> No
                 break  # like a notebook's "run all": later blocks depend on this one
     finally:
         _unlimit_memory()
+        restore()
     names = session.names()
     conn.send(
         (
