@@ -159,3 +159,16 @@ def test_html_comment_with_blank_lines_stays_one_comment(md):
 def test_two_trailing_spaces_make_a_line_break(md):
     html, _ = render(md, "one  \ntwo")
     assert "one<br />\ntwo" in html
+
+
+def test_kramdown_attribute_lists(md):
+    html, env = render(
+        md,
+        "[Next](https://e.com/n/){: .btn}\n\n![a](b.png){: .w #i width=\"30\"}\n\n"
+        "para line\n{: .lead}\n\n## Head\n{: #custom}\n\ntext {: .x} stays\n",
+    )
+    assert '<a href="https://e.com/n/" class="btn">Next</a>' in html
+    assert '<img src="b.png" alt="a" class="w" id="i" width="30" />' in html
+    assert '<p class="lead">para line</p>' in html
+    assert '<h2 id="custom">Head</h2>' in html and env["toc"] == [(2, "custom", "Head")]
+    assert "<p>text {: .x} stays</p>" in html

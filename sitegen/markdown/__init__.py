@@ -1,8 +1,9 @@
 """The Markdown stage: one configured markdown-it parser per build, rendering post bodies.
 
 ``create_parser`` assembles CommonMark + GFM tables, strikethrough, footnotes, heading ids,
-raw HTML, smart quotes, Pygments highlighting, math (:mod:`sitegen.markdown.math`) and
-Liquid (:mod:`sitegen.markdown.liquid`), then lets each extension add its own rules.
+raw HTML, smart quotes, Pygments highlighting, math (:mod:`sitegen.markdown.math`),
+Liquid (:mod:`sitegen.markdown.liquid`) and kramdown's ``{: .class}`` attribute lists
+(:mod:`sitegen.markdown.attributes`), then lets each extension add its own rules.
 
 ``render_markdown`` renders one body. The ``env`` dict carries, in:
 ``line_offset`` (1-based file line of the first body line), ``diagnostics`` (a list that
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
+from sitegen.markdown.attributes import kramdown_ial_plugin
 from sitegen.markdown.headings import headings_plugin, slugify
 from sitegen.markdown.highlight import highlight_code, make_fence_renderer, render_code_block
 from sitegen.markdown.liquid import LiquidContext, liquid_plugin
@@ -50,6 +52,7 @@ def create_parser(
     # Math first: its rules must see "$", "\(" ... before Liquid, escapes and emphasis do.
     md.use(math_plugin, **(math_options or {}))
     md.use(liquid_plugin, highlight=highlight)
+    md.use(kramdown_ial_plugin)  # {: .btn} after links, as Jekyll posts write it
     md.use(headings_plugin)
     md.add_render_rule("fence", make_fence_renderer(highlight))
     md.add_render_rule("code_block", render_code_block)
