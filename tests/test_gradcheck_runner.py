@@ -142,3 +142,19 @@ def test_a_post_never_sees_what_an_earlier_post_did_to_the_worker(tmp_path):
     assert str(tmp_path) in again["blocks"][0]["output"]
     assert by_block["blocks"][0]["output"] == by_post["blocks"][0]["output"]
     assert pool.started == 1
+
+
+def test_checks_in_helpers_and_large_error_maps(tmp_path):
+    helper = "def verify(f, x, g):\n    return check_grad(f, x, g, name='helper')\n"
+    use = (
+        "W = np.ones((20, 100))\n"
+        "verify(lambda W: np.sum(W ** 2), W, 2 * W)\n"
+        "verify(lambda W: np.sum(W ** 2), W, 2 * W.T.T + (np.arange(100) == 7))\n"
+    )
+    v = run_jobs(tmp_path, [PostJob("p.md", [block(0, helper, 10), block(1, use, 20)])],
+                 workers=1, rerun=True)
+    ok, bad = v.results["p.md"]["blocks"][1]["checks"]
+    assert ok["status"] == "pass" and ok["line"] == 11 and ok["trace"] == "g : 20×100, matching x"
+    assert bad["status"] == "fail"
+    grid = bad["error_map"]
+    assert grid and len(grid) <= 48 and max(len(row) for row in grid) <= 48  # pooled in the worker

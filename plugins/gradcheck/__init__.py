@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+import threading
 from copy import copy
 from typing import Any
 
@@ -112,10 +114,29 @@ def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
         rerun=site.options.rerun,
         pool=pool if isinstance(pool, WorkerPool) else None,
         cache_only=peek,
+        on_result=_progress(site, len(jobs)) if not peek else None,
     )
     # which posts' code ran in this build (tests read it: a cached rebuild runs none)
     site.data["gradcheck_executed"] = sorted(verification.executed)
     apply_results(site, verification, by_rel)
+
+
+def _progress(site: Any, total: int) -> Any:
+    """A counter on the terminal while posts run (plain output stays quiet)."""
+    stream = sys.stderr
+    if site.options.quiet or total < 2 or not stream.isatty():
+        return None
+    lock = threading.Lock()
+    done = [0]
+
+    def tick(rel: str, result: dict[str, Any]) -> None:
+        with lock:
+            done[0] += 1
+            end = "\n" if done[0] == total else ""
+            stream.write(f"\rverifying: {done[0]}/{total} posts{end}")
+            stream.flush()
+
+    return tick
 
 
 def apply_results(site: Any, verification: Verification, by_rel: dict[str, Any]) -> None:

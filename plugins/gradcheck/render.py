@@ -24,6 +24,7 @@ BADGE_TEXT = {
 }
 HEAT_MAX_CELLS = 48  # per side; larger maps are pooled (max) down to this
 HEAT_CELL = 10
+Grid = list[list[float | None]]  # an error map: rows of relative errors (None: not checked)
 
 
 def badge(status: str, text: str | None = None, href: str = "", title: str = "") -> str:
@@ -116,7 +117,7 @@ def worst_table(worst: Sequence[dict[str, Any]]) -> str:
     )
 
 
-def _pool(grid: list[list[float | None]], limit: int) -> list[list[float | None]]:
+def pool_grid(grid: Grid, limit: int = HEAT_MAX_CELLS) -> Grid:
     """Shrink a large grid by taking the worst value of each tile."""
     rows, cols = len(grid), max(len(r) for r in grid)
     step_r, step_c = math.ceil(rows / limit), math.ceil(cols / limit)
@@ -137,12 +138,12 @@ def _pool(grid: list[list[float | None]], limit: int) -> list[list[float | None]
     return pooled
 
 
-def heat_map(grid: list[list[float | None]] | None, tolerance: float | None) -> str:
+def heat_map(grid: Grid | None, tolerance: float | None) -> str:
     """An inline SVG: one cell per entry, darker red the further past the tolerance, so a
     wrong row or column, or a transposition, shows as a pattern."""
     if not grid or not any(grid):
         return ""
-    grid = _pool(grid, HEAT_MAX_CELLS)
+    grid = pool_grid(grid)
     tol = tolerance or 1e-5
     rows, cols = len(grid), max(len(r) for r in grid)
     # small maps get bigger cells, so a 3×1 gradient is still visible

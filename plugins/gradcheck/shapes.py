@@ -222,7 +222,8 @@ def trace_check(
     trees: list[ast.Module], line: int, namespace: dict[str, Any], names: Mapping[int, str]
 ) -> Trace | None:
     """The shape trace of the gradient checked by the call on ``line``."""
-    call = find_check_call(trees[-1], line) if trees else None
+    # newest block first: a helper defined in an earlier block may hold the call
+    call = next((c for t in reversed(trees) if (c := find_check_call(t, line))), None)
     if call is None:
         return None
     grad_pos, param_pos = GRAD_POSITION[call.func.id]  # type: ignore[attr-defined]

@@ -31,7 +31,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 # the runner puts this package under a private name; both spellings work
-from . import shapes
+from . import render, shapes
 
 OUTPUT_LIMIT = 200_000  # characters of printed output a post may produce
 TRUNCATED_SHOWN = 20_000
@@ -171,6 +171,9 @@ class Session:
         started = time.perf_counter()
         result = function(*args, **options)
         record = result.to_dict()
+        if record.get("error_map"):
+            # a 100,000-entry map would bloat the pipe, the cache and the page: pool it here
+            record["error_map"] = render.pool_grid(record["error_map"])
         record["line"] = line
         record["time"] = round(time.perf_counter() - started, 4)
         record["trace"] = None
