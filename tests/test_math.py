@@ -9,6 +9,7 @@ with the file copied as 2016-05-31-latex-sample.markdown."""
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import json
 import re
@@ -138,6 +139,36 @@ def test_escaped_parens_resolve_kramdown_escapes(md):
     assert inline("\\sum_i \\log p(y_i \\mid x_i)") in html
     html, _ = render(md, "\\\\( a \\* b \\\\\\\\ c \\{x\\} \\\\)")
     assert inline("a * b \\\\ c {x}") in html
+
+
+_MATH_SPAN = re.compile(r'class="math (inline|display)">\\[(\[](.*?)\\[)\]]</', re.S)
+
+
+def tex_items(html_text: str) -> list[tuple[str, str]]:
+    """(kind, TeX with whitespace collapsed) of each math element in our output."""
+    return [(kind, " ".join(html.unescape(tex).split()))
+            for kind, tex in _MATH_SPAN.findall(html_text)]
+
+
+def test_escape_resolution_equals_kramdown(md):
+    # Expected TeX: what kramdown 2.4 (GFM parser, hard_wrap off, as Jekyll runs it) handed
+    # MathJax for this text, read from its HTML: every GFM escape resolved, and a \\ before
+    # a newline turned into a <br> (whitespace for MathJax).
+    src = (
+        "A \\\\( a\\_b \\* c \\\\\\\\ d \\{x\\} \\left\\{ y \\right\\} \\#\\$ \\~ \\| e \\\\) "
+        "and \\\\(x \\\\\\\\\ny\\\\) end.\n\n"
+        "\\\\[\n\\sum\\_i \\frac{1}{2} \\\\\\\\\nz\n\\\\]\n\n"
+        "Text \\\\(p \\< q \\> r \\\\) done \\\\(\\mathbf{x}\\_{i}^{2}\\\\).\n"
+    )
+    html_text, env = render(md, src)
+    assert tex_items(html_text) == [
+        ("inline", "a_b * c \\\\ d {x} \\left{ y \\right} #$ ~ | e"),
+        ("inline", "x \\ y"),
+        ("display", "\\sum_i \\frac{1}{2} \\ z"),
+        ("inline", "p < q > r"),
+        ("inline", "\\mathbf{x}_{i}^{2}"),
+    ]
+    assert env["diagnostics"] == []
 
 
 def test_escaped_parens_keep_strikethrough_and_emphasis_characters(md):
