@@ -94,6 +94,15 @@
     else if (node.parentNode) fresh.push(node.parentNode);
   }
 
+  // Whether new elements hold TeX that takes part in page-wide numbering.
+  function numbered(nodes) {
+    return nodes.some(function (node) {
+      return /\\(label|tag|eqref|ref)\b|\\begin\{(equation|align|gather|multline|flalign|alignat|eqnarray)\}/.test(
+        node.textContent || ""
+      );
+    });
+  }
+
   function scriptsOf(doc) {
     return Array.prototype.map
       .call(doc.querySelectorAll("head script[src], head link[rel=stylesheet]"), function (el) {
@@ -123,8 +132,21 @@
       if (next.title !== document.title) document.title = next.title;
       baseline = next;
       status.patches += 1;
-      if (fresh.length && window.MathJax && MathJax.typesetPromise) {
-        MathJax.typesetPromise(fresh).catch(function (err) {
+      var mj = window.MathJax;
+      if (fresh.length && mj && mj.typesetPromise) {
+        var typeset = fresh;
+        if (numbered(fresh) && mj.texReset) {
+          // Equation numbers and labels are page-wide: typesetting only the new parts
+          // would number them after the old ones and define labels twice. Start over
+          // with the whole article, from the server's TeX.
+          var whole = document.importNode(after, true);
+          if (mj.typesetClear) mj.typesetClear();
+          mj.texReset();
+          container(document).replaceWith(whole);
+          typeset = [whole];
+          status.fullTypesets = (status.fullTypesets || 0) + 1;
+        }
+        mj.typesetPromise(typeset).catch(function (err) {
           console.warn("sitegen: MathJax failed on the patched elements", err);
         });
       }

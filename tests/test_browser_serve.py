@@ -37,7 +37,8 @@ window.MathJax = Object.assign(window.MathJax || {}, {
     (els || []).forEach(function (el) { window.__typeset.push(el.textContent); });
     return Promise.resolve();
   },
-  typesetClear: function () {}
+  typesetClear: function () {},
+  texReset: function () { window.__texResets = (window.__texResets || 0) + 1; }
 });
 """
 
@@ -108,6 +109,14 @@ def test_edit_break_fix_in_the_browser(preview: Preview, browser) -> None:
     typeset = page.evaluate("window.__typeset")
     assert any("Freshly typed" in text for text in typeset)
     assert not any("First paragraph" in text for text in typeset)  # untouched stays as is
+
+    # 1b. a new numbered equation: numbering is page-wide, so the article is typeset anew
+    source.write_text(
+        post_text("See \\eqref{eq:new}.\n\n$$ a = b \\label{eq:new} $$"), encoding="utf-8"
+    )
+    page.wait_for_function("window.__texResets >= 1")
+    assert page.evaluate("window.__sitegen.fullTypesets") >= 1
+    assert page.evaluate("window.__notReloaded") is True
 
     # 2. broken front matter: the page shows the error with file:line, not stale text
     source.write_text("---\ntitle: [oops\n---\n\nBroken.\n", encoding="utf-8")
