@@ -182,3 +182,14 @@ def test_liquid_inside_math_and_code_is_untouched(md):
     assert "<code>{{ page.title }}</code>" in html
     assert "{% include button.html %}" in html
     assert env["diagnostics"] == []
+
+
+def test_liquid_comment_renders_nothing(md):
+    src = "a {% comment %}hidden $x${% endcomment %} b\n\n{% comment %}\nhidden\n\nmore\n" \
+          "{% endcomment %}\n\nq {% comment %} never closed"
+    html, env = render(md, src, liquid=context(), line_offset=2)
+    assert "<p>a  b</p>\n<p>q {% comment %} never closed</p>" in html
+    assert "hidden" not in html and env["has_math"] is False
+    assert env["diagnostics"] == [
+        (10, "warning", "{% comment %} without {% endcomment %}; left as text")
+    ]

@@ -6,6 +6,7 @@ Supported (SPEC §4.2):
 * ``{% include NAME.html key="value" key2=page.var %}`` -> ``LiquidContext.include``
 * ``{% highlight LANG [linenos] %}`` … ``{% endhighlight %}`` -> a highlighted code block
 * ``{% raw %}`` … ``{% endraw %}`` -> the content, with no Liquid in it recognised
+* ``{% comment %}`` … ``{% endcomment %}`` -> nothing (a Liquid comment)
 * ``{% post_url NAME %}``, ``{% link PATH %}`` -> a URL (also as a Markdown link target:
   ``[text]({% post_url NAME %})``, which plain Markdown would reject for its spaces)
 * ``{{ site.KEY }}``, ``{{ page.KEY }}`` (dotted keys), HTML-escaped; also inside raw HTML
@@ -72,10 +73,10 @@ _PARAM = re.compile(r"""([A-Za-z_][\w-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"']+
 _INCLUDE_NAME = re.compile(r"[\w./-]+")
 _END_HIGHLIGHT = re.compile(r"\{%-?\s*endhighlight\s*-?%\}")
 _END_RAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
-_RAW_OPEN = re.compile(r"\{%-?\s*raw\s*-?%\}")
+_END_COMMENT = re.compile(r"\{%-?\s*endcomment\s*-?%\}")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 
-_BLOCK_TAGS = frozenset({"highlight", "endhighlight", "raw", "endraw"})
+_BLOCK_TAGS = frozenset({"highlight", "endhighlight", "raw", "endraw", "endcomment"})
 
 
 class LiquidError(Exception):
@@ -194,7 +195,9 @@ def _liquid_inline(state: StateInline, silent: bool) -> bool:
         return False  # inside {% raw %}: plain text
     name = match.group(1) if second == "%" else ""
     if name == "raw":
-        return _inline_raw(state, silent, match)
+        return _inline_raw(state, silent, match, _END_RAW, keep=True)
+    if name == "comment":
+        return _inline_raw(state, silent, match, _END_COMMENT, keep=False)
     if silent:
         state.pos = match.end()
         return True
@@ -231,16 +234,20 @@ def _short(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-def _inline_raw(state: StateInline, silent: bool, match: re.Match[str]) -> bool:
-    end = _END_RAW.search(state.src, match.end(), state.posMax)
+def _inline_raw(
+    state: StateInline, silent: bool, match: re.Match[str], closer: re.Pattern[str], keep: bool
+) -> bool:
+    """``{% raw %}`` (content kept as text) or ``{% comment %}`` (content dropped)."""
+    end = closer.search(state.src, match.end(), state.posMax)
     if end is None:
         if not silent:
+            name = match.group(1)
             report(state.env, inline_body_line(state, match.start()), "warning",
-                   "{% raw %} without {% endraw %}; left as text")
+                   f"{{% {name} %}} without {{% end{name} %}}; left as text")
             _push_text(state, match.group(0))
         state.pos = match.end()
         return True
-    if not silent:
+    if not silent and keep:
         _push_text(state, state.src[match.end() : end.start()])
     state.pos = end.end()
     return True
@@ -347,6 +354,13 @@ def _liquid_block(state: StateBlock, start: int, end: int, silent: bool) -> bool
         return _block_highlight(state, start, end, silent, match, text)
     if name == "raw" and alone:
         return _block_raw(state, start, end, silent)
+    if name == "comment" and alone:
+        close = _find_line(state, _END_COMMENT, start + 1, end)
+        if close < 0:
+            return False  # the inline rule warns
+        if not silent:
+            state.line = close + 1  # a Liquid comment: nothing is rendered
+        return True
     # An include never interrupts a paragraph (silent calls are those checks; note that
     # state.parentType is unreliable: markdown-it's lheading rule leaves it "paragraph").
     if name == "include" and alone and not silent:
