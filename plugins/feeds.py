@@ -537,7 +537,8 @@ def _identifier(site: Any, url: str) -> str:
     """Atom ids must be absolute IRIs: the post's address when the site has a ``url``."""
     if site.config.url:
         return site.absolute_url(url)
-    return "urn:sitegen:" + (site.config.baseurl + url).strip("/")
+    # without one, a stable URN from the page's path (never empty: the root is "/")
+    return "urn:sitegen:" + site.url_for(url)
 
 
 def build_feed(site: Any, posts: list[Post]) -> bytes:
