@@ -193,3 +193,13 @@ def test_liquid_comment_renders_nothing(md):
     assert env["diagnostics"] == [
         (10, "warning", "{% comment %} without {% endcomment %}; left as text")
     ]
+
+
+@pytest.mark.parametrize("name", ["../secret.html", "/etc/passwd", "a/../../b.html"])
+def test_include_names_stay_inside_the_includes_folder(md, name):
+    calls = []
+    ctx = context(include=lambda n, p, line: calls.append(n) or "X")
+    html, env = render(md, f"{{% include {name} %}}\n", liquid=ctx)
+    assert calls == []
+    assert f"{{% include {name} %}}" in html
+    assert env["diagnostics"][0][1] == "warning"

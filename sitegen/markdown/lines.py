@@ -50,6 +50,7 @@ def _inline_with_lines(state: StateCore) -> None:
         elif kind == "liquid_raw_close":
             raw_depth -= 1
     env.pop(RAW_DEPTH_KEY, None)
+    env.pop(BLOCK_LINE_KEY, None)
 
 
 def line_tracking_plugin(md: MarkdownIt) -> None:

@@ -142,6 +142,10 @@ def _include_params(ctx: LiquidContext, text: str) -> tuple[str, dict]:
     name_match = _INCLUDE_NAME.match(text)
     if name_match is None:
         raise LiquidError("{% include %}: the file name must be written out; left as text")
+    name = name_match.group(0)
+    if name.startswith("/") or ".." in name.split("/"):
+        # As Jekyll: an include never reaches outside the includes folders.
+        raise LiquidError(f"{{% include {name} %}}: no '..' or leading '/' in include names")
     params: dict[str, Any] = {}
     rest = text[name_match.end() :]
     pos = 0
@@ -163,7 +167,7 @@ def _include_params(ctx: LiquidContext, text: str) -> tuple[str, dict]:
         pos = m.end()
     if rest[pos:].strip():
         raise LiquidError(f"{{% include %}}: cannot read {rest[pos:].strip()!r}; left as text")
-    return name_match.group(0), params
+    return name, params
 
 
 # -- inline rules --------------------------------------------------------------------------
