@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -53,7 +53,7 @@ def test_dates_in_the_forms_jekyll_accepts(value, expected):
 def test_date_with_offset():
     d = parse_date("2016-08-30 15:40:00 +0530")
     assert d.utcoffset() == timedelta(hours=5, minutes=30)
-    assert d.astimezone(timezone.utc).hour == 10
+    assert d.astimezone(UTC).hour == 10
 
 
 @pytest.mark.parametrize("value", ["2016-13-01", "yesterday", 42])
