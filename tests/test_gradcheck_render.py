@@ -66,3 +66,9 @@ def test_equation_and_summary_badges():
     assert "1 of 2 checks failed" in summary_badge([PASS, FAIL], 0, Coverage(2, 1), False)
     assert "sg-badge-error" in summary_badge([PASS], 1, Coverage(), False)
     assert "verifying" in summary_badge([], 0, Coverage(), True)
+
+
+def test_monte_carlo_check_is_judged_in_standard_errors():
+    row = dict(PASS, stderr=0.02, max_rel_err=1.3, tolerance=4.0, name="∇θ J")
+    html = check_row(row, 1, eq_known=False)
+    assert "off by 1.3 standard errors (allowed 4; SE 0.02)" in html

@@ -100,6 +100,12 @@ def test_exec_output_hidden_code_and_skipped_blocks(built):
     assert "Not run: an earlier block failed." in broken  # … but not run
 
 
+def test_code_inside_an_html_comment_is_not_run(built):
+    html = page(built[1], "05", "notebook")
+    assert statuses(html) == []  # the commented-out block would have raised
+    assert html.count('class="sg-block"') == 2
+
+
 def test_verify_false_shows_code_without_running_it(built):
     html = page(built[1], "04", "skipped")
     assert "this must never run" in html
