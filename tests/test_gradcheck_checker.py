@@ -758,6 +758,77 @@ def test_twenty_thousand_parameters_are_sampled_and_checked() -> None:
     assert check_grad(f, p, {k: v * 16 for k, v in g.items()}).status == "fail"
 
 
+def test_kinks_exactly_at_x_accept_either_one_sided_convention() -> None:
+    rng = np.random.default_rng(32)
+    n, d, h = 8, 4, 6
+    X, y = rng.standard_normal((n, d)), rng.standard_normal((n, 1))
+    X[:3] = 0.0  # with b1 = 0 these rows sit exactly on every unit's kink
+    p = {"W1": rng.standard_normal((d, h)), "b1": np.zeros(h), "W2": rng.standard_normal((h, 1))}
+
+    def f(W1, b1, W2):
+        return 0.5 * np.sum((np.maximum(X @ W1 + b1, 0) @ W2 - y) ** 2)
+
+    z = X @ p["W1"] + p["b1"]
+    a = np.maximum(z, 0)
+    e = a @ p["W2"] - y
+    for mask in (z > 0, z >= 0):  # ReLU'(0) taken as 0 or as 1: both are subgradients
+        dz = (e @ p["W2"].T) * mask
+        g = {"W1": X.T @ dz, "b1": dz.sum(0), "W2": a.T @ e}
+        assert check_grad(f, p, g).status == "pass"
+    wrong = {**g, "b1": g["b1"] + 0.3}
+    assert check_grad(f, p, wrong).status == "fail"
+    # L1 at exact zeros: sign(0) = 0 lies between the one-sided slopes
+    w, lam = np.array([0.0, 1.5, -2.0, 0.0]), 0.3
+
+    def fl1(w):
+        return lam * np.sum(np.abs(w)) + 0.5 * np.sum((w - 1) ** 2)
+
+    assert check_grad(fl1, w, lam * np.sign(w) + (w - 1)).status == "pass"
+    assert check_grad(fl1, w, -lam * np.sign(w) + (w - 1)).status == "fail"
+
+
+def test_near_a_minimum_small_gradient_large_curvature() -> None:
+    rng = np.random.default_rng(33)
+    H = rng.standard_normal((4, 4))
+    H = H @ H.T + np.eye(4)
+    x = 1e-7 * rng.standard_normal(4)
+
+    def f(x):
+        return 0.5 * x @ H @ x
+
+    assert check_grad(f, x, H @ x).status == "pass"
+    assert check_grad(f, x, _bump(H @ x, 1e-3)).status == "fail"
+
+
+def test_scalar_parameter_and_list_gradient() -> None:
+    assert check_grad(lambda t: t**3, 2.0, 12.0).status == "pass"
+    res = check_grad(lambda t: t**3, 2.0, 12.01)
+    assert res.status == "fail" and res.param_shape == () and res.hint is None
+    assert check_grad(lambda v: float(v @ v), np.array([1.0, 2.0]), [2.0, 4.0]).status == "pass"
+
+
+def test_f_in_float32_widens_the_tolerance_and_says_so() -> None:
+    rng = np.random.default_rng(34)
+    X = rng.standard_normal((20, 5)).astype(np.float32)
+    w = rng.standard_normal(5).astype(np.float32)
+
+    def f(w):
+        return np.float32(0.5) * np.sum((X @ w.astype(np.float32)) ** 2)
+
+    g = X.T @ (X @ w)
+    res = check_grad(f, w, g)
+    assert res.status == "pass" and "low-precision" in res.method
+    assert check_grad(f, w, -g).status == "fail"
+
+
+def test_ratio_hint_names_the_failing_parameter_only() -> None:
+    case = two_layer_relu_batch()
+    wrong = {**case.grad, "W1": case.grad["W1"] * 6}
+    res = case.run(wrong)
+    assert res.status == "fail"
+    assert res.hint is not None and res.hint.startswith("W1: off by a factor"), res.hint
+
+
 def test_uniform_small_error_in_a_large_parameter_is_caught_by_directions() -> None:
     rng = np.random.default_rng(28)
     x = rng.standard_normal((300, 300))

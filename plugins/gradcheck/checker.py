@@ -305,6 +305,8 @@ class _Estimate:
     unc: float  # its uncertainty
     lo: float = math.nan  # one-sided slopes (kink interval), when computed
     hi: float = math.nan
+    spread: float = 0.0  # |D(h) − D(2h)|: large when a kink lies within 2h
+    noise: float = 0.0  # rounding noise of a central difference at this step
 
 
 # ``ev(s)`` evaluates (value, magnitude) of f at x + s·e for a signed step s along one
@@ -345,8 +347,8 @@ def _quick(ev: _Eval, h: float, eps_f: float) -> _Estimate:
     return _Estimate((fp - fm) / (2 * h), NOISE_FACTOR * eps_f * max(mp, mm) / (2 * h))
 
 
-def _careful(ev: _Eval, h: float, f0: float, eps_f: float, kink: bool) -> _Estimate:
-    """Richardson from steps h and 2h; with ``kink``, also the one-sided slopes."""
+def _careful(ev: _Eval, h: float, f0: float, eps_f: float) -> _Estimate:
+    """Richardson from steps h and 2h, and the one-sided slopes for kinks."""
     vals = [ev(s) for s in (h, -h, 2 * h, -2 * h)]
     fp, fm, fp2, fm2 = (v for v, _ in vals)
     if not all(math.isfinite(v) for v in (fp, fm, fp2, fm2)):
@@ -354,15 +356,15 @@ def _careful(ev: _Eval, h: float, f0: float, eps_f: float, kink: bool) -> _Estim
     d1 = (fp - fm) / (2 * h)
     d2 = (fp2 - fm2) / (4 * h)
     noise = NOISE_FACTOR * eps_f * max(m for _, m in vals) / (2 * h)
-    est = _Estimate(d1 + (d1 - d2) / 3.0, abs(d1 - d2) + 2 * noise)
-    if kink:
-        # one-sided slopes extrapolated to h -> 0 (2·F(h) − F(2h) cancels the curvature
-        # term), so for a smooth f they coincide and only a real kink opens an interval
-        fwd = 2 * (fp - f0) / h - (fp2 - f0) / (2 * h)
-        bwd = 2 * (f0 - fm) / h - (f0 - fm2) / (2 * h)
-        est.lo = min(fwd, bwd) - 6 * noise
-        est.hi = max(fwd, bwd) + 6 * noise
-    return est
+    # one-sided slopes extrapolated to h -> 0 (2·F(h) − F(2h) cancels the curvature term),
+    # so for a smooth f they coincide and only a kink right at x opens an interval
+    fwd = 2 * (fp - f0) / h - (fp2 - f0) / (2 * h)
+    bwd = 2 * (f0 - fm) / h - (f0 - fm2) / (2 * h)
+    return _Estimate(
+        value=d1 + (d1 - d2) / 3.0, unc=abs(d1 - d2) + 2 * noise,
+        lo=min(fwd, bwd) - 6 * noise, hi=max(fwd, bwd) + 6 * noise,
+        spread=abs(d1 - d2), noise=noise,
+    )
 
 
 def _resolve_quick(ev: _Eval, h: float, eps_f: float, where: Callable[[], str]) -> _Estimate:
@@ -404,28 +406,33 @@ class _Rule:
 def _refine(
     ev: _Eval, h: float, f0: float, eps_f: float, g: float, rule: _Rule, se: float
 ) -> tuple[float, float, float] | None:
-    """(numerical, err, allowed): the first careful estimate that passes; if none does, the
+    """(numerical, err, allowed) from careful estimates: the first that passes, else the
     one at the largest step, which is the most accurate where f is smooth.
 
-    Smaller steps stop straddling a kink that lies a little way off; for a kink right at x
-    the stated value passes when it lies between the one-sided slopes (a subgradient)."""
+    A kink right at x: the stated value passes when it lies between the one-sided slopes
+    (a subgradient).  A kink a little way off: smaller steps stop straddling it; they are
+    tried only when f is visibly not smooth at the larger step, because their rounding
+    noise would otherwise hide small errors."""
     first: tuple[float, float, float] | None = None
     for factor in (1.0, *SMALLER_STEPS):
         try:
-            est = _careful(ev, h * factor, f0, eps_f, kink=factor != 1.0)
+            est = _careful(ev, h * factor, f0, eps_f)
         except _Unresolvable:
             continue
         allowed = float(rule.allowed(g, est.value, est.unc, se))
         err = abs(g - est.value)
-        if not math.isnan(est.lo):
-            allowed_k = float(rule.allowed(g, est.value, 0.0, se))
-            dist = max(est.lo - g, g - est.hi, 0.0)
-            if dist / allowed_k < err / allowed:
-                err, allowed = dist, allowed_k
+        allowed_k = float(rule.allowed(g, est.value, 0.0, se))
+        dist = max(est.lo - g, g - est.hi, 0.0)
+        if dist / allowed_k < err / allowed:
+            err, allowed = dist, allowed_k
         if err <= allowed:
             return (est.value, err, allowed)
         if first is None:
             first = (est.value, err, allowed)
+            gap = est.hi - est.lo - 12 * est.noise
+            rough = max(est.spread, gap)
+            if rough < 0.1 * abs(g - est.value) or rough < 10 * est.noise:
+                return first  # smooth here: the discrepancy is the stated gradient's
     return first
 
 
@@ -614,24 +621,30 @@ def _view2d(shape: tuple[int, ...]) -> tuple[int, int]:
 
 
 def _hint(
-    verdicts: list[tuple[_Param, _EntryVerdicts]], sizes: Mapping[str, int], full: bool,
-    obj: _Objective,
+    verdicts: list[tuple[_Param, _EntryVerdicts]], sizes: Mapping[str, int], full: bool
 ) -> str | None:
-    g = np.concatenate([v.stated for _, v in verdicts])
-    n = np.concatenate([v.numerical for _, v in verdicts])
+    failing = [(p, v) for p, v in verdicts if np.any(~(v.err <= v.allowed))]
+    if not failing:
+        return None
+    # the least-squares ratio stated/numerical over the failing parameters only (W may be
+    # off by N while b is right)
+    g = np.concatenate([v.stated for _, v in failing])
+    n = np.concatenate([v.numerical for _, v in failing])
     nn = float(n @ n)
     if nn > 0:
         r = float(g @ n) / nn
-        resid = float(_norm(g - r * n))
-        if resid <= 1e-2 * max(float(_norm(g)), 1e-300):
+        if _norm(g - r * n) <= 1e-2 * max(_norm(g), 1e-300):
             dims = {d for p, _ in verdicts for d in p.base.shape}
             named = _nice_ratio(r, sizes, dims)
+            if named and len(failing) < len(verdicts):
+                return f"{', '.join(str(p.key) for p, _ in failing)}: {named}"
             if named:
                 return named
-    failing = [(p, v) for p, v in verdicts if np.any(~(v.err <= v.allowed))]
     if len(failing) != 1 or not full:
         return None
     p, v = failing[0]
+    if p.base.size == 1:
+        return None
     if p.base.ndim == 2 and p.base.shape[0] == p.base.shape[1] > 1:
         gt = p.grad.T.reshape(-1)
         allowed_t = v.rule.allowed(gt, v.numerical, np.zeros_like(gt))
@@ -639,7 +652,10 @@ def _hint(
             return "transposed (the transpose of the stated gradient matches)"
     bad = np.zeros(p.base.size, dtype=bool)
     bad[v.idx] = ~(v.err <= v.allowed)
-    return _concentration(bad, _view2d(p.base.shape))
+    where = _concentration(bad, _view2d(p.base.shape))
+    if where and p.key is not None and len(verdicts) > 1:
+        return f"{p.key}: {where}"
+    return where
 
 
 # --------------------------------------------------------------------------- main entry
@@ -902,7 +918,7 @@ def _summarise(
         if chi_msg:
             parts.append(chi_msg)
         msg = "; ".join(parts)
-        hint = _hint(verdicts, sizes, not sampled, obj)
+        hint = _hint(verdicts, sizes, not sampled)
         if hint is None and bad_dirs and not n_bad:
             # only directions failed: the ratio along the gradient's own direction still talks
             own = [d for _, d in dir_verdicts if d.label.startswith("the stated")]
