@@ -98,6 +98,11 @@ def run_check(
 ) -> int:
     """The ``sitegen check`` command; exit 1 if any check failed or errored."""
     out = stream or sys.stdout
+    missing = [p for p in options.only or [] if not p.exists()]
+    if missing:
+        for path in missing:
+            print(f"{path}: error: no such file or folder", file=sys.stderr)
+        return 2  # a usage error, as for an unknown option
     start = time.perf_counter()
     site, rows = collect(root, options)
     seconds = time.perf_counter() - start

@@ -183,3 +183,8 @@ def test_the_builder_process_never_imports_numpy(built, tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_check_command_rejects_a_path_that_does_not_exist(built, capsys):
+    assert main(["check", "-s", str(built[0]), str(built[0] / "posts" / "nope.md")]) == 2
+    assert "nope.md: error: no such file" in capsys.readouterr().err
