@@ -9,9 +9,8 @@ Only files whose bytes changed are written, each atomically, so the list of writ
 paths is exactly what the browser needs to hear about.
 
 What invalidates more:
-- a template, include or theme file: every body and every page (includes are used by
-  post bodies too);
-- the configuration, a plugin or the macros file: everything is loaded again.
+- a template or include: every body and every page (includes are used by post bodies);
+- the configuration, a plugin, a theme or the macros file: everything is loaded again.
 
 Verification arrives in a second pass. The first pass renders with
 ``options.verify = False`` so the text is visible at once; a plugin with work left to do
@@ -49,8 +48,9 @@ from sitegen.write import check_output_folder, write_files_in_place, write_site
 PENDING_KEY = "verify_pending"
 
 RELOAD_FILES = ("sitegen.toml", "_config.yml")
-RELOAD_DIRS = ("plugins",)
-TEMPLATE_DIRS = ("templates", "themes", "includes", "_includes", "_layouts")
+# themes/ reloads: adding a site theme changes where templates and static files are found
+RELOAD_DIRS = ("plugins", "themes")
+TEMPLATE_DIRS = ("templates", "includes", "_includes")
 # post.data entries that belong to one parse and must not be carried over
 _TRANSIENT_DATA = ("tokens", "env")
 
@@ -188,6 +188,11 @@ class LiveBuild:
         site.plugins, site.theme_dirs = base.plugins, base.theme_dirs
         site.data = dict(base.data)
         return site
+
+    @property
+    def loaded_site(self) -> Site | None:
+        """The site as loaded (configuration, plugins, theme); None if it failed to load."""
+        return self._base
 
     @property
     def macros_file(self) -> str:

@@ -156,7 +156,7 @@ class ServeState:
 
     @property
     def baseurl(self) -> str:
-        base = self.live._base
+        base = self.live.loaded_site
         return base.config.baseurl if base is not None else ""
 
 
@@ -191,11 +191,12 @@ def make_handler(state: ServeState) -> type[BaseHTTPRequestHandler]:
                     self._not_found(head)
                     return
                 path = path[len(base) :]
-            if state.live.site_errors:  # nothing can be built: say why, on every page
+            target = resolve_request(state.out, path)
+            if state.live.site_errors and (target is None or target.suffix == ".html"):
+                # nothing can be built: say why on every page (assets are still served)
                 body = inject_client(render_error_page(state.live.site_errors, state.live.root))
                 self._send(HTTPStatus.INTERNAL_SERVER_ERROR, body, _TYPES[".html"], head)
                 return
-            target = resolve_request(state.out, path)
             if target is None:
                 self._not_found(head)
                 return

@@ -270,7 +270,7 @@ def test_classify(tmp_path: Path) -> None:
     assert classify(root, [root / "macros.tex"], "macros.tex").reload
     assert classify(root, [root / "templates" / "post.html"]).templates
     assert classify(root, [root / "_includes" / "button.html"]).templates
-    assert classify(root, [root / "themes" / "mine" / "static" / "x.css"]).templates
+    assert classify(root, [root / "themes" / "mine" / "static" / "x.css"]).reload
     assert classify(root, [root / "assets" / "x.png"]).static
     assert classify(root, [root / "README.md", tmp_path.parent / "elsewhere.md"]).empty
 

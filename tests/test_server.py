@@ -292,7 +292,7 @@ def test_slow_verification_never_holds_up_text_edits(tmp_path: Path) -> None:
     slow = root / "posts" / "2026-02-02-slow.md"
     slow.write_text("---\ntitle: Slow\n---\n\nA check: SLOWCHECK\n")
     preview = start_preview(root, BuildOptions(), port=0, watch=False, quiet=True)
-    gate = preview.live._base.plugins.get_plugin("gate").gate
+    gate = preview.live.loaded_site.plugins.get_plugin("gate").gate
     try:
         assert b"[verifying]" in get(preview, "/2026/02/02/slow/")[2]
         # verification of the slow post is running (blocked on the gate); edit another post
@@ -306,4 +306,20 @@ def test_slow_verification_never_holds_up_text_edits(tmp_path: Path) -> None:
         assert b"[checked]" in get(preview, "/2026/02/02/slow/")[2]
     finally:
         gate.set()
+        preview.stop()
+
+
+def test_site_below_a_base_path(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "site")
+    (root / "sitegen.toml").write_text('title = "Based"\nbaseurl = "/blog"\n')
+    preview = start_preview(root, BuildOptions(), port=0, watch=False, quiet=True)
+    try:
+        assert preview.url.endswith("/blog/")
+        status, headers, _ = get(preview, "/")
+        assert status == 301 and headers["Location"] == "/blog/"
+        status, _, body = get(preview, "/blog" + POST_URL)
+        assert status == 200 and b"Hello body" in body
+        assert b'data-baseurl="/blog"' in body
+        assert get(preview, POST_URL)[0] == 404
+    finally:
         preview.stop()
