@@ -18,12 +18,24 @@ from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
 
+@functools.lru_cache(maxsize=1)
+def _builtin_aliases() -> frozenset[str]:
+    from pygments.lexers import get_all_lexers
+
+    return frozenset(a for _, aliases, _, _ in get_all_lexers(plugins=False) for a in aliases)
+
+
 @functools.lru_cache(maxsize=128)
 def _lexer(lang: str):  # -> pygments Lexer | None
     # Imported here: posts without code never pay for loading Pygments.
     from pygments.lexers import get_lexer_by_name
     from pygments.util import ClassNotFound
 
+    # An unknown name would make Pygments scan every installed package's entry points
+    # for lexer plugins (about a second); info strings like "python verify" or "math" are
+    # common, so only Pygments' own lexers are used.
+    if lang not in _builtin_aliases():
+        return None
     try:
         return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
     except ClassNotFound:
