@@ -158,3 +158,12 @@ def test_checks_in_helpers_and_large_error_maps(tmp_path):
     assert bad["status"] == "fail"
     grid = bad["error_map"]
     assert grid and len(grid) <= 48 and max(len(row) for row in grid) <= 48  # pooled in the worker
+
+
+def test_results_can_arrive_in_the_background(tmp_path):
+    seen = []
+    v = run_jobs(tmp_path, [PostJob("p.md", [block(0, "x = np.ones(1)\n", 1)])], workers=1,
+                 rerun=True, wait=False, on_result=lambda rel, result: seen.append(rel))
+    assert v.pending == ["p.md"] and v.future is not None
+    results = v.wait()
+    assert results["p.md"]["blocks"][0]["arrays"][0]["name"] == "x" and seen == ["p.md"]
