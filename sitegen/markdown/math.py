@@ -30,6 +30,12 @@ Delimiters (each can be switched off through ``math_plugin`` options):
 
 Bad math (an opener without closer, unbalanced braces) is left in the text as written, with
 a warning in ``env["diagnostics"]``; parsing goes on after it.
+
+MathJax 3 configuration this output needs: ``tex.inlineMath = [["\\(", "\\)"]]``,
+``tex.displayMath = [["\\[", "\\]"]]`` (never ``$``: a dollar left in prose is prose),
+``tex.tags = "ams"``, ``tex.processEscapes = true`` (bad math shown as written may hold
+``\\\\(``, which must not open math). ``processEnvironments``/``processRefs`` are not needed
+(environments and refs arrive delimited) unless ``wrap_environments`` is off.
 """
 
 from __future__ import annotations
