@@ -3,11 +3,17 @@ pages a reader gets (index, pagination, archive, posts, pages, 404)."""
 
 from __future__ import annotations
 
+import functools
+import http.server
+import json
 import re
 import shutil
+import subprocess
+import threading
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM_FLAGS, chromium
 
 from sitegen.build import build_site
 from sitegen.model import BuildOptions
@@ -214,3 +220,75 @@ def test_one_article_per_post_page_and_none_on_lists(site):
     assert read(site, "/about/").count("<article") == 1
     for url in ("/", "/page/2/", "/archive/", "/tags/", "/tags/math/"):
         assert "<article" not in read(site, url), url
+
+
+# Appended to a page in the browser test: the theme before and after two clicks on the
+# toggle, what was stored, the page's background, and whether anything is wider than the
+# window (the test runs at a phone's width).
+TOGGLE_PROBE = """
+<script>
+window.addEventListener("load", () => {
+  const root = document.documentElement, button = document.querySelector("[data-theme-toggle]");
+  const bg = () => getComputedStyle(document.body).backgroundColor;
+  const report = {hidden: button.hidden, before: root.getAttribute("data-theme"), bg0: bg()};
+  button.click();
+  Object.assign(report, {first: root.getAttribute("data-theme"), bg1: bg(),
+                         stored1: localStorage.getItem("sitegen-theme")});
+  button.click();
+  Object.assign(report, {second: root.getAttribute("data-theme"), bg2: bg(),
+                         stored2: localStorage.getItem("sitegen-theme"),
+                         overflow: root.scrollWidth > root.clientWidth});
+  localStorage.removeItem("sitegen-theme");
+  const out = document.createElement("pre");
+  out.id = "probe";
+  out.textContent = JSON.stringify(report);
+  document.body.appendChild(out);
+});
+</script>
+"""
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - base signature
+        pass  # no request log in the test output
+
+
+def test_dark_mode_toggle_in_a_browser(site, tmp_path):
+    browser = chromium()
+    # serve the output under the site's baseurl, with the probed page next to it
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "blog").symlink_to(site, target_is_directory=True)
+    html = read(site, "/2024/02/01/beta/")
+    (web / "probe.html").write_text(html.replace("</body>", TOGGLE_PROBE + "</body>"))
+    handler = functools.partial(QuietHandler, directory=str(web))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/probe.html"
+        proc = subprocess.run(
+            [
+                browser,
+                *CHROMIUM_FLAGS,
+                "--window-size=400,800",
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    found = re.search(r'<pre id="probe">(.*?)</pre>', proc.stdout)
+    assert found, proc.stderr[-2000:]
+    report = json.loads(found.group(1).replace("&quot;", '"'))
+    assert report["hidden"] is False  # shown once the script runs
+    assert report["before"] is None  # nothing stored: the system's preference applies
+    assert {report["first"], report["second"]} == {"light", "dark"}
+    assert (report["stored1"], report["stored2"]) == (report["first"], report["second"])
+    assert report["bg1"] != report["bg2"]  # the palette really changes
+    assert report["overflow"] is False
