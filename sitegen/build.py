@@ -129,7 +129,8 @@ def _drop_duplicate_urls(site: Site, posts: list[Post]) -> list[Post]:
             continue
         seen[post.url] = post
         kept.append(post)
-    return [p for p in posts if p in kept and not p.failed]
+    kept_ids = {id(p) for p in kept}  # by identity: ``p in kept`` compared whole dataclasses
+    return [p for p in posts if id(p) in kept_ids and not p.failed]
 
 
 def create_markdown(site: Site) -> Any:
