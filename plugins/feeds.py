@@ -338,7 +338,7 @@ def prepare_math(tokens: list[Any], macros: dict[str, Any]) -> dict[int, str]:
         html[id(token)] = mathml
     for token in _math_tokens(tokens):
         if token.markup == "ref":
-            # mathml-free: an equation number is plain text
+            # a reference in running text is just its number, as plain text
             html[id(token)] = _reference(token, numbers)
     return html
 
