@@ -47,6 +47,8 @@ from sitegen.write import check_output_folder, write_files_in_place, write_site
 # checks still have to run; the server then schedules ``verify_posts`` for it.
 PENDING_KEY = "verify_pending"
 
+# Listing pages are rendered this many at a time between checks for a newer edit.
+RENDER_CHUNK = 8
 RELOAD_FILES = ("sitegen.toml", "_config.yml")
 # themes/ reloads: adding a site theme changes where templates and static files are found
 RELOAD_DIRS = ("plugins", "themes")
@@ -116,6 +118,7 @@ class Outcome:
     errors: list[Diagnostic] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     reload: bool = False  # every open page should reload
+    interrupted: bool = False  # listing pages left to the next rebuild (a newer edit came)
     pending: set[str] = field(default_factory=set)  # sources waiting for verification
 
 
@@ -151,6 +154,8 @@ class LiveBuild:
     written: set[str] = field(default_factory=set)  # every output path of the last state
     # rel -> (file signature, the Post read from it): front matter is parsed once per save
     reads: dict[str, tuple[tuple[int, int, int], Post]] = field(default_factory=dict)
+    # pages an interrupted rebuild did not render; the next one does
+    owed: set[str] = field(default_factory=set)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _base: Site | None = None
     _md: Any = None
@@ -213,7 +218,7 @@ class LiveBuild:
             self.site_errors = []
             plan = self._prepare(None)
             self._add_listing_pages(plan)
-            files = self._render_pages(plan, plan.rest)
+            files, _ = self._render_pages(plan, plan.rest)
             site = plan.site
             write_site(out, files, site.static)
             for page in plan.pages:
@@ -230,13 +235,17 @@ class LiveBuild:
             )
 
     def apply(
-        self, paths: set[Path] | list[Path], on_visible: Callable[[Outcome], None] | None = None
+        self,
+        paths: set[Path] | list[Path],
+        on_visible: Callable[[Outcome], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> Outcome:
         """Rebuild after ``paths`` changed on disk.
 
         The pages of the edited posts are written first and reported to ``on_visible``
         (so the browser can show them at once); listing pages, neighbours and feeds
-        follow. The returned outcome covers both phases.
+        follow, unless ``stop()`` says a newer edit is waiting: then they are left to
+        the next rebuild. The returned outcome covers both phases.
         """
         with self.lock:
             changes = classify(self.root, paths, self.macros_file)
@@ -253,10 +262,13 @@ class LiveBuild:
                 self.bodies.clear()  # includes are rendered into bodies
             repage = None if changes.templates else set()
             static = changes.static or changes.templates  # themes hold static files too
-            return self._rebuild(repage, static=static, on_visible=on_visible)
+            return self._rebuild(repage, static=static, on_visible=on_visible, stop=stop)
 
     def verify_posts(
-        self, rels: set[str], on_visible: Callable[[Outcome], None] | None = None
+        self,
+        rels: set[str],
+        on_visible: Callable[[Outcome], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> Outcome:
         """Second pass: run verification for ``rels`` and show the results.
 
@@ -282,7 +294,7 @@ class LiveBuild:
                     kept.add(post.rel)
             if not kept:
                 return Outcome()
-            return self._rebuild(kept, static=False, on_visible=on_visible)
+            return self._rebuild(kept, static=False, on_visible=on_visible, stop=stop)
 
     # -- the work ------------------------------------------------------------------------
 
@@ -325,7 +337,7 @@ class LiveBuild:
         site.pages = [p for p in site.pages if not p.failed]
 
         edited = {p.rel for p in fresh} | (repage or set())
-        wanted = set(edited)
+        wanted = edited | self.owed
         for rel in edited:  # neighbours show the title and link of a changed post
             wanted.update(self.neighbours.get(rel, ()))
         self.neighbours = {
@@ -354,17 +366,27 @@ class LiveBuild:
         plan.pages = plan.pages + listing
         plan.rest = plan.rest + listing
 
-    def _render_pages(self, plan: _Plan, pages: list[Page]) -> dict[str, bytes]:
-        """Render ``pages``; a page that cannot be rendered, or the page of a post that
-        fails, becomes an error page listing the errors with file:line."""
-        files = build.render_pages(plan.site, self._jinja, pages)
+    def _render_pages(
+        self, plan: _Plan, pages: list[Page], stop: Callable[[], bool] | None = None
+    ) -> tuple[dict[str, bytes], list[Page]]:
+        """Render ``pages``; a page that cannot be rendered becomes an error page listing
+        the errors with file:line. With ``stop``, rendering ends early when it says so
+        (a newer edit is waiting); returns the files and the pages not rendered."""
+        files: dict[str, bytes] = {}
+        done = 0
+        while done < len(pages):
+            chunk = pages[done : done + (RENDER_CHUNK if stop else len(pages))]
+            files.update(build.render_pages(plan.site, self._jinja, chunk))
+            done += len(chunk)
+            if stop is not None and done < len(pages) and stop():
+                break
         errors = plan.site.report.errors
         general = [d for d in errors if not _is_source(d.path)]
-        for page in pages:
+        for page in pages[:done]:
             if page.output_path not in files and errors:
                 own = [d for d in errors if page.post is not None and d.path == page.post.rel]
                 files[page.output_path] = render_error_page(own + general or errors, self.root)
-        return files
+        return files, pages[done:]
 
     def _failed_pages(self, plan: _Plan, done: set[str]) -> dict[str, bytes]:
         """Error pages at the URLs of posts that failed before they had a page (broken
@@ -387,6 +409,7 @@ class LiveBuild:
         *,
         static: bool,
         on_visible: Callable[[Outcome], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> Outcome:
         plan = self._prepare(repage)
         site, out = plan.site, self.out.absolute()
@@ -400,9 +423,12 @@ class LiveBuild:
             pages = plan.first if phase == 0 else plan.rest
             if not pages and phase == 0:
                 continue
-            files = self._render_pages(plan, pages) if pages else {}
+            files, skipped = self._render_pages(plan, pages, stop if phase == 1 else None)
             if phase == 1:
                 files.update(self._failed_pages(plan, produced | set(files)))
+                # pages left for the next rebuild (which always renders the listing pages)
+                self.owed = {p.post.rel for p in skipped if p.post is not None}
+                outcome.interrupted = bool(skipped)
             produced |= set(files)
             outcome.rendered += sorted(files)
             changed = write_files_in_place(out, files)

@@ -288,6 +288,7 @@ class Verifier:
 
     live: LiveBuild
     on_done: Callable[[Outcome, float], None] | None = None
+    yield_to: Callable[[], bool] | None = None  # True while a text edit is waiting
     _pending: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _wake: threading.Event = field(default_factory=threading.Event)
@@ -323,7 +324,7 @@ class Verifier:
             if rels and not self._stop.is_set():
                 start = time.perf_counter()
                 try:
-                    outcome = self.live.verify_posts(rels)
+                    outcome = self.live.verify_posts(rels, stop=self.yield_to)
                     if self.on_done is not None:
                         self.on_done(outcome, time.perf_counter() - start)
                 except Exception as exc:  # never let verification kill the preview
@@ -374,12 +375,15 @@ class Preview:
             self.timings.append(("visible", (time.perf_counter() - start) * 1000))
             self.state.hub.publish("change", event_of(first))
 
-        outcome = self.live.apply(paths, on_visible=visible)
+        outcome = self.live.apply(paths, on_visible=visible, stop=self._edit_waiting)
         self.rebuilds += 1
         self.timings.append(("rebuild", (time.perf_counter() - start) * 1000))
         rest = replace(outcome, changed=[p for p in outcome.changed if p not in shown])
         self._announce(rest, time.perf_counter() - start, "rebuilt", total=len(outcome.changed))
         self.verifier.request(outcome.pending)
+
+    def _edit_waiting(self) -> bool:
+        return self.watcher is not None and self.watcher.has_pending()
 
     def on_verified(self, outcome: Outcome, seconds: float) -> None:
         self.timings.append(("verify", seconds * 1000))
@@ -429,6 +433,7 @@ def start_preview(
         raise
     preview = Preview(live=live, httpd=httpd, state=state, verifier=Verifier(live), quiet=quiet)
     preview.verifier.on_done = preview.on_verified
+    preview.verifier.yield_to = preview._edit_waiting
     preview.verifier.start()
     if not quiet:
         for d in first.errors + first.warnings:

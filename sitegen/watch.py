@@ -77,6 +77,10 @@ class Batcher:
             self._last = now
         self._wake.set()
 
+    def has_pending(self) -> bool:
+        with self._lock:
+            return bool(self._paths)
+
     def wait_batch(self, stop: threading.Event) -> set[Path]:
         """Block until a burst has ended (or ``stop`` is set); return its paths."""
         while not stop.is_set():
@@ -120,6 +124,11 @@ class Watcher:
     observer: Observer
     thread: threading.Thread
     stop_event: threading.Event
+    batcher: Batcher
+
+    def has_pending(self) -> bool:
+        """Whether changes are waiting for the next batch (a rebuild may stop early)."""
+        return self.batcher.has_pending()
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -156,4 +165,4 @@ def start_watching(
 
     thread = threading.Thread(target=loop, name="sitegen-watch", daemon=True)
     thread.start()
-    return Watcher(observer=observer, thread=thread, stop_event=stop)
+    return Watcher(observer=observer, thread=thread, stop_event=stop, batcher=batcher)

@@ -324,3 +324,21 @@ def test_runaway_verify_block_gives_an_error_badge_then_recovers(tmp_path: Path)
     live.verify_posts(second.pending)
     text = page.read_text()
     assert 'data-status="pass"' in text and 'data-status="error"' not in text
+
+
+def test_newer_edit_interrupts_listing_pages_and_they_are_owed(
+    live: LiveBuild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sitegen.incremental.RENDER_CHUNK", 1)
+    path = edit(live, "2026-01-03-third.md", "title: Third post", "title: Renamed third")
+    outcome = live.apply({path}, stop=lambda: True)  # "another save is waiting"
+    assert outcome.interrupted
+    assert "Renamed third" in (live.out / page_of("2026-01-03-third.md")).read_text()
+    assert len(outcome.rendered) <= 2  # the edited page, and one page before stopping
+    # the next rebuild, for an edit elsewhere, renders what was left
+    other = edit(live, "2026-01-05-fifth.md", "fifth body", "fifth text")
+    outcome = live.apply({other})
+    assert not outcome.interrupted
+    assert "Renamed third" in (live.out / "index.html").read_text()
+    assert "Renamed third" in (live.out / page_of("2026-01-02-second.md")).read_text()
+    assert "Renamed third" in (live.out / page_of("2026-01-04-fourth.md")).read_text()
