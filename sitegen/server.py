@@ -29,7 +29,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from sitegen.build import DEFAULT_OUT
 from sitegen.incremental import LiveBuild, Outcome, render_error_page
@@ -200,10 +200,12 @@ def make_handler(state: ServeState) -> type[BaseHTTPRequestHandler]:
             if target is None:
                 self._not_found(head)
                 return
-            if target.suffix == ".html" and not path.endswith((".html", "/")) and path:
-                if target.name == "index.html":
-                    self._redirect(self.path.split("?")[0] + "/")  # relative links need it
-                    return
+            if target.name == "index.html" and not path.endswith(("/", ".html")):
+                # relative links need the slash; built from the cleaned path, never from
+                # the raw one ("//host" would redirect to another site)
+                clean = "/".join(p for p in unquote(path).split("/") if p)
+                self._redirect(quote(f"{base}/{clean}/"))
+                return
             try:
                 body = target.read_bytes()
             except OSError:

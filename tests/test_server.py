@@ -97,6 +97,17 @@ def test_binds_loopback_and_serves_clean_urls(shared: Preview) -> None:
     assert status == 200 and b"Hello" in body
 
 
+@pytest.mark.parametrize("path", ["//tags", "///tags", "/%2Ftags", "//2026/02/03/hello"])
+def test_redirects_stay_on_this_site(shared: Preview, path: str) -> None:
+    status, headers, _ = get(shared, path)
+    if status == 301:
+        location = headers["Location"]
+        assert location.startswith("/") and not location.startswith("//")
+        assert "%25" not in location  # not quoted twice
+    else:
+        assert status == 404
+
+
 def test_head_has_no_body(shared: Preview) -> None:
     preview = shared
     status, headers, body = get(preview, POST_URL, method="HEAD")
