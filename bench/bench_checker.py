@@ -13,7 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+# Verification runs one worker per core, so each should use one BLAS thread; on a shared
+# 2-core machine a multi-threaded BLAS made the 2-layer f ~10x slower per call.  Override
+# by setting OPENBLAS_NUM_THREADS yourself.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -85,7 +91,8 @@ def time_case(make: Callable[[], tuple[Callable[..., Any], Any, Any, str]]) -> N
 
 def main() -> None:
     # the load matters on shared machines: timings here are only comparable at equal load
-    print(f"numpy {np.__version__}, load average {os.getloadavg()[0]:.1f}")
+    print(f"numpy {np.__version__}, OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, "
+          f"load average {os.getloadavg()[0]:.1f}")
     time_case(quadratic_case)
     time_case(two_layer_case)
 

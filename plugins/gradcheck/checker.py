@@ -21,7 +21,7 @@ realistic wrong ones):
   visibly not smooth at that step (the two steps or the two sides disagree by a fair part of
   the discrepancy) are steps 100 and 10,000 times smaller tried, so that a kink a little way
   off is no longer straddled; their rounding noise never excuses an error where f is smooth.
-* Large parameters are sampled: every entry belongs to one of at most 128 random groups,
+* Large parameters are sampled: every entry belongs to one of ~sqrt(n) (<= 128) groups,
   each checked as one directional derivative (a sparse ±1 direction, so every row and
   column is covered and a 1e-3 error in one typical entry still moves its group's sum past
   the tolerance); plus random single entries, dense random directions, and the stated
@@ -41,11 +41,10 @@ import numpy as np
 DEFAULT_RTOL = 1e-5
 DEFAULT_N_SIGMA = 4.0
 SAMPLE_ABOVE = 2000  # entries of one parameter above which it is sampled
-SAMPLE_ABOVE_IN_LARGE = 256  # ... or, when all parameters together exceed SAMPLE_ABOVE
-N_RANDOM_ENTRIES = 64  # entries of a sampled parameter checked one by one
-MAX_GROUPS = 128  # a sampled parameter's entries are all covered by this many group checks
-MIN_GROUP = 16
-N_DIRECTIONS = 8  # dense random directions, besides the stated gradient's own
+SAMPLE_ABOVE_IN_LARGE = 128  # ... or, when all parameters together exceed SAMPLE_ABOVE
+N_RANDOM_ENTRIES = 32  # entries of a sampled parameter checked one by one
+MAX_GROUPS = 128  # every entry of a sampled parameter lies in one of ~sqrt(n) group sums
+N_DIRECTIONS = 4  # dense random directions, besides the stated gradient's own
 MAX_DRILL = 64  # entries of failing groups then checked one by one
 CONFIRMED_ENOUGH = 16  # refined failures after which the check's failure is settled
 MAX_REFINE = 256  # failing entries examined closely, to bound the cost of a wrong gradient
@@ -498,8 +497,9 @@ def _index_str(p: _Param, i: int) -> str:
 
 
 def _groups(size: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """A random partition of all flat indices into at most MAX_GROUPS groups."""
-    n_groups = min(MAX_GROUPS, max(1, size // MIN_GROUP))
+    """A random partition of all flat indices into about sqrt(size) groups (at most
+    MAX_GROUPS): few calls of f, yet small enough groups that one wrong entry shows."""
+    n_groups = min(MAX_GROUPS, max(1, math.isqrt(size)))
     return np.array_split(rng.permutation(size), n_groups)
 
 
@@ -807,7 +807,8 @@ def _run(
                     drill.append(grp)  # name the culprits by checking these one by one
             for d_vec, label in _directions(p, rng):
                 dir_verdicts.append((p, _check_direction(obj, p, d_vec, label, r, a, f0)))
-            idx = rng.choice(p.base.size, size=N_RANDOM_ENTRIES, replace=False)
+            idx = rng.choice(p.base.size, size=min(N_RANDOM_ENTRIES, p.base.size // 4),
+                             replace=False)
             if drill:
                 idx = np.concatenate([idx, np.concatenate(drill[:4])[:MAX_DRILL]])
             verdicts.append((p, _judge_entries(obj, p, np.unique(idx), f0, r, a, n_sigma)))
