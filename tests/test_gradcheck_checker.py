@@ -615,6 +615,27 @@ def test_nan_loss_is_an_error() -> None:
     assert res.status == "error" and "not finite" in res.message
 
 
+def test_random_f_is_an_error_not_a_wrong_gradient() -> None:
+    rng = np.random.default_rng(35)
+    X, W = rng.standard_normal((5, 4)), rng.standard_normal((4, 2))
+
+    def f(W):  # dropout with a fresh mask on every call: no derivative to compare with
+        return 0.5 * np.sum((X * (rng.random(X.shape) < 0.5) @ W) ** 2)
+
+    res = check_grad(f, W, np.zeros_like(W))
+    assert res.status == "error" and "not deterministic" in res.message
+
+
+def test_f_ignoring_its_argument_gets_a_hint() -> None:
+    W = np.ones((2, 2))
+
+    def f(_):
+        return float(np.sum(W**2))  # uses the global W, not its argument
+
+    res = check_grad(f, W, 2 * W)
+    assert res.status == "fail" and res.hint is not None and "argument" in res.hint
+
+
 def test_f_mutating_its_argument_is_reported() -> None:
     def f(x):
         x += 1

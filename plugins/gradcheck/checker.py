@@ -267,8 +267,17 @@ def _first_call(obj: _Objective, vjp: bool) -> float:
     for p in obj.params:  # f must not change its argument: we perturb it and restore it
         if not np.array_equal(p.work, p.base):
             raise _UserCodeError(f"f modified its argument {p.key or 'x'} in place")
+    # a loss that draws fresh random numbers (a dropout mask, a minibatch) has no derivative
+    # to compare with: say so instead of reporting noise as a wrong gradient
+    again, mag = obj()
     vals = arr.astype(np.float64).reshape(-1)
-    return float(vals[0]) if not vjp else float(np.sum(obj.upstream * arr.astype(np.float64)))
+    f0 = float(vals[0]) if not vjp else float(np.sum(obj.upstream * arr.astype(np.float64)))
+    if abs(again - f0) > 1e-9 * max(mag, abs(f0)):
+        raise _UserCodeError(
+            f"f is not deterministic: two calls at the same x gave {_fmt_num(f0)} and "
+            f"{_fmt_num(again)} (fix the random mask or seed inside f)"
+        )
+    return f0
 
 
 def _shape_hint(gshape: tuple[int, ...], pshape: tuple[int, ...]) -> str | None:
@@ -634,6 +643,8 @@ def _hint(
     g = np.concatenate([v.stated for _, v in failing])
     n = np.concatenate([v.numerical for _, v in failing])
     nn = float(n @ n)
+    if nn == 0 and np.any(g != 0):
+        return "f does not change when x does: does f use its argument, not a global?"
     if nn > 0:
         r = float(g @ n) / nn
         if _norm(g - r * n) <= 1e-2 * max(_norm(g), 1e-300):
