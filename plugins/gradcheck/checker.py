@@ -475,7 +475,8 @@ def _judge_entries(
         est = _resolve_quick(_entry_eval(obj, p, int(i)), float(steps[k]), obj.eps_f,
                              lambda i=i: _index_str(p, int(i)))
         num[k], unc[k] = est.value, est.unc
-    scale = float(max(np.max(np.abs(num), initial=0.0), np.max(np.abs(g), initial=0.0)))
+    # the whole stated gradient is known, so a sample's scale is the parameter's scale
+    scale = float(max(np.max(np.abs(num), initial=0.0), np.max(np.abs(p.grad), initial=0.0)))
     rule = _Rule(rtol, atol, scale, p.eps_g, n_sigma)
     err = np.abs(g - num)
     allowed = rule.allowed(g, num, unc, 0.0 if se is None else se)
@@ -864,7 +865,8 @@ def _summarise(
                 z = np.where(v.se > 0, np.maximum(v.err - plain, 0.0) / v.se,
                              np.where(v.err <= plain, 0.0, np.inf))
             measure, thresh = z, np.full_like(z, n_sigma)
-            se_max = float(np.max(v.se)) if v.se.size else None
+            if v.se.size:
+                se_max = max(se_max or 0.0, float(np.max(v.se)))
         else:
             measure, thresh = v.err / v.denom, v.allowed / v.denom
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -923,6 +925,8 @@ def _summarise(
             parts.append(
                 f"{n_bad} of {n_checked} entries differ; worst at {where}: stated "
                 f"{_fmt_num(e.stated)}, numerical {_fmt_num(e.numerical)}"
+                + (f" ({shown_err:.2g}·SE off, {n_sigma:g}·SE allowed)"
+                   if n_sigma is not None else "")
             )
         if bad_dirs:
             p, d = max(bad_dirs, key=lambda t: t[1].err / t[1].allowed)
