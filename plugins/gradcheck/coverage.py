@@ -8,6 +8,7 @@ equation with ``eq=`` by one of its ``\\label``s or ``\\tag``s.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,8 +60,21 @@ class Statement:
     labels: list[str] = field(default_factory=list)
 
 
+# Cheap substrings one of which every gradient statement or label contains; most formulas of
+# a post hold none of them and skip the regular expressions below.
+_TRIGGERS = ("\\partial", "\\nabla", "\\label", "\\tag", "frac", "/")
+
+
 def statements(tex: str) -> list[Statement]:
     """The rows of an equation that state a gradient or carry a label."""
+    if not any(trigger in tex for trigger in _TRIGGERS):
+        return []
+    # copies: callers may change the labels of what they get
+    return [Statement(s.gradient, list(s.labels)) for s in _statements(tex)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _statements(tex: str) -> tuple[Statement, ...]:
     tex = _COMMENT.sub("", tex)
     rows = _ROW_BREAK.split(tex)
     found: list[Statement] = []
@@ -75,7 +89,7 @@ def statements(tex: str) -> list[Statement]:
     # "\begin{equation} … \end{equation}" with its \label on a row of its own
     if len(gradient_rows) == 1 and not gradient_rows[0].labels and unattached:
         gradient_rows[0].labels = unattached
-    return found
+    return tuple(found)
 
 
 @dataclass
