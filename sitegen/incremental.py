@@ -127,6 +127,9 @@ def needs_verification(post: Post) -> bool:
     return bool(post.data.get(PENDING_KEY))
 
 
+_UNSET = object()
+
+
 @dataclass
 class _Plan:
     """One rebuild's site, the posts whose bodies were rendered, and its pages: all of
@@ -158,6 +161,8 @@ class LiveBuild:
     owed: set[str] = field(default_factory=set)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _base: Site | None = None
+    _last_site: Site | None = None  # the site as the last complete rebuild saw it
+    _tz: Any = _UNSET
     _md: Any = None
     _jinja: Any = None
 
@@ -172,9 +177,11 @@ class LiveBuild:
         self._base.data["markdown"] = self._md
         self.bodies.clear()
         self.reads.clear()  # URLs and dates depend on the configuration
+        self._last_site = None
 
     def _read(self, source: Source, rel: str, config: Config, tz: Any) -> Post:
         """``read_post`` for unchanged files is a copy of the previous result."""
+        self._tz = tz  # the site's time zone, as the build computed it
         st = source.path.stat()
         signature = (st.st_mtime_ns, st.st_size, st.st_ino)
         known = self.reads.get(rel)
@@ -225,6 +232,7 @@ class LiveBuild:
                 if page.post is not None:
                     self.page_of[page.post.rel] = page.output_path
             self.written = set(files) | {rel for _, rel in site.static}
+            self._last_site = site
             call_hook(site, "sitegen_build_finished", site=site, output=out)
             return Outcome(
                 rendered=sorted(files),
@@ -260,9 +268,62 @@ class LiveBuild:
             if changes.templates:
                 self._jinja = create_environment(template_dirs(self.root, self._base.theme_dirs))
                 self.bodies.clear()  # includes are rendered into bodies
-            repage = None if changes.templates else set()
+            repage: set[str] | None = None if changes.templates else set()
+            early = Outcome()
+            if repage is not None and changes.sources and on_visible is not None:
+                early = self._show_edited_first(changes.sources) or early
+                if early.changed:
+                    on_visible(early)
+                    repage = {rel for rel in changes.sources}
             static = changes.static or changes.templates  # themes hold static files too
-            return self._rebuild(repage, static=static, on_visible=on_visible, stop=stop)
+            outcome = self._rebuild(repage, static=static, on_visible=on_visible, stop=stop)
+            outcome.changed = early.changed + [p for p in outcome.changed if p not in early.changed]
+            outcome.rendered = early.rendered + outcome.rendered
+            outcome.pending |= early.pending
+            return outcome
+
+    def _show_edited_first(self, rels: set[str]) -> Outcome | None:
+        """The fast path for the common case, one post's text edited: read that file
+        alone, render it in the context of the previous rebuild and write its page,
+        before the rebuild that re-reads everything. None when the edit changes where
+        the post sits (new file, URL, date, draft) or fails: the full rebuild shows it."""
+        last = self._last_site
+        if last is None or self._tz is _UNSET:
+            return None
+        by_rel = {p.rel: p for p in last.posts + last.pages}
+        site = self._new_site(verify=False)
+        fresh = []
+        for rel in sorted(rels):
+            old = by_rel.get(rel)
+            if old is None:
+                return None
+            source = Source(path=old.path, kind=old.kind, folder=rel.split("/", 1)[0])
+            try:
+                post = self._read(source, rel, site.config, self._tz)
+            except (SiteError, OSError):
+                return None
+            where = (post.url, post.date, post.kind, post.draft, post.layout)
+            if where != (old.url, old.date, old.kind, old.draft, old.layout):
+                return None
+            call_hook(site, "sitegen_post_loaded", post=post, site=site)
+            post.previous, post.next = old.previous, old.next
+            fresh.append(post)
+        swap = {p.rel: p for p in fresh}
+        site.posts = [swap.get(p.rel, p) for p in last.posts]
+        site.pages = [swap.get(p.rel, p) for p in last.pages]
+        self._render_bodies(site, self._md, self._jinja, fresh)
+        if any(p.failed for p in fresh) or site.report.errors:
+            return None
+        for post in fresh:
+            self.bodies[post.rel] = _remember(post, verified=False)
+        files = build.render_pages(site, self._jinja, build.post_pages(site, fresh))
+        if site.report.errors:
+            return None
+        return Outcome(
+            rendered=sorted(files),
+            changed=write_files_in_place(self.out.absolute(), files),
+            pending={p.rel for p in fresh if needs_verification(p)},
+        )
 
     def verify_posts(
         self,
@@ -455,6 +516,7 @@ class LiveBuild:
             except OSError:
                 pass
         self.written = current
+        self._last_site = site
         outcome.errors, outcome.warnings = site.report.errors, site.report.warnings
         call_hook(site, "sitegen_build_finished", site=site, output=out)
         return outcome

@@ -342,3 +342,24 @@ def test_newer_edit_interrupts_listing_pages_and_they_are_owed(
     assert "Renamed third" in (live.out / "index.html").read_text()
     assert "Renamed third" in (live.out / page_of("2026-01-02-second.md")).read_text()
     assert "Renamed third" in (live.out / page_of("2026-01-04-fourth.md")).read_text()
+
+
+def test_edited_page_is_shown_before_anything_else(live: LiveBuild) -> None:
+    seen: list[list[str]] = []
+    path = edit(live, "2026-01-03-third.md", "title: Third post", "title: Quick third")
+    outcome = live.apply({path}, on_visible=lambda first: seen.append(list(first.changed)))
+    assert seen == [[page_of("2026-01-03-third.md")]]  # one early event: the page itself
+    assert outcome.changed[0] == page_of("2026-01-03-third.md")
+    assert outcome.changed.count(page_of("2026-01-03-third.md")) == 1
+    assert "Quick third" in (live.out / "index.html").read_text()  # then the listings
+
+
+def test_moving_a_post_in_time_takes_the_full_path(live: LiveBuild) -> None:
+    seen: list[list[str]] = []
+    path = live.root / "posts" / "2026-01-03-third.md"
+    path.write_text(path.read_text().replace("title: Third post", "title: Third\ndate: 2026-01-09"))
+    outcome = live.apply({path}, on_visible=lambda first: seen.append(list(first.changed)))
+    assert page_of("2026-01-03-third.md") in outcome.removed
+    assert (live.out / "2026/01/09/third/index.html").is_file()
+    # it is the newest post now: the formerly newest one links to it
+    assert "Third" in (live.out / page_of("2026-01-05-fifth.md")).read_text()
