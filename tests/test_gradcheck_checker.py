@@ -667,6 +667,33 @@ def test_relu_points_within_1e7_of_the_kink_pass() -> None:
     assert bad.status == "fail"
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_float32_relu_net_with_points_near_the_kink(seed: int) -> None:
+    """float32 code may put a point 1e-8 from a kink on the other side than float64 does;
+    the stated gradient is then a one-sided slope seen within the step, and passes."""
+    rng = np.random.default_rng(seed)
+    n, d, h = 16, 8, 10
+    X = rng.standard_normal((n, d)).astype(np.float32)
+    Y = rng.standard_normal((n, 1)).astype(np.float32)
+    p = {"W1": rng.standard_normal((d, h)).astype(np.float32),
+         "b1": (0.1 * rng.standard_normal(h)).astype(np.float32),
+         "W2": rng.standard_normal((h, 1)).astype(np.float32)}
+    z64 = X.astype(np.float64) @ p["W1"].astype(np.float64) + p["b1"]
+    for j in range(4):  # four units with one pre-activation within 1e-7 of zero
+        p["b1"][j] = np.float32(p["b1"][j] - z64[rng.integers(n), j] + rng.uniform(-1e-7, 1e-7))
+
+    def f(W1, b1, W2):
+        return 0.5 * np.sum((np.maximum(X @ W1 + b1, 0) @ W2 - Y) ** 2) / n
+
+    z = X @ p["W1"] + p["b1"]
+    a = np.maximum(z, 0)
+    e = (a @ p["W2"] - Y) / np.float32(n)
+    g = {"W1": X.T @ ((e @ p["W2"].T) * (z > 0)), "b1": ((e @ p["W2"].T) * (z > 0)).sum(0),
+         "W2": a.T @ e}
+    assert check_grad(f, p, g).status == "pass"
+    assert check_grad(f, p, {**g, "W1": X.T @ (e @ p["W2"].T)}).status == "fail"
+
+
 def test_hinge_margins_within_1e7_of_the_kink_pass() -> None:
     rng = np.random.default_rng(22)
     n, d, c = 6, 4, 3

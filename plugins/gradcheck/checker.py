@@ -318,6 +318,7 @@ class _Estimate:
     hi: float = math.nan
     spread: float = 0.0  # |D(h) − D(2h)|: large when a kink lies within 2h
     noise: float = 0.0  # rounding noise of a central difference at this step
+    sides: tuple[float, ...] = ()  # one-sided slopes seen near x (for ε-subgradients)
 
 
 # ``ev(s)`` evaluates (value, magnitude) of f at x + s·e for a signed step s along one
@@ -369,12 +370,16 @@ def _careful(ev: _Eval, h: float, f0: float, eps_f: float) -> _Estimate:
     noise = NOISE_FACTOR * eps_f * max(m for _, m in vals) / (2 * h)
     # one-sided slopes extrapolated to h -> 0 (2·F(h) − F(2h) cancels the curvature term),
     # so for a smooth f they coincide and only a kink right at x opens an interval
-    fwd = 2 * (fp - f0) / h - (fp2 - f0) / (2 * h)
-    bwd = 2 * (f0 - fm) / h - (f0 - fm2) / (2 * h)
+    f1, b1 = (fp - f0) / h, (f0 - fm) / h
+    fwd = 2 * f1 - (fp2 - f0) / (2 * h)
+    bwd = 2 * b1 - (f0 - fm2) / (2 * h)
     return _Estimate(
         value=d1 + (d1 - d2) / 3.0, unc=abs(d1 - d2) + 2 * noise,
         lo=min(fwd, bwd) - 6 * noise, hi=max(fwd, bwd) + 6 * noise,
         spread=abs(d1 - d2), noise=noise,
+        # raw slopes, and 2·F(2h) − F(h), which removes the share δ/h of the other side's
+        # slope when a kink lies at a distance δ < h
+        sides=(f1, b1, 2 * (fp2 - f0) / (2 * h) - f1, 2 * (f0 - fm2) / (2 * h) - b1),
     )
 
 
@@ -423,8 +428,12 @@ def _refine(
     A kink right at x: the stated value passes when it lies between the one-sided slopes
     (a subgradient).  A kink a little way off: smaller steps stop straddling it; they are
     tried only when f is visibly not smooth at the larger step, because their rounding
-    noise would otherwise hide small errors."""
+    noise would otherwise hide small errors.  Where f is visibly not smooth, a value between
+    the slopes seen on either side within the base step also passes (an ε-subgradient):
+    float32 code may put a point 1e-8 from a kink on the other side than float64 does."""
     first: tuple[float, float, float] | None = None
+    slopes: list[float] = []
+    noise = 0.0
     for factor in (1.0, *SMALLER_STEPS):
         try:
             est = _careful(ev, h * factor, f0, eps_f)
@@ -438,12 +447,19 @@ def _refine(
             err, allowed = dist, allowed_k
         if err <= allowed:
             return (est.value, err, allowed)
+        slopes += [*est.sides, est.lo + 6 * est.noise, est.hi - 6 * est.noise]
+        noise = max(noise, est.noise)
         if first is None:
             first = (est.value, err, allowed)
             gap = est.hi - est.lo - 12 * est.noise
             rough = max(est.spread, gap)
             if rough < 0.1 * abs(g - est.value) or rough < 10 * est.noise:
                 return first  # smooth here: the discrepancy is the stated gradient's
+    if first is not None and slopes:
+        dist = max(min(slopes) - 6 * noise - g, g - max(slopes) - 6 * noise, 0.0)
+        allowed_k = float(rule.allowed(g, first[0], 0.0, se))
+        if dist <= allowed_k:
+            return (first[0], dist, allowed_k)
     return first
 
 
