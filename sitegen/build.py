@@ -141,33 +141,47 @@ def create_markdown(site: Site) -> Any:
     return md
 
 
-def _liquid_context(site: Site, post: Post, jinja_env: Any) -> Any:
-    from sitegen.markdown.liquid import LiquidContext
+@dataclass
+class _PostIndex:
+    """Lookups Liquid tags need, built once per build (not once per post)."""
 
-    by_stem = {p.path.stem: p for p in site.posts}
-    by_rel = {p.rel: p for p in site.posts + site.pages}
+    by_stem: dict[str, Post]
+    by_rel: dict[str, Post]
+    site_vars: dict[str, Any]
+
+
+def _post_index(site: Site) -> _PostIndex:
+    return _PostIndex(
+        by_stem={p.path.stem: p for p in site.posts},
+        by_rel={p.rel: p for p in site.posts + site.pages},
+        site_vars=_site_vars(site),
+    )
+
+
+def _liquid_context(site: Site, post: Post, jinja_env: Any, index: _PostIndex) -> Any:
+    from sitegen.markdown.liquid import LiquidContext
 
     def include(name: str, params: dict, line: int) -> str:
         for folder in include_dirs(site.root, site.theme_dirs):
             path = folder / name
             if path.is_file():
                 template = jinja_env.from_string(path.read_text(encoding="utf-8"))
-                return template.render(include=params, site=_site_vars(site), page=post.meta)
+                return template.render(include=params, site=index.site_vars, page=post.meta)
         raise SiteError(f"include '{name}' not found in includes/ or _includes/")
 
     def post_url(name: str) -> str | None:
-        target = by_stem.get(name)
+        target = index.by_stem.get(name)
         return site.url_for(target.url) if target else None
 
     def link(path: str) -> str | None:
-        target = by_rel.get(path.lstrip("/"))
+        target = index.by_rel.get(path.lstrip("/"))
         if target is not None:
             return site.url_for(target.url)
         return site.url_for("/" + path.lstrip("/")) if (site.root / path).exists() else None
 
     page_vars = dict(post.meta, title=post.title, url=post.url, date=post.date, tags=post.tags)
     return LiquidContext(
-        site=_site_vars(site), page=page_vars, include=include, post_url=post_url, link=link
+        site=index.site_vars, page=page_vars, include=include, post_url=post_url, link=link
     )
 
 
@@ -181,11 +195,12 @@ def _site_vars(site: Site) -> dict[str, Any]:
 
 
 def parse_posts(site: Site, md: Any, jinja_env: Any, posts: list[Post]) -> None:
+    index = _post_index(site)
     for post in posts:
         env: dict[str, Any] = {
             "line_offset": post.body_line,
             "diagnostics": [],
-            "liquid": _liquid_context(site, post, jinja_env),
+            "liquid": _liquid_context(site, post, jinja_env, index),
             "post": post,
             "site": site,
         }

@@ -92,7 +92,27 @@ def _swap(staging: Path, out: Path) -> None:
     os.rmdir(old)
     os.rename(out, old)
     os.rename(staging, out)
-    shutil.rmtree(old, ignore_errors=True)
+    _remove_later(old)
+
+
+def _remove_later(folder: Path) -> None:
+    """Delete the replaced output without making the build wait for it.
+
+    The new output is already in place; removing thousands of old files is only cleanup,
+    so it runs in a detached process (on POSIX) that outlives this one.
+    """
+    if os.name == "posix" and shutil.which("rm"):
+        import subprocess
+
+        subprocess.Popen(
+            ["rm", "-rf", "--", str(folder)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_files_in_place(out: Path, files: dict[str, bytes]) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -101,8 +102,12 @@ def test_output_is_replaced_whole_and_stale_files_go(site_copy, tmp_path):
     (root / "posts/2024-01-04-third-post.md").unlink()
     build_site(root, BuildOptions(out=out))
     assert not (out / "2024/01/04/third-post").exists()
-    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")]
-    assert leftovers == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.new-")] == []
+    # the replaced output is removed in the background: it goes, without holding up the build
+    deadline = time.monotonic() + 30
+    while any(p.name.startswith(".out.old-") for p in tmp_path.iterdir()):
+        assert time.monotonic() < deadline, "the replaced output was never removed"
+        time.sleep(0.05)
 
 
 def test_refuses_to_replace_a_foreign_folder(site_copy, tmp_path):
