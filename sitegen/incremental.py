@@ -277,10 +277,7 @@ class LiveBuild:
                     repage = {rel for rel in changes.sources}
             static = changes.static or changes.templates  # themes hold static files too
             outcome = self._rebuild(repage, static=static, on_visible=on_visible, stop=stop)
-            outcome.changed = early.changed + [p for p in outcome.changed if p not in early.changed]
-            outcome.rendered = early.rendered + outcome.rendered
-            outcome.pending |= early.pending
-            return outcome
+            return _merged(early, outcome)
 
     def _show_edited_first(self, rels: set[str]) -> Outcome | None:
         """The fast path for the common case, one post's text edited: read that file
@@ -306,23 +303,37 @@ class LiveBuild:
             if where != (old.url, old.date, old.kind, old.draft, old.layout):
                 return None
             call_hook(site, "sitegen_post_loaded", post=post, site=site)
-            post.previous, post.next = old.previous, old.next
             fresh.append(post)
-        swap = {p.rel: p for p in fresh}
-        site.posts = [swap.get(p.rel, p) for p in last.posts]
-        site.pages = [swap.get(p.rel, p) for p in last.pages]
         self._render_bodies(site, self._md, self._jinja, fresh)
         if any(p.failed for p in fresh) or site.report.errors:
             return None
         for post in fresh:
             self.bodies[post.rel] = _remember(post, verified=False)
-        files = build.render_pages(site, self._jinja, build.post_pages(site, fresh))
+        return self._write_in_context(fresh)
+
+    def _write_in_context(self, posts: list[Post]) -> Outcome | None:
+        """Render and write the pages of ``posts`` (bodies rendered) among the other
+        posts as the last complete rebuild saw them."""
+        last = self._last_site
+        if last is None:
+            return None
+        by_rel = {p.rel: p for p in last.posts + last.pages}
+        site = self._new_site(verify=False)
+        for post in posts:
+            old = by_rel.get(post.rel)
+            if old is None:
+                return None
+            post.previous, post.next = old.previous, old.next
+        swap = {p.rel: p for p in posts}
+        site.posts = [swap.get(p.rel, p) for p in last.posts]
+        site.pages = [swap.get(p.rel, p) for p in last.pages]
+        files = build.render_pages(site, self._jinja, build.post_pages(site, posts))
         if site.report.errors:
             return None
         return Outcome(
             rendered=sorted(files),
             changed=write_files_in_place(self.out.absolute(), files),
-            pending={p.rel for p in fresh if needs_verification(p)},
+            pending={p.rel for p in posts if needs_verification(p)},
         )
 
     def verify_posts(
@@ -355,7 +366,13 @@ class LiveBuild:
                     kept.add(post.rel)
             if not kept:
                 return Outcome()
-            return self._rebuild(kept, static=False, on_visible=on_visible, stop=stop)
+            early = Outcome()
+            if on_visible is not None:  # the results on the post's page first
+                early = self._write_in_context([p for p in targets if p.rel in kept]) or early
+                if early.changed:
+                    on_visible(early)
+            outcome = self._rebuild(kept, static=False, on_visible=on_visible, stop=stop)
+            return _merged(early, outcome)
 
     # -- the work ------------------------------------------------------------------------
 
@@ -520,6 +537,14 @@ class LiveBuild:
         outcome.errors, outcome.warnings = site.report.errors, site.report.warnings
         call_hook(site, "sitegen_build_finished", site=site, output=out)
         return outcome
+
+
+def _merged(early: Outcome, rest: Outcome) -> Outcome:
+    """One outcome for a rebuild whose first pages were written ahead of it."""
+    rest.changed = early.changed + [p for p in rest.changed if p not in early.changed]
+    rest.rendered = early.rendered + rest.rendered
+    rest.pending |= early.pending
+    return rest
 
 
 def _is_source(rel: str) -> bool:

@@ -191,11 +191,19 @@
   function connect() {
     var source = new EventSource(endpoint);
     source.addEventListener("change", onChange);
+    var lost = false;
     source.addEventListener("hello", function () {
       status.connected = true;
+      if (lost) {
+        // back after a lost connection (say, the server was restarted): changes may
+        // have been missed, so bring the page up to date
+        lost = false;
+        queue = queue.then(update).catch(reloadKeepingPlace);
+      }
     });
     source.onerror = function () {
       status.connected = false; // EventSource reconnects by itself
+      lost = true;
     };
   }
 

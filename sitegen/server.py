@@ -291,6 +291,7 @@ class Verifier:
     live: LiveBuild
     on_done: Callable[[Outcome, float], None] | None = None
     yield_to: Callable[[], bool] | None = None  # True while a text edit is waiting
+    on_visible: Callable[[Outcome], None] | None = None  # the post's page is written
     _pending: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _wake: threading.Event = field(default_factory=threading.Event)
@@ -326,7 +327,9 @@ class Verifier:
             if rels and not self._stop.is_set():
                 start = time.perf_counter()
                 try:
-                    outcome = self.live.verify_posts(rels, stop=self.yield_to)
+                    outcome = self.live.verify_posts(
+                        rels, on_visible=self.on_visible, stop=self.yield_to
+                    )
                     if self.on_done is not None:
                         self.on_done(outcome, time.perf_counter() - start)
                 except Exception as exc:  # never let verification kill the preview
@@ -351,6 +354,7 @@ class Preview:
     rebuilds: int = 0
     # (what, milliseconds) of recent rebuilds, for the benchmark and the curious
     timings: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=200))
+    _verified_shown: set[str] = field(default_factory=set)  # used by the verifier thread
 
     @property
     def url(self) -> str:
@@ -387,9 +391,16 @@ class Preview:
     def _edit_waiting(self) -> bool:
         return self.watcher is not None and self.watcher.has_pending()
 
+    def on_verified_page(self, first: Outcome) -> None:
+        """The verifier wrote the checked post's page: show it before the listings."""
+        self._verified_shown.update(first.changed)
+        self.state.hub.publish("change", event_of(first))
+
     def on_verified(self, outcome: Outcome, seconds: float) -> None:
         self.timings.append(("verify", seconds * 1000))
-        self._announce(outcome, seconds, "verified")
+        shown, self._verified_shown = self._verified_shown, set()
+        rest = replace(outcome, changed=[p for p in outcome.changed if p not in shown])
+        self._announce(rest, seconds, "verified", total=len(outcome.changed))
 
     def _announce(
         self, outcome: Outcome, seconds: float, what: str, total: int | None = None
@@ -436,6 +447,7 @@ def start_preview(
     preview = Preview(live=live, httpd=httpd, state=state, verifier=Verifier(live), quiet=quiet)
     preview.verifier.on_done = preview.on_verified
     preview.verifier.yield_to = preview._edit_waiting
+    preview.verifier.on_visible = preview.on_verified_page
     preview.verifier.start()
     if not quiet:
         for d in first.errors + first.warnings:

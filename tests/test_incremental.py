@@ -224,7 +224,9 @@ def test_verification_comes_in_a_second_pass(live_plugin: LiveBuild) -> None:
     assert first.pending == {"posts/2026-01-02-second.md"}
     page = live.out / page_of("2026-01-02-second.md")
     assert "verifying…" in page.read_text()
-    second = live.verify_posts(first.pending)
+    seen: list[list[str]] = []
+    second = live.verify_posts(first.pending, on_visible=lambda f: seen.append(f.changed))
+    assert seen == [[page_of("2026-01-02-second.md")]]  # the results' page comes first
     assert page_of("2026-01-02-second.md") in second.changed
     assert "verified" in page.read_text() and "verifying" not in page.read_text()
     # an edit elsewhere keeps the verified result (cached with the post's text)
