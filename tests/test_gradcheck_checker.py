@@ -665,6 +665,12 @@ def test_relu_points_within_1e7_of_the_kink_pass() -> None:
     assert res.status == "pass", res.message
     bad = check_grad(f, p, _relu_grads(X, Y, p, mask=False))
     assert bad.status == "fail"
+    # a kink a little way off excuses nothing: 1e-3 in a unit with a near-kink point fails
+    for j in (0, 1, 2):
+        g = _relu_grads(X, Y, p)
+        w = g["W1"].copy()
+        w[np.argmax(np.abs(w[:, j])), j] *= 1.001
+        assert check_grad(f, p, {**g, "W1": w}).status == "fail", j
 
 
 @pytest.mark.parametrize("seed", range(4))

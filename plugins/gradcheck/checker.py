@@ -52,7 +52,9 @@ NOISE_FACTOR = 8.0  # rounding noise of f, in units of eps_f * |f|
 GRAD_EPS_FACTOR = 100.0  # rounding error allowed in the author's gradient, in eps * scale
 SCALE_FLOOR = 1e-3  # entries below this fraction of the scale are judged against the scale
 SMALLER_STEPS = (1e-2, 1e-4)  # retries when the base step straddles a kink
+LOW_PRECISION_WIDER_STEPS = (10.0, 100.0)  # where a float32 gradient's kink may hide
 N_WORST = 5
+LOW_PRECISION_EPS = 1e-10  # an author's dtype with a larger epsilon than this is float32 or less
 
 
 @dataclass
@@ -419,21 +421,33 @@ class _Rule:
         return base
 
 
+def _is_rough(est: _Estimate, g: float) -> bool:
+    """f visibly not smooth at this step: the two steps or the two sides disagree by a fair
+    part of the discrepancy, and by more than rounding noise."""
+    rough = max(est.spread, est.hi - est.lo - 12 * est.noise)
+    return rough >= 0.1 * abs(g - est.value) and rough >= 10 * est.noise
+
+
 def _refine(
-    ev: _Eval, h: float, f0: float, eps_f: float, g: float, rule: _Rule, se: float
+    ev: _Eval, h: float, f0: float, eps_f: float, g: float, rule: _Rule, se: float,
+    low_precision: bool = False,
 ) -> tuple[float, float, float] | None:
     """(numerical, err, allowed) from careful estimates: the first that passes, else the
     one at the largest step, which is the most accurate where f is smooth.
 
-    A kink right at x: the stated value passes when it lies between the one-sided slopes
-    (a subgradient).  A kink a little way off: smaller steps stop straddling it; they are
+    A kink right at x (closer than the smallest step): the stated value passes when it lies
+    between the one-sided slopes (a subgradient).  A kink a little way off: smaller steps
+    stop straddling it; they are
     tried only when f is visibly not smooth at the larger step, because their rounding
-    noise would otherwise hide small errors.  Where f is visibly not smooth, a value between
-    the slopes seen on either side within the base step also passes (an ε-subgradient):
-    float32 code may put a point 1e-8 from a kink on the other side than float64 does."""
+    noise would otherwise hide small errors.  For a ``low_precision`` (float32) gradient,
+    where f is visibly not smooth, a value between the slopes seen on either side within
+    the step also passes (an ε-subgradient), and steps 10 and 100 times larger are searched
+    for such a kink: float32 code may put a point 1e-8 from a kink on the other side than
+    float64 does.  (Float64 code agrees with f about the side, so it gets no such slack.)"""
     first: tuple[float, float, float] | None = None
     slopes: list[float] = []
     noise = 0.0
+    rough_seen = False
     for factor in (1.0, *SMALLER_STEPS):
         try:
             est = _careful(ev, h * factor, f0, eps_f)
@@ -441,21 +455,37 @@ def _refine(
             continue
         allowed = float(rule.allowed(g, est.value, est.unc, se))
         err = abs(g - est.value)
-        allowed_k = float(rule.allowed(g, est.value, 0.0, se))
-        dist = max(est.lo - g, g - est.hi, 0.0)
-        if dist / allowed_k < err / allowed:
-            err, allowed = dist, allowed_k
-        if err <= allowed:
+        rough = _is_rough(est, g)
+        if factor == SMALLER_STEPS[-1]:
+            # only a kink closer than the smallest step counts as "at x": at larger steps
+            # the one-sided slopes would also span a kink that smaller steps resolve
+            allowed_k = float(rule.allowed(g, est.value, 0.0, se))
+            dist = max(est.lo - g, g - est.hi, 0.0)
+            if dist / allowed_k < err / allowed:
+                err, allowed = dist, allowed_k
+            rough = False  # nothing smaller to try: this is the verdict
+        # a step that straddles a kink gives no trustworthy estimate (nor uncertainty)
+        if not rough and err <= allowed:
             return (est.value, err, allowed)
         slopes += [*est.sides, est.lo + 6 * est.noise, est.hi - 6 * est.noise]
         noise = max(noise, est.noise)
+        rough_seen = rough_seen or rough
         if first is None:
             first = (est.value, err, allowed)
-            gap = est.hi - est.lo - 12 * est.noise
-            rough = max(est.spread, gap)
-            if rough < 0.1 * abs(g - est.value) or rough < 10 * est.noise:
-                return first  # smooth here: the discrepancy is the stated gradient's
-    if first is not None and slopes:
+        if not rough:
+            break  # smooth at this step: the discrepancy is the stated gradient's
+    if low_precision and first is not None:
+        for factor in LOW_PRECISION_WIDER_STEPS:
+            try:
+                est = _careful(ev, h * factor, f0, eps_f)
+            except _Unresolvable:
+                break
+            if _is_rough(est, g):
+                rough_seen = True
+                slopes += est.sides
+                noise = max(noise, est.noise)
+                break
+    if first is not None and rough_seen and low_precision:
         dist = max(min(slopes) - 6 * noise - g, g - max(slopes) - 6 * noise, 0.0)
         allowed_k = float(rule.allowed(g, first[0], 0.0, se))
         if dist <= allowed_k:
@@ -506,7 +536,8 @@ def _judge_entries(
             break  # the rest fail worse than these: examining them costs time, changes nothing
         ev = _entry_eval(obj, p, int(idx[k]))
         sek = 0.0 if se is None else float(se[k])
-        best = _refine(ev, float(steps[k]), f0, obj.eps_f, float(g[k]), rule, sek)
+        best = _refine(ev, float(steps[k]), f0, obj.eps_f, float(g[k]), rule, sek,
+                       low_precision=p.eps_g > LOW_PRECISION_EPS)
         if best is not None:
             num[k], err[k], allowed[k] = best
             confirmed += not best[1] <= best[2]
