@@ -365,3 +365,16 @@ def test_moving_a_post_in_time_takes_the_full_path(live: LiveBuild) -> None:
     assert (live.out / "2026/01/09/third/index.html").is_file()
     # it is the newest post now: the formerly newest one links to it
     assert "Third" in (live.out / page_of("2026-01-05-fifth.md")).read_text()
+
+
+def test_plugin_change_reloads_the_plugin(live_plugin: LiveBuild) -> None:
+    live = live_plugin
+    path = edit(live, "2026-01-02-second.md", "second body.", "second body. CHECKME")
+    live.apply({path})
+    page = live.out / page_of("2026-01-02-second.md")
+    assert "verifying…" in page.read_text()
+    plugin = live.root / "plugins" / "fakeverify.py"
+    plugin.write_text(plugin.read_text().replace('"verifying…"', '"waiting for the checker"'))
+    outcome = live.apply({plugin})
+    assert outcome.reload
+    assert "waiting for the checker" in page.read_text()
