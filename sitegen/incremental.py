@@ -597,7 +597,7 @@ h1{font-size:1.3rem;color:#a00}
 .sg-error-item{background:#fff;border-left:4px solid #c00;padding:.5rem 1rem;margin:1rem 0}
 .sg-error-where{font-family:ui-monospace,monospace;font-weight:bold}
 pre{background:#f6eeee;padding:.5rem;overflow:auto;font-size:.85rem}
-pre .here{background:#fcc;display:block}
+pre .here{background:#fcc;font-weight:bold}
 """
 
 
