@@ -52,8 +52,10 @@
     if (saved !== null) window.scrollTo(0, parseFloat(saved) || 0);
   }
 
+  // What a patch may change: the page's main content (the theme's header, navigation
+  // and scripts stay as they are).
   function container(doc) {
-    return doc.querySelector("article") || doc.querySelector("main") || doc.body;
+    return doc.querySelector("main") || doc.querySelector("article") || doc.body;
   }
 
   function sameAttributes(a, b) {

@@ -192,3 +192,15 @@ def test_verification_results_replace_pending_badges(preview: Preview, browser) 
     )
     assert page.evaluate("window.__notReloaded") is True
     page.close()
+
+
+def test_index_page_follows_a_title_change(preview: Preview, browser) -> None:
+    page = browser.new_page()
+    page.goto(preview.url)
+    page.wait_for_function("window.__sitegen && window.__sitegen.connected === true")
+    page.evaluate("window.__notReloaded = true")
+    source = preview.live.root / "posts" / POST
+    source.write_text(post_text().replace("title: Live post", "title: Retitled post"))
+    page.wait_for_function("document.querySelector('main').textContent.includes('Retitled')")
+    assert page.evaluate("window.__notReloaded") is True
+    page.close()
