@@ -896,6 +896,26 @@ def test_uniform_small_error_in_a_large_parameter_is_caught_by_directions() -> N
     assert "direction" in res.message
 
 
+def test_sampled_check_names_the_one_wrong_entry_and_the_wrong_column() -> None:
+    rng = np.random.default_rng(36)
+    x, c = rng.standard_normal((120, 150)), rng.random((120, 150)) + 0.5
+
+    def f(x):
+        return 0.5 * float(np.sum(c * x * x))
+
+    g = c * x
+    one = g.copy()
+    one[37, 101] *= 1.001  # one entry of 18,000, off by 1e-3: its group sum shows it
+    res = check_grad(f, x, one)
+    assert res.status == "fail" and res.method.startswith("sampled")
+    assert res.worst and res.worst[0].index == (37, 101)
+    col = g.copy()
+    col[:, 9] *= 1.01
+    res = check_grad(f, x, col)
+    assert res.status == "fail"
+    assert res.hint == "every wrong entry found lies in column 9 (sampled)"
+
+
 # --------------------------------------------------------------------------- Monte Carlo
 
 

@@ -48,7 +48,8 @@ SAMPLE_ABOVE_IN_LARGE = 128  # ... or, when all parameters together exceed SAMPL
 N_RANDOM_ENTRIES = 32  # entries of a sampled parameter checked one by one
 MAX_GROUPS = 128  # every entry of a sampled parameter lies in one of ~sqrt(n) group sums
 N_DIRECTIONS = 4  # dense random directions, besides the stated gradient's own
-MAX_DRILL = 64  # entries of failing groups then checked one by one
+MAX_BISECT = 4  # failing groups halved down to their culprit entries
+BISECT_TO = 4  # ... until this few entries remain, which are then checked one by one
 CONFIRMED_ENOUGH = 16  # refined failures after which the check's failure is settled
 MAX_REFINE = 256  # failing entries examined closely, to bound the cost of a wrong gradient
 NOISE_FACTOR = 8.0  # rounding noise of f, in units of eps_f * |f|
@@ -618,6 +619,28 @@ def _check_direction(
     return _DirVerdict(stated, num, err, allowed, float(rule.denom(stated, num)), label)
 
 
+def _bisect(obj: _Objective, p: _Param, grp: np.ndarray, rtol: float, atol: float,
+            f0: float) -> np.ndarray:
+    """The few entries of a failing group that carry its error: keep the failing half.
+
+    Quick checks only (two calls of f per half); the entries found are then judged one by
+    one with the full rule, so a misleading half costs a name, never a verdict."""
+    while grp.size > BISECT_TO:
+        halves = np.array_split(grp, 2)
+        worst, worst_ratio = None, 1.0
+        for half in halves:
+            w = np.full(half.size, 1.0 / math.sqrt(half.size))
+            d = _check_direction(obj, p, w, "half", rtol, atol, f0, support=half,
+                                 refine=False)
+            ratio = d.err / d.allowed if d.allowed > 0 else math.inf
+            if ratio > worst_ratio:
+                worst, worst_ratio = half, ratio
+        if worst is None:
+            break  # the error is spread out (or cancels within halves): stop here
+        grp = worst
+    return grp[:BISECT_TO * 4]
+
+
 def _directions(p: _Param, rng: np.random.Generator) -> list[tuple[np.ndarray, str]]:
     """The stated gradient's own direction (catches any scale or sign error) + random ones."""
     out = []
@@ -704,11 +727,21 @@ def _hint(
                 return f"{', '.join(str(p.key) for p, _ in failing)}: {named}"
             if named:
                 return named
-    if len(failing) != 1 or not full:
+    if len(failing) != 1:
         return None
     p, v = failing[0]
     if p.base.size == 1:
         return None
+    if not full:
+        # sampled: say where the wrong entries found so far lie, not that there are no others
+        bad = np.zeros(p.base.size, dtype=bool)
+        bad[v.idx] = ~(v.err <= v.allowed)
+        where = _concentration(bad, _view2d(p.base.shape))
+        if where is None or int(np.count_nonzero(bad)) < 2:
+            return None
+        what = where.split("(", 1)[1].rstrip(")")
+        key = f"{p.key}: " if p.key is not None and len(verdicts) > 1 else ""
+        return f"{key}every wrong entry found lies in {what} (sampled)"
     if p.base.ndim == 2 and p.base.shape[0] == p.base.shape[1] > 1:
         gt = p.grad.T.reshape(-1)
         allowed_t = v.rule.allowed(gt, v.numerical, np.zeros_like(gt))
@@ -865,13 +898,15 @@ def _run(
                                      refine=len(drill) < CONFIRMED_ENOUGH)
                 dir_verdicts.append((p, d))
                 if not d.err <= d.allowed:
-                    drill.append(grp)  # name the culprits by checking these one by one
+                    drill.append(grp)
+            # name the culprits: halve each of the first failing groups down to a few entries
+            suspects = [_bisect(obj, p, grp, r, a, f0) for grp in drill[:MAX_BISECT]]
             for d_vec, label in _directions(p, rng):
                 dir_verdicts.append((p, _check_direction(obj, p, d_vec, label, r, a, f0)))
             idx = rng.choice(p.base.size, size=min(N_RANDOM_ENTRIES, p.base.size // 4),
                              replace=False)
-            if drill:
-                idx = np.concatenate([idx, np.concatenate(drill[:4])[:MAX_DRILL]])
+            if suspects:
+                idx = np.concatenate([idx, *suspects])
             verdicts.append((p, _judge_entries(obj, p, np.unique(idx), f0, r, a, n_sigma)))
     except _UserCodeError as exc:
         return _error_result(str(exc), name, eq, pshape, gshape, n_total)
