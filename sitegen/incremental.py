@@ -8,6 +8,12 @@ pages that are not a single post's page (index, archive, tags, feeds, 404, plugi
 Only files whose bytes changed are written, each atomically, so the list of written
 paths is exactly what the browser needs to hear about.
 
+Order of work after an edit of a post's text, so that what the author looks at comes
+first: (1) that file alone is read and rendered in the context of the previous rebuild
+and its page written (``on_visible`` is told); (2) every source is re-read (unchanged
+files from a cache keyed by their stat) and the rest is rendered; a newer edit waiting
+(``stop``) cuts (2) short and the next rebuild does what was left.
+
 What invalidates more:
 - a template or include: every body and every page (includes are used by post bodies);
 - the configuration, a plugin, a theme or the macros file: everything is loaded again.
