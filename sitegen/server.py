@@ -355,6 +355,7 @@ class Preview:
     # (what, milliseconds) of recent rebuilds, for the benchmark and the curious
     timings: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=200))
     _verified_shown: set[str] = field(default_factory=set)  # used by the verifier thread
+    _edit_in_flight: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -381,7 +382,11 @@ class Preview:
             self.timings.append(("visible", (time.perf_counter() - start) * 1000))
             self.state.hub.publish("change", event_of(first))
 
-        outcome = self.live.apply(paths, on_visible=visible, stop=self._edit_waiting)
+        self._edit_in_flight.set()  # a verifying pass holding the lock makes way
+        try:
+            outcome = self.live.apply(paths, on_visible=visible, stop=self._edit_waiting)
+        finally:
+            self._edit_in_flight.clear()
         self.rebuilds += 1
         self.timings.append(("rebuild", (time.perf_counter() - start) * 1000))
         rest = replace(outcome, changed=[p for p in outcome.changed if p not in shown])
@@ -389,7 +394,13 @@ class Preview:
         self.verifier.request(outcome.pending)
 
     def _edit_waiting(self) -> bool:
+        """A newer save than the one being rebuilt is waiting."""
         return self.watcher is not None and self.watcher.has_pending()
+
+    def _text_before_checks(self) -> bool:
+        """The verifier's pass stops its listing pages for any text edit, also one that
+        is already waiting for the lock."""
+        return self._edit_in_flight.is_set() or self._edit_waiting()
 
     def on_verified_page(self, first: Outcome) -> None:
         """The verifier wrote the checked post's page: show it before the listings."""
@@ -446,7 +457,7 @@ def start_preview(
         raise
     preview = Preview(live=live, httpd=httpd, state=state, verifier=Verifier(live), quiet=quiet)
     preview.verifier.on_done = preview.on_verified
-    preview.verifier.yield_to = preview._edit_waiting
+    preview.verifier.yield_to = preview._text_before_checks
     preview.verifier.on_visible = preview.on_verified_page
     preview.verifier.start()
     if not quiet:
