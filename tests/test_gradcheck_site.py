@@ -188,3 +188,21 @@ def test_the_builder_process_never_imports_numpy(built, tmp_path):
 def test_check_command_rejects_a_path_that_does_not_exist(built, capsys):
     assert main(["check", "-s", str(built[0]), str(built[0] / "posts" / "nope.md")]) == 2
     assert "nope.md: error: no such file" in capsys.readouterr().err
+
+
+def test_prose_edit_that_moves_blocks_runs_no_code_and_moves_the_lines(tmp_path):
+    root = tmp_path / "site"
+    shutil.copytree(SITE, root)
+    first = build_site(root, BuildOptions(out=tmp_path / "one", jobs=2))
+    assert "posts/2024-01-02-wrong.md" in first.site.data["gradcheck_executed"]
+    post = root / "posts/2024-01-02-wrong.md"
+    text = post.read_text(encoding="utf-8")
+    head, sep, body = text.partition("---\n\n")  # after the front matter
+    post.write_text(head + sep + "A new paragraph.\n\nAnd another one.\n\n" + body,
+                    encoding="utf-8")
+    second = build_site(root, BuildOptions(out=tmp_path / "two", jobs=2))
+    assert second.site.data["gradcheck_executed"] == []  # only prose changed: no code ran
+    rows = json.loads((tmp_path / "two/verification.json").read_text(encoding="utf-8"))
+    lines = {c["line"] for p in rows["posts"] if p["source"].endswith("wrong.md")
+             for c in p["checks"]}
+    assert lines == {18}  # the failing check moved down by the four added lines

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 CACHE_DIR = Path(".sitegen-cache") / "verify"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 STARTUP_SECONDS = 60.0  # importing numpy on a loaded machine
 GRACE_SECONDS = 2.0  # after a block's limit, before the process is killed
 PACKAGE_DIR = Path(__file__).parent
@@ -119,10 +119,49 @@ class Environment:
 
 
 def cache_key(job: PostJob, env: Environment) -> str:
-    payload = json.dumps(
-        {"v": CACHE_VERSION, "job": job.to_message(), "env": env.__dict__}, sort_keys=True
-    )
+    """Keyed by the code and options, not by where the blocks sit in the post: editing the
+    prose around a block (which moves it) must not run its code again."""
+    message = job.to_message()
+    message["blocks"] = [dict(block, line=0) for block in job.blocks]
+    payload = json.dumps({"v": CACHE_VERSION, "job": message, "env": env.__dict__}, sort_keys=True)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+_LINE_IN_TEXT = re.compile(r"\bline (\d+)")
+
+
+def move_lines(result: dict[str, Any], job: PostJob) -> dict[str, Any]:
+    """A cached result with its post line numbers moved to where the blocks are now.
+
+    Each number is moved by the shift of the block it falls in (results record the block
+    lines they were made with under ``block_lines``)."""
+    old_lines = result.get("block_lines") or []
+    spans = []
+    for old, block in zip(old_lines, job.blocks, strict=False):
+        spans.append((old, old + block["code"].count("\n") + 1, block["line"] - old))
+
+    def moved(line: Any) -> Any:
+        if not isinstance(line, int):
+            return line
+        for start, end, shift in spans:
+            if start <= line <= end:
+                return line + shift
+        return line
+
+    def moved_text(text: Any) -> Any:
+        if not isinstance(text, str):
+            return text
+        return _LINE_IN_TEXT.sub(lambda m: f"line {moved(int(m.group(1)))}", text)
+
+    for block in result.get("blocks", []):
+        block["line"] = moved(block.get("line"))
+        block["error_line"] = moved(block.get("error_line"))
+        block["error"] = moved_text(block.get("error"))
+        for check in block.get("checks", []):
+            check["line"] = moved(check.get("line"))
+            check["message"] = moved_text(check.get("message"))
+    result["block_lines"] = [block["line"] for block in job.blocks]
+    return result
 
 
 @dataclass
@@ -411,6 +450,7 @@ def run_jobs(
         key = cache_key(job, env)
         cached = None if rerun else cache.get(key)
         if cached is not None:
+            cached = move_lines(cached, job)
             cached["cached"] = True
             verification.results[job.rel] = cached
             if on_result is not None:
@@ -427,6 +467,7 @@ def run_jobs(
     def one(job: PostJob, key: str) -> None:
         result = active.run(job)
         result["cached"] = False
+        result["block_lines"] = [block["line"] for block in job.blocks]
         if _cacheable(result):
             cache.put(key, result)
         verification.results[job.rel] = result
