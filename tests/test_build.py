@@ -183,3 +183,17 @@ def test_import_sitegen_does_not_import_numpy():
     code = "import sys, sitegen, sitegen.build, sitegen.cli; print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_files_changed_hook_fires_in_the_live_preview(site_copy):
+    from sitegen.incremental import LiveBuild
+
+    root = site_copy("hooks")
+    live = LiveBuild(root=root, options=BuildOptions(), out=root / "_site")
+    assert not live.start().errors
+    post = root / "posts/2024-02-02-world.md"
+    post.write_text(post.read_text().replace("More text.", "Edited text."))
+    live.apply([post])
+    log = live.loaded_site.data["hook_log"]
+    assert ["files_changed", ["2024-02-02-world.md"]] in log
+    assert "Edited text." in (root / "_site/2024/02/02/world/index.html").read_text()

@@ -63,3 +63,8 @@ def sitegen_template_context(site, page, context):
 def sitegen_build_finished(site, output):
     _log(site, ["build_finished", (output / "index.html").is_file()])
     (output / "hook-log.json").write_text(json.dumps(site.data["hook_log"], indent=1))
+
+
+@hookimpl
+def sitegen_files_changed(site, paths):
+    _log(site, ["files_changed", sorted(p.name for p in paths)])
