@@ -408,10 +408,11 @@ def _entry_html(site: Any, post: Post) -> str:
     html = post.data.get(HTML_KEY)
     if html is not None:
         return html
-    env = post.data.get("env")
     md = site.data.get("markdown")
-    if env is None or md is None:
+    if md is None:
         return post.html
+    # a post whose body came from the build cache has no parse environment left: make one
+    env = post.data.get("env") or {"line_offset": post.body_line, "diagnostics": [], "post": post}
     tokens = md.parse(post.body, {k: v for k, v in env.items() if k != TOKENS_KEY})
     return render_entry(site, post, tokens, env)
 

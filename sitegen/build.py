@@ -9,6 +9,7 @@ leaves the previous output untouched; one bad post fails alone.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sitegen.cache import build_settings, builtin_dirs, input_fingerprint, write_manifest
+from sitegen.cache import (
+    RenderCache,
+    build_settings,
+    builtin_dirs,
+    input_fingerprint,
+    settings_fingerprint,
+    write_manifest,
+)
 from sitegen.config import load_config
 from sitegen.discover import discover_sources, discover_static
 from sitegen.errors import ConfigError, PostError, SiteError
@@ -227,13 +235,15 @@ def render_post_body(site: Site, md: Any, post: Post) -> None:
         site.report.error(post.rel, None, f"rendering failed: {type(exc).__name__}: {exc}")
         post.failed = True
         return
-    for line, level, message in env.get("diagnostics", []):
-        site.report.add_level(level, post.rel, line, message)
+    notes = [(level, line, message) for line, level, message in env.get("diagnostics", [])]
     post.has_math = bool(env.get("has_math"))
     post.toc = list(env.get("toc", []))
     if not post.title:
         post.title = env.get("title") or post.slug.replace("-", " ").capitalize()
-        site.report.warning(post.rel, 1, f"no title in front matter; using '{post.title}'")
+        notes.append(("warning", 1, f"no title in front matter; using '{post.title}'"))
+    for level, line, message in notes:
+        site.report.add_level(level, post.rel, line, message)
+    post.data["notes"] = notes
     call_hook(site, "sitegen_post_rendered", post=post, site=site)
 
 
@@ -359,6 +369,8 @@ def build_site(
     result = render_site(site)
     result.out = out
     write_site(out, result.files, site.static)
+    if "render_cache" in site.data:
+        site.data.pop("render_cache").save()
     call_hook(site, "sitegen_build_finished", site=site, output=out)
     clean = result.ok and not site.data.get("verification_failed")
     write_manifest(
@@ -377,12 +389,43 @@ def build_site(
 
 def render_posts(site: Site, md: Any, jinja_env: Any, posts: list[Post]) -> dict[str, bytes]:
     """Markdown, verification and the post's own page, for a batch of posts."""
-    parse_posts(site, md, jinja_env, posts)
-    call_hook(site, "sitegen_posts_parsed", site=site, posts=[p for p in posts if not p.failed])
-    for post in posts:
+    cache: RenderCache | None = site.data.get("render_cache")
+    todo = [post for post in posts if cache is None or not _from_cache(site, cache, post)]
+    parse_posts(site, md, jinja_env, todo)
+    call_hook(site, "sitegen_posts_parsed", site=site, posts=[p for p in todo if not p.failed])
+    for post in todo:
         if not post.failed:
             render_post_body(site, md, post)
+            if cache is not None:
+                _to_cache(cache, post)
     return render_pages(site, jinja_env, post_pages(site, posts))
+
+
+_CACHED_FIELDS = ("html", "title", "toc", "has_math")
+
+
+def _from_cache(site: Site, cache: RenderCache, post: Post) -> bool:
+    entry = cache.get(cache.key(post.rel, post.source))
+    if entry is None:
+        return False
+    fields, data = entry
+    for name, value in zip(_CACHED_FIELDS, fields, strict=True):
+        setattr(post, name, value)
+    post.data.update(data)
+    for level, line, message in data.get("notes", []):
+        site.report.add_level(level, post.rel, line, message)
+    return True
+
+
+def _to_cache(cache: RenderCache, post: Post) -> None:
+    data = {k: v for k, v in post.data.items() if k not in ("env", "tokens")}
+    if post.failed or data.get("cacheable") is False:
+        return
+    if any(level == "error" for level, _, _ in data.get("notes", [])):
+        return
+    cache.put(
+        cache.key(post.rel, post.source), (tuple(getattr(post, n) for n in _CACHED_FIELDS), data)
+    )
 
 
 # What a worker process sends back for each post it rendered (Post objects link to their
@@ -402,7 +445,9 @@ def _render_chunk(state: tuple, chunk: int, jobs: int) -> tuple:
         post.data.pop("env", None)
         post.data.pop("tokens", None)
         results.append(tuple(getattr(post, name) for name in _RESULT_FIELDS))
-    return files, results, site.report.diagnostics[known:]
+    cache = site.data.get("render_cache")
+    fresh = dict(cache.used) if cache is not None else {}
+    return files, results, site.report.diagnostics[known:], fresh
 
 
 def _render_posts_parallel(
@@ -417,8 +462,11 @@ def _render_posts_parallel(
     files: dict[str, bytes] = {}
     with context.Pool(jobs, initializer=_set_worker_state, initargs=(state,)) as pool:
         outputs = pool.starmap(_render_in_worker, [(chunk, jobs) for chunk in range(jobs)])
-    for chunk, (chunk_files, results, diagnostics) in enumerate(outputs):
+    cache = site.data.get("render_cache")
+    for chunk, (chunk_files, results, diagnostics, entries) in enumerate(outputs):
         files.update(chunk_files)
+        if cache is not None:
+            cache.used.update(entries)
         for post, values in zip(posts[chunk::jobs], results, strict=True):
             for name, value in zip(_RESULT_FIELDS, values, strict=True):
                 setattr(post, name, value)
@@ -440,9 +488,23 @@ def _render_in_worker(chunk: int, jobs: int) -> tuple:
     return _render_chunk(_worker_state, chunk, jobs)
 
 
+def _render_cache(site: Site) -> RenderCache:
+    """The cache of rendered bodies, salted with everything a body depends on besides its
+    own text: settings, includes, templates, plugins, and every post's URL (Liquid links)."""
+    salt = settings_fingerprint(site.root, build_settings(site.options, site.root), builtin_dirs())
+    digest = hashlib.sha256(salt.encode())
+    if site.config.math.macros_file and (site.root / site.config.math.macros_file).is_file():
+        digest.update((site.root / site.config.math.macros_file).read_bytes())
+    for post in site.posts + site.pages:
+        digest.update(f"{post.rel}\0{post.url}\n".encode("utf-8", "surrogatepass"))
+    return RenderCache(site.root, digest.hexdigest())
+
+
 def render_site(site: Site) -> BuildResult:
     """Every stage up to (not including) writing: the site's files, in memory."""
     read_posts(site)
+    if not site.options.serve and not site.options.rerun:
+        site.data["render_cache"] = _render_cache(site)
     jinja_env = create_environment(template_dirs(site.root, site.theme_dirs))
     md = create_markdown(site)
     site.data["markdown"] = md

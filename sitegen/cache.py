@@ -121,3 +121,77 @@ def unchanged_since_last_build(root: Path, options: Any, out: Path) -> tuple[str
     ):
         return fingerprint, manifest
     return fingerprint, None
+
+
+# --------------------------------------------------------------------------- rendered bodies
+
+RENDER_CACHE = "bodies.pickle"
+
+
+def settings_fingerprint(root: Path, settings: dict[str, Any], extra_dirs: list[Path]) -> str:
+    """Like ``input_fingerprint`` but blind to the posts themselves: what every post's
+    rendering depends on besides its own text (config, includes, templates, plugins …)."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    digest.update(f"{__version__}\n".encode())
+    for name in INPUT_FILES:
+        path = root / name
+        if path.is_file():
+            digest.update(path.read_bytes())
+    for name in INPUT_DIRS:
+        if name not in ("posts", "_posts", "pages", "assets", "static") and (root / name).is_dir():
+            _stat_lines(root / name, "", digest)
+    for folder in extra_dirs:
+        _stat_lines(folder, "builtin:", digest)
+    return digest.hexdigest()
+
+
+class RenderCache:
+    """Rendered bodies of posts, keyed by the post's text and everything it depends on.
+
+    A rebuild after one post changed parses and renders only that post; the others come
+    from here. Posts whose output depends on more than their text (a plugin sets
+    ``post.data["cacheable"] = False``, e.g. verification) are never stored.
+    """
+
+    def __init__(self, root: Path, salt: str) -> None:
+        self.path = cache_dir(root) / RENDER_CACHE
+        self.salt = salt
+        self.entries: dict[str, Any] = {}
+        self.used: dict[str, Any] = {}  # entries of this build: the only ones saved
+        try:
+            import pickle
+
+            with open(self.path, "rb") as fh:
+                stored = pickle.load(fh)
+            if isinstance(stored, dict):
+                self.entries = stored
+        except Exception:  # a missing, old or damaged cache is only a slower build
+            self.entries = {}
+
+    def key(self, rel: str, source: str) -> str:
+        digest = hashlib.sha256(self.salt.encode())
+        digest.update(rel.encode("utf-8", "surrogatepass") + b"\0")
+        digest.update(source.encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
+    def get(self, key: str) -> Any:
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.used[key] = entry
+        return entry
+
+    def put(self, key: str, entry: Any) -> None:
+        self.used[key] = entry
+
+    def save(self) -> None:
+        import pickle
+
+        try:
+            self.path.parent.mkdir(exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            with open(tmp, "wb") as fh:
+                pickle.dump(self.used, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.path)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+            pass

@@ -197,3 +197,29 @@ def test_files_changed_hook_fires_in_the_live_preview(site_copy):
     log = live.loaded_site.data["hook_log"]
     assert ["files_changed", ["2024-02-02-world.md"]] in log
     assert "Edited text." in (root / "_site/2024/02/02/world/index.html").read_text()
+
+
+def test_unchanged_posts_are_not_rendered_again(site_copy, tmp_path):
+    root = site_copy("hooks")
+    build_site(root, BuildOptions(out=tmp_path / "a"))
+    post = root / "posts/2024-02-02-world.md"
+    post.write_text(post.read_text().replace("More text.", "Changed text."))
+    result = build_site(root, BuildOptions(out=tmp_path / "b"))
+    rendered = [e[1] for e in result.site.data["hook_log"] if e[0] == "post_rendered"]
+    assert rendered == ["World"]  # "Hello hooks" came from the cache of rendered bodies
+    hello = (tmp_path / "b/2024/02/01/hello/index.html").read_text()
+    assert "<b>SHOUT</b>" in hello  # and still has everything its rendering had
+    assert "Changed text." in (tmp_path / "b/2024/02/02/world/index.html").read_text()
+
+
+def test_cached_bodies_follow_includes_and_repeat_warnings(site_copy, tmp_path):
+    root = site_copy("basic")
+    (root / "posts/2024-01-07-odd.md").write_text("---\ntitle: Odd\n---\n\n{% assign x = 1 %}\n")
+    first = build_site(root, BuildOptions(out=tmp_path / "a"))
+    (root / "includes/note.html").write_text('<aside class="note">{{ include.text }}!</aside>\n')
+    second = build_site(root, BuildOptions(out=tmp_path / "b"))
+    html = (tmp_path / "b/2024/01/02/first-post/index.html").read_text()
+    assert "included text!</aside>" in html  # an include changed: bodies rendered anew
+    third = build_site(root, BuildOptions(out=tmp_path / "c"))
+    for result in (first, second, third):  # the cached post still warns, build after build
+        assert any("assign" in str(d) for d in result.site.report.warnings)

@@ -103,6 +103,8 @@ def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
         post.data[STATE_KEY] = state
         if blocks:
             jobs.append(_job(site, post, blocks))
+            # its page shows results of running code: never reuse a rendering of it
+            post.data["cacheable"] = False
         else:
             state.finish(site, post, None)
     by_rel = {p.rel: p for p in posts}
