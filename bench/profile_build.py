@@ -5,8 +5,9 @@
 
 Prints the slowest imports (``-X importtime``) of a clean and of a nothing-changed build,
 which heavy libraries the nothing-changed build still imports, and the top functions of a
-cProfile of a clean build. cProfile sees only the builder process: with ``--jobs 1`` it
-sees all the per-post work too (if sitegen honours that by staying in one process).
+cProfile of a clean build and of a rebuild after one post changed. cProfile sees only the
+builder process: with ``--jobs 1`` it sees the per-post work too (sitegen then renders in
+one process).
 """
 
 from __future__ import annotations
@@ -93,14 +94,31 @@ def main(argv: list[str] | None = None) -> int:
                    args.top)
 
     prof = work / "build.prof"
-    done = _build(root, out, ["-m", "cProfile", "-o", str(prof)], jobs, clean=True)
+    profile = ["-m", "cProfile", "-o", str(prof)]
+    done = _build(root, out, profile, jobs, clean=True)
     if done.returncode != 0 or not prof.exists():
         sys.exit(f"profiled build failed:\n{done.stderr[-800:]}")
-    stats = pstats.Stats(str(prof))
-    print(f"\n## cProfile of a clean {args.n}-post build (builder process)")
-    stats.sort_stats("cumulative").print_stats(args.top)
-    stats.sort_stats("tottime").print_stats(args.top)
+    print_profile(f"cProfile of a clean {args.n}-post build (builder process)", prof, args.top)
+
+    # One post edited in the middle of the corpus, as bench/run.py does.
+    post = sorted((root / "posts").iterdir())[args.n // 2]
+    original = post.read_text(encoding="utf-8")
+    try:
+        post.write_text(original + "\nEdited for profiling.\n", encoding="utf-8")
+        done = _build(root, out, profile, jobs, clean=False)
+    finally:
+        post.write_text(original, encoding="utf-8")
+    if done.returncode != 0:
+        sys.exit(f"profiled rebuild failed:\n{done.stderr[-800:]}")
+    print_profile(f"cProfile of a one-post-changed rebuild of {args.n} posts", prof, args.top)
     return 0
+
+
+def print_profile(title: str, prof: Path, top: int) -> None:
+    stats = pstats.Stats(str(prof))
+    print(f"\n## {title}")
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
     python bench/run.py                      # N=100 (5 runs) and N=1000 (3 runs), all peers
     python bench/run.py --quick              # N=100, 2 runs: a smoke test of the benchmark
     python bench/run.py --sizes 1000 --runs 5 --peers hugo,jekyll
+    python bench/run.py --sizes 1000 --peers ""   # sitegen alone
 
 Progress goes to stderr; the Markdown report goes to stdout and bench/results/latest.md,
 the raw samples to bench/results/latest.json. Ratios are sitegen's time divided by the
