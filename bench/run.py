@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -49,6 +50,7 @@ class Options:
     results: Path
     serve_edits: int
     verify_n: int
+    no_extras: bool
 
 
 @dataclass
@@ -79,6 +81,8 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--results", type=Path, default=BENCH_DIR / "results")
     parser.add_argument("--serve-edits", type=int, help="edits timed in serve (default 5)")
     parser.add_argument("--verify-n", type=int, default=100, help="posts in the verify corpus")
+    parser.add_argument("--no-extras", action="store_true",
+                        help="skip bench_serve.py and bench_verify_overhead.py")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (
         [100] if args.quick else [100, 1000])
@@ -92,6 +96,7 @@ def parse_args(argv: list[str] | None) -> Options:
         sizes=sizes, runs=runs, peers=peers, work=args.work.resolve(),
         results=args.results.resolve(),
         serve_edits=args.serve_edits or (3 if args.quick else 5), verify_n=args.verify_n,
+        no_extras=args.no_extras,
     )
 
 
@@ -367,6 +372,31 @@ def bench_checker(logs: Path) -> Measure:
     return measure
 
 
+# Other helpers' scripts in bench/, run as they are and quoted in the report.
+EXTRA_SCRIPTS = (
+    ("bench_serve.py", "save-to-visible in a real browser"),
+    ("bench_verify_overhead.py", "verification overhead, by part"),
+)
+
+
+def run_extras(logs: Path) -> list[tuple[str, str, str]]:
+    """(script, what it measures, its output or why there is none) for each present script."""
+    found = []
+    for name, what in EXTRA_SCRIPTS:
+        script = BENCH_DIR / name
+        if not script.exists():
+            continue
+        log(f"running {name}")
+        log_file = logs / f"{name}.log"
+        sample = run_timed([sys.executable, str(script)], REPO_ROOT,
+                           {**os.environ, **sitegen_env()}, log_file, timeout=900)
+        text = log_file.read_text(errors="replace").strip()
+        if sample.returncode != 0:
+            text = f"n/a: exit {sample.returncode}\n" + "\n".join(text.splitlines()[-8:])
+        found.append((name, what, text))
+    return found
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -458,8 +488,16 @@ def _load(values: list[float]) -> str:
     return "/".join(f"{v:.1f}" for v in values)
 
 
+def extras_section(extras: list[tuple[str, str, str]]) -> list[str]:
+    lines = []
+    for name, what, text in extras:
+        lines += [f"`python bench/{name}` ({what}):", "", "```", text, "```", ""]
+    return ["### Other scripts in bench/", "", *lines] if lines else []
+
+
 def render_report(machine: dict, clean: dict, extra: dict, runs: dict[int, int],
-                  measures: list[Measure], command: str) -> str:
+                  measures: list[Measure], command: str,
+                  extras: list[tuple[str, str, str]] = ()) -> str:
     versions = "; ".join(f"{k}: {v}" for k, v in machine["versions"].items())
     runs_txt = ", ".join(f"{r} at N={n}" for n, r in runs.items())
     return "\n".join([
@@ -471,7 +509,7 @@ def render_report(machine: dict, clean: dict, extra: dict, runs: dict[int, int],
         f"{_load(machine['load_average_at_start'])} at start, "
         f"{_load(machine['load_average_at_end'])} at end"
         + (" — the machine was busy: trust the ratios, not the seconds."
-           if max(machine["load_average_at_end"] + machine["load_average_at_start"])
+           if max(machine["load_average_at_end"][0], machine["load_average_at_start"][0])
            > (machine["cpus"] or 1) else "."),
         f"Generators: {versions}.",
         f"Command: `{command}` — clean builds, median of {runs_txt} (after one warm-up run); "
@@ -487,6 +525,7 @@ def render_report(machine: dict, clean: dict, extra: dict, runs: dict[int, int],
         "",
         measures_table(measures),
         "",
+        *extras_section(list(extras)),
     ])
 
 
@@ -498,7 +537,7 @@ def series_json(series: Series) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     opts = parse_args(argv)
-    command = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python bench/run.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     logs = opts.work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     peers = []
@@ -543,9 +582,10 @@ def main(argv: list[str] | None = None) -> int:
                                 opts.serve_edits, logs))
     measures += bench_verify(opts.work, opts.verify_n, opts.runs.get(opts.verify_n, 3), logs)
     measures.append(bench_checker(logs))
+    extras = [] if opts.no_extras else run_extras(logs)
 
     machine["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    report = render_report(machine, clean, extra, opts.runs, measures, command.strip())
+    report = render_report(machine, clean, extra, opts.runs, measures, command.strip(), extras)
     print(report)
     opts.results.mkdir(parents=True, exist_ok=True)
     (opts.results / "latest.md").write_text(report, encoding="utf-8")
@@ -554,6 +594,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": command.strip(),
         "clean": {str(n): {name: {**series_json(s), **extra[n][name]} for name, s in by.items()}
                   for n, by in clean.items()},
+        "extras": {name: text for name, _, text in extras},
         "measures": [{"name": m.name, "posts": m.posts, "target": m.target, "unit": m.unit,
                       "value": m.value, "note": m.note, **series_json(m.series)}
                      for m in measures],
