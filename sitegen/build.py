@@ -432,7 +432,7 @@ def _to_cache(cache: RenderCache, post: Post) -> None:
 # neighbours, so whole posts are not sent across processes).
 _RESULT_FIELDS = ("html", "title", "toc", "has_math", "failed", "data")
 # Below this many posts, starting worker processes costs more than it saves.
-PARALLEL_MIN_POSTS = 64
+PARALLEL_MIN_POSTS = 200
 
 
 def _render_chunk(state: tuple, chunk: int, jobs: int) -> tuple:
@@ -511,6 +511,12 @@ def render_site(site: Site) -> BuildResult:
     everything = site.posts + site.pages
     jobs = site.options.jobs or default_jobs()
     if jobs > 1 and len(everything) >= PARALLEL_MIN_POSTS and not site.options.serve:
+        # compile the post templates once, before forking, instead of once per worker
+        for template in sorted({LAYOUT_TEMPLATES.get(p.layout, "post.html") for p in everything}):
+            try:
+                jinja_env.get_template(template)
+            except Exception:
+                pass  # reported with file and line when the page is rendered
         files = _render_posts_parallel(site, md, jinja_env, everything, min(jobs, 8))
     else:
         files = render_posts(site, md, jinja_env, everything)
