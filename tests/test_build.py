@@ -223,3 +223,20 @@ def test_cached_bodies_follow_includes_and_repeat_warnings(site_copy, tmp_path):
     third = build_site(root, BuildOptions(out=tmp_path / "c"))
     for result in (first, second, third):  # the cached post still warns, build after build
         assert any("assign" in str(d) for d in result.site.report.warnings)
+
+
+def test_parallel_rendering_gives_the_same_site(site_copy, tmp_path, monkeypatch):
+    import sitegen.build as build
+
+    root = site_copy("basic")
+    (root / "posts/2024-01-07-odd.md").write_text("---\ntitle: Odd\n---\n\n{% assign x = 1 %}\n")
+    serial = build_site(root, BuildOptions(out=tmp_path / "serial", jobs=1, rerun=True))
+    monkeypatch.setattr(build, "PARALLEL_MIN_POSTS", 2)  # fork even for this small site
+    forked = build_site(root, BuildOptions(out=tmp_path / "forked", jobs=2, rerun=True))
+    assert [str(d) for d in forked.site.report.diagnostics] == [
+        str(d) for d in serial.site.report.diagnostics
+    ]
+    for path in (tmp_path / "serial").rglob("*"):
+        if path.is_file():
+            twin = tmp_path / "forked" / path.relative_to(tmp_path / "serial")
+            assert twin.read_bytes() == path.read_bytes(), path
