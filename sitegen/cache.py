@@ -50,12 +50,16 @@ def _stat_lines(folder: Path, label: str, digest: Any) -> None:
             digest.update(f"{label}{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
 
 
-def input_fingerprint(root: Path, settings: dict[str, Any], extra_dirs: list[Path]) -> str:
-    """A digest of every input's name, size and modification time, plus the settings of
-    the build (flags, sitegen version, today's date for future-dated posts)."""
+CONTENT_DIRS = ("posts", "_posts", "pages", "assets", "static")
+
+
+def _fingerprint(
+    root: Path, settings: dict[str, Any], extra_dirs: list[Path], *, content: bool
+) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
-    digest.update(f"{__version__}\0{date.today().isoformat()}\n".encode())
+    # today's date: a post dated in the future appears on its day without any edit
+    digest.update(f"{__version__}\0{date.today().isoformat() if content else ''}\n".encode())
     for name in INPUT_FILES:
         path = root / name
         if path.is_file():
@@ -63,11 +67,17 @@ def input_fingerprint(root: Path, settings: dict[str, Any], extra_dirs: list[Pat
             digest.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     for name in INPUT_DIRS:
         folder = root / name
-        if folder.is_dir():
+        if (content or name not in CONTENT_DIRS) and folder.is_dir():
             _stat_lines(folder, "", digest)
     for folder in extra_dirs:  # built-in themes and plugins: changed by upgrades or in a clone
         _stat_lines(folder, "builtin:", digest)
     return digest.hexdigest()
+
+
+def input_fingerprint(root: Path, settings: dict[str, Any], extra_dirs: list[Path]) -> str:
+    """A digest of every input's name, size and modification time, plus the settings of
+    the build (flags, sitegen version, today's date for future-dated posts)."""
+    return _fingerprint(root, settings, extra_dirs, content=True)
 
 
 def read_manifest(root: Path) -> dict[str, Any]:
@@ -131,19 +141,7 @@ RENDER_CACHE = "bodies.pickle"
 def settings_fingerprint(root: Path, settings: dict[str, Any], extra_dirs: list[Path]) -> str:
     """Like ``input_fingerprint`` but blind to the posts themselves: what every post's
     rendering depends on besides its own text (config, includes, templates, plugins …)."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
-    digest.update(f"{__version__}\n".encode())
-    for name in INPUT_FILES:
-        path = root / name
-        if path.is_file():
-            digest.update(path.read_bytes())
-    for name in INPUT_DIRS:
-        if name not in ("posts", "_posts", "pages", "assets", "static") and (root / name).is_dir():
-            _stat_lines(root / name, "", digest)
-    for folder in extra_dirs:
-        _stat_lines(folder, "builtin:", digest)
-    return digest.hexdigest()
+    return _fingerprint(root, settings, extra_dirs, content=False)
 
 
 class RenderCache:
