@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -368,9 +369,11 @@ def build_site(
     site = load_site(root, options)
     result = render_site(site)
     result.out = out
+    clock = [time.perf_counter()]
     write_site(out, result.files, site.static)
     if "render_cache" in site.data:
         site.data.pop("render_cache").save()
+    _stage_done(site, f"write {len(result.files) + len(site.static)} files", clock)
     call_hook(site, "sitegen_build_finished", site=site, output=out)
     clean = result.ok and not site.data.get("verification_failed")
     write_manifest(
@@ -500,15 +503,25 @@ def _render_cache(site: Site) -> RenderCache:
     return RenderCache(site.root, digest.hexdigest())
 
 
+def _stage_done(site: Site, stage: str, since: list[float]) -> None:
+    """Record how long a stage took (``sitegen build -v`` prints them)."""
+    now = time.perf_counter()
+    site.data.setdefault("timings", []).append((stage, now - since[0]))
+    since[0] = now
+
+
 def render_site(site: Site) -> BuildResult:
     """Every stage up to (not including) writing: the site's files, in memory."""
+    clock = [time.perf_counter()]
     read_posts(site)
+    _stage_done(site, "discover, read, front matter", clock)
     if not site.options.serve and not site.options.rerun:
         site.data["render_cache"] = _render_cache(site)
     jinja_env = create_environment(template_dirs(site.root, site.theme_dirs))
     md = create_markdown(site)
     site.data["markdown"] = md
     everything = site.posts + site.pages
+    _stage_done(site, "load caches, templates, Markdown parser", clock)
     jobs = site.options.jobs or default_jobs()
     if jobs > 1 and len(everything) >= PARALLEL_MIN_POSTS and not site.options.serve:
         # compile the post templates once, before forking, instead of once per worker
@@ -520,12 +533,14 @@ def render_site(site: Site) -> BuildResult:
         files = _render_posts_parallel(site, md, jinja_env, everything, min(jobs, 8))
     else:
         files = render_posts(site, md, jinja_env, everything)
+    _stage_done(site, f"Markdown, verification, post pages ({len(everything)} sources)", clock)
     site.posts = [p for p in site.posts if not p.failed]
     site.pages = [p for p in site.pages if not p.failed]
     pages = index_pages(site)
     for extra in call_hook(site, "sitegen_extra_pages", site=site):
         pages.extend(extra)
     files.update(render_pages(site, jinja_env, pages))
+    _stage_done(site, f"listing and plugin pages ({len(pages)})", clock)
     site.static = discover_static(
         site.root, [(t / "static", "theme/") for t in reversed(site.theme_dirs)]
     )

@@ -106,11 +106,16 @@ def cmd_build(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     from sitegen.build import build_site
+    from sitegen.plugins import plugin_names
     from sitegen.report import print_diagnostics, summary_line
 
     result = build_site(root, options, fingerprint=fingerprint)
     report = result.site.report
     print_diagnostics(report, quiet=args.quiet)
+    if args.verbose:
+        print("plugins: " + ", ".join(sorted(plugin_names(result.site.plugins))))
+        for stage, seconds in result.site.data.get("timings", []):
+            print(f"  {seconds:7.3f} s  {stage}")
     if not args.quiet:
         print(
             summary_line(

@@ -59,3 +59,12 @@ def test_console_entry_point_runs_as_module(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "s/_site/2024/01/02/first-post/index.html").is_file()
+
+
+def test_verbose_build_names_plugins_and_stage_times(tmp_path, capsys):
+    shutil.copytree(__import__("pathlib").Path(__file__).parent / "sites/basic", tmp_path / "s")
+    assert main(["build", "-v", "--source", str(tmp_path / "s")]) == 0
+    out = capsys.readouterr().out
+    assert "plugins: feeds, gradcheck, sitemap, tags" in out
+    assert re.search(r"\d+\.\d{3} s  Markdown, verification, post pages \(5 sources\)", out)
+    assert re.search(r"\d+\.\d{3} s  write \d+ files", out)
