@@ -66,5 +66,5 @@ def test_verbose_build_names_plugins_and_stage_times(tmp_path, capsys):
     assert main(["build", "-v", "--source", str(tmp_path / "s")]) == 0
     out = capsys.readouterr().out
     assert "plugins: feeds, gradcheck, sitemap, tags" in out
-    assert re.search(r"\d+\.\d{3} s  Markdown, verification, post pages \(5 sources\)", out)
+    assert re.search(r"\d+\.\d{3} s  Markdown, verification, post pages \(4 sources\)", out)
     assert re.search(r"\d+\.\d{3} s  write \d+ files", out)
