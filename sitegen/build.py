@@ -315,9 +315,68 @@ def index_pages(site: Site) -> list[Page]:
     return pages
 
 
+def _describe(value: Any) -> str:
+    """A stable text for a template variable, to key a rendered page by what it shows.
+
+    Posts stand for themselves by URL (what templates show of every post is in the site
+    digest); functions and other objects by their type (they depend only on settings)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Post):
+        return f"post:{value.url}"
+    if isinstance(value, dict):
+        items = sorted(value.items(), key=lambda item: repr(item[0]))
+        return "{" + ",".join(f"{k!r}:{_describe(v)}" for k, v in items) + "}"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        return "[" + ",".join(_describe(v) for v in items) + "]"
+    if value is None or isinstance(value, (int, float, bool, datetime)):
+        return repr(value)
+    return type(value).__qualname__
+
+
+def _site_digest(site: Site, salt: str) -> str:
+    """What any page may show of the site as a whole: every post's listing fields."""
+    digest = hashlib.sha256(salt.encode())
+    digest.update(_describe(site.data.get("nav")).encode())
+    for post in site.posts + site.pages:
+        fields = (
+            post.url,
+            post.title,
+            post.date,
+            post.excerpt,
+            post.tags,
+            post.categories,
+            post.reading_minutes,
+            post.has_math,
+            post.layout,
+            post.failed,
+            post.meta,
+            post.data.get("badge_html"),
+            post.data.get("checks"),
+            post.previous.url if post.previous else None,
+            post.next.url if post.next else None,
+        )
+        digest.update(_describe(fields).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _page_key(site_digest: str, page: Page, context: dict[str, Any]) -> str:
+    digest = hashlib.sha256(f"page\0{site_digest}\0{page.url}\0{page.template}".encode())
+    for name in sorted(context):
+        if name != "site":
+            digest.update(f"\0{name}=".encode())
+            digest.update(_describe(context[name]).encode("utf-8", "surrogatepass"))
+    if page.post is not None:
+        digest.update(_describe(page.post.toc).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
 def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     base = base_context(site)
+    cache: RenderCache | None = site.data.get("render_cache")
+    site_digest = _site_digest(site, cache.salt) if cache is not None else ""
     for page in pages:
         out_path = page.output_path
         if out_path in files:
@@ -341,6 +400,12 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
         call_hook(
             site, "sitegen_template_context", page=page, context=context, site=site, post=page.post
         )
+        key = _page_key(site_digest, page, context) if cache is not None else ""
+        cached = cache.get(key) if cache is not None else None
+        if cached is not None:  # the same template with the same data: the same bytes
+            files[out_path] = cached
+            continue
+        known = len(site.report.diagnostics)
         try:
             html = render_template(jinja_env, site.root, page.template, context)
         except SiteError as exc:
@@ -349,6 +414,8 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
                 page.post.failed = True
             continue
         files[out_path] = html.encode("utf-8")
+        if cache is not None and len(site.report.diagnostics) == known:
+            cache.put(key, files[out_path])
     return files
 
 
@@ -523,7 +590,12 @@ def render_site(site: Site) -> BuildResult:
     everything = site.posts + site.pages
     _stage_done(site, "load caches, templates, Markdown parser", clock)
     jobs = site.options.jobs or default_jobs()
-    if jobs > 1 and len(everything) >= PARALLEL_MIN_POSTS and not site.options.serve:
+    cache: RenderCache | None = site.data.get("render_cache")
+    # posts whose bodies must be rendered anew: when few, forking would cost more than it saves
+    fresh = [
+        p for p in everything if cache is None or cache.key(p.rel, p.source) not in cache.entries
+    ]
+    if jobs > 1 and len(fresh) >= PARALLEL_MIN_POSTS and not site.options.serve:
         # compile the post templates once, before forking, instead of once per worker
         for template in sorted({LAYOUT_TEMPLATES.get(p.layout, "post.html") for p in everything}):
             try:

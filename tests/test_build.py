@@ -240,3 +240,25 @@ def test_parallel_rendering_gives_the_same_site(site_copy, tmp_path, monkeypatch
         if path.is_file():
             twin = tmp_path / "forked" / path.relative_to(tmp_path / "serial")
             assert twin.read_bytes() == path.read_bytes(), path
+
+
+def test_cached_pages_follow_what_they_show(site_copy, tmp_path):
+    root = site_copy("basic")
+    build_site(root, BuildOptions(out=tmp_path / "a"))
+    first = root / "posts/2024-01-02-first-post.md"
+    first.write_text(first.read_text().replace('title: "First post"', 'title: "Renamed post"'))
+    build_site(root, BuildOptions(out=tmp_path / "b"))
+    # pages that list or link the renamed post show the new title …
+    assert "Renamed post" in (tmp_path / "b/archive/index.html").read_text()
+    neighbour = (tmp_path / "b/2024/01/03/second-post/index.html").read_text()
+    assert "Renamed post" in neighbour and "First post" not in neighbour
+    # … and a template change reaches every page
+    (root / "templates").mkdir()
+    (root / "templates/post.html").write_text(
+        '{% extends "base.html" %}{% block main %}<p class="mine">{{ post.title }}</p>'
+        "{% endblock %}\n"
+    )
+    build_site(root, BuildOptions(out=tmp_path / "c"))
+    assert '<p class="mine">Third post</p>' in (
+        tmp_path / "c/2024/01/04/third-post/index.html"
+    ).read_text()
