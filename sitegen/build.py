@@ -502,7 +502,7 @@ def _to_cache(cache: RenderCache, post: Post) -> None:
 # neighbours, so whole posts are not sent across processes).
 _RESULT_FIELDS = ("html", "title", "toc", "has_math", "failed", "data")
 # Below this many posts, starting worker processes costs more than it saves.
-PARALLEL_MIN_POSTS = 200
+PARALLEL_MIN_POSTS = 64
 
 
 def _render_chunk(state: tuple, chunk: int, jobs: int) -> tuple:
