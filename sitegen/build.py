@@ -33,6 +33,7 @@ from sitegen.macros import load_macros
 from sitegen.model import BuildOptions, Page, Post, Site
 from sitegen.plugins import call_hook, load_plugins
 from sitegen.read import is_jekyll_unpublished, read_post, source_rel
+from sitegen.report import show_progress
 from sitegen.templates import (
     create_environment,
     include_dirs,
@@ -441,6 +442,7 @@ def build_site(
     if "render_cache" in site.data:
         site.data.pop("render_cache").save()
     _stage_done(site, f"write {len(result.files) + len(site.static)} files", clock)
+    show_progress("", _progress_wanted(site))  # the summary line takes its place
     call_hook(site, "sitegen_build_finished", site=site, output=out)
     clean = result.ok and not site.data.get("verification_failed")
     write_manifest(
@@ -571,10 +573,16 @@ def _render_cache(site: Site) -> RenderCache:
 
 
 def _stage_done(site: Site, stage: str, since: list[float]) -> None:
-    """Record how long a stage took (``sitegen build -v`` prints them)."""
+    """Record how long a stage took (``sitegen build -v`` prints them) and, on a terminal,
+    say what is done so far (a large site takes a few seconds)."""
     now = time.perf_counter()
     site.data.setdefault("timings", []).append((stage, now - since[0]))
     since[0] = now
+    show_progress(f"building: {stage} done", _progress_wanted(site))
+
+
+def _progress_wanted(site: Site) -> bool:
+    return not site.options.quiet and not site.options.serve
 
 
 def render_site(site: Site) -> BuildResult:

@@ -24,3 +24,10 @@ def summary_line(
     if report.errors or report.warnings:
         parts.append(f"({len(report.errors)} errors, {len(report.warnings)} warnings)")
     return " ".join(parts)
+
+
+def show_progress(text: str, enabled: bool) -> None:
+    """One status line on a terminal, rewritten in place; nothing when output is not a TTY."""
+    if enabled and sys.stderr.isatty():
+        sys.stderr.write("\r\033[K" + text if text else "\r\033[K")
+        sys.stderr.flush()
