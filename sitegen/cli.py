@@ -24,7 +24,9 @@ def _add_build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--drafts", action="store_true", help="include posts marked draft")
     p.add_argument("--future", action="store_true", help="include posts dated in the future")
     p.add_argument("--jobs", "-j", type=int, default=0, help="parallel workers (default: cores)")
-    p.add_argument("--rerun", action="store_true", help="ignore cached verification results")
+    p.add_argument(
+        "--rerun", action="store_true", help="ignore every cache: run all code, render every page"
+    )
     p.add_argument("--source", "-s", type=Path, default=Path("."), help="site folder (default .)")
 
 
