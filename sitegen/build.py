@@ -28,7 +28,7 @@ from sitegen.cache import (
 )
 from sitegen.config import load_config
 from sitegen.discover import discover_sources, discover_static
-from sitegen.errors import ConfigError, PostError, SiteError
+from sitegen.errors import PostError, SiteError
 from sitegen.macros import load_macros
 from sitegen.model import BuildOptions, Page, Post, Site
 from sitegen.plugins import call_hook, load_plugins
@@ -632,5 +632,3 @@ def render_site(site: Site) -> BuildResult:
 def default_jobs() -> int:
     return os.cpu_count() or 1
 
-
-__all__ = ["BuildResult", "build_site", "load_site", "render_site", "ConfigError"]
