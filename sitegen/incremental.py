@@ -223,12 +223,9 @@ class LiveBuild:
         with self.lock:
             out = self.out.absolute()
             check_output_folder(out, self.root)
-            try:
-                self._load()
-            except SiteError as exc:
-                self.site_errors = [exc.diagnostic()]
-                return Outcome(errors=list(self.site_errors), reload=True)
-            self.site_errors = []
+            failed = self._load_or_fail()
+            if failed is not None:
+                return failed
             plan = self._prepare(None)
             self._add_listing_pages(plan)
             files, _ = self._render_pages(plan, plan.rest)
@@ -382,13 +379,21 @@ class LiveBuild:
 
     # -- the work ------------------------------------------------------------------------
 
-    def _reload(self) -> Outcome:
+    def _load_or_fail(self) -> Outcome | None:
+        """Load configuration, plugins and theme; on a site-wide error, the outcome that
+        shows it (every page then shows the error until a good save)."""
         try:
             self._load()
         except SiteError as exc:
             self.site_errors = [exc.diagnostic()]
             return Outcome(errors=list(self.site_errors), reload=True)
         self.site_errors = []
+        return None
+
+    def _reload(self) -> Outcome:
+        failed = self._load_or_fail()
+        if failed is not None:
+            return failed
         outcome = self._rebuild(None, static=True)
         outcome.reload = True
         return outcome
