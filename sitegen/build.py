@@ -9,16 +9,20 @@ leaves the previous output untouched; one bad post fails alone.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any
 
 from sitegen.cache import (
+    FrontMatterCache,
     RenderCache,
     build_settings,
     builtin_dirs,
@@ -41,7 +45,7 @@ from sitegen.templates import (
     template_dirs,
     theme_dirs,
 )
-from sitegen.write import check_output_folder, write_site
+from sitegen.write import OutputFolder, check_output_folder, copy_static, output_identity
 
 DEFAULT_OUT = "_site"
 LAYOUT_TEMPLATES = {"post": "post.html", "page": "page.html", "default": "page.html"}
@@ -53,10 +57,52 @@ class BuildResult:
     out: Path
     files: dict[str, bytes] = field(default_factory=dict)
     pages: list[Page] = field(default_factory=list)
+    written: set[str] = field(default_factory=set)  # output paths, when written as rendered
 
     @property
     def ok(self) -> bool:
         return not self.site.report.errors
+
+    @property
+    def file_count(self) -> int:
+        return len(self.written | set(self.files))
+
+
+@dataclass
+class PageWriter:
+    """Where rendered pages go: straight into the new output folder (``sitegen build``),
+    or into ``files`` in memory when there is no folder (the live preview writes those).
+
+    ``previous`` holds the page keys of the files in the current output folder; a page
+    whose key is the same is linked from there instead of rendered again."""
+
+    folder: OutputFolder | None = None
+    # output path → (key of its page, the entries of ``site`` its template read)
+    previous: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    written: set[str] = field(default_factory=set)
+    keys: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    def put(self, rel: str, data: bytes, key: str = "", read: tuple[str, ...] = ()) -> None:
+        if self.folder is None:
+            self.files[rel] = data
+        else:
+            self.folder.write(rel, data)
+            self.written.add(rel)
+        if key:
+            self.keys[rel] = (key, read)
+
+    def reuse(self, rel: str, key: str, read: tuple[str, ...]) -> bool:
+        if self.folder is None or self.previous.get(rel, ("",))[0] != key:
+            return False
+        if not self.folder.reuse(rel):
+            return False
+        self.written.add(rel)
+        self.keys[rel] = (key, read)
+        return True
+
+    def taken(self, rel: str) -> bool:
+        return rel in self.files or rel in self.written
 
 
 def load_site(root: Path, options: BuildOptions) -> Site:
@@ -269,6 +315,9 @@ def base_context(site: Site) -> dict[str, Any]:
             "posts": site.posts,
             "pages": site.pages,
             "tags": dict(sorted(tags.items(), key=lambda kv: kv[0].lower())),
+            # for a menu: a page that only asks whether there are tags need not depend on
+            # every post's tags
+            "has_tags": bool(tags),
             "config": site.config,
             "data": site.data,
             "serve": site.options.serve,
@@ -316,80 +365,174 @@ def index_pages(site: Site) -> list[Page]:
     return pages
 
 
-def _describe(value: Any) -> str:
-    """A stable text for a template variable, to key a rendered page by what it shows.
+class PageKeys:
+    """Keys of rendered pages: a digest of everything a page's template was given, so a
+    page with the same key has the same bytes and can be reused from the previous output.
 
-    Posts stand for themselves by URL (what templates show of every post is in the site
-    digest); functions and other objects by their type (they depend only on settings)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Post):
-        return f"post:{value.url}"
-    if isinstance(value, dict):
-        items = sorted(value.items(), key=lambda item: repr(item[0]))
-        return "{" + ",".join(f"{k!r}:{_describe(v)}" for k, v in items) + "}"
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
-        return "[" + ",".join(_describe(v) for v in items) + "]"
-    if value is None or isinstance(value, (int, float, bool, datetime)):
-        return repr(value)
-    return type(value).__qualname__
+    Of the ``site`` variable only the entries the template read count (``SiteView``
+    records them at render time, and the next build keys the page by the same entries):
+    a post page that shows its neighbours but not the list of all posts keeps its key when
+    an unrelated post changes. Posts inside a context count by their listing fields.
+    Made once per batch of pages, since posts do not change while one is rendered."""
+
+    def __init__(self, salt: str) -> None:
+        self.salt = salt
+        self._posts: dict[int, str] = {}
+        self._site: dict[str, str] = {}
+
+    def key(self, page: Page, context: dict[str, Any], site_keys: Iterable[str]) -> str:
+        digest = hashlib.sha256(f"page\0{self.salt}\0{page.url}\0{page.template}".encode())
+        for name in sorted(context):
+            if name != "site":
+                value = context[name]
+                # a page's body is a long string: hashed as it is, not escaped as JSON first
+                text = f"s:{value}" if isinstance(value, str) else self.describe(value)
+                digest.update(f"\0{name}=".encode())
+                digest.update(text.encode("utf-8", "surrogatepass"))
+        if page.post is not None:
+            digest.update(self.describe(page.post.toc).encode("utf-8", "surrogatepass"))
+        site = context.get("site", {})
+        for name in sorted(site_keys):
+            if name not in self._site:
+                scope, _, entry = name.rpartition(".")
+                values = dict.get(site, scope, {}) if scope else site
+                value = dict.get(values, entry) if isinstance(values, dict) else None
+                self._site[name] = self.describe(value)
+            digest.update(f"\0site.{name}={self._site[name]}".encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
+    def describe(self, value: Any) -> str:
+        """A stable text for a template variable. JSON's C encoder does the common case;
+        odd keys or nesting fall back to Python."""
+        try:
+            return json.dumps(value, sort_keys=True, ensure_ascii=False, default=self._object)
+        except (TypeError, ValueError):
+            return self._slowly(value)
+
+    def _post(self, post: Post) -> str:
+        text = self._posts.get(id(post))
+        if text is None:
+            text = self._posts[id(post)] = "post:" + self.describe(listing_fields(post))
+        return text
+
+    def _object(self, value: Any) -> Any:
+        if isinstance(value, Post):
+            return self._post(value)
+        if isinstance(value, (set, frozenset)):
+            return sorted(value, key=repr)
+        if isinstance(value, (date, time_of_day)):
+            return repr(value)
+        return type(value).__qualname__  # functions and the like depend only on settings
+
+    def _slowly(self, value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, Post):
+            return self._post(value)
+        if isinstance(value, dict):
+            items = sorted(value.items(), key=lambda item: repr(item[0]))
+            return "{" + ",".join(f"{k!r}:{self._slowly(v)}" for k, v in items) + "}"
+        if isinstance(value, (list, tuple, set, frozenset)):
+            items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+            return "[" + ",".join(self._slowly(v) for v in items) + "]"
+        if value is None or isinstance(value, (int, float, bool, date, time_of_day)):
+            return repr(value)
+        return type(value).__qualname__
 
 
-def _site_digest(site: Site, salt: str) -> str:
-    """What any page may show of the site as a whole: every post's listing fields."""
-    digest = hashlib.sha256(salt.encode())
-    digest.update(_describe(site.data.get("nav")).encode())
-    for post in site.posts + site.pages:
-        fields = (
-            post.url,
-            post.title,
-            post.date,
-            post.excerpt,
-            post.tags,
-            post.categories,
-            post.reading_minutes,
-            post.has_math,
-            post.layout,
-            post.failed,
-            post.meta,
-            post.data.get("badge_html"),
-            post.data.get("checks"),
-            post.previous.url if post.previous else None,
-            post.next.url if post.next else None,
-        )
-        digest.update(_describe(fields).encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+def listing_fields(post: Post) -> tuple:
+    """What a page may show of a post other than its own: list entries, neighbour links."""
+    neighbours = tuple(
+        (other.url, other.title) if other is not None else None
+        for other in (post.previous, post.next)
+    )
+    return (
+        post.url,
+        post.title,
+        post.date,
+        post.excerpt,
+        post.tags,
+        post.categories,
+        post.reading_minutes,
+        post.has_math,
+        post.layout,
+        post.failed,
+        post.meta,
+        post.data.get("badge_html"),
+        post.data.get("checks"),
+        neighbours,
+    )
 
 
-def _page_key(site_digest: str, page: Page, context: dict[str, Any]) -> str:
-    digest = hashlib.sha256(f"page\0{site_digest}\0{page.url}\0{page.template}".encode())
-    for name in sorted(context):
-        if name != "site":
-            digest.update(f"\0{name}=".encode())
-            digest.update(_describe(context[name]).encode("utf-8", "surrogatepass"))
-    if page.post is not None:
-        digest.update(_describe(page.post.toc).encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+class SiteView(dict):
+    """The ``site`` template variable, noting which of its entries a template reads.
+
+    ``site.data`` (plugins' shared data, e.g. ``nav``) is a view of its own whose entries
+    are noted as ``data.KEY``: it also holds build state that differs on every build."""
+
+    def __init__(
+        self, values: dict[str, Any], read: set[str] | None = None, prefix: str = ""
+    ) -> None:
+        super().__init__(values)
+        self.read: set[str] = set() if read is None else read
+        self.prefix = prefix
+        if not prefix and isinstance(values.get("data"), dict):
+            dict.__setitem__(self, "data", SiteView(values["data"], self.read, "data."))
+
+    def _note(self, key: object) -> None:
+        if self.prefix or key != "data":
+            self.read.add(f"{self.prefix}{key}")
+
+    def __getitem__(self, key: str) -> Any:
+        self._note(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._note(key)
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self._note(key)
+        return super().__contains__(key)
+
+    def _note_all(self) -> None:
+        for key in self.keys():
+            self._note(key)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self._note_all()
+        return super().__iter__()
+
+    def items(self):  # type: ignore[no-untyped-def]
+        self._note_all()
+        return super().items()
+
+    def values(self):  # type: ignore[no-untyped-def]
+        self._note_all()
+        return super().values()
 
 
 def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
+    """Render ``pages`` through the site's :class:`PageWriter` (``site.data["writer"]``);
+    without one, return the files in memory."""
+    writer: PageWriter = site.data.get("writer") or PageWriter()
+    before = dict(writer.files)
     base = base_context(site)
     cache: RenderCache | None = site.data.get("render_cache")
-    site_digest = _site_digest(site, cache.salt) if cache is not None else ""
+    keys = PageKeys(cache.salt) if cache is not None else None
     for page in pages:
         out_path = page.output_path
-        if out_path in files:
+        if writer.taken(out_path):
             site.report.error(
                 page.post.rel if page.post else out_path, None, f"two pages write {page.url}"
             )
             continue
         if page.content is not None:
             data = page.content
-            files[out_path] = data.encode("utf-8") if isinstance(data, str) else data
+            writer.put(out_path, data.encode("utf-8") if isinstance(data, str) else data)
             continue
         context = dict(base)
+        context["site"] = view = SiteView(base["site"])
         context.update(page.context)
         context["page"] = {"url": page.url, "title": page.context.get("title", "")}
         if page.post is not None:
@@ -401,12 +544,14 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
         call_hook(
             site, "sitegen_template_context", page=page, context=context, site=site, post=page.post
         )
-        key = _page_key(site_digest, page, context) if cache is not None else ""
-        cached = cache.get(key) if cache is not None else None
-        if cached is not None:  # the same template with the same data: the same bytes
-            files[out_path] = cached
-            continue
+        previous = writer.previous.get(out_path)
+        if keys is not None and previous is not None:
+            # keyed by the parts of the site the page read last time: if they and the
+            # rest of its data are the same, so is the page
+            if writer.reuse(out_path, keys.key(page, context, previous[1]), previous[1]):
+                continue
         known = len(site.report.diagnostics)
+        view.read.clear()
         try:
             html = render_template(jinja_env, site.root, page.template, context)
         except SiteError as exc:
@@ -414,10 +559,12 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
             if page.post is not None:
                 page.post.failed = True
             continue
-        files[out_path] = html.encode("utf-8")
-        if cache is not None and len(site.report.diagnostics) == known:
-            cache.put(key, files[out_path])
-    return files
+        key, read = "", ()
+        if keys is not None and len(site.report.diagnostics) == known:
+            read = tuple(sorted(view.read))
+            key = keys.key(page, context, read)
+        writer.put(out_path, html.encode("utf-8"), key, read)
+    return {k: v for k, v in writer.files.items() if k not in before or before[k] is not v}
 
 
 def output_folder(root: Path, options: BuildOptions) -> Path:
@@ -435,13 +582,13 @@ def build_site(
     if fingerprint is None:  # taken before reading, so edits made during the build count
         fingerprint = input_fingerprint(root, build_settings(options, out), builtin_dirs())
     site = load_site(root, options)
-    result = render_site(site)
-    result.out = out
-    clock = [time.perf_counter()]
-    write_site(out, result.files, site.static)
-    if "render_cache" in site.data:
-        site.data.pop("render_cache").save()
-    _stage_done(site, f"write {len(result.files) + len(site.static)} files", clock)
+    folder = OutputFolder(out)
+    try:
+        result = _render_into(site, folder, out)
+    except BaseException:
+        folder.discard()
+        raise
+    _stage_done(site, f"write {result.file_count} files", [site.data.pop("write_clock")])
     show_progress("", _progress_wanted(site))  # the summary line takes its place
     call_hook(site, "sitegen_build_finished", site=site, output=out)
     clean = result.ok and not site.data.get("verification_failed")
@@ -453,9 +600,26 @@ def build_site(
             "warnings": [str(d) for d in site.report.warnings],
             "posts": len(site.posts),
             "pages": len(site.pages),
-            "files": len(result.files),
+            "files": result.file_count,
         },
     )
+    return result
+
+
+def _render_into(site: Site, folder: OutputFolder, out: Path) -> BuildResult:
+    """Render the site into ``folder`` (pages are written as they are rendered), then
+    swap it in and save the caches."""
+    writer = PageWriter(folder=folder)
+    site.data["writer"] = writer
+    result = render_site(site)
+    site.data["write_clock"] = time.perf_counter()
+    copy_static(folder, site.static, writer.written)
+    folder.commit()
+    cache: RenderCache | None = site.data.pop("render_cache", None)
+    if cache is not None:  # after the swap: the page keys describe the new folder
+        cache.save(pages=writer.keys, marker=output_identity(out))
+    result.out = out
+    result.written = set(writer.written) | {rel for _, rel in site.static}
     return result
 
 
@@ -517,28 +681,44 @@ def _render_chunk(state: tuple, chunk: int, jobs: int) -> tuple:
         post.data.pop("env", None)
         post.data.pop("tokens", None)
         results.append(tuple(getattr(post, name) for name in _RESULT_FIELDS))
-    cache = site.data.get("render_cache")
-    fresh = dict(cache.used) if cache is not None else {}
-    return files, results, site.report.diagnostics[known:], fresh
+    cache: RenderCache | None = site.data.get("render_cache")
+    used: set[str] = set()
+    if cache is not None:
+        cache.save_new()  # each worker stores its own new entries, in parallel
+        used = cache.used
+    writer: PageWriter | None = site.data.get("writer")
+    written: tuple[set, dict] = (set(), {})
+    if writer is not None:
+        if writer.folder is not None:
+            writer.folder.flush()  # this worker's files are on disk before it reports
+        written = (writer.written, writer.keys)
+    return files, results, site.report.diagnostics[known:], used, written
 
 
 def _render_posts_parallel(
     site: Site, md: Any, jinja_env: Any, posts: list[Post], jobs: int
 ) -> dict[str, bytes]:
-    """Fork ``jobs`` workers that each render every jobs-th post; the parent keeps the
-    rest of the build. Fork shares the parsed configuration, plugins and templates."""
+    """Fork ``jobs`` workers that each render every jobs-th post and write its page; the
+    parent keeps the rest of the build. Fork shares the parsed configuration, plugins and
+    templates."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
+    writer: PageWriter | None = site.data.get("writer")
+    if writer is not None and writer.folder is not None:
+        writer.folder.flush()  # no writing thread may be running while the process forks
     state = (site, md, jinja_env, posts)
     files: dict[str, bytes] = {}
     with context.Pool(jobs, initializer=_set_worker_state, initargs=(state,)) as pool:
         outputs = pool.starmap(_render_in_worker, [(chunk, jobs) for chunk in range(jobs)])
-    cache = site.data.get("render_cache")
-    for chunk, (chunk_files, results, diagnostics, entries) in enumerate(outputs):
+    cache: RenderCache | None = site.data.get("render_cache")
+    for chunk, (chunk_files, results, diagnostics, used, written) in enumerate(outputs):
         files.update(chunk_files)
         if cache is not None:
-            cache.used.update(entries)
+            cache.used.update(used)
+        if writer is not None:
+            writer.written.update(written[0])
+            writer.keys.update(written[1])
         for post, values in zip(posts[chunk::jobs], results, strict=True):
             for name, value in zip(_RESULT_FIELDS, values, strict=True):
                 setattr(post, name, value)
@@ -558,6 +738,14 @@ def _set_worker_state(state: tuple) -> None:
 def _render_in_worker(chunk: int, jobs: int) -> tuple:
     assert _worker_state is not None
     return _render_chunk(_worker_state, chunk, jobs)
+
+
+def front_matter_version() -> str:
+    import yaml
+
+    from sitegen import __version__
+
+    return f"{__version__}/{yaml.__version__}"
 
 
 def _render_cache(site: Site) -> RenderCache:
@@ -588,10 +776,19 @@ def _progress_wanted(site: Site) -> bool:
 def render_site(site: Site) -> BuildResult:
     """Every stage up to (not including) writing: the site's files, in memory."""
     clock = [time.perf_counter()]
-    read_posts(site)
-    _stage_done(site, "discover, read, front matter", clock)
+    headers = None
     if not site.options.serve and not site.options.rerun:
-        site.data["render_cache"] = _render_cache(site)
+        headers = FrontMatterCache(site.root, front_matter_version())
+    read_posts(site, functools.partial(read_post, headers=headers) if headers else read_post)
+    if headers is not None:
+        headers.save()
+    _stage_done(site, "discover, read, front matter", clock)
+    writer: PageWriter | None = site.data.get("writer")
+    if not site.options.serve and not site.options.rerun:
+        cache = site.data["render_cache"] = _render_cache(site)
+        if writer is not None and writer.folder is not None and cache.marker:
+            if cache.marker == output_identity(writer.folder.out):
+                writer.previous = cache.pages
     jinja_env = create_environment(template_dirs(site.root, site.theme_dirs))
     md = create_markdown(site)
     site.data["markdown"] = md
@@ -601,7 +798,7 @@ def render_site(site: Site) -> BuildResult:
     cache: RenderCache | None = site.data.get("render_cache")
     # posts whose bodies must be rendered anew: when few, forking would cost more than it saves
     fresh = [
-        p for p in everything if cache is None or cache.key(p.rel, p.source) not in cache.entries
+        p for p in everything if cache is None or cache.key(p.rel, p.source) not in cache
     ]
     if jobs > 1 and len(fresh) >= PARALLEL_MIN_POSTS and not site.options.serve:
         # compile the post templates once, before forking, instead of once per worker

@@ -7,9 +7,11 @@ and compares one digest. Only the standard library is imported here, on purpose.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -133,9 +135,73 @@ def unchanged_since_last_build(root: Path, options: Any, out: Path) -> tuple[str
     return fingerprint, None
 
 
+# --------------------------------------------------------------------------- front matter
+
+FRONT_MATTER_FILE = "frontmatter.pickle"
+
+
+class FrontMatterCache:
+    """Parsed YAML headers, keyed by their text: YAML is most of the cost of reading a post
+    that did not change. Values are kept pickled, so every post gets its own copy."""
+
+    def __init__(self, root: Path, version: str) -> None:
+        import pickle
+
+        self.path = cache_dir(root) / FRONT_MATTER_FILE
+        self.version = version  # sitegen's and the YAML library's: parsing may differ
+        self.blobs: dict[str, bytes] = {}
+        self.used: set[str] = set()
+        self.added = False
+        try:
+            with open(self.path, "rb") as fh:
+                stored = pickle.load(fh)
+            if stored.get("version") == version:
+                self.blobs = stored["blobs"]
+        except Exception:
+            self.blobs = {}
+
+    def get(self, header: str) -> Any:
+        blob = self.blobs.get(header)
+        if blob is None:
+            return None
+        import pickle
+
+        self.used.add(header)
+        return pickle.loads(blob)
+
+    def put(self, header: str, meta: Any) -> None:
+        import pickle
+
+        try:
+            self.blobs[header] = pickle.dumps(meta, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return
+        self.used.add(header)
+        self.added = True
+
+    def save(self) -> None:
+        """Keep the headers of this build's posts, when any was new or one went away."""
+        if not self.added and len(self.used) == len(self.blobs):
+            return
+        import pickle
+
+        keep = {h: b for h, b in self.blobs.items() if h in self.used}
+        try:
+            self.path.parent.mkdir(exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            with open(tmp, "wb") as fh:
+                pickle.dump({"version": self.version, "blobs": keep}, fh, protocol=5)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass
+
+
 # --------------------------------------------------------------------------- rendered bodies
 
-RENDER_CACHE = "bodies.pickle"
+RENDER_DIR = "render"  # shards of pickled entries, written by the builder and its workers
+PAGES_FILE = "pages.pickle"  # output path → key of what the previous build wrote there
+# Shards are merged into one when there are this many, or when most stored bytes are stale.
+MAX_SHARDS = 16
 
 
 def settings_fingerprint(root: Path, settings: dict[str, Any], extra_dirs: list[Path]) -> str:
@@ -145,27 +211,52 @@ def settings_fingerprint(root: Path, settings: dict[str, Any], extra_dirs: list[
 
 
 class RenderCache:
-    """Rendered bodies of posts, keyed by the post's text and everything it depends on.
+    """Rendered bodies of posts (and parsed front matter), keyed by content, between builds.
 
     A rebuild after one post changed parses and renders only that post; the others come
     from here. Posts whose output depends on more than their text (a plugin sets
     ``post.data["cacheable"] = False``, e.g. verification) are never stored.
+
+    Entries are kept pickled and unpickled only when asked for, so loading the cache costs
+    little more than reading it. Each build (and each forked render worker) adds its new
+    entries as a shard of its own instead of rewriting the whole cache; shards are merged
+    when they pile up. The cache also remembers which page it wrote at each output path
+    (``pages``), so an unchanged page is linked from the previous output, not rendered.
     """
 
     def __init__(self, root: Path, salt: str) -> None:
-        self.path = cache_dir(root) / RENDER_CACHE
+        self.folder = cache_dir(root) / RENDER_DIR
         self.salt = salt
-        self.entries: dict[str, Any] = {}
-        self.used: dict[str, Any] = {}  # entries of this build: the only ones saved
-        try:
-            import pickle
+        self.blobs: dict[str, bytes] = {}
+        self.used: set[str] = set()  # keys this build asked for or added
+        self.new: dict[str, bytes] = {}  # added by this process, not yet saved
+        self.shards: list[Path] = []
+        self.dead: list[Path] = []  # shards of other settings: deleted when this build saves
+        # output path → (page key, what of the site the page read), in the previous output
+        self.pages: dict[str, Any] = {}
+        self.marker = ""  # the previous output's marker these page keys belong to
+        import pickle
 
-            with open(self.path, "rb") as fh:
+        try:
+            self.shards = sorted(self.folder.glob("*.pickle"))
+        except OSError:
+            self.shards = []
+        for shard in self.shards:
+            try:
+                with open(shard, "rb") as fh:
+                    stored = pickle.load(fh)
+            except Exception:  # a damaged shard is only a slower build
+                continue
+            if isinstance(stored, dict) and stored.get("salt") == salt:
+                self.blobs.update(stored["blobs"])
+            else:
+                self.dead.append(shard)
+        try:
+            with open(cache_dir(root) / PAGES_FILE, "rb") as fh:
                 stored = pickle.load(fh)
-            if isinstance(stored, dict):
-                self.entries = stored
-        except Exception:  # a missing, old or damaged cache is only a slower build
-            self.entries = {}
+            self.pages, self.marker = stored["pages"], stored["marker"]
+        except Exception:
+            self.pages, self.marker = {}, ""
 
     def key(self, rel: str, source: str) -> str:
         digest = hashlib.sha256(self.salt.encode())
@@ -173,23 +264,79 @@ class RenderCache:
         digest.update(source.encode("utf-8", "surrogatepass"))
         return digest.hexdigest()
 
+    def __contains__(self, key: str) -> bool:
+        return key in self.blobs or key in self.new
+
     def get(self, key: str) -> Any:
-        entry = self.entries.get(key)
-        if entry is not None:
-            self.used[key] = entry
-        return entry
-
-    def put(self, key: str, entry: Any) -> None:
-        self.used[key] = entry
-
-    def save(self) -> None:
+        blob = self.new.get(key) or self.blobs.get(key)
+        if blob is None:
+            return None
         import pickle
 
         try:
-            self.path.parent.mkdir(exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
+            entry = pickle.loads(blob)
+        except Exception:
+            return None
+        self.used.add(key)
+        return entry
+
+    def put(self, key: str, entry: Any) -> None:
+        import pickle
+
+        try:
+            blob = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return
+        self.new[key] = blob
+        self.used.add(key)
+
+    def save_new(self) -> None:
+        """Write this process's new entries as a shard of their own."""
+        if not self.new:
+            return
+        self._write_shard(self.new, f"{time.time_ns()}-{os.getpid()}.pickle")
+        self.blobs.update(self.new)
+        self.new = {}
+
+    def save(self, pages: dict[str, Any] | None = None, marker: str = "") -> None:
+        """End of a build: save new entries, merge shards when worth it, and remember
+        which page each output path holds."""
+        import pickle
+
+        if pages is not None:
+            try:
+                self.folder.parent.mkdir(exist_ok=True)
+                tmp = self.folder.parent / (PAGES_FILE + ".tmp")
+                with open(tmp, "wb") as fh:
+                    pickle.dump({"pages": pages, "marker": marker}, fh)
+                os.replace(tmp, self.folder.parent / PAGES_FILE)
+            except OSError:
+                pass
+        stale = sum(len(b) for k, b in self.blobs.items() if k not in self.used)
+        live = sum(len(b) for k, b in self.blobs.items() if k in self.used)
+        for shard in self.dead:
+            with contextlib.suppress(OSError):
+                shard.unlink()
+        shards = sorted(self.folder.glob("*.pickle")) if self.folder.is_dir() else []
+        if len(shards) + bool(self.new) <= MAX_SHARDS and stale <= live:
+            self.save_new()
+            return
+        keep = {k: b for k, b in self.blobs.items() if k in self.used}
+        keep.update(self.new)
+        self.new = {}
+        self._write_shard(keep, f"{time.time_ns()}-{os.getpid()}.pickle", replace=shards)
+
+    def _write_shard(self, blobs: dict[str, bytes], name: str, replace: list[Path] = ()) -> None:
+        import pickle
+
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.folder / (name + ".tmp")
             with open(tmp, "wb") as fh:
-                pickle.dump(self.used, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
-        except (OSError, pickle.PicklingError, TypeError, AttributeError):
-            pass
+                pickle.dump({"salt": self.salt, "blobs": blobs}, fh, protocol=5)
+            os.replace(tmp, self.folder / name)
+            for old in replace:
+                if old.name != name:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only site still builds; it just renders everything next time

@@ -123,7 +123,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             summary_line(
                 len(result.site.posts),
                 len(result.site.pages),
-                len(result.files),
+                result.file_count,
                 time.perf_counter() - start,
                 str(result.out),
                 report,

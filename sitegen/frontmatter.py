@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -26,8 +26,19 @@ _FENCE = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
 _CLOSE = re.compile(r"^(---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
 
 
-def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
-    """Return (front matter, body, line number of the body's first line)."""
+class HeaderStore(Protocol):
+    """Parsed headers by their text (``sitegen.cache.FrontMatterCache``)."""
+
+    def get(self, header: str) -> Any: ...
+
+    def put(self, header: str, meta: Any) -> None: ...
+
+
+def split_front_matter(
+    text: str, rel: str, headers: HeaderStore | None = None
+) -> tuple[dict[str, Any], str, int]:
+    """Return (front matter, body, line number of the body's first line). ``headers``
+    remembers parsed headers between builds."""
     if not text.startswith("---"):
         return {}, text, 1
     first_end = text.find("\n")
@@ -40,6 +51,10 @@ def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
     body_start = text.find("\n", close.end())
     body = "" if body_start == -1 else text[body_start + 1 :]
     body_line = text.count("\n", 0, body_start + 1) + 1 if body_start != -1 else 1
+    if headers is not None:
+        meta = headers.get(header)
+        if meta is not None:
+            return meta, body, body_line
     try:
         meta = yaml.load(header, Loader=_Loader) if header.strip() else {}
     except yaml.YAMLError as exc:
@@ -51,6 +66,8 @@ def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
         meta = {}
     if not isinstance(meta, dict):
         raise PostError("front matter must be a mapping of keys to values", rel, 2)
+    if headers is not None:
+        headers.put(header, meta)
     return meta, body, body_line
 
 

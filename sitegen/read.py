@@ -10,7 +10,13 @@ from pathlib import Path
 from sitegen.config import Config
 from sitegen.discover import DATED_NAME, Source
 from sitegen.errors import PostError
-from sitegen.frontmatter import as_list, key_line, parse_date, split_front_matter
+from sitegen.frontmatter import (
+    HeaderStore,
+    as_list,
+    key_line,
+    parse_date,
+    split_front_matter,
+)
 from sitegen.model import Post
 
 WORDS_PER_MINUTE = 220
@@ -62,11 +68,18 @@ def make_url(pattern: str, post: Post) -> str:
     return re.sub(r"/{2,}", "/", url)
 
 
-def read_post(source: Source, rel: str, config: Config, tz: timezone | None) -> Post:
-    """Everything about a post that needs no Markdown: meta, title, date, slug, URL."""
+def read_post(
+    source: Source,
+    rel: str,
+    config: Config,
+    tz: timezone | None,
+    headers: HeaderStore | None = None,
+) -> Post:
+    """Everything about a post that needs no Markdown: meta, title, date, slug, URL.
+    ``headers`` keeps parsed front matter between builds."""
     post = Post(path=source.path, rel=rel, kind=source.kind)
     post.source = decode_source(source.path.read_bytes(), rel)
-    meta, body, body_line = split_front_matter(post.source, rel)
+    meta, body, body_line = split_front_matter(post.source, rel, headers)
     post.meta, post.body, post.body_line = meta, body, body_line
 
     stem = source.path.stem

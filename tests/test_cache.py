@@ -1,0 +1,96 @@
+"""Caches between builds: rendered bodies in shards, parsed front matter, the manifest."""
+
+from __future__ import annotations
+
+import pickle
+
+from sitegen import cache as cache_module
+from sitegen.cache import FrontMatterCache, RenderCache
+from sitegen.frontmatter import split_front_matter
+
+
+def test_entries_come_back_in_the_next_build_and_each_build_adds_a_shard(tmp_path):
+    first = RenderCache(tmp_path, "salt")
+    key = first.key("posts/a.md", "text")
+    first.put(key, ("<p>a</p>", {"n": 1}))
+    first.save(pages={"a/index.html": "k"}, marker="m")
+    second = RenderCache(tmp_path, "salt")
+    assert second.get(key) == ("<p>a</p>", {"n": 1})
+    assert second.pages == {"a/index.html": "k"} and second.marker == "m"
+    second.put(second.key("posts/b.md", "text"), ("<p>b</p>", {}))
+    second.save()
+    assert len(list((tmp_path / ".sitegen-cache/render").glob("*.pickle"))) == 2
+    third = RenderCache(tmp_path, "salt")
+    assert key in third and third.key("posts/b.md", "text") in third
+
+
+def test_entries_are_copies_and_other_settings_see_nothing(tmp_path):
+    first = RenderCache(tmp_path, "salt")
+    key = first.key("posts/a.md", "text")
+    first.put(key, ["mutable"])
+    first.save()
+    second = RenderCache(tmp_path, "salt")
+    second.get(key).append("changed")
+    assert second.get(key) == ["mutable"]
+    other = RenderCache(tmp_path, "other salt")
+    assert other.get(key) is None
+    other.save()  # and the shards of other settings go away
+    assert RenderCache(tmp_path, "salt").get(key) is None
+
+
+def test_shards_are_merged_and_unused_entries_dropped(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache_module, "MAX_SHARDS", 3)
+    keys = []
+    for n in range(5):
+        store = RenderCache(tmp_path, "salt")
+        for key in keys[-1:]:  # each build uses only the entry of the build before
+            assert store.get(key) is not None
+        keys.append(store.key(f"posts/{n}.md", "text"))
+        store.put(keys[-1], n)
+        store.save()
+    shards = list((tmp_path / ".sitegen-cache/render").glob("*.pickle"))
+    assert len(shards) <= 3
+    last = RenderCache(tmp_path, "salt")
+    assert last.get(keys[-1]) == 4 and last.get(keys[-2]) == 3
+    assert last.get(keys[0]) is None
+
+
+def test_a_damaged_shard_costs_only_its_entries(tmp_path):
+    store = RenderCache(tmp_path, "salt")
+    key = store.key("posts/a.md", "text")
+    store.put(key, "kept")
+    store.save()
+    (tmp_path / ".sitegen-cache/render/0-broken.pickle").write_bytes(b"not a pickle")
+    assert RenderCache(tmp_path, "salt").get(key) == "kept"
+
+
+def test_front_matter_is_parsed_once_and_every_post_gets_its_own_copy(tmp_path, monkeypatch):
+    text = "---\ntitle: One\ntags: [a, b]\n---\nbody\n"
+    headers = FrontMatterCache(tmp_path, "v1")
+    meta, body, line = split_front_matter(text, "posts/one.md", headers)
+    assert meta == {"title": "One", "tags": ["a", "b"]} and body == "body\n" and line == 5
+    headers.save()
+    again = FrontMatterCache(tmp_path, "v1")
+    import yaml
+
+    def no_yaml(*args, **kwargs):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(yaml, "load", no_yaml)
+    first, _, _ = split_front_matter(text, "posts/one.md", again)
+    first["tags"].append("c")
+    second, _, _ = split_front_matter(text, "posts/one.md", again)
+    assert second == {"title": "One", "tags": ["a", "b"]}
+    assert FrontMatterCache(tmp_path, "v2").get("title: One\ntags: [a, b]\n") is None
+
+
+def test_front_matter_of_deleted_posts_is_forgotten(tmp_path):
+    headers = FrontMatterCache(tmp_path, "v1")
+    for n in range(3):
+        split_front_matter(f"---\ntitle: T{n}\n---\n", f"posts/{n}.md", headers)
+    headers.save()
+    later = FrontMatterCache(tmp_path, "v1")
+    split_front_matter("---\ntitle: T0\n---\n", "posts/0.md", later)
+    later.save()
+    with open(tmp_path / ".sitegen-cache/frontmatter.pickle", "rb") as fh:
+        assert list(pickle.load(fh)["blobs"]) == ["title: T0\n"]
