@@ -340,6 +340,31 @@ def test_unclosed_environment_warns(md):
     assert any("never closed" in d[2] for d in env["diagnostics"])
 
 
+
+# The closer scan also decides brace balance (no second pass over the TeX), and \\( .. \\)
+# skips escape bookkeeping when nothing before the closer is escaped: the edges of both.
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        ("\\(a}b\\)", "\\(a}b\\)"),  # a "}" at depth 0 does not stop the scan, but is bad
+        ("\\(\\}a\\)", inline("\\}a")),  # escaped braces do not count
+        ("\\({a\\)b}\\)", inline("{a\\)b}")),  # a closer inside braces does not close
+        ("\\({{{a}}}\\)", inline("{{{a}}}")),  # nested deeper than the shallow regex
+        ("\\\\(a}b\\\\)", "\\\\(a}b\\\\)"),
+        ("\\\\({a\\\\)b}\\\\)", inline("{a\\)b}")),
+        ("\\\\(a\\_b\\\\)", inline("a_b")),  # an escape before the closer: resolved
+        # A closer whose ")" / "]" came out of an escape ("\\)" -> ")") ends right after
+        # that escape's backslash, as it always did (pinned: the fast path must agree).
+        ("\\\\(x\\\\\\)y", inline("x") + ")y"),
+        ("\\\\[_)\\\\\\]]", '<span class="math display">\\[_)\\]</span>]]'),
+    ],
+)
+def test_closer_scan_edges(md, src, expected):
+    html, env = render(md, src)
+    assert f"<p>{expected}</p>" in html
+    assert bool(env["diagnostics"]) is ("math" not in expected)
+
+
 # -- helpers -------------------------------------------------------------------------------
 
 
@@ -352,7 +377,10 @@ def test_resolve_kramdown_escapes_maps_positions():
 @pytest.mark.parametrize(
     ("tex", "ok"),
     [("a_{1}", True), ("\\{x", True), ("{a}{b}}", False), ("}{", False), ("{{a}", False),
-     ("\\\\{x}", True)],
+     ("\\\\{x}", True),
+     # deeper than the one-regex fast path, and escaped braces, which it must not judge
+     ("{{{a}}}", True), ("{{{a}}", False), ("x^{\\{a}", True), ("x^{\\{a", False),
+     ("\\{{a}\\}", True)],
 )
 def test_braces_balanced(tex, ok):
     assert braces_balanced(tex) is ok

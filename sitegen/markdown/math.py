@@ -88,6 +88,14 @@ _CLOSE_BRACKET = re.compile(r"\\\]|" + _PAIR_OR_BRACE, re.S)
 _PAIR = re.compile(r"\\.", re.S)
 _INNERMOST_GROUP = re.compile(r"\{[^{}]*\}")
 
+# Everything up to the next brace or closer, backslash pairs included, in one regex step:
+# the scan loop below then turns once per brace instead of once per TeX command.
+_SKIP_TO_PAREN = re.compile(r"(?:[^\\{}]+|\\[^)])*", re.S)
+_SKIP_TO_BRACKET = re.compile(r"(?:[^\\{}]+|\\[^\]])*", re.S)
+# Braces nested at most two deep and balanced (valid only when no brace is escaped): one
+# C-level match decides the common case before the general peeling below.
+_SHALLOW_BALANCED = re.compile(r"[^{}]*(?:\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}[^{}]*)*")
+
 _BEGIN = re.compile(r"\\begin\s*\{([A-Za-z]+\*?)\}")
 _REF = re.compile(r"\\(?:eq)?ref\s*\{[^}]*\}")
 
@@ -165,6 +173,9 @@ def braces_balanced(tex: str) -> bool:
     """True when every ``{`` has its ``}`` (escaped braces and backslash pairs skipped)."""
     if "{" not in tex and "}" not in tex:
         return True
+    if "\\{" not in tex and "\\}" not in tex and _SHALLOW_BALANCED.fullmatch(tex):
+        # No brace follows a backslash, so no brace is escaped and the regex sees them all.
+        return True
     # Regex passes instead of a Python loop over braces: drop backslash pairs, then peel
     # innermost {...} groups until none is left (one pass per nesting level).
     text = _PAIR.sub("", tex) if "\\" in tex else tex
@@ -172,6 +183,39 @@ def braces_balanced(tex: str) -> bool:
     while removed:
         text, removed = _INNERMOST_GROUP.subn("", text)
     return "{" not in text and "}" not in text
+
+
+def _find_closer(text: str, pos: int, stop: int, skip: re.Pattern[str]) -> tuple[int, int, bool]:
+    """:func:`find_tex_end` for the closers ``\\)`` / ``\\]`` (``skip`` picks which), plus
+    whether the braces before the closer balance.
+
+    Returns ``(start, stop, balanced)``, or ``(-1, -1, False)``. A ``}`` at depth 0 is
+    skipped, as MathJax does, but makes the TeX unbalanced; any other imbalance would have
+    kept the closer from depth 0. So ``balanced`` equals :func:`braces_balanced` of the TeX
+    before the closer (same backslash pairs; surrounding whitespace holds no braces).
+    """
+    depth = 0
+    balanced = True
+    i = pos
+    while True:
+        i = skip.match(text, i, stop).end()
+        if i >= stop:
+            return -1, -1, False
+        ch = text[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            if depth:
+                depth -= 1
+            else:
+                balanced = False
+        elif i + 1 >= stop:  # a lone backslash at the very end: no closer
+            return -1, -1, False
+        elif depth == 0:  # "\\" followed by the closing ")" or "]"
+            return i, i + 2, balanced
+        else:  # the closer inside braces is just a backslash pair
+            i += 1
+        i += 1
 
 
 def _drop_final_row_break(tex: str) -> str:
@@ -200,15 +244,25 @@ def _push_text(state: StateInline, text: str) -> None:
 
 
 def _accept(
-    state: StateInline, silent: bool, start: int, stop: int, tex: str, markup: str, display: bool
+    state: StateInline,
+    silent: bool,
+    start: int,
+    stop: int,
+    tex: str,
+    markup: str,
+    display: bool,
+    balanced: bool | None = None,
 ) -> bool:
-    """Emit math for src[start:stop], or the text as written when its braces don't balance."""
+    """Emit math for src[start:stop], or the text as written when its braces don't balance
+    (``balanced``: already known from the scan for the closer; None: check here)."""
     if not silent:
-        if braces_balanced(tex):
+        if balanced is None:
+            balanced = braces_balanced(tex)
+        if balanced:
             token = state.push("math_inline", "math", 0)
             token.content = tex
             token.markup = markup
-            token.meta = {"display": display}
+            token.meta["display"] = display  # the token's own fresh dict: one less to build
         else:
             _warn(state, start, f"unbalanced braces in math {markup}…; shown as text")
             _push_text(state, state.src[start:stop])
@@ -274,7 +328,8 @@ def _escaped_delimited(state: StateInline, silent: bool, pos: int, display: bool
     src = state.src
     opener = src[pos : pos + 3]
     raw_closer = "\\\\]" if display else "\\\\)"
-    pattern = _CLOSE_BRACKET if display else _CLOSE_PAREN
+    close = raw_closer[1:]
+    skip = _SKIP_TO_BRACKET if display else _SKIP_TO_PAREN
     start = pos + 3
     search = start
     first = -1
@@ -286,28 +341,41 @@ def _escaped_delimited(state: StateInline, silent: bool, pos: int, display: bool
             return _unclosed(state, silent, pos, opener)
         if first < 0:
             first = cand
-        resolved, shifts = resolve_kramdown_escapes(src[start : cand + 3])
-        found, found_end, _ = find_tex_end(resolved, 0, pattern, raw_closer[1:])
-        if found >= 0:
-            stop = start + _raw_index(found_end - 1, shifts) + 1
-            tex = resolved[:found].strip()
-            return _accept(state, silent, pos, stop, tex, opener, display)
+        body = src[start:cand]
+        if body[-1:] != "\\" and _KRAMDOWN_ESCAPE.search(body) is None:
+            # Nothing to resolve before the closer (whose "\\\\" becomes "\\"), so resolved
+            # and raw positions agree up to it: no shift bookkeeping needed.
+            resolved = body + close
+            found, found_end, balanced = _find_closer(resolved, 0, len(resolved), skip)
+            if found >= 0:
+                stop = cand + 3 if found_end == len(resolved) else start + found_end
+                tex = resolved[:found].strip()
+                return _accept(state, silent, pos, stop, tex, opener, display, balanced)
+        else:
+            resolved, shifts = resolve_kramdown_escapes(src[start : cand + 3])
+            found, found_end, balanced = _find_closer(resolved, 0, len(resolved), skip)
+            if found >= 0:
+                # Mapped back through the shifts, as before: when the closer's last
+                # character came out of an escape ("\\]"), this ends math inside it.
+                stop = start + _raw_index(found_end - 1, shifts) + 1
+                tex = resolved[:found].strip()
+                return _accept(state, silent, pos, stop, tex, opener, display, balanced)
         search = cand + 1
 
 
 def _plain_delimited(state: StateInline, silent: bool, pos: int, display: bool) -> bool:
     """``\\( .. \\)`` / ``\\[ .. \\]``, verbatim."""
     src = state.src
-    pattern = _CLOSE_BRACKET if display else _CLOSE_PAREN
+    skip = _SKIP_TO_BRACKET if display else _SKIP_TO_PAREN
     closer = "\\]" if display else "\\)"
-    found, found_end, _ = find_tex_end(src, pos + 2, pattern, closer, state.posMax)
+    found, found_end, balanced = _find_closer(src, pos + 2, state.posMax, skip)
     if found < 0:
         plain = src.find(closer, pos + 2, state.posMax)
         if plain >= 0:
             return _unbalanced(state, silent, pos, plain + 2)
         return _unclosed(state, silent, pos, src[pos : pos + 2])
     tex = src[pos + 2 : found].strip()
-    return _accept(state, silent, pos, found_end, tex, src[pos : pos + 2], display)
+    return _accept(state, silent, pos, found_end, tex, src[pos : pos + 2], display, balanced)
 
 
 def _environment(state: StateInline, silent: bool, pos: int, match: re.Match[str]) -> bool:
