@@ -135,7 +135,7 @@ def test_entries_are_cached_by_the_page_rendering(tmp_path):
     post.write_text(post.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
     # without the engine's cache of rendered bodies, every post is rendered again and the
     # feed's own cache of converted entries is what keeps the unchanged ones
-    (tmp_path / "site" / ".sitegen-cache" / "bodies.pickle").unlink()
+    shutil.rmtree(tmp_path / "site" / ".sitegen-cache" / "render")
     assert build_site(tmp_path / "site", BuildOptions(out=tmp_path / "out")).ok
     feed = ET.parse(tmp_path / "out" / "feed.xml").getroot()
     assert "FROM CACHE" in content(feed, "Alpha: gradients of a neuron")  # unchanged post
