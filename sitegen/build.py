@@ -382,15 +382,18 @@ class PageKeys:
 
     def key(self, page: Page, context: dict[str, Any], site_keys: Iterable[str]) -> str:
         digest = hashlib.sha256(f"page\0{self.salt}\0{page.url}\0{page.template}".encode())
+        rest = {}
         for name in sorted(context):
-            if name != "site":
-                value = context[name]
+            value = context[name]
+            if isinstance(value, str):
                 # a page's body is a long string: hashed as it is, not escaped as JSON first
-                text = f"s:{value}" if isinstance(value, str) else self.describe(value)
-                digest.update(f"\0{name}=".encode())
-                digest.update(text.encode("utf-8", "surrogatepass"))
+                digest.update(f"\0{name}=s:".encode())
+                digest.update(value.encode("utf-8", "surrogatepass"))
+            elif name != "site":
+                rest[name] = value
         if page.post is not None:
-            digest.update(self.describe(page.post.toc).encode("utf-8", "surrogatepass"))
+            rest["\0toc"] = page.post.toc
+        digest.update(self.describe(rest).encode("utf-8", "surrogatepass"))
         site = context.get("site", {})
         for name in sorted(site_keys):
             if name not in self._site:
