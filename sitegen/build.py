@@ -791,11 +791,11 @@ def _render_in_worker(chunk: int, jobs: int) -> tuple:
 
 
 def front_matter_version() -> str:
-    import yaml
-
+    # Only sitegen's version: asking PyYAML for its own would import it on every build,
+    # and a YAML header means the same to every PyYAML release.
     from sitegen import __version__
 
-    return f"{__version__}/{yaml.__version__}"
+    return __version__
 
 
 def _render_cache(site: Site) -> RenderCache:

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Protocol
 
-import yaml
-
 from sitegen.errors import PostError
 
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is several times faster
 
+@functools.lru_cache(maxsize=1)
+def _loader() -> Any:
+    # PyYAML is imported on first use: a rebuild whose front matter all comes from the
+    # cache never loads it.
+    import yaml
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
-    """Safe YAML, but dates stay strings: ``parse_date`` reads them and reports bad ones
-    with the post's file and line instead of failing inside the YAML parser."""
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is much faster
 
+    class Loader(base):  # type: ignore[misc, valid-type]
+        """Safe YAML, but dates stay strings: ``parse_date`` reads them and reports bad
+        ones with the post's file and line instead of failing inside the YAML parser."""
 
-_Loader.add_constructor(
-    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
-)
+    Loader.add_constructor(
+        "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+    )
+    return Loader
+
 
 _FENCE = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
 _CLOSE = re.compile(r"^(---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
@@ -55,8 +61,10 @@ def split_front_matter(
         meta = headers.get(header)
         if meta is not None:
             return meta, body, body_line
+    import yaml
+
     try:
-        meta = yaml.load(header, Loader=_Loader) if header.strip() else {}
+        meta = yaml.load(header, Loader=_loader()) if header.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1  # +1 for the '---' line
