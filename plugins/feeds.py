@@ -19,6 +19,7 @@ Options (``[plugins.feeds]`` in sitegen.toml): ``limit`` (default 20), ``enabled
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import os
@@ -287,6 +288,14 @@ def _tables_for_latex2mathml(tex: str) -> str:
 
 def to_mathml(tex: str, display: bool) -> str | None:
     """MathML for ``tex``, or None when latex2mathml cannot read it."""
+    return _to_mathml(tex, display)
+
+
+# A formula takes latex2mathml a millisecond or so; feed entries repeat formulas ($W$,
+# \frac{\partial L}{\partial W}), so conversions are kept per process. The result (a str or
+# None) is immutable, and convert() starts from a fresh state on every call.
+@functools.lru_cache(maxsize=2048)
+def _to_mathml(tex: str, display: bool) -> str | None:
     from latex2mathml.converter import convert  # only builds that write a feed load it
 
     try:

@@ -9,6 +9,7 @@ Options (``[plugins.tags]`` in sitegen.toml): ``enabled`` (default true).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,8 +31,11 @@ class Tag:
         return tag_path(self.slug)
 
 
+@functools.lru_cache(maxsize=4096)
 def tag_slug(name: str) -> str:
     """The URL part of a tag: lower case, words joined by hyphens."""
+    # memoised: a site has few tags, slugged once per post for the tag pages and again
+    # by every template that links one
     return slugify(name)
 
 

@@ -42,15 +42,15 @@ def test_rows_of_an_align_keep_their_own_labels():
         r" \nabla_b L &= c \tag{5} \\ x &= y \end{align}"
     )
     assert [(s.gradient, s.labels) for s in statements(tex)] == [
-        (True, ["eq:a"]),
-        (True, ["5"]),
+        (True, ("eq:a",)),
+        (True, ("5",)),
     ]
     assert labels(tex) == ["eq:a", "5"]
 
 
 def test_a_label_on_its_own_line_belongs_to_the_single_gradient():
     tex = "\\begin{equation}\n\\frac{\\partial L}{\\partial W} = a\n\\label{eq:w}\n\\end{equation}"
-    assert [(s.gradient, s.labels) for s in statements(tex)] == [(True, ["eq:w"])]
+    assert [(s.gradient, s.labels) for s in statements(tex)] == [(True, ("eq:w",))]
 
 
 def test_coverage_counts_verified_and_unlinked_gradients():

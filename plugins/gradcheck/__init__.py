@@ -168,7 +168,9 @@ class PostState:
         self.first_number: dict[int, int] = {}  # block index → number of its first check
         self.checks: list[dict[str, Any]] = []  # every check, numbered from 1
         self.arrays: dict[str, list[int]] = {}
-        self.labels = {label for e in equations for label in e.labels}
+        self.labels = {label for e in equations for s in e.statements for label in s.labels}
+        # the render rule looks each math token up here instead of analysing it again
+        self._by_key = {(e.tex, e.display): e for e in equations}
         self.cover = coverage.Coverage()
         self.errors: list[dict[str, Any]] = []
         # labels named in the code, so equations can say "verifying…" before results arrive
@@ -228,6 +230,14 @@ class PostState:
         if failed:
             site.data["verification_failed"] = True
 
+    def equation_of(self, token: Any) -> coverage.Equation | None:
+        """The coverage facts of a math token of this post (None for other tokens)."""
+        key = coverage.math_key(token)
+        if key is None:
+            return None
+        found = self._by_key.get(key)
+        return found if found is not None else coverage.equation_for(*key)
+
     @property
     def sizes(self) -> dict[str, int]:
         return dict(self.result.get("sizes", {}))
@@ -237,6 +247,8 @@ class PostState:
         if self.pending or not self.arrays:
             return []
         stated = shapes.stated_shapes(tex)
+        if not stated:
+            return []
         found = (shapes.compare_stated(s, self.arrays, self.sizes) for s in stated)
         return [message for message in found if message]
 
@@ -285,9 +297,11 @@ def _make_fence(original: Any) -> Any:
 
 def _equation_badges(state: PostState, token: Any) -> tuple[str, str]:
     """(id of the wrapper, badges) for one math token."""
-    equation = coverage.equation_of(token)
+    equation = state.equation_of(token)
     if equation is None:
         return "", ""
+    if not equation.statements and (state.pending or not state.arrays):
+        return "", ""  # most formulas: nothing to link, no shapes to compare (no badges)
     links: list[tuple[str, dict[str, Any] | None, int]] = []
     unverified = False
     for statement in equation.statements:

@@ -52,65 +52,98 @@ def states_gradient(lhs: str) -> bool:
     return any(p.search(lhs) for p in _OTHER_FORMS)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Statement:
-    """One row of an equation, as far as coverage is concerned."""
+    """One row of an equation, as far as coverage is concerned (immutable: memoised ones
+    are shared by every formula with the same TeX)."""
 
     gradient: bool
-    labels: list[str] = field(default_factory=list)
+    labels: tuple[str, ...] = ()
 
 
 # Cheap substrings one of which every gradient statement or label contains; most formulas of
-# a post hold none of them and skip the regular expressions below.
+# a post hold none of them and skip the regular expressions below. Each pattern the analysis
+# matches needs one of them literally (\partial, \nabla, the "frac" of \frac, the "/" of
+# dL/dw, \label, \tag), and the analysis only removes text, never joins it, so a formula
+# without them has no statements (the tests run both on real and synthetic TeX).
 _TRIGGERS = ("\\partial", "\\nabla", "\\label", "\\tag", "frac", "/")
+# Distinct formulas kept per process; a real post repeats $W$, ∂L/∂W… many times, and a
+# build looks at each formula twice (when posts are parsed, and when they render).
+CACHE_SIZE = 8192
+
+
+def may_state(tex: str) -> bool:
+    """False when ``tex`` certainly has no gradient row and no label (the cheap prefilter)."""
+    return any(trigger in tex for trigger in _TRIGGERS)
 
 
 def statements(tex: str) -> list[Statement]:
     """The rows of an equation that state a gradient or carry a label."""
-    if not any(trigger in tex for trigger in _TRIGGERS):
-        return []
-    # copies: callers may change the labels of what they get
-    return [Statement(s.gradient, list(s.labels)) for s in _statements(tex)]
+    return list(_statements(tex))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def _statements(tex: str) -> tuple[Statement, ...]:
+    return analyse(tex) if may_state(tex) else ()
+
+
+def analyse(tex: str) -> tuple[Statement, ...]:
+    """The full analysis behind ``statements``, without prefilter or memo."""
     tex = _COMMENT.sub("", tex)
     rows = _ROW_BREAK.split(tex)
-    found: list[Statement] = []
+    found: list[tuple[bool, list[str]]] = []
     for row in rows:
         lhs = _lhs(row)
         gradient = lhs is not None and states_gradient(lhs)
         row_labels = labels(row)
         if gradient or row_labels:
-            found.append(Statement(gradient, row_labels))
-    gradient_rows = [s for s in found if s.gradient]
-    unattached = [label for s in found if not s.gradient for label in s.labels]
+            found.append((gradient, row_labels))
+    gradient_rows = [i for i, (gradient, _) in enumerate(found) if gradient]
+    unattached = [label for gradient, names in found if not gradient for label in names]
     # "\begin{equation} … \end{equation}" with its \label on a row of its own
-    if len(gradient_rows) == 1 and not gradient_rows[0].labels and unattached:
-        gradient_rows[0].labels = unattached
-    return tuple(found)
+    if len(gradient_rows) == 1 and not found[gradient_rows[0]][1] and unattached:
+        found[gradient_rows[0]] = (True, unattached)
+    return tuple(Statement(gradient, tuple(names)) for gradient, names in found)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Equation:
-    """A math token's coverage facts, computed the same way at parse and at render time."""
+    """A math token's coverage facts, computed the same way at parse and at render time.
+    Immutable, since one is shared by every token with the same TeX and display."""
 
     tex: str
     display: bool
-    statements: list[Statement]
+    statements: tuple[Statement, ...]
+
+    def __post_init__(self) -> None:
+        # callers may pass a list; keep a tuple so the shared value cannot change
+        object.__setattr__(self, "statements", tuple(self.statements))
 
     @property
     def labels(self) -> list[str]:
         return [label for s in self.statements for label in s.labels]
 
 
+def math_key(token: Any) -> tuple[str, bool] | None:
+    """(TeX, display) of a math token (``math_block``/``math_inline``), None otherwise."""
+    kind = token.type
+    if kind == "math_block":
+        return token.content, True
+    if kind == "math_inline":
+        return token.content, bool((token.meta or {}).get("display"))
+    return None
+
+
 def equation_of(token: Any) -> Equation | None:
     """Coverage facts of a math token (``math_block``/``math_inline``), None otherwise."""
-    if token.type not in ("math_block", "math_inline"):
-        return None
-    display = token.type == "math_block" or bool((token.meta or {}).get("display"))
-    return Equation(token.content, display, statements(token.content))
+    key = math_key(token)
+    return None if key is None else equation_for(*key)
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def equation_for(tex: str, display: bool) -> Equation:
+    """Coverage facts of one formula (memoised: the result is immutable)."""
+    return Equation(tex, display, _statements(tex))
 
 
 def math_tokens(tokens: list[Any]) -> list[Any]:

@@ -9,6 +9,7 @@ their ``shape`` attribute, so the builder process stays numpy-free.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -317,6 +318,20 @@ def _symbol_from(text: str) -> tuple[str, tuple[str, ...]] | None:
 
 def stated_shapes(tex: str) -> list[StatedShape]:
     """Every shape the TeX states for a named array."""
+    return list(_stated_shapes(tex))
+
+
+@functools.lru_cache(maxsize=8192)
+def _stated_shapes(tex: str) -> tuple[StatedShape, ...]:
+    # memoised per TeX (a post's formulas are compared once when results arrive and again
+    # as they render); StatedShape is frozen, so sharing the tuple's items is safe
+    if "\\in" not in tex and "[" not in tex:
+        return ()  # _IN_REALS needs a literal \in, _BRACKET a literal [
+    return find_stated_shapes(tex)
+
+
+def find_stated_shapes(tex: str) -> tuple[StatedShape, ...]:
+    """``stated_shapes`` without its prefilter and memo."""
     found: list[StatedShape] = []
     for match in _IN_REALS.finditer(tex):
         symbol = _symbol_from(tex[: match.start()])
@@ -328,7 +343,7 @@ def stated_shapes(tex: str) -> list[StatedShape]:
         dims = _split_dims(match.group("dims"))
         if symbol is not None and symbol[0] == match.group("sym").strip() and len(dims) >= 1:
             found.append(StatedShape(symbol[0], symbol[1], dims))
-    return found
+    return tuple(found)
 
 
 def _resolve(dim: str, sizes: Mapping[str, int]) -> int | None:
