@@ -47,6 +47,7 @@ WORDS = (
 MATRICES = ("W", "X", "A", "B", "H", "Z", "V", "U")
 SIZES = ("N", "D", "H", "K", "M", "C")
 GREEK = ("alpha", "beta", "gamma", "delta", "eta", "lambda", "mu", "sigma", "theta")
+INDICES = ("i", "j", "k", "l", "n", "t")
 
 
 @dataclass(frozen=True)
@@ -74,18 +75,22 @@ def _sentence(rng: random.Random, inline: Callable[[], str]) -> str:
 
 
 def _inline_math(rng: random.Random) -> str:
+    # Indices and exponents vary over wide ranges so that formulas repeat across posts
+    # about as rarely as in a real blog (a memo of formulas must not profit from a small
+    # pool of them).
     m, n = rng.choice(MATRICES), rng.choice(MATRICES)
     a, b = rng.sample(SIZES, 2)
     g = rng.choice(GREEK)
+    i, j = rng.sample(INDICES, 2)
     forms = (
-        f"${m}_{{ij}}$",
-        f"$\\{g}_{rng.randint(1, 9)}$",
-        f"\\\\({m} \\in \\mathbb{{R}}^{{{a} \\times {b}}}\\\\)",
-        f"\\\\(\\frac{{\\partial L}}{{\\partial {m}}}\\\\)",
+        f"${m}_{{{i}{j}}}^{{({rng.randint(1, 60)})}}$",
+        f"$\\{g}_{{{rng.randint(1, 99)}}}$",
+        f"\\\\({m}_{rng.randint(1, 9)} \\in \\mathbb{{R}}^{{{a} \\times {b}}}\\\\)",
+        f"\\\\(\\frac{{\\partial L_{rng.randint(1, 30)}}}{{\\partial {m}}}\\\\)",
         f"$$[{n}]_{{\\scriptscriptstyle {a}\\times {b}}}$$",
-        "$\\hat{y}_i = \\sigma(z_i)$",
-        f"\\\\(x^{rng.randint(1, 4)} ~~x^{rng.randint(5, 9)}\\\\)",
-        f"$\\sum_{{k=1}}^{{{a}}} {m}_{{ik}} {n}_{{kj}}$",
+        f"$\\hat{{y}}_{i} = \\sigma(z_{i} + {rng.randint(1, 40)})$",
+        f"\\\\(x^{rng.randint(1, 20)} ~~x^{rng.randint(21, 60)}\\\\)",
+        f"$\\sum_{{{i}=1}}^{{{a}}} {m}_{{{j}{i}}} {n}_{{{i}{rng.randint(1, 9)}}}$",
     )
     return rng.choice(forms)
 
