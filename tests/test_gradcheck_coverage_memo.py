@@ -190,3 +190,23 @@ def test_the_render_rule_finds_what_the_parse_found():
     other = state.equation_of(_token("math_inline", r"\nabla_b L = c"))
     assert other is not None and other.statements == (coverage.Statement(True, ()),)
     assert state.equation_of(_token("fence", "x")) is None
+
+
+def test_post_state_survives_pickling_with_its_equations():
+    import pickle
+
+    from markdown_it.token import Token
+    from sitegen_plugins.gradcheck import PostState
+
+    equations = [
+        coverage.equation_for(r"\frac{\partial L}{\partial W} = X^\top \delta \label{g}", True),
+        coverage.equation_for(r"x_1", False),
+    ]
+    state = PostState([], equations)
+    copy = pickle.loads(pickle.dumps(state))
+    assert copy.equations == state.equations and copy.labels == {"g"}
+    token = Token("math_block", "", 0)
+    token.content = equations[0].tex
+    assert copy.equation_of(token) == equations[0]
+    # and once more: a state loaded from the cache may be stored again
+    assert pickle.loads(pickle.dumps(copy)).equations == state.equations

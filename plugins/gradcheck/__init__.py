@@ -161,7 +161,8 @@ class PostState:
 
     def __init__(self, blocks: list[Block], equations: list[coverage.Equation]) -> None:
         self.blocks = blocks
-        self.equations = equations
+        self._equations: list[coverage.Equation] | None = equations
+        self._packed: list[tuple] = []
         self.pending = True
         self.result: dict[str, Any] = {}
         self.by_index: dict[int, dict[str, Any]] = {}
@@ -170,13 +171,37 @@ class PostState:
         self.arrays: dict[str, list[int]] = {}
         self.labels = {label for e in equations for s in e.statements for label in s.labels}
         # the render rule looks each math token up here instead of analysing it again
-        self._by_key = {(e.tex, e.display): e for e in equations}
+        self._by_key: dict[tuple[str, bool], coverage.Equation] | None = None
         self.cover = coverage.Coverage()
         self.errors: list[dict[str, Any]] = []
         # labels named in the code, so equations can say "verifying…" before results arrive
         self.expected_labels = {
             m.group(2) for b in blocks for m in _EQ_IN_CODE.finditer(b.code)
         }
+
+    @property
+    def equations(self) -> list[coverage.Equation]:
+        if self._equations is None:
+            self._equations = [
+                coverage.Equation(tex, display, tuple(coverage.Statement(g, ls) for g, ls in rows))
+                for tex, display, rows in self._packed
+            ]
+            self._packed = []
+        return self._equations
+
+    def __getstate__(self) -> dict[str, Any]:
+        # States travel from render workers to the builder and into the build cache, a
+        # thousand of them for a large site: plain tuples load several times faster than
+        # the frozen dataclasses, which are made again only if someone asks.
+        state = dict(self.__dict__, _by_key=None, _equations=None)
+        state["_packed"] = [
+            (e.tex, e.display, tuple((s.gradient, s.labels) for s in e.statements))
+            for e in self.equations
+        ]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     def finish(self, site: Any, post: Any, result: dict[str, Any] | None) -> None:
         self.pending = False
@@ -235,6 +260,8 @@ class PostState:
         key = coverage.math_key(token)
         if key is None:
             return None
+        if self._by_key is None:
+            self._by_key = {(e.tex, e.display): e for e in self.equations}
         found = self._by_key.get(key)
         return found if found is not None else coverage.equation_for(*key)
 
