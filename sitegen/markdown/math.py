@@ -83,7 +83,6 @@ _KRAMDOWN_ESCAPE = re.compile(r"\\\\(?=\n)|\\([\\.*_+`<>()\[\]{}#!:|\"'$=\-~])")
 
 # Tokens MathJax's findEnd looks at: a backslash pair (skipped as a unit) or a brace.
 _PAIR_OR_BRACE = r"\\.|[{}]"
-_CLOSE_PAREN = re.compile(r"\\\)|" + _PAIR_OR_BRACE, re.S)
 _CLOSE_BRACKET = re.compile(r"\\\]|" + _PAIR_OR_BRACE, re.S)
 _PAIR = re.compile(r"\\.", re.S)
 _INNERMOST_GROUP = re.compile(r"\{[^{}]*\}")
