@@ -55,6 +55,9 @@ def create_environment(search_path: list[Path]) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # no stat() of every template file on each render: the live preview makes a new
+        # environment when a template changes, and a build never sees one change
+        auto_reload=False,
     )
     env.filters["date_format"] = lambda d, fmt="%B %-d, %Y": d.strftime(fmt) if d else ""
     env.filters["isodate"] = lambda d: d.isoformat() if d else ""

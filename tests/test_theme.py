@@ -10,13 +10,16 @@ import re
 import shutil
 import subprocess
 import threading
+from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from browser import CHROMIUM_FLAGS, chromium
 
 from sitegen.build import build_site
 from sitegen.model import BuildOptions
+from sitegen.templates import create_environment
 
 FIXTURE = Path(__file__).parent / "sites" / "theme"
 THEME = Path(__file__).parents[1] / "themes" / "default"
@@ -292,3 +295,74 @@ def test_dark_mode_toggle_in_a_browser(site, tmp_path):
     assert (report["stored1"], report["stored2"]) == (report["first"], report["second"])
     assert report["bg1"] != report["bg2"]  # the palette really changes
     assert report["overflow"] is False
+
+
+def _post(**fields):
+    """A post as post.html reads it, with no neighbours and no table of contents."""
+    return SimpleNamespace(**{"previous": None, "next": None, "toc": [], "meta": {}, **fields})
+
+
+def _render_post_page(env, post, **context):
+    site = {"title": "S", "description": "", "config": {"language": "en"}, "url": ""}
+    site.update(pages=[], tags={}, data={}, author=None)
+    context.setdefault("url_for", lambda url: url)
+    context.setdefault("absolute_url", lambda url: url)
+    page = {"url": post.url}
+    return env.get_template("post.html").render(
+        context, site=site, page=page, post=post, content="", math={"enabled": False}
+    )
+
+
+# _macros.html writes some macros out inline for speed (post_meta and badge in post_list,
+# tag_list in post_meta); these posts cover every branch of that markup (date or not, tags
+# or not, badge or not, text to escape)
+INLINE_SAMPLES = [
+    _post(
+        url="/a/",
+        title="A <b>",
+        date=datetime(2024, 3, 5, 9, 30),
+        reading_minutes=4,
+        tags=["x & y", "grad"],
+        data={"badge_html": '<span class="sg-badge">1 of 1</span>'},
+        excerpt="E <i>",
+    ),
+    _post(url="/b/", title="B", date=None, reading_minutes=1, tags=[], data={}, excerpt=""),
+    _post(
+        url="/c/",
+        title="C",
+        date=None,
+        reading_minutes=2,
+        tags=["t"],
+        data={"badge_html": ""},
+        excerpt="",
+    ),
+]
+
+
+@pytest.mark.parametrize("tags_plugin", [True, False])
+@pytest.mark.parametrize("p", INLINE_SAMPLES, ids=["full", "bare", "empty-badge"])
+def test_inline_post_meta_and_badge_match_the_macros(p, tags_plugin):
+    env = create_environment([THEME / "templates"])
+    context = {"url_for": lambda url: "/blog" + url, "p": p}
+    if tags_plugin:
+        context["tag_url"] = lambda name: f"/blog/tags/{name}/"
+    macros = '{% import "_macros.html" as m with context %}'
+    meta = env.from_string(macros + "{{ m.post_meta(p) }}\n{{ m.badge(p) }}\n").render(context)
+    assert "post-meta" in meta and ("post-badge" in meta) == bool(p.data.get("badge_html"))
+    tags = env.from_string(macros + "{{ m.tag_list(p.tags) }}").render(context)
+    assert f"min read</span>\n{tags}\n</div>" in meta
+
+    listed = env.from_string(macros + "{{ m.post_list([p]) }}").render(context)
+    after = '<p class="excerpt">' if p.excerpt else "</div>\n</li>"
+    assert f"</a></h2>\n{meta}{after}" in listed
+    assert f"</h1>\n{meta}</header>" in _render_post_page(env, p, **context)
+
+
+def test_table_of_contents_nests_below_the_shallowest_heading():
+    toc = [(3, "a", "A"), (4, "b", "B"), (3, "c", "C"), (5, "d", "D")]
+    post = _post(
+        url="/p/", title="P", date=None, reading_minutes=1, tags=[], data={}, excerpt="", toc=toc
+    )
+    html = _render_post_page(create_environment([THEME / "templates"]), post)
+    levels = re.findall(r'<li class="toc-level-(\d)"><a href="#(\w)">', html)
+    assert levels == [("2", "a"), ("3", "b"), ("2", "c"), ("4", "d")]
