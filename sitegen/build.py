@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.cache import (
+    CodeCache,
     FrontMatterCache,
     RenderCache,
     build_settings,
@@ -252,6 +253,8 @@ def _site_vars(site: Site) -> dict[str, Any]:
 
 def parse_posts(site: Site, md: Any, jinja_env: Any, posts: list[Post]) -> None:
     index = _post_index(site)
+    cache: RenderCache | None = site.data.get("render_cache")
+    code = CodeCache(cache) if cache is not None else None
     for post in posts:
         env: dict[str, Any] = {
             "line_offset": post.body_line,
@@ -259,6 +262,7 @@ def parse_posts(site: Site, md: Any, jinja_env: Any, posts: list[Post]) -> None:
             "liquid": _liquid_context(site, post, jinja_env, index),
             "post": post,
             "site": site,
+            "highlighted": code,
         }
         try:
             post.data["tokens"] = md.parse(post.body, env)

@@ -280,6 +280,10 @@ class RenderCache:
         self.used.add(key)
         return entry
 
+    def get_stored(self, key: str) -> Any:
+        """Like ``get``, but only entries that earlier builds stored."""
+        return self.get(key) if key in self.blobs else None
+
     def put(self, key: str, entry: Any) -> None:
         import pickle
 
@@ -340,3 +344,20 @@ class RenderCache:
                     old.unlink(missing_ok=True)
         except OSError:
             pass  # a read-only site still builds; it just renders everything next time
+
+
+class CodeCache:
+    """Highlighted code blocks of earlier builds, in the render cache: a post edited in its
+    prose keeps its code, and a rebuild then needs neither Pygments nor its lexers.
+    Only earlier builds' entries are looked up: within one build every block is
+    highlighted where it stands, in whichever process renders its post."""
+
+    def __init__(self, cache: RenderCache) -> None:
+        self.cache = cache
+
+    def get(self, key: str) -> str | None:
+        html = self.cache.get_stored("code:" + key)
+        return html if isinstance(html, str) else None
+
+    def put(self, key: str, html: str) -> None:
+        self.cache.put("code:" + key, html)

@@ -94,3 +94,33 @@ def test_front_matter_of_deleted_posts_is_forgotten(tmp_path):
     later.save()
     with open(tmp_path / ".sitegen-cache/frontmatter.pickle", "rb") as fh:
         assert list(pickle.load(fh)["blobs"]) == ["title: T0\n"]
+
+
+def test_a_prose_edit_does_not_highlight_unchanged_code_again(site_copy, tmp_path, monkeypatch):
+    from sitegen.build import build_site
+    from sitegen.markdown import highlight
+    from sitegen.model import BuildOptions
+
+    root = site_copy("theme")
+    out = tmp_path / "out"
+    assert build_site(root, BuildOptions(out=out)).ok
+    page = out / "2024/02/01/beta/index.html"
+    before = page.read_text()
+    assert '<span class="k">def</span>' in before
+    post = root / "posts/2024-02-01-beta.md"
+    post.write_text(post.read_text().replace("in prose", "in the prose"))
+
+    def no_lexer(name):
+        raise AssertionError(f"highlighted again: {name}")
+
+    monkeypatch.setattr(highlight, "_lexer", no_lexer)
+    assert build_site(root, BuildOptions(out=out)).ok
+    after = page.read_text()
+    assert "in the prose" in after
+    code = before[before.index('<div class="highlight">') : before.index("</pre></div>")]
+    assert code in after
+    # new code is highlighted, of course
+    post.write_text(post.read_text().replace("a + b", "a - b"))
+    monkeypatch.undo()
+    assert build_site(root, BuildOptions(out=out)).ok
+    assert "a</span> <span class=\"o\">-</span>" in page.read_text()

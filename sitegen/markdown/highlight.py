@@ -11,7 +11,9 @@ Token classes are Pygments' short names (``k``, ``s``, ``c`` …), so any Pygmen
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Sequence
+from typing import Protocol
 
 from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
@@ -61,18 +63,46 @@ def _number_lines(html: str) -> str:
     )
 
 
+class CodeStore(Protocol):
+    """Highlighted code kept between builds (``sitegen.cache.CodeCache``), by a key made
+    of the language and the code."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def put(self, key: str, html: str) -> None: ...
+
+
+# The env entry holding a CodeStore: a post edited in its prose keeps its code blocks, and
+# Pygments (its import and its lexers' patterns) is then not needed at all.
+STORE_KEY = "highlighted"
+
+
 def highlight_code(
-    code: str, lang: str = "", *, highlight: bool = True, linenos: bool = False
+    code: str,
+    lang: str = "",
+    *,
+    highlight: bool = True,
+    linenos: bool = False,
+    store: CodeStore | None = None,
 ) -> str:
     """HTML for one code block; ``lang`` may be empty or unknown to Pygments (then plain)."""
     lang = lang.strip()
-    lexer = _lexer(lang.lower()) if (highlight and lang) else None
-    if lexer is not None:
-        from pygments import highlight as pygments_highlight
+    name = lang.lower() if (highlight and lang) else ""
+    body = None
+    key = ""
+    if name and store is not None:
+        key = hashlib.sha256(f"{name}\0{code}".encode("utf-8", "surrogatepass")).hexdigest()
+        body = store.get(key)
+    if body is None:
+        lexer = _lexer(name) if name else None
+        if lexer is not None:
+            from pygments import highlight as pygments_highlight
 
-        body = pygments_highlight(code, lexer, _formatter())
-    else:
-        body = escapeHtml(code)
+            body = pygments_highlight(code, lexer, _formatter())
+            if store is not None:
+                store.put(key, body)
+        else:
+            body = escapeHtml(code)
     if linenos:
         body = _number_lines(body)
     if lang:
@@ -96,7 +126,9 @@ def make_fence_renderer(highlight: bool):
         token = tokens[idx]
         info = token.info.strip()
         lang = info.split(maxsplit=1)[0] if info else ""
-        return highlight_code(token.content, lang, highlight=highlight)
+        return highlight_code(
+            token.content, lang, highlight=highlight, store=env.get(STORE_KEY) if env else None
+        )
 
     return render_fence
 

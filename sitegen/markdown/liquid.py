@@ -32,7 +32,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
-from sitegen.markdown.highlight import highlight_code
+from sitegen.markdown.highlight import STORE_KEY, highlight_code
 from sitegen.markdown.lines import (
     RAW_DEPTH_KEY,
     inline_body_line,
@@ -521,8 +521,13 @@ def _render_include_block(
 def _make_highlight_renderer(highlight: bool):
     def render(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict):
         token = tokens[idx]
-        return highlight_code(token.content, token.info, highlight=highlight,
-                              linenos=bool(token.meta.get("linenos")))
+        return highlight_code(
+            token.content,
+            token.info,
+            highlight=highlight,
+            linenos=bool(token.meta.get("linenos")),
+            store=env.get(STORE_KEY) if env else None,
+        )
 
     return render
 
