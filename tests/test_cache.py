@@ -123,4 +123,4 @@ def test_a_prose_edit_does_not_highlight_unchanged_code_again(site_copy, tmp_pat
     post.write_text(post.read_text().replace("a + b", "a - b"))
     monkeypatch.undo()
     assert build_site(root, BuildOptions(out=out)).ok
-    assert "a</span> <span class=\"o\">-</span>" in page.read_text()
+    assert 'a</span> <span class="o">-</span>' in page.read_text()
