@@ -705,8 +705,8 @@ def _render_chunk(state: tuple, chunk: int, jobs: int) -> tuple:
 def _render_posts_parallel(
     site: Site, md: Any, jinja_env: Any, posts: list[Post], jobs: int
 ) -> dict[str, bytes]:
-    """Fork ``jobs`` workers that each render every jobs-th post and write its page; the
-    parent keeps the rest of the build. Fork shares the parsed configuration, plugins and
+    """Fork ``jobs - 1`` workers; each process, this one included, renders every jobs-th
+    post and writes its page. Fork shares the parsed configuration, plugins and
     templates."""
     import multiprocessing
 
@@ -715,11 +715,13 @@ def _render_posts_parallel(
     if writer is not None and writer.folder is not None:
         writer.folder.flush()  # no writing thread may be running while the process forks
     state = (site, md, jinja_env, posts)
-    files: dict[str, bytes] = {}
-    with context.Pool(jobs, initializer=_set_worker_state, initargs=(state,)) as pool:
-        outputs = pool.starmap(_render_in_worker, [(chunk, jobs) for chunk in range(jobs)])
+    with context.Pool(jobs - 1, initializer=_set_worker_state, initargs=(state,)) as pool:
+        theirs = pool.starmap_async(_render_in_worker, [(chunk, jobs) for chunk in range(1, jobs)])
+        # this process renders the first share itself: its results need no transfer
+        files = render_posts(site, md, jinja_env, posts[0::jobs])
+        outputs = theirs.get()
     cache: RenderCache | None = site.data.get("render_cache")
-    for chunk, (chunk_files, results, diagnostics, used, written) in enumerate(outputs):
+    for chunk, (chunk_files, results, diagnostics, used, written) in enumerate(outputs, 1):
         files.update(chunk_files)
         if cache is not None:
             cache.used.update(used)
