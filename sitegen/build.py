@@ -27,6 +27,7 @@ from sitegen.cache import (
     RenderCache,
     build_settings,
     builtin_dirs,
+    cache_dir,
     input_fingerprint,
     settings_fingerprint,
     write_manifest,
@@ -205,6 +206,7 @@ class _PostIndex:
     by_stem: dict[str, Post]
     by_rel: dict[str, Post]
     site_vars: dict[str, Any]
+    includes: dict[Path, Any] = field(default_factory=dict)  # compiled include templates
 
 
 def _post_index(site: Site) -> _PostIndex:
@@ -222,7 +224,11 @@ def _liquid_context(site: Site, post: Post, jinja_env: Any, index: _PostIndex) -
         for folder in include_dirs(site.root, site.theme_dirs):
             path = folder / name
             if path.is_file():
-                template = jinja_env.from_string(path.read_text(encoding="utf-8"))
+                template = index.includes.get(path)
+                if template is None:  # compiled once per build, not once per use
+                    template = index.includes[path] = jinja_env.from_string(
+                        path.read_text(encoding="utf-8")
+                    )
                 return template.render(include=params, site=index.site_vars, page=post.meta)
         raise SiteError(f"include '{name}' not found in includes/ or _includes/")
 
@@ -845,7 +851,14 @@ def render_site(site: Site) -> BuildResult:
         if writer is not None and writer.folder is not None and cache.marker:
             if cache.marker == output_identity(writer.folder.out):
                 writer.previous = cache.pages
-    jinja_env = create_environment(template_dirs(site.root, site.theme_dirs))
+    compiled = None
+    if "render_cache" in site.data:
+        compiled = cache_dir(site.root) / "templates"
+        try:
+            compiled.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            compiled = None  # a read-only site compiles its templates every time
+    jinja_env = create_environment(template_dirs(site.root, site.theme_dirs), compiled)
     md = create_markdown(site)
     site.data["markdown"] = md
     everything = site.posts + site.pages
@@ -853,9 +866,7 @@ def render_site(site: Site) -> BuildResult:
     jobs = site.options.jobs or default_jobs()
     cache: RenderCache | None = site.data.get("render_cache")
     # posts whose bodies must be rendered anew: when few, forking would cost more than it saves
-    fresh = [
-        p for p in everything if cache is None or cache.key(p.rel, p.source) not in cache
-    ]
+    fresh = [p for p in everything if cache is None or cache.key(p.rel, p.source) not in cache]
     if jobs > 1 and len(fresh) >= PARALLEL_MIN_POSTS and not site.options.serve:
         # compile the post templates once, before forking, instead of once per worker
         for template in sorted({LAYOUT_TEMPLATES.get(p.layout, "post.html") for p in everything}):
@@ -884,4 +895,3 @@ def render_site(site: Site) -> BuildResult:
 
 def default_jobs() -> int:
     return os.cpu_count() or 1
-

@@ -48,8 +48,11 @@ def include_dirs(root: Path, themes: list[Path]) -> list[Path]:
     return [d for d in dirs if d.is_dir()]
 
 
-def create_environment(search_path: list[Path]) -> jinja2.Environment:
+def create_environment(search_path: list[Path], compiled: Path | None = None) -> jinja2.Environment:
+    """The Jinja2 environment of a build. ``compiled``: a folder where compiled templates
+    are kept between builds (Jinja2 checks each against its source)."""
     env = jinja2.Environment(
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
         loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
         autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
         trim_blocks=True,
