@@ -28,10 +28,13 @@ def _walk(folder: Path) -> list[Path]:
     for dirpath, dirnames, filenames in os.walk(folder):
         # hidden folders (editor swap, .git) and underscore folders are never content
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        parts = dirpath.split(os.sep)
         for name in filenames:
             if not name.startswith(".") and not name.endswith("~"):
-                found.append(Path(dirpath) / name)
-    return sorted(found)
+                found.append((parts + [name], dirpath, name))
+    # sorted as paths are (part by part), without making a Path of each first
+    found.sort(key=lambda item: item[0])
+    return [Path(dirpath, name) for _, dirpath, name in found]
 
 
 def discover_sources(root: Path) -> list[Source]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -132,6 +133,9 @@ def is_jekyll_unpublished(source: Source) -> bool:
 
 
 def source_rel(root: Path, path: Path) -> str:
+    prefix, text = str(root) + os.sep, str(path)
+    if text.startswith(prefix):  # the common case, without pathlib's general machinery
+        return text[len(prefix) :].replace(os.sep, "/")
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
