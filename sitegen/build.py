@@ -454,12 +454,15 @@ class PageKeys:
 
 
 def listing_fields(post: Post) -> tuple:
-    """What a page may show of a post other than its own: list entries, neighbour links."""
+    """What a page may show of a post other than its own: list entries, neighbour links,
+    and its body (a theme may show whole posts on the index), by a digest."""
     neighbours = tuple(
         (other.url, other.title) if other is not None else None
         for other in (post.previous, post.next)
     )
+    body = hashlib.sha256(post.html.encode("utf-8", "surrogatepass")).hexdigest()
     return (
+        body,
         post.url,
         post.title,
         post.date,

@@ -310,3 +310,17 @@ def test_pages_are_not_linked_from_an_output_another_build_replaced(site_copy, t
     page.write_text("stale")
     build_site(root, BuildOptions(out=out))
     assert "Third post" in page.read_text()
+
+
+def test_a_listing_that_shows_whole_posts_follows_their_bodies(site_copy, tmp_path):
+    root = site_copy("basic")
+    (root / "templates").mkdir()
+    (root / "templates/archive.html").write_text(
+        "{% for p in site.posts %}<article>{{ p.html | safe }}</article>{% endfor %}\n"
+    )
+    out = tmp_path / "out"
+    build_site(root, BuildOptions(out=out))
+    first = root / "posts/2024-01-02-first-post.md"
+    first.write_text(first.read_text() + "\nA sentence added later.\n")
+    build_site(root, BuildOptions(out=out))
+    assert "A sentence added later." in (out / "archive/index.html").read_text()
