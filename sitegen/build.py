@@ -490,14 +490,14 @@ class SiteView(dict):
         self, values: dict[str, Any], read: set[str] | None = None, prefix: str = ""
     ) -> None:
         super().__init__(values)
-        self.read: set[str] = set() if read is None else read
-        self.prefix = prefix
+        self._sg_read: set[str] = set() if read is None else read
+        self._sg_prefix = prefix
         if not prefix and isinstance(values.get("data"), dict):
-            dict.__setitem__(self, "data", SiteView(values["data"], self.read, "data."))
+            dict.__setitem__(self, "data", SiteView(values["data"], self._sg_read, "data."))
 
     def _note(self, key: object) -> None:
-        if self.prefix or key != "data":
-            self.read.add(f"{self.prefix}{key}")
+        if self._sg_prefix or key != "data":
+            self._sg_read.add(f"{self._sg_prefix}{key}")
 
     def __getitem__(self, key: str) -> Any:
         self._note(key)
@@ -567,7 +567,7 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
             if writer.reuse(out_path, keys.key(page, context, previous[1]), previous[1]):
                 continue
         known = len(site.report.diagnostics)
-        view.read.clear()
+        view._sg_read.clear()
         try:
             html = render_template(jinja_env, site.root, page.template, context)
         except SiteError as exc:
@@ -577,7 +577,7 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
             continue
         key, read = "", ()
         if keys is not None and len(site.report.diagnostics) == known:
-            read = tuple(sorted(view.read))
+            read = tuple(sorted(view._sg_read))
             key = keys.key(page, context, read)
         writer.put(out_path, html.encode("utf-8"), key, read)
     return {k: v for k, v in writer.files.items() if k not in before or before[k] is not v}
