@@ -104,7 +104,15 @@ class OutputFolder:
         old = os.path.join(self.out, rel)
         if not os.path.isfile(old):
             return False
-        self._submit(lambda: os.link(old, self._parent(rel)))
+
+        def job() -> None:
+            target = self._parent(rel)
+            try:
+                os.link(old, target)
+            except OSError:  # a file system without hard links: the bytes, then
+                shutil.copyfile(old, target)
+
+        self._submit(job)
         return True
 
     def same_as_previous(self, rel: str, data: bytes) -> bool:

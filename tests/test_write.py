@@ -72,3 +72,19 @@ def test_static_files_are_copied_unless_a_page_took_the_path(tmp_path, rel):
     write_site(out, {rel: b"page"}, [(source, rel), (source, "theme/style.css")])
     assert (out / rel).read_bytes() == b"page"
     assert (out / "theme/style.css").read_text() == "body{}"
+
+
+def test_reuse_copies_where_links_are_not_possible(tmp_path, monkeypatch):
+    import os
+
+    out = tmp_path / "site"
+    write_site(out, {"p/index.html": b"page"}, [])
+
+    def no_links(source, target):
+        raise OSError("operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    folder = OutputFolder(out)
+    assert folder.reuse("p/index.html")
+    folder.commit()
+    assert (out / "p/index.html").read_bytes() == b"page"
