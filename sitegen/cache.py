@@ -328,7 +328,9 @@ class RenderCache:
         keep = {k: b for k, b in self.blobs.items() if k in self.used}
         keep.update(self.new)
         self.new = {}
-        self._write_shard(keep, f"{time.time_ns()}-{os.getpid()}.pickle", replace=shards)
+        # only the shards this process loaded: render workers of this build have added
+        # shards of their own, whose entries this process never saw
+        self._write_shard(keep, f"{time.time_ns()}-{os.getpid()}.pickle", replace=self.shards)
 
     def _write_shard(self, blobs: dict[str, bytes], name: str, replace: list[Path] = ()) -> None:
         import pickle

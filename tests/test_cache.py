@@ -124,3 +124,20 @@ def test_a_prose_edit_does_not_highlight_unchanged_code_again(site_copy, tmp_pat
     monkeypatch.undo()
     assert build_site(root, BuildOptions(out=out)).ok
     assert 'a</span> <span class="o">-</span>' in page.read_text()
+
+
+def test_merging_shards_keeps_what_render_workers_added(tmp_path, monkeypatch):
+    old = RenderCache(tmp_path, "salt")
+    old_key = old.key("posts/old.md", "text")
+    old.put(old_key, "old")
+    old.save()
+    builder = RenderCache(tmp_path, "salt")
+    assert builder.get(old_key) == "old"
+    worker = RenderCache(tmp_path, "salt")  # as a forked worker would have it
+    new_key = worker.key("posts/new.md", "text")
+    worker.put(new_key, "new")
+    worker.save_new()
+    monkeypatch.setattr(cache_module, "MAX_SHARDS", 0)  # the builder merges its shards
+    builder.save()
+    later = RenderCache(tmp_path, "salt")
+    assert later.get(old_key) == "old" and later.get(new_key) == "new"
