@@ -24,6 +24,7 @@ from typing import Any
 from sitegen.cache import (
     CodeCache,
     FrontMatterCache,
+    ReadCache,
     RenderCache,
     build_settings,
     builtin_dirs,
@@ -805,6 +806,13 @@ def _render_in_worker(chunk: int, jobs: int) -> tuple:
     return _render_chunk(_worker_state, chunk, jobs)
 
 
+def _read_salt(site: Site) -> str:
+    """What reading a post depends on besides its file."""
+    from sitegen import __version__
+
+    return f"{__version__}\0{site.config!r}\0{site.config.timezone}"
+
+
 def front_matter_version() -> str:
     # Only sitegen's version: asking PyYAML for its own would import it on every build,
     # and a YAML header means the same to every PyYAML release.
@@ -841,12 +849,14 @@ def _progress_wanted(site: Site) -> bool:
 def render_site(site: Site) -> BuildResult:
     """Every stage up to (not including) writing: the site's files, in memory."""
     clock = [time.perf_counter()]
-    headers = None
     if not site.options.serve and not site.options.rerun:
         headers = FrontMatterCache(site.root, front_matter_version())
-    read_posts(site, functools.partial(read_post, headers=headers) if headers else read_post)
-    if headers is not None:
+        reads = ReadCache(site.root, _read_salt(site))
+        read_posts(site, reads.wrap(functools.partial(read_post, headers=headers)))
         headers.save()
+        reads.save()
+    else:
+        read_posts(site)
     _stage_done(site, "discover, read, front matter", clock)
     writer: PageWriter | None = site.data.get("writer")
     if not site.options.serve and not site.options.rerun:

@@ -196,6 +196,80 @@ class FrontMatterCache:
             pass
 
 
+# --------------------------------------------------------------------------- read posts
+
+READ_FILE = "read.pickle"
+
+
+class ReadCache:
+    """Posts as ``read_post`` returned them, keyed by their file's stat: a rebuild reads,
+    decodes and parses only the files that changed. ``salt`` covers what reading depends
+    on besides the file (the configuration, the time zone, sitegen's version).
+
+    The stat signature (modification and change times in ns, size, inode) is what the
+    live preview trusts as well; an edit that keeps all four is not seen."""
+
+    def __init__(self, root: Path, salt: str) -> None:
+        import pickle
+
+        self.path = cache_dir(root) / READ_FILE
+        self.salt = salt
+        self.entries: dict[str, tuple[tuple, bytes]] = {}
+        self.used: dict[str, tuple[tuple, bytes]] = {}
+        try:
+            with open(self.path, "rb") as fh:
+                stored = pickle.load(fh)
+            if stored.get("salt") == salt:
+                self.entries = stored["entries"]
+        except Exception:
+            self.entries = {}
+
+    def wrap(self, read: Any) -> Any:
+        """``read`` (``read_post``'s signature), answering from the cache when it can."""
+        import pickle
+
+        def cached_read(source: Any, rel: str, config: Any, tz: Any) -> Any:
+            st = os.stat(source.path)
+            signature = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+            known = self.entries.get(rel)
+            if known is not None and known[0] == signature:
+                self.used[rel] = known
+                fields, body_start = pickle.loads(known[1])
+                post = fields
+                post.body = post.source[body_start:]
+                post.path = source.path  # the site may have moved with its files
+                return post
+            post = read(source, rel, config, tz)
+            body_start = len(post.source) - len(post.body)
+            if post.source[body_start:] == post.body:
+                # the body is the end of the source: stored once
+                body, post.body = post.body, ""
+                try:
+                    self.used[rel] = (signature, pickle.dumps((post, body_start), protocol=5))
+                finally:
+                    post.body = body
+            return post
+
+        return cached_read
+
+    def save(self) -> None:
+        """Keep this build's posts, when any was read anew or went away."""
+        if self.used.keys() == self.entries.keys() and all(
+            self.used[k] is self.entries[k] for k in self.used
+        ):
+            return
+        import pickle
+
+        try:
+            self.path.parent.mkdir(exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            with open(tmp, "wb") as fh:
+                pickle.dump({"salt": self.salt, "entries": self.used}, fh, protocol=5)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass
+
+
 # --------------------------------------------------------------------------- rendered bodies
 
 RENDER_DIR = "render"  # shards of pickled entries, written by the builder and its workers

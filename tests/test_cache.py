@@ -141,3 +141,34 @@ def test_merging_shards_keeps_what_render_workers_added(tmp_path, monkeypatch):
     builder.save()
     later = RenderCache(tmp_path, "salt")
     assert later.get(old_key) == "old" and later.get(new_key) == "new"
+
+
+def test_a_rebuild_reads_only_the_sources_that_changed(site_copy, tmp_path, monkeypatch):
+    from sitegen import read as read_module
+    from sitegen.build import build_site
+    from sitegen.model import BuildOptions
+
+    root = site_copy("basic")
+    out = tmp_path / "out"
+    assert build_site(root, BuildOptions(out=out)).ok
+    calls: list[str] = []
+    real = read_module.read_post
+
+    def counting(source, rel, *args, **kwargs):
+        calls.append(rel)
+        return real(source, rel, *args, **kwargs)
+
+    monkeypatch.setattr("sitegen.build.read_post", counting)
+    first = root / "posts/2024-01-02-first-post.md"
+    text = first.read_text()
+    first.write_text(text.replace("First post", "Fyrst post"))  # same size
+    result = build_site(root, BuildOptions(out=out))
+    assert result.ok and calls == ["posts/2024-01-02-first-post.md"]
+    assert "Fyrst post" in (out / "2024/01/02/first-post/index.html").read_text()
+    assert "Second post" in (out / "2024/01/03/second-post/index.html").read_text()
+    # a setting that changes how posts are read: every source is read again
+    calls.clear()
+    config = root / "sitegen.toml"
+    config.write_text(config.read_text() + '\npermalink = "/:slug/"\n')
+    assert build_site(root, BuildOptions(out=out)).ok
+    assert len(calls) >= 4 and (out / "second-post/index.html").is_file()
