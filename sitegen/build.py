@@ -376,6 +376,11 @@ def index_pages(site: Site) -> list[Page]:
     return pages
 
 
+# Noted as read by a page that shows the body of a post other than its own: its key then
+# covers every post's body (rare: themes that put whole posts on the index).
+BODIES = "@bodies"
+
+
 class PageKeys:
     """Keys of rendered pages: a digest of everything a page's template was given, so a
     page with the same key has the same bytes and can be reused from the previous output.
@@ -407,12 +412,21 @@ class PageKeys:
         digest.update(self.describe(rest).encode("utf-8", "surrogatepass"))
         site = context.get("site", {})
         for name in sorted(site_keys):
+            if name == BODIES and name not in self._site:
+                self._site[name] = self._bodies(site)
             if name not in self._site:
                 scope, _, entry = name.rpartition(".")
                 values = dict.get(site, scope, {}) if scope else site
                 value = dict.get(values, entry) if isinstance(values, dict) else None
                 self._site[name] = self.describe(value)
             digest.update(f"\0site.{name}={self._site[name]}".encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
+    def _bodies(self, site: Any) -> str:
+        digest = hashlib.sha256()
+        for post in list(dict.get(site, "posts", [])) + list(dict.get(site, "pages", [])):
+            digest.update(f"{post.url}\0".encode("utf-8", "surrogatepass"))
+            digest.update(post.html.encode("utf-8", "surrogatepass") + b"\0")
         return digest.hexdigest()
 
     def describe(self, value: Any) -> str:
@@ -455,15 +469,13 @@ class PageKeys:
 
 
 def listing_fields(post: Post) -> tuple:
-    """What a page may show of a post other than its own: list entries, neighbour links,
-    and its body (a theme may show whole posts on the index), by a digest."""
+    """What a page may show of a post other than its own: list entries, neighbour links.
+    (A page that shows other posts' bodies is keyed by them too: see ``BODIES``.)"""
     neighbours = tuple(
         (other.url, other.title) if other is not None else None
         for other in (post.previous, post.next)
     )
-    body = hashlib.sha256(post.html.encode("utf-8", "surrogatepass")).hexdigest()
     return (
-        body,
         post.url,
         post.title,
         post.date,
@@ -569,6 +581,9 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
                 continue
         known = len(site.report.diagnostics)
         view._sg_read.clear()
+        bodies = getattr(jinja_env, "bodies_read", None)
+        if bodies is not None:
+            bodies.clear()
         try:
             html = render_template(jinja_env, site.root, page.template, context)
         except SiteError as exc:
@@ -578,6 +593,8 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
             continue
         key, read = "", ()
         if keys is not None and len(site.report.diagnostics) == known:
+            if bodies and bodies - {id(page.post)}:  # it shows other posts' bodies
+                view._sg_read.add(BODIES)
             read = tuple(sorted(view._sg_read))
             key = keys.key(page, context, read)
         writer.put(out_path, html.encode("utf-8"), key, read)

@@ -13,8 +13,28 @@ from typing import Any
 import jinja2
 
 from sitegen.errors import ConfigError, SiteError
+from sitegen.model import Post
 
 BUILTIN_THEME_PACKAGE = "sitegen_themes"
+# Fields of a post that hold its body; a page showing another post's body depends on it.
+BODY_FIELDS = frozenset({"html", "body", "source"})
+
+
+class SiteEnvironment(jinja2.Environment):
+    """Jinja2's environment, noting the posts whose bodies a template reads (in
+    ``bodies_read``, ids of the objects), so a rebuild knows which pages show them."""
+
+    bodies_read: set[int]
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if attribute in BODY_FIELDS and isinstance(obj, Post):
+            self.bodies_read.add(id(obj))
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if argument in BODY_FIELDS and isinstance(obj, Post):
+            self.bodies_read.add(id(obj))
+        return super().getitem(obj, argument)
 
 
 def builtin_theme_root() -> Path | None:
@@ -51,7 +71,7 @@ def include_dirs(root: Path, themes: list[Path]) -> list[Path]:
 def create_environment(search_path: list[Path], compiled: Path | None = None) -> jinja2.Environment:
     """The Jinja2 environment of a build. ``compiled``: a folder where compiled templates
     are kept between builds (Jinja2 checks each against its source)."""
-    env = jinja2.Environment(
+    env = SiteEnvironment(
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
         loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
         autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
@@ -62,6 +82,7 @@ def create_environment(search_path: list[Path], compiled: Path | None = None) ->
         # environment when a template changes, and a build never sees one change
         auto_reload=False,
     )
+    env.bodies_read = set()
     env.filters["date_format"] = lambda d, fmt="%B %-d, %Y": d.strftime(fmt) if d else ""
     env.filters["isodate"] = lambda d: d.isoformat() if d else ""
     return env
