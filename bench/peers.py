@@ -49,9 +49,14 @@ class Tool:
 
 
 def sitegen_env() -> dict[str, str]:
-    # Run the checkout's sitegen even when another version is pip-installed.
+    # Run the checkout's sitegen even when another version is pip-installed; and let its
+    # first run write .pyc files as on any user's machine (Pelican and MkDocs were
+    # compiled by pip at install) even where the environment forbids writing them.
     path = os.environ.get("PYTHONPATH", "")
-    return {"PYTHONPATH": f"{REPO_ROOT}{os.pathsep}{path}" if path else str(REPO_ROOT)}
+    return {
+        "PYTHONPATH": f"{REPO_ROOT}{os.pathsep}{path}" if path else str(REPO_ROOT),
+        "PYTHONDONTWRITEBYTECODE": "",
+    }
 
 
 def make_tool(name: str, corpus_root: Path, out: Path, extra_args: tuple[str, ...] = ()) -> Tool:
