@@ -39,7 +39,7 @@ from sitegen.errors import PostError, SiteError
 from sitegen.macros import load_macros
 from sitegen.model import BuildOptions, Page, Post, Site
 from sitegen.plugins import call_hook, load_plugins
-from sitegen.read import is_jekyll_unpublished, read_post, source_rel
+from sitegen.read import decode_source, is_jekyll_unpublished, read_post, source_rel
 from sitegen.report import show_progress
 from sitegen.templates import (
     create_environment,
@@ -869,7 +869,8 @@ def render_site(site: Site) -> BuildResult:
     if not site.options.serve and not site.options.rerun:
         headers = FrontMatterCache(site.root, front_matter_version())
         reads = ReadCache(site.root, _read_salt(site))
-        read_posts(site, reads.wrap(functools.partial(read_post, headers=headers)))
+        read = functools.partial(read_post, headers=headers)
+        read_posts(site, reads.wrap(read, lambda path, rel: decode_source(path.read_bytes(), rel)))
         headers.save()
         reads.save()
     else:

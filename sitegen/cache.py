@@ -224,8 +224,10 @@ class ReadCache:
         except Exception:
             self.entries = {}
 
-    def wrap(self, read: Any) -> Any:
-        """``read`` (``read_post``'s signature), answering from the cache when it can."""
+    def wrap(self, read: Any, load_text: Any) -> Any:
+        """``read`` (``read_post``'s signature), answering from the cache when it can.
+        The text itself is not stored: ``load_text(path, rel)`` reads it again (the
+        body cache is keyed by it), which is cheap next to parsing."""
         import pickle
 
         def cached_read(source: Any, rel: str, config: Any, tz: Any) -> Any:
@@ -234,20 +236,20 @@ class ReadCache:
             known = self.entries.get(rel)
             if known is not None and known[0] == signature:
                 self.used[rel] = known
-                fields, body_start = pickle.loads(known[1])
-                post = fields
-                post.body = post.source[body_start:]
+                post, body_start = pickle.loads(known[1])
                 post.path = source.path  # the site may have moved with its files
+                post.source = load_text(source.path, rel)
+                post.body = post.source[body_start:]
                 return post
             post = read(source, rel, config, tz)
             body_start = len(post.source) - len(post.body)
-            if post.source[body_start:] == post.body:
-                # the body is the end of the source: stored once
-                body, post.body = post.body, ""
+            if post.source[body_start:] == post.body:  # as read_post makes it
+                text, body = post.source, post.body
+                post.source = post.body = ""
                 try:
                     self.used[rel] = (signature, pickle.dumps((post, body_start), protocol=5))
                 finally:
-                    post.body = body
+                    post.source, post.body = text, body
             return post
 
         return cached_read
