@@ -135,6 +135,36 @@ def unchanged_since_last_build(root: Path, options: Any, out: Path) -> tuple[str
     return fingerprint, None
 
 
+# --------------------------------------------------------------------------- cache files
+
+
+def _load_pickle(path: Path) -> Any:
+    """A cache file's content; None when it is missing or damaged (a slower build)."""
+    import pickle
+
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except Exception:
+        return None
+
+
+def _save_pickle(path: Path, data: Any) -> bool:
+    """Write a cache file whole (a temporary file renamed over it). False when the site
+    cannot be written: a read-only site still builds, only without caches."""
+    import pickle
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        return False
+    return True
+
+
 # --------------------------------------------------------------------------- front matter
 
 FRONT_MATTER_FILE = "frontmatter.pickle"
@@ -145,20 +175,14 @@ class FrontMatterCache:
     that did not change. Values are kept pickled, so every post gets its own copy."""
 
     def __init__(self, root: Path, version: str) -> None:
-        import pickle
 
         self.path = cache_dir(root) / FRONT_MATTER_FILE
-        self.version = version  # sitegen's and the YAML library's: parsing may differ
-        self.blobs: dict[str, bytes] = {}
+        self.version = version  # of sitegen: how it reads a header may change
         self.used: set[str] = set()
         self.added = False
-        try:
-            with open(self.path, "rb") as fh:
-                stored = pickle.load(fh)
-            if stored.get("version") == version:
-                self.blobs = stored["blobs"]
-        except Exception:
-            self.blobs = {}
+        stored = _load_pickle(self.path)
+        valid = isinstance(stored, dict) and stored.get("version") == version
+        self.blobs: dict[str, bytes] = stored["blobs"] if valid else {}
 
     def get(self, header: str) -> Any:
         blob = self.blobs.get(header)
@@ -183,17 +207,8 @@ class FrontMatterCache:
         """Keep the headers of this build's posts, when any was new or one went away."""
         if not self.added and len(self.used) == len(self.blobs):
             return
-        import pickle
-
         keep = {h: b for h, b in self.blobs.items() if h in self.used}
-        try:
-            self.path.parent.mkdir(exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            with open(tmp, "wb") as fh:
-                pickle.dump({"version": self.version, "blobs": keep}, fh, protocol=5)
-            os.replace(tmp, self.path)
-        except OSError:
-            pass
+        _save_pickle(self.path, {"version": self.version, "blobs": keep})
 
 
 # --------------------------------------------------------------------------- read posts
@@ -210,19 +225,12 @@ class ReadCache:
     live preview trusts as well; an edit that keeps all four is not seen."""
 
     def __init__(self, root: Path, salt: str) -> None:
-        import pickle
-
         self.path = cache_dir(root) / READ_FILE
         self.salt = salt
-        self.entries: dict[str, tuple[tuple, bytes]] = {}
         self.used: dict[str, tuple[tuple, bytes]] = {}
-        try:
-            with open(self.path, "rb") as fh:
-                stored = pickle.load(fh)
-            if stored.get("salt") == salt:
-                self.entries = stored["entries"]
-        except Exception:
-            self.entries = {}
+        stored = _load_pickle(self.path)
+        valid = isinstance(stored, dict) and stored.get("salt") == salt
+        self.entries: dict[str, tuple[tuple, bytes]] = stored["entries"] if valid else {}
 
     def wrap(self, read: Any, load_text: Any) -> Any:
         """``read`` (``read_post``'s signature), answering from the cache when it can.
@@ -260,16 +268,7 @@ class ReadCache:
             self.used[k] is self.entries[k] for k in self.used
         ):
             return
-        import pickle
-
-        try:
-            self.path.parent.mkdir(exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            with open(tmp, "wb") as fh:
-                pickle.dump({"salt": self.salt, "entries": self.used}, fh, protocol=5)
-            os.replace(tmp, self.path)
-        except OSError:
-            pass
+        _save_pickle(self.path, {"salt": self.salt, "entries": self.used})
 
 
 # --------------------------------------------------------------------------- rendered bodies
@@ -311,28 +310,22 @@ class RenderCache:
         # output path → (page key, what of the site the page read), in the previous output
         self.pages: dict[str, Any] = {}
         self.marker = ""  # the previous output's marker these page keys belong to
-        import pickle
-
         try:
             self.shards = sorted(self.folder.glob("*.pickle"))
         except OSError:
             self.shards = []
         for shard in self.shards:
-            try:
-                with open(shard, "rb") as fh:
-                    stored = pickle.load(fh)
-            except Exception:  # a damaged shard is only a slower build
-                continue
+            stored = _load_pickle(shard)
+            if stored is None:
+                continue  # a damaged shard is only a slower build
             if isinstance(stored, dict) and stored.get("salt") == salt:
                 self.blobs.update(stored["blobs"])
             else:
                 self.dead.append(shard)
-        try:
-            with open(cache_dir(root) / PAGES_FILE, "rb") as fh:
-                stored = pickle.load(fh)
+        self.pages_path = cache_dir(root) / PAGES_FILE
+        stored = _load_pickle(self.pages_path)
+        if isinstance(stored, dict) and {"pages", "marker"} <= stored.keys():
             self.pages, self.marker = stored["pages"], stored["marker"]
-        except Exception:
-            self.pages, self.marker = {}, ""
 
     def key(self, rel: str, source: str) -> str:
         digest = hashlib.sha256(self.salt.encode())
@@ -381,17 +374,8 @@ class RenderCache:
     def save(self, pages: dict[str, Any] | None = None, marker: str = "") -> None:
         """End of a build: save new entries, merge shards when worth it, and remember
         which page each output path holds."""
-        import pickle
-
         if pages is not None:
-            try:
-                self.folder.parent.mkdir(exist_ok=True)
-                tmp = self.folder.parent / (PAGES_FILE + ".tmp")
-                with open(tmp, "wb") as fh:
-                    pickle.dump({"pages": pages, "marker": marker}, fh)
-                os.replace(tmp, self.folder.parent / PAGES_FILE)
-            except OSError:
-                pass
+            _save_pickle(self.pages_path, {"pages": pages, "marker": marker})
         stale = sum(len(b) for k, b in self.blobs.items() if k not in self.used)
         live = sum(len(b) for k, b in self.blobs.items() if k in self.used)
         for shard in self.dead:
@@ -409,19 +393,12 @@ class RenderCache:
         self._write_shard(keep, f"{time.time_ns()}-{os.getpid()}.pickle", replace=self.shards)
 
     def _write_shard(self, blobs: dict[str, bytes], name: str, replace: list[Path] = ()) -> None:
-        import pickle
-
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.folder / (name + ".tmp")
-            with open(tmp, "wb") as fh:
-                pickle.dump({"salt": self.salt, "blobs": blobs}, fh, protocol=5)
-            os.replace(tmp, self.folder / name)
-            for old in replace:
-                if old.name != name:
-                    old.unlink(missing_ok=True)
-        except OSError:
-            pass  # a read-only site still builds; it just renders everything next time
+        if not _save_pickle(self.folder / name, {"salt": self.salt, "blobs": blobs}):
+            return  # a read-only site still builds; it just renders everything next time
+        for old in replace:
+            if old.name != name:
+                with contextlib.suppress(OSError):
+                    old.unlink()
 
 
 class CodeCache:
