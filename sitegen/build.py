@@ -22,14 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.cache import (
+    SPARE_OUTPUT,
     CodeCache,
     FrontMatterCache,
+    OutputRecord,
     ReadCache,
     RenderCache,
     build_settings,
     builtin_dirs,
     cache_dir,
     input_fingerprint,
+    load_output_records,
+    save_output_records,
     settings_fingerprint,
     write_manifest,
 )
@@ -90,7 +94,7 @@ class PageWriter:
         if self.folder is None:
             self.files[rel] = data
         else:
-            self.folder.write(rel, data)
+            self.folder.write(rel, data, key)
             self.written.add(rel)
         if key:
             self.keys[rel] = (key, read)
@@ -98,7 +102,7 @@ class PageWriter:
     def reuse(self, rel: str, key: str, read: tuple[str, ...]) -> bool:
         if self.folder is None or self.previous.get(rel, ("",))[0] != key:
             return False
-        if not self.folder.reuse(rel):
+        if not self.folder.reuse(rel, key):
             return False
         self.written.add(rel)
         self.keys[rel] = (key, read)
@@ -399,16 +403,20 @@ class PageKeys:
     def key(self, page: Page, context: dict[str, Any], site_keys: Iterable[str]) -> str:
         digest = hashlib.sha256(f"page\0{self.salt}\0{page.url}\0{page.template}".encode())
         rest = {}
+        post = page.post
         for name in sorted(context):
             value = context[name]
-            if isinstance(value, str):
+            if post is not None and post.html_key and value is post.html:
+                # the body cache's key stands for the body: it is cheaper than the text
+                digest.update(f"\0{name}=k:{post.html_key}".encode())
+            elif isinstance(value, str):
                 # a page's body is a long string: hashed as it is, not escaped as JSON first
                 digest.update(f"\0{name}=s:".encode())
                 digest.update(value.encode("utf-8", "surrogatepass"))
             elif name != "site":
                 rest[name] = value
-        if page.post is not None:
-            rest["\0toc"] = page.post.toc
+        if post is not None:
+            rest["\0toc"] = post.toc
         digest.update(self.describe(rest).encode("utf-8", "surrogatepass"))
         site = context.get("site", {})
         for name in sorted(site_keys):
@@ -440,7 +448,9 @@ class PageKeys:
     def _post(self, post: Post) -> str:
         text = self._posts.get(id(post))
         if text is None:
-            text = self._posts[id(post)] = "post:" + self.describe(listing_fields(post))
+            # a digest, not the text: pages describe their posts inside larger texts
+            listing = self.describe(listing_fields(post)).encode("utf-8", "surrogatepass")
+            text = self._posts[id(post)] = "post:" + hashlib.sha256(listing).hexdigest()
         return text
 
     def _object(self, value: Any) -> Any:
@@ -616,9 +626,13 @@ def build_site(
     if fingerprint is None:  # taken before reading, so edits made during the build count
         fingerprint = input_fingerprint(root, build_settings(options, out), builtin_dirs())
     site = load_site(root, options)
-    folder = OutputFolder(out)
+    records = (OutputRecord(), OutputRecord())
+    if not options.serve and not options.rerun:
+        records = load_output_records(root)
+    current, spare = _trusted(records[0], out), _trusted(records[1], spare_output(root))
+    folder = OutputFolder(out, spare_output(root), spare.keys() if spare.identity else None)
     try:
-        result = _render_into(site, folder, out)
+        result = _render_into(site, folder, out, current)
     except BaseException:
         folder.discard()
         raise
@@ -640,20 +654,36 @@ def build_site(
     return result
 
 
-def _render_into(site: Site, folder: OutputFolder, out: Path) -> BuildResult:
+def spare_output(root: Path) -> Path:
+    """Where the output a build replaced is kept: the next build fills it in place."""
+    return cache_dir(root) / SPARE_OUTPUT
+
+
+def _trusted(record: OutputRecord, folder: Path) -> OutputRecord:
+    """``record`` when it describes ``folder`` as it is now, else an empty record."""
+    if record.identity and record.identity == output_identity(folder):
+        return record
+    return OutputRecord()
+
+
+def _render_into(site: Site, folder: OutputFolder, out: Path, current: OutputRecord) -> BuildResult:
     """Render the site into ``folder`` (pages are written as they are rendered), then
-    swap it in and save the caches."""
-    writer = PageWriter(folder=folder)
+    swap it in and save the caches. ``current`` describes the output being replaced:
+    its unchanged pages are linked, not rendered."""
+    writer = PageWriter(folder=folder, previous=dict(current.files))
     site.data["writer"] = writer
     result = render_site(site)
     site.data["write_clock"] = time.perf_counter()
     copy_static(folder, site.static, writer.written)
-    folder.commit()
-    cache: RenderCache | None = site.data.pop("render_cache", None)
-    if cache is not None:  # after the swap: the page keys describe the new folder
-        cache.save(pages=writer.keys, marker=output_identity(out))
     result.out = out
     result.written = set(writer.written) | {rel for _, rel in site.static}
+    folder.commit(result.written)
+    cache: RenderCache | None = site.data.pop("render_cache", None)
+    if cache is not None:
+        cache.save()
+    # after the swap: the record describes the new folder, and the replaced one is the spare
+    files = {rel: writer.keys.get(rel, ("", ())) for rel in result.written}
+    save_output_records(site.root, OutputRecord(output_identity(out), files), current)
     return result
 
 
@@ -675,12 +705,14 @@ _CACHED_FIELDS = ("html", "title", "toc", "has_math")
 
 
 def _from_cache(site: Site, cache: RenderCache, post: Post) -> bool:
-    entry = cache.get(cache.key(post.rel, post.source))
+    key = cache.key(post.rel, post.source)
+    entry = cache.get(key)
     if entry is None:
         return False
     fields, data = entry
     for name, value in zip(_CACHED_FIELDS, fields, strict=True):
         setattr(post, name, value)
+    post.html_key = key
     post.data.update(data)
     for level, line, message in data.get("notes", []):
         site.report.add_level(level, post.rel, line, message)
@@ -693,14 +725,14 @@ def _to_cache(cache: RenderCache, post: Post) -> None:
         return
     if any(level == "error" for level, _, _ in data.get("notes", [])):
         return
-    cache.put(
-        cache.key(post.rel, post.source), (tuple(getattr(post, n) for n in _CACHED_FIELDS), data)
-    )
+    key = cache.key(post.rel, post.source)
+    cache.put(key, (tuple(getattr(post, n) for n in _CACHED_FIELDS), data))
+    post.html_key = key
 
 
 # What a worker process sends back for each post it rendered (Post objects link to their
 # neighbours, so whole posts are not sent across processes).
-_RESULT_FIELDS = ("html", "title", "toc", "has_math", "failed", "data")
+_RESULT_FIELDS = ("html", "html_key", "title", "toc", "has_math", "failed", "data")
 # Below this many posts, starting worker processes costs more than it saves.
 PARALLEL_MIN_POSTS = 64
 
@@ -876,12 +908,8 @@ def render_site(site: Site) -> BuildResult:
     else:
         read_posts(site)
     _stage_done(site, "discover, read, front matter", clock)
-    writer: PageWriter | None = site.data.get("writer")
     if not site.options.serve and not site.options.rerun:
-        cache = site.data["render_cache"] = _render_cache(site)
-        if writer is not None and writer.folder is not None and cache.marker:
-            if cache.marker == output_identity(writer.folder.out):
-                writer.previous = cache.pages
+        site.data["render_cache"] = _render_cache(site)
     compiled = None
     if "render_cache" in site.data:
         compiled = cache_dir(site.root) / "templates"

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import time
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -271,10 +272,46 @@ class ReadCache:
         _save_pickle(self.path, {"salt": self.salt, "entries": self.used})
 
 
+# --------------------------------------------------------------------------- output folders
+
+OUTPUTS_FILE = "outputs.pickle"
+# where the output a build replaced is kept, for the next build to fill in place
+SPARE_OUTPUT = "previous-output"
+
+
+@dataclass
+class OutputRecord:
+    """What a build wrote into an output folder: the identity of the folder's marker file
+    (``write.output_identity``) and, for each file, the key of its page with the entries of
+    ``site`` its template read (``("", ())`` for a file without a key). A record is
+    trusted only while the folder's marker has that identity."""
+
+    identity: str = ""
+    files: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    def keys(self) -> dict[str, str]:
+        return {rel: entry[0] for rel, entry in self.files.items()}
+
+
+def load_output_records(root: Path) -> tuple[OutputRecord, OutputRecord]:
+    """The records of the current output folder and of the spare (the output before it)."""
+    stored = _load_pickle(cache_dir(root) / OUTPUTS_FILE)
+    if (
+        isinstance(stored, tuple)
+        and len(stored) == 2
+        and all(isinstance(r, OutputRecord) for r in stored)
+    ):
+        return stored
+    return OutputRecord(), OutputRecord()
+
+
+def save_output_records(root: Path, current: OutputRecord, spare: OutputRecord) -> None:
+    _save_pickle(cache_dir(root) / OUTPUTS_FILE, (current, spare))
+
+
 # --------------------------------------------------------------------------- rendered bodies
 
 RENDER_DIR = "render"  # shards of pickled entries, written by the builder and its workers
-PAGES_FILE = "pages.pickle"  # output path → key of what the previous build wrote there
 # Shards are merged into one when there are this many, or when most stored bytes are stale.
 MAX_SHARDS = 16
 
@@ -295,8 +332,7 @@ class RenderCache:
     Entries are kept pickled and unpickled only when asked for, so loading the cache costs
     little more than reading it. Each build (and each forked render worker) adds its new
     entries as a shard of its own instead of rewriting the whole cache; shards are merged
-    when they pile up. The cache also remembers which page it wrote at each output path
-    (``pages``), so an unchanged page is linked from the previous output, not rendered.
+    when they pile up.
     """
 
     def __init__(self, root: Path, salt: str) -> None:
@@ -307,9 +343,7 @@ class RenderCache:
         self.new: dict[str, bytes] = {}  # added by this process, not yet saved
         self.shards: list[Path] = []
         self.dead: list[Path] = []  # shards of other settings: deleted when this build saves
-        # output path → (page key, what of the site the page read), in the previous output
-        self.pages: dict[str, Any] = {}
-        self.marker = ""  # the previous output's marker these page keys belong to
+        self._keys: dict[tuple[str, str], str] = {}
         try:
             self.shards = sorted(self.folder.glob("*.pickle"))
         except OSError:
@@ -322,16 +356,15 @@ class RenderCache:
                 self.blobs.update(stored["blobs"])
             else:
                 self.dead.append(shard)
-        self.pages_path = cache_dir(root) / PAGES_FILE
-        stored = _load_pickle(self.pages_path)
-        if isinstance(stored, dict) and {"pages", "marker"} <= stored.keys():
-            self.pages, self.marker = stored["pages"], stored["marker"]
 
     def key(self, rel: str, source: str) -> str:
-        digest = hashlib.sha256(self.salt.encode())
-        digest.update(rel.encode("utf-8", "surrogatepass") + b"\0")
-        digest.update(source.encode("utf-8", "surrogatepass"))
-        return digest.hexdigest()
+        known = self._keys.get((rel, source))  # asked for more than once per build
+        if known is None:
+            digest = hashlib.sha256(self.salt.encode())
+            digest.update(rel.encode("utf-8", "surrogatepass") + b"\0")
+            digest.update(source.encode("utf-8", "surrogatepass"))
+            known = self._keys[(rel, source)] = digest.hexdigest()
+        return known
 
     def __contains__(self, key: str) -> bool:
         return key in self.blobs or key in self.new
@@ -371,11 +404,8 @@ class RenderCache:
         self.blobs.update(self.new)
         self.new = {}
 
-    def save(self, pages: dict[str, Any] | None = None, marker: str = "") -> None:
-        """End of a build: save new entries, merge shards when worth it, and remember
-        which page each output path holds."""
-        if pages is not None:
-            _save_pickle(self.pages_path, {"pages": pages, "marker": marker})
+    def save(self) -> None:
+        """End of a build: save new entries, and merge shards when worth it."""
         stale = sum(len(b) for k, b in self.blobs.items() if k not in self.used)
         live = sum(len(b) for k, b in self.blobs.items() if k in self.used)
         for shard in self.dead:

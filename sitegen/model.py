@@ -31,6 +31,9 @@ class Post:
     draft: bool = False
     layout: str = "post"
     html: str = ""  # rendered body
+    # the body cache's key for ``html`` when it came from or went into that cache: a digest
+    # of everything the body depends on, so page keys need not hash the body itself
+    html_key: str = ""
     excerpt: str = ""
     toc: list[tuple[int, str, str]] = field(default_factory=list)
     has_math: bool = False

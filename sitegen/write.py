@@ -42,17 +42,50 @@ class OutputFolder:
     Files are written by a thread of each process (forked render workers write into the
     same folder), so the builder goes on rendering while the file system makes folders and
     files: on a site of pretty URLs a ``mkdir`` per page is most of the cost of writing.
+
+    With ``spare`` (a folder on the same file system) the replaced output is kept there
+    instead of deleted. When ``spare_files`` says what that folder holds (output path →
+    page key, "" for files without one), the next build fills the spare in place of a new
+    folder: a page whose key it already has is left alone, so a build that changes a few
+    pages writes a few files instead of linking every unchanged one anew. The spare's
+    marker is removed first, so a spare left half-updated by a failed build is not
+    trusted again.
     """
 
-    def __init__(self, out: Path) -> None:
+    def __init__(
+        self, out: Path, spare: Path | None = None, spare_files: dict[str, str] | None = None
+    ) -> None:
         self.out = out.absolute()
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.new-", dir=self.out.parent))
+        self.spare = spare.absolute() if spare is not None else None
+        self.in_place = spare_files is not None and self._take_spare()
+        self._spare_files: dict[str, str] = dict(spare_files or {}) if self.in_place else {}
+        if self.in_place:
+            assert self.spare is not None
+            self.staging = self.spare
+        else:
+            self.staging = Path(
+                tempfile.mkdtemp(prefix=f".{self.out.name}.new-", dir=self.out.parent)
+            )
+            # mkdtemp makes a private folder; the output is as readable as any new folder
+            os.chmod(self.staging, 0o777 & ~_umask())
         self._made: set[str] = {""}
+        self._touched: set[str] = set()  # output paths given to this process's folder
         self._owner = 0  # the process whose thread ``_jobs`` feeds
         self._jobs: queue.SimpleQueue | None = None
         self._thread: threading.Thread | None = None
         self._errors: list[BaseException] = []
+
+    def _take_spare(self) -> bool:
+        """Whether the spare can be filled in place (its marker is then removed)."""
+        assert self.spare is not None
+        try:
+            if os.stat(self.spare).st_dev != os.stat(self.out.parent).st_dev:
+                return False  # it could not be renamed into place
+            os.unlink(self.spare / MARKER)
+        except OSError:
+            return False
+        return True
 
     def _submit(self, job: Callable[[], None]) -> None:
         if self._owner != os.getpid():  # first job of this process (or of a forked worker)
@@ -84,29 +117,58 @@ class OutputFolder:
                 missing.append(folder)
                 folder = os.path.dirname(folder)
             for name in reversed(missing):
+                path = os.path.join(self.staging, name)
                 try:
-                    os.mkdir(os.path.join(self.staging, name))
-                except FileExistsError:  # made by another worker
-                    pass
+                    os.mkdir(path)
+                except FileExistsError:  # made by another worker, or in the spare
+                    if self.in_place and not os.path.isdir(path):
+                        os.unlink(path)  # a file of the old output where a folder goes now
+                        os.mkdir(path)
                 self._made.add(name)
         return os.path.join(self.staging, rel)
 
-    def write(self, rel: str, data: bytes) -> None:
+    def _target(self, rel: str) -> str:
+        """Where ``rel`` goes, with nothing there: a spare's file may be a hard link to
+        the current output's, so it is replaced, never written through."""
+        target = self._parent(rel)
+        if self.in_place:
+            try:
+                os.unlink(target)
+            except FileNotFoundError:
+                pass
+            except IsADirectoryError:
+                shutil.rmtree(target)
+        return target
+
+    def _keeps(self, rel: str, key: str) -> bool:
+        """In a spare filled in place: whether its file ``rel`` is already the one wanted."""
+        self._touched.add(rel)
+        return bool(key) and self._spare_files.get(rel) == key
+
+    def write(self, rel: str, data: bytes, key: str = "") -> None:
+        """Write ``data`` at ``rel``; ``key``, the page key of those bytes, lets a spare
+        folder keep a file it already has."""
+        if self._keeps(rel, key):
+            return
+
         def job() -> None:
-            with open(self._parent(rel), "wb") as fh:
+            with open(self._target(rel), "wb") as fh:
                 fh.write(data)
 
         self._submit(job)
 
-    def reuse(self, rel: str) -> bool:
+    def reuse(self, rel: str, key: str = "") -> bool:
         """Hard-link the previous output's file ``rel`` into the new folder (its bytes are
         known to be right); False when there is no such file."""
+        if self._keeps(rel, key):
+            return True
         old = os.path.join(self.out, rel)
         if not os.path.isfile(old):
+            self._touched.discard(rel)
             return False
 
         def job() -> None:
-            target = self._parent(rel)
+            target = self._target(rel)
             try:
                 os.link(old, target)
             except OSError:  # a file system without hard links: the bytes, then
@@ -120,19 +182,44 @@ class OutputFolder:
         return _same_bytes(self.out / rel, data) and self.reuse(rel)
 
     def copy(self, source: Path, rel: str) -> None:
-        self._submit(lambda: shutil.copyfile(source, self._parent(rel)))
+        """Copy a static file, with its modification time: a spare's copy of the same
+        size and time is kept."""
+        self._touched.add(rel)
+        if rel in self._spare_files and _same_stat(source, os.path.join(self.staging, rel)):
+            return
+        self._submit(lambda: shutil.copy2(source, self._target(rel)))
 
-    def commit(self) -> None:
+    def commit(self, files: Iterable[str] | None = None) -> None:
+        """Swap the new folder in. ``files``: every output path of the new site (default:
+        those given to this process); a spare's other files are removed first."""
         self.flush()
+        if self.in_place:
+            self._remove_stale(set(self._touched if files is None else files))
         (self.staging / MARKER).write_text("This folder is generated by sitegen.\n")
-        _swap(self.staging, self.out)
+        _swap(self.staging, self.out, self.spare)
+
+    def _remove_stale(self, keep: set[str]) -> None:
+        for rel in self._spare_files.keys() - keep:
+            path = os.path.join(self.staging, rel)
+            try:
+                os.unlink(path)
+            except OSError:
+                continue
+            folder = os.path.dirname(path)
+            while folder != str(self.staging):  # folders left empty go too
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break
+                folder = os.path.dirname(folder)
 
     def discard(self) -> None:
         try:
             self.flush()
         except Exception:
             pass  # the folder goes anyway
-        shutil.rmtree(self.staging, ignore_errors=True)
+        if not self.in_place:  # a spare without its marker is not trusted again anyway
+            shutil.rmtree(self.staging, ignore_errors=True)
 
 
 def _run_jobs(jobs: queue.SimpleQueue, errors: list[BaseException]) -> None:
@@ -193,7 +280,23 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         return False
 
 
-def _swap(staging: Path, out: Path) -> None:
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it
+    os.umask(mask)
+    return mask
+
+
+def _same_stat(source: Path, copy: str) -> bool:
+    try:
+        a, b = os.stat(source), os.stat(copy)
+    except OSError:
+        return False
+    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
+
+
+def _swap(staging: Path, out: Path, spare: Path | None = None) -> None:
+    """Put ``staging`` in place of ``out``; the replaced folder is kept at ``spare`` when
+    given (what was there goes), else deleted."""
     if not out.exists():
         os.rename(staging, out)
         return
@@ -201,6 +304,16 @@ def _swap(staging: Path, out: Path) -> None:
     os.rmdir(old)
     os.rename(out, old)
     os.rename(staging, out)
+    if spare is not None:
+        try:
+            if spare.exists():  # an older spare the build did not fill: out of the way
+                trash = Path(tempfile.mkdtemp(prefix=f".{spare.name}.old-", dir=spare.parent))
+                os.rename(spare, trash)  # over the empty folder just made
+                _remove_later(trash)
+            os.rename(old, spare)
+            return
+        except OSError:
+            pass  # e.g. another file system: the old output is deleted instead
     _remove_later(old)
 
 

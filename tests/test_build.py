@@ -324,3 +324,96 @@ def test_a_listing_that_shows_whole_posts_follows_their_bodies(site_copy, tmp_pa
     first.write_text(first.read_text() + "\nA sentence added later.\n")
     build_site(root, BuildOptions(out=out))
     assert "A sentence added later." in (out / "archive/index.html").read_text()
+
+
+def _output(folder):
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != MARKER
+    }
+
+
+def test_builds_in_a_row_give_what_a_clean_build_gives(site_copy, tmp_path, monkeypatch):
+    import shutil
+
+    import sitegen.build
+    from sitegen.write import OutputFolder
+
+    root = site_copy("basic")
+    out = tmp_path / "out"
+    spare = root / ".sitegen-cache/previous-output"
+    in_place = []
+
+    def noted_folder(*args, **kwargs):
+        folder = OutputFolder(*args, **kwargs)
+        if folder.out == out:
+            in_place.append(folder.in_place)
+        return folder
+
+    monkeypatch.setattr(sitegen.build, "OutputFolder", noted_folder)
+
+    def edit_title(r):
+        first = r / "posts/2024-01-02-first-post.md"
+        first.write_text(first.read_text().replace('title: "First post"', 'title: "Renamed"'))
+
+    def edit_body(r):
+        third = r / "posts/2024-01-04-third-post.md"
+        third.write_text(third.read_text() + "\nOne more paragraph.\n")
+
+    def add_post(r):
+        (r / "posts/2024-02-01-added.md").write_text('---\ntitle: "Added"\n---\nNew $x$.\n')
+
+    def remove_post(r):
+        (r / "posts/2024-01-03-second-post.md").unlink()
+
+    def edit_asset(r):
+        (r / "assets/notes.txt").write_text("other notes, longer than before\n")
+
+    def edit_template(r):
+        (r / "templates").mkdir(exist_ok=True)
+        (r / "templates/404.html").write_text("<p>lost: {{ site.title }}</p>\n")
+
+    edits = [edit_title, edit_body, add_post, remove_post, edit_asset, edit_template, edit_body]
+    assert build_site(root, BuildOptions(out=out)).ok
+    for number, edit in enumerate(edits):
+        edit(root)
+        result = build_site(root, BuildOptions(out=out))
+        assert result.ok, result.site.report.diagnostics
+        fresh_root = tmp_path / f"fresh{number}"
+        shutil.copytree(root, fresh_root, ignore=shutil.ignore_patterns(".sitegen-cache"))
+        build_site(fresh_root, BuildOptions(out=tmp_path / f"fresh-out{number}"))
+        assert _output(out) == _output(tmp_path / f"fresh-out{number}"), edit.__name__
+        assert spare.is_dir() and _output(spare) != _output(out)
+    # the first two builds make new folders; from the third on the spare is filled in place
+    assert in_place == [False, False] + [True] * (len(edits) - 1)
+
+
+def test_a_build_that_fails_while_filling_the_spare_loses_nothing(site_copy, tmp_path, monkeypatch):
+    import shutil
+
+    import sitegen.build
+
+    root = site_copy("basic")
+    out = tmp_path / "out"
+    for _ in range(2):  # the second build leaves a spare for the third to fill
+        build_site(root, BuildOptions(out=out))
+    before = _output(out)
+    third = root / "posts/2024-01-04-third-post.md"
+    third.write_text(third.read_text() + "\nAn edit the failed build half-writes.\n")
+
+    def broken_copy(folder, *args, **kwargs):
+        folder.flush()  # the edited page is in the spare by now
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sitegen.build, "copy_static", broken_copy)
+        with pytest.raises(OSError):
+            build_site(root, BuildOptions(out=out))
+    assert _output(out) == before
+    assert build_site(root, BuildOptions(out=out)).ok
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns(".sitegen-cache"))
+    build_site(fresh, BuildOptions(out=tmp_path / "fresh-out"))
+    assert _output(out) == _output(tmp_path / "fresh-out")
+    assert "half-writes" in (out / "2024/01/04/third-post/index.html").read_text()

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pickle
 
 from sitegen import cache as cache_module
-from sitegen.cache import FrontMatterCache, RenderCache
+from sitegen.cache import (
+    FrontMatterCache,
+    OutputRecord,
+    RenderCache,
+    load_output_records,
+    save_output_records,
+)
 from sitegen.frontmatter import split_front_matter
 
 
@@ -13,10 +19,9 @@ def test_entries_come_back_in_the_next_build_and_each_build_adds_a_shard(tmp_pat
     first = RenderCache(tmp_path, "salt")
     key = first.key("posts/a.md", "text")
     first.put(key, ("<p>a</p>", {"n": 1}))
-    first.save(pages={"a/index.html": "k"}, marker="m")
+    first.save()
     second = RenderCache(tmp_path, "salt")
     assert second.get(key) == ("<p>a</p>", {"n": 1})
-    assert second.pages == {"a/index.html": "k"} and second.marker == "m"
     second.put(second.key("posts/b.md", "text"), ("<p>b</p>", {}))
     second.save()
     assert len(list((tmp_path / ".sitegen-cache/render").glob("*.pickle"))) == 2
@@ -172,3 +177,13 @@ def test_a_rebuild_reads_only_the_sources_that_changed(site_copy, tmp_path, monk
     config.write_text(config.read_text() + '\npermalink = "/:slug/"\n')
     assert build_site(root, BuildOptions(out=out)).ok
     assert len(calls) >= 4 and (out / "second-post/index.html").is_file()
+
+
+def test_output_records_come_back_and_damaged_ones_are_empty(tmp_path):
+    current = OutputRecord("1:2:3", {"a/index.html": ("k", ("posts",)), "style.css": ("", ())})
+    save_output_records(tmp_path, current, OutputRecord())
+    loaded, spare = load_output_records(tmp_path)
+    assert loaded == current and spare == OutputRecord()
+    assert loaded.keys() == {"a/index.html": "k", "style.css": ""}
+    (tmp_path / ".sitegen-cache" / cache_module.OUTPUTS_FILE).write_bytes(b"not a pickle")
+    assert load_output_records(tmp_path) == (OutputRecord(), OutputRecord())

@@ -88,3 +88,107 @@ def test_reuse_copies_where_links_are_not_possible(tmp_path, monkeypatch):
     assert folder.reuse("p/index.html")
     folder.commit()
     assert (out / "p/index.html").read_bytes() == b"page"
+
+
+def _files(folder):
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != MARKER
+    }
+
+
+def test_the_replaced_output_is_kept_as_the_spare(tmp_path):
+    out, spare = tmp_path / "site", tmp_path / "cache/spare"
+    spare.parent.mkdir()
+    write_site(out, {"a.html": b"first"}, [])
+    folder = OutputFolder(out, spare)
+    assert not folder.in_place  # nothing said what the spare holds
+    folder.write("a.html", b"second")
+    folder.commit()
+    assert _files(out) == {"a.html": b"second"}
+    assert _files(spare) == {"a.html": b"first"}
+    assert (spare / MARKER).is_file()
+
+
+def test_a_spare_is_filled_in_place_keeping_the_pages_it_has(tmp_path):
+    out, spare = tmp_path / "site", tmp_path / "spare"
+    write_site(out, {"p/index.html": b"kept", "q.html": b"old q", "gone/index.html": b"x"}, [])
+    OutputFolder(out, spare).commit(set())  # the output moves to the spare, an empty one in
+    kept_inode = (spare / "p/index.html").stat().st_ino
+    folder = OutputFolder(
+        out, spare, {"p/index.html": "k1", "q.html": "k2", "gone/index.html": "k3"}
+    )
+    assert folder.in_place and folder.staging == spare
+    assert not (spare / MARKER).exists()  # a half-filled spare is never trusted
+    folder.write("p/index.html", b"kept", key="k1")  # the spare has this page: left alone
+    folder.write("q.html", b"new q", key="k9")
+    folder.write("r/s/index.html", b"new r")
+    folder.commit({"p/index.html", "q.html", "r/s/index.html"})
+    assert _files(out) == {"p/index.html": b"kept", "q.html": b"new q", "r/s/index.html": b"new r"}
+    assert (out / "p/index.html").stat().st_ino == kept_inode
+    assert not (out / "gone").exists()  # the folder a stale page left empty goes too
+    assert _files(spare) == {}  # the replaced (empty) output is the spare now
+
+
+def test_filling_a_spare_never_changes_the_current_output(tmp_path):
+    out, spare = tmp_path / "site", tmp_path / "spare"
+    write_site(out, {"p/index.html": b"page", "q.html": b"q"}, [])
+    folder = OutputFolder(out, spare)
+    assert folder.reuse("p/index.html") and folder.reuse("q.html")
+    folder.commit()  # the spare and the output now share these files' inodes
+    assert (spare / "q.html").stat().st_ino == (out / "q.html").stat().st_ino
+    folder = OutputFolder(out, spare, {"p/index.html": "k", "q.html": "k"})
+    folder.write("q.html", b"changed", key="other")
+    folder.reuse("p/index.html", key="other")
+    folder.flush()
+    assert _files(out) == {"p/index.html": b"page", "q.html": b"q"}
+    folder.discard()
+    assert _files(out) == {"p/index.html": b"page", "q.html": b"q"}
+    # the half-filled spare lost its marker: it is not filled in place again
+    again = OutputFolder(out, spare, {"p/index.html": "k", "q.html": "k"})
+    assert not again.in_place
+    again.discard()
+
+
+def test_a_spare_file_where_a_folder_goes_and_the_other_way_round(tmp_path):
+    out, spare = tmp_path / "site", tmp_path / "spare"
+    write_site(out, {"a": b"file a", "b/index.html": b"page b"}, [])
+    OutputFolder(out, spare).commit(set())
+    folder = OutputFolder(out, spare, {"a": "", "b/index.html": ""})
+    assert folder.in_place
+    folder.write("a/index.html", b"page a")
+    folder.write("b", b"file b")
+    folder.commit({"a/index.html", "b"})
+    assert _files(out) == {"a/index.html": b"page a", "b": b"file b"}
+
+
+def test_a_spare_keeps_static_copies_of_the_same_size_and_time(tmp_path):
+    source = tmp_path / "style.css"
+    source.write_text("body{}")
+    out, spare = tmp_path / "site", tmp_path / "spare"
+    write_site(out, {}, [(source, "style.css")])
+    OutputFolder(out, spare).commit(set())
+    inode = (spare / "style.css").stat().st_ino
+    folder = OutputFolder(out, spare, {"style.css": ""})
+    folder.copy(source, "style.css")
+    folder.commit()
+    assert (out / "style.css").stat().st_ino == inode
+    source.write_text("body{color:red}")
+    folder = OutputFolder(tmp_path / "site2", spare, {"style.css": ""})
+    folder.copy(source, "style.css")
+    folder.commit()
+    assert (tmp_path / "site2/style.css").read_text() == "body{color:red}"
+
+
+def test_new_output_folders_follow_the_umask(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        out = tmp_path / "site"
+        write_site(out, {"index.html": b"x"}, [])
+        # readable by others, as a web server running as another user needs
+        assert out.stat().st_mode & 0o777 == 0o755
+    finally:
+        os.umask(mask)
