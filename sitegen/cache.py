@@ -246,19 +246,22 @@ class ReadCache:
             if known is not None and known[0] == signature:
                 self.used[rel] = known
                 post, body_start = pickle.loads(known[1])
-                post.path = source.path  # the site may have moved with its files
+                post.path = source.path
                 post.source = load_text(source.path, rel)
                 post.body = post.source[body_start:]
                 return post
             post = read(source, rel, config, tz)
             body_start = len(post.source) - len(post.body)
             if post.source[body_start:] == post.body:  # as read_post makes it
-                text, body = post.source, post.body
+                # neither the text (read again on a hit) nor the path (the site may move;
+                # a pickled Path is also slow to load)
+                text, body, path = post.source, post.body, post.path
                 post.source = post.body = ""
+                post.path = None
                 try:
                     self.used[rel] = (signature, pickle.dumps((post, body_start), protocol=5))
                 finally:
-                    post.source, post.body = text, body
+                    post.source, post.body, post.path = text, body, path
             return post
 
         return cached_read

@@ -17,6 +17,7 @@ numpy: only the workers do.
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import sys
 import threading
@@ -162,7 +163,7 @@ class PostState:
     def __init__(self, blocks: list[Block], equations: list[coverage.Equation]) -> None:
         self.blocks = blocks
         self._equations: list[coverage.Equation] | None = equations
-        self._packed: list[tuple] = []
+        self._packed = b""  # the equations, pickled, until someone asks for them
         self.pending = True
         self.result: dict[str, Any] = {}
         self.by_index: dict[int, dict[str, Any]] = {}
@@ -184,20 +185,22 @@ class PostState:
         if self._equations is None:
             self._equations = [
                 coverage.Equation(tex, display, tuple(coverage.Statement(g, ls) for g, ls in rows))
-                for tex, display, rows in self._packed
+                for tex, display, rows in (pickle.loads(self._packed) if self._packed else [])
             ]
-            self._packed = []
+            self._packed = b""
         return self._equations
 
     def __getstate__(self) -> dict[str, Any]:
         # States travel from render workers to the builder and into the build cache, a
-        # thousand of them for a large site: plain tuples load several times faster than
-        # the frozen dataclasses, which are made again only if someone asks.
+        # thousand of them for a large site. The equations are most of a state and are
+        # needed only to render the post again: they stay pickled (bytes load at the
+        # speed of a copy), as plain tuples, which load faster than the frozen dataclasses.
         state = dict(self.__dict__, _by_key=None, _equations=None)
-        state["_packed"] = [
+        rows = [
             (e.tex, e.display, tuple((s.gradient, s.labels) for s in e.statements))
             for e in self.equations
         ]
+        state["_packed"] = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
