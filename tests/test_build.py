@@ -417,3 +417,24 @@ def test_a_build_that_fails_while_filling_the_spare_loses_nothing(site_copy, tmp
     build_site(fresh, BuildOptions(out=tmp_path / "fresh-out"))
     assert _output(out) == _output(tmp_path / "fresh-out")
     assert "half-writes" in (out / "2024/01/04/third-post/index.html").read_text()
+
+
+def test_a_save_that_changes_nothing_renders_no_page_again(site_copy, tmp_path, monkeypatch):
+    import os
+
+    import sitegen.build
+
+    root = site_copy("basic")
+    out = tmp_path / "out"
+    build_site(root, BuildOptions(out=out))  # bodies rendered here, then read from the cache
+    rendered = []
+    render = sitegen.build.render_template
+    monkeypatch.setattr(
+        sitegen.build,
+        "render_template",
+        lambda env, r, name, context: rendered.append(name) or render(env, r, name, context),
+    )
+    first = root / "posts/2024-01-02-first-post.md"
+    os.utime(first, ns=(first.stat().st_atime_ns, first.stat().st_mtime_ns + 10**9))
+    assert build_site(root, BuildOptions(out=out)).ok
+    assert rendered == []
