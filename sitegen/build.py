@@ -45,7 +45,13 @@ from sitegen.errors import PostError, SiteError
 from sitegen.macros import load_macros
 from sitegen.model import BuildOptions, Page, Post, Site
 from sitegen.plugins import call_hook, load_plugins
-from sitegen.read import decode_source, is_jekyll_unpublished, read_post, source_rel
+from sitegen.read import (
+    decode_source,
+    is_jekyll_unpublished,
+    read_bytes,
+    read_post,
+    source_rel,
+)
 from sitegen.report import show_progress
 from sitegen.templates import (
     create_environment,
@@ -926,7 +932,7 @@ def render_site(site: Site) -> BuildResult:
         headers = FrontMatterCache(site.root, front_matter_version())
         reads = ReadCache(site.root, _read_salt(site))
         read = functools.partial(read_post, headers=headers)
-        read_posts(site, reads.wrap(read, lambda path, rel: decode_source(path.read_bytes(), rel)))
+        read_posts(site, reads.wrap(read, lambda path, rel: decode_source(read_bytes(path), rel)))
         headers.save()
         reads.save()
     else:

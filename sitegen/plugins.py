@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
+import os
+import pkgutil
 import sys
 from collections.abc import Iterable
-from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -15,9 +17,11 @@ from typing import Any
 import pluggy
 
 from sitegen import hooks
+from sitegen.cache import cache_dir
 from sitegen.errors import ConfigError, SiteError
 
 ENTRY_POINT_GROUP = "sitegen.plugins"
+ENTRY_POINTS_FILE = "entry-points.json"
 BUILTIN_PACKAGE = "sitegen_plugins"
 DEFAULT_PLUGINS = ("tags", "feeds", "sitemap", "gradcheck")
 
@@ -68,6 +72,43 @@ def _import_site_plugin(name: str, path: Path, root: Path) -> ModuleType:
     return module
 
 
+def installed_plugins(cache_file: Path | None = None) -> list[tuple[str, str]]:
+    """(name, "module:object") of every ``sitegen.plugins`` entry point installed.
+
+    importlib.metadata reads every installed distribution to answer (about 40 ms with its
+    own import, on each build). The answer is kept in ``cache_file``, keyed by the
+    distributions' metadata folders on ``sys.path`` and their modification times:
+    installing, upgrading or removing a package adds, renames or remakes one."""
+    key = []
+    for entry in sys.path:
+        try:
+            with os.scandir(entry or ".") as listing:
+                for item in listing:
+                    if item.name.endswith((".dist-info", ".egg-info")):
+                        key.append([entry, item.name, item.stat().st_mtime_ns])
+        except OSError:
+            continue  # a zip file or a missing folder: no metadata folders to list
+    if cache_file is not None:
+        try:
+            stored = json.loads(cache_file.read_text(encoding="utf-8"))
+            if stored["key"] == key:
+                return [(name, value) for name, value in stored["plugins"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    from importlib.metadata import entry_points
+
+    found = [(ep.name, ep.value) for ep in entry_points(group=ENTRY_POINT_GROUP)]
+    if cache_file is not None:
+        try:
+            cache_file.parent.mkdir(exist_ok=True)
+            tmp = cache_file.with_name(cache_file.name + ".tmp")
+            tmp.write_text(json.dumps({"key": key, "plugins": found}), encoding="utf-8")
+            os.replace(tmp, cache_file)
+        except OSError:
+            pass  # a read-only site asks again next time
+    return found
+
+
 def plugin_enabled(name: str, settings: dict[str, dict[str, Any]]) -> bool:
     options = settings.get(name, {})
     return not (isinstance(options, dict) and options.get("enabled") is False)
@@ -81,8 +122,8 @@ def load_plugins(root: Path, settings: dict[str, dict[str, Any]]) -> pluggy.Plug
     chosen: dict[str, Any] = {}
     for name in _plugin_names(builtin_plugin_dir()):
         chosen[name] = ("builtin", name)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        chosen[ep.name] = ("entry_point", ep)
+    for ep_name, value in installed_plugins(cache_dir(root) / ENTRY_POINTS_FILE):
+        chosen[ep_name] = ("entry_point", value)
     for name, path in _plugin_names(root / "plugins").items():
         chosen[name] = ("site", path)
     for name, (origin, ref) in chosen.items():
@@ -92,7 +133,7 @@ def load_plugins(root: Path, settings: dict[str, dict[str, Any]]) -> pluggy.Plug
             if origin == "builtin":
                 module = importlib.import_module(f"{BUILTIN_PACKAGE}.{ref}")
             elif origin == "entry_point":
-                module = ref.load()
+                module = pkgutil.resolve_name(ref)
             else:
                 module = _import_site_plugin(name, ref, root)
         except ConfigError:

@@ -23,11 +23,24 @@ from sitegen.model import Post
 WORDS_PER_MINUTE = 220
 
 
+def read_bytes(path: Path | str) -> bytes:
+    """A file's bytes. Plain descriptor reads cost half of ``Path.read_bytes`` (no
+    buffered file object), which shows when a rebuild reads a thousand sources."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        parts = []
+        while chunk := os.read(fd, 1 << 20):
+            parts.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(parts)
+
+
 def decode_source(data: bytes, rel: str) -> str:
     """Text of a source file, or a PostError that says what is wrong with its bytes."""
-    if not data.strip():
+    if not data or data.isspace():
         raise PostError("empty file: a post needs at least a title or some text", rel, 1)
-    if b"\x00" in data[:8192]:
+    if data.find(b"\x00", 0, 8192) >= 0:
         raise PostError("binary file in a content folder (it holds NUL bytes)", rel)
     try:
         text = data.decode("utf-8")
@@ -39,7 +52,8 @@ def decode_source(data: bytes, rel: str) -> str:
             rel,
             line,
         ) from None
-    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+    text = text.removeprefix("\ufeff")
+    return text.replace("\r\n", "\n") if "\r" in text else text
 
 
 def slugify(text: str) -> str:
@@ -79,7 +93,7 @@ def read_post(
     """Everything about a post that needs no Markdown: meta, title, date, slug, URL.
     ``headers`` keeps parsed front matter between builds."""
     post = Post(path=source.path, rel=rel, kind=source.kind)
-    post.source = decode_source(source.path.read_bytes(), rel)
+    post.source = decode_source(read_bytes(source.path), rel)
     meta, body, body_line = split_front_matter(post.source, rel, headers)
     post.meta, post.body, post.body_line = meta, body, body_line
 
