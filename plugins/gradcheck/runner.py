@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from importlib import metadata
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -95,6 +94,8 @@ def _worker_sources_digest() -> str:
 
 
 def _version(package: str) -> str:
+    from importlib import metadata  # here: its import costs a build without checks ~15 ms
+
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -442,6 +443,8 @@ def run_jobs(
     A caller-owned ``pool`` is left open; otherwise one is made and closed here. With
     ``cache_only`` nothing runs: what the cache lacks is left in ``pending``.
     """
+    if not jobs:  # nothing to look up: not even the versions results depend on
+        return Verification()
     env = Environment.current()
     cache = ResultCache(root / CACHE_DIR)
     verification = Verification()
