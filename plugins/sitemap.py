@@ -12,16 +12,21 @@ Options (``[plugins.sitemap]`` in sitegen.toml): ``enabled`` (default true).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
 
+from sitegen.cache import cache_dir
 from sitegen.frontmatter import parse_date
 from sitegen.hooks import hookimpl
 from sitegen.model import Page, Post
 
 SITEMAP_URL = "/sitemap.xml"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+CACHE_FILE = "sitemap.xml"  # the last sitemap, after a line with the digest of its entries
 
 
 def last_modified(post: Post) -> datetime | None:
@@ -56,14 +61,36 @@ def sitemap_entries(site: Any) -> list[tuple[str, datetime | None]]:
 
 
 def build_sitemap(site: Any) -> bytes:
+    """The sitemap's bytes; the previous build's when its entries are the same (a large
+    site's sitemap takes longer to serialise than a rebuild after one edit renders)."""
+    rows = [
+        (site.absolute_url(url), _w3c_date(modified) if modified is not None else None)
+        for url, modified in sitemap_entries(site)
+    ]
+    digest = hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+    stored = cache_dir(site.root) / CACHE_FILE
+    try:
+        data = stored.read_bytes()
+        if data.startswith(f"<!-- {digest} -->\n".encode()):
+            return data.split(b"\n", 1)[1]
+    except OSError:
+        pass
     urlset = ET.Element("urlset", {"xmlns": SITEMAP_NS})
-    for url, modified in sitemap_entries(site):
+    for loc, lastmod in rows:
         entry = ET.SubElement(urlset, "url")
-        ET.SubElement(entry, "loc").text = site.absolute_url(url)
-        if modified is not None:
-            ET.SubElement(entry, "lastmod").text = _w3c_date(modified)
+        ET.SubElement(entry, "loc").text = loc
+        if lastmod is not None:
+            ET.SubElement(entry, "lastmod").text = lastmod
     ET.indent(urlset, space="  ")
-    return xml_bytes(urlset)
+    data = xml_bytes(urlset)
+    try:
+        stored.parent.mkdir(exist_ok=True)
+        tmp = stored.with_name(stored.name + ".tmp")
+        tmp.write_bytes(f"<!-- {digest} -->\n".encode() + data)
+        os.replace(tmp, stored)
+    except OSError:
+        pass  # a read-only site serialises it every time
+    return data
 
 
 XML_DECLARATION = "<?xml version='1.0' encoding='utf-8'?>\n"

@@ -73,3 +73,18 @@ def test_a_site_keeps_its_own_robots_txt(tmp_path):
     assert result.ok
     assert (out / "robots.txt").read_text() == "User-agent: *\nDisallow: /\n"
     assert (out / "sitemap.xml").is_file()
+
+
+def test_a_rebuild_reuses_the_sitemap_until_its_entries_change(tmp_path, monkeypatch):
+    import sitegen_plugins.sitemap as sitemap
+
+    root, out = build(tmp_path)
+    first = (out / "sitemap.xml").read_bytes()
+    with monkeypatch.context() as patch:  # the same entries: nothing is serialised again
+        patch.setattr(sitemap, "xml_bytes", lambda *a, **k: pytest.fail("serialised again"))
+        build_site(root, BuildOptions(out=out))
+    assert (out / "sitemap.xml").read_bytes() == first
+    post = root / "posts/2024-01-10-alpha.md"
+    post.write_text(post.read_text().replace("---\n", "---\nupdated: 2025-06-07\n", 1))
+    build_site(root, BuildOptions(out=out))
+    assert any(lastmod and lastmod.startswith("2025-06-07") for lastmod in entries(out).values())
