@@ -388,6 +388,10 @@ def index_pages(site: Site) -> list[Page]:
     return pages
 
 
+# What a post's page is given besides the post: plain data (front matter, settings), so
+# pickled for its key, which is faster than JSON
+_PLAIN_POST_CONTEXT = frozenset({"page", "math"})
+
 # Noted as read by a page that shows the body of a post other than its own: its key then
 # covers every post's body (rare: themes that put whole posts on the index).
 BODIES = "@bodies"
@@ -427,11 +431,13 @@ class PageKeys:
                 part = self._post(value)
             elif callable(value):  # url_for and the like depend only on settings
                 part = f"f:{type(value).__qualname__}"
+            elif post is not None and name in _PLAIN_POST_CONTEXT:
+                part = self._digest(value)
             else:
                 part = self.describe(value)
             digest.update(f"\0{name}={part}".encode("utf-8", "surrogatepass"))
         if post is not None:
-            digest.update(f"\0toc={self.describe(post.toc)}".encode("utf-8", "surrogatepass"))
+            digest.update(f"\0toc={self._digest(post.toc)}".encode("utf-8", "surrogatepass"))
         site = context.get("site", {})
         for name in sorted(site_keys):
             if name == BODIES and name not in self._site:
