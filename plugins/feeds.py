@@ -445,14 +445,31 @@ def sitegen_posts_parsed(site: Any, posts: list[Post]) -> None:
             post.data["env"][TOKENS_KEY] = post.data["tokens"]
 
 
+@functools.cache
+def converter_identity() -> str:
+    """Which latex2mathml converts the formulas: its files' sizes and times. Importing
+    the package to ask its version costs ~30 ms (it asks importlib.metadata), which a
+    rebuild whose feed entries are all cached would spend for nothing."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("latex2mathml")
+    if spec is None or not spec.submodule_search_locations:
+        return "latex2mathml: missing"
+    folder = next(iter(spec.submodule_search_locations))
+    parts = []
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".py"):
+            st = os.stat(os.path.join(folder, name))
+            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    return ";".join(parts)
+
+
 def entry_key(site: Any, post: Post) -> str:
     """Cache key of an entry body: whatever changes the post's tokens changes its page
     HTML too, so the page HTML stands for the tokens."""
-    from latex2mathml import __version__ as l2m_version
-
     digest = hashlib.sha256()
     macros = json.dumps(site.data.get("macros") or {}, sort_keys=True)
-    for part in (CACHE_FORMAT, __version__, l2m_version, macros, post.html):
+    for part in (CACHE_FORMAT, __version__, converter_identity(), macros, post.html):
         digest.update(part.encode("utf-8") + b"\0")
     return digest.hexdigest()
 

@@ -145,6 +145,26 @@ def test_entries_are_cached_by_the_page_rendering(tmp_path):
     assert len(list((tmp_path / "site" / ".sitegen-cache" / "feeds").glob("*.html"))) == 5
 
 
+def test_a_rebuild_with_every_entry_cached_does_not_load_the_converter(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = build(tmp_path)
+    post = tmp_path / "site" / "posts" / "2024-02-01-beta.md"
+    st = post.stat()
+    os.utime(post, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # a save without changes
+    script = (
+        "import sys\n"
+        "from sitegen.cli import main\n"
+        f"code = main(['build', '--source', {str(tmp_path / 'site')!r},"
+        f" '--out', {str(out)!r}, '-q'])\n"
+        "print(code, 'latex2mathml' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.split() == ["0", "False"], done.stderr
+
+
 def test_limit_option(tmp_path):
     out = build(tmp_path, "\n[plugins.feeds]\nlimit = 2\n")
     feed = ET.parse(out / "feed.xml").getroot()
