@@ -16,17 +16,17 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 CACHE_DIR = Path(".sitegen-cache") / "verify"
 CACHE_VERSION = 2
@@ -202,6 +202,10 @@ class Worker:
     """One warm worker process and its two pipes."""
 
     def __init__(self, cwd: Path) -> None:
+        # here, not at the top: a build without verify blocks never starts a worker
+        import subprocess
+        from multiprocessing.connection import Connection
+
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         self.stderr = tempfile.TemporaryFile()
@@ -243,6 +247,8 @@ class Worker:
         self.ready = True
 
     def death_reason(self) -> str:
+        import subprocess
+
         try:
             code = self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -477,6 +483,8 @@ def run_jobs(
         verification.executed.append(job.rel)
         if on_result is not None:
             on_result(job.rel, result)
+
+    from concurrent.futures import ThreadPoolExecutor
 
     def run_all() -> None:
         try:
