@@ -71,7 +71,6 @@ class BuildResult:
     site: Site
     out: Path
     files: dict[str, bytes] = field(default_factory=dict)
-    pages: list[Page] = field(default_factory=list)
     written: set[str] = field(default_factory=set)  # output paths, when written as rendered
 
     @property
@@ -983,9 +982,7 @@ def render_site(site: Site) -> BuildResult:
     site.static = discover_static(
         site.root, [(t / "static", "theme/") for t in reversed(site.theme_dirs)]
     )
-    return BuildResult(
-        site=site, out=Path(), files=files, pages=post_pages(site, everything) + pages
-    )
+    return BuildResult(site=site, out=Path(), files=files)
 
 
 def default_jobs() -> int:
