@@ -34,7 +34,11 @@ def _walk(folder: Path) -> list[Path]:
                 found.append((parts + [name], dirpath, name))
     # sorted as paths are (part by part), without making a Path of each first
     found.sort(key=lambda item: item[0])
-    return [Path(dirpath, name) for _, dirpath, name in found]
+    folders: dict[str, Path] = {}  # a child of a made Path is cheaper than a new Path
+    return [
+        (folders.get(dirpath) or folders.setdefault(dirpath, Path(dirpath))) / name
+        for _, dirpath, name in found
+    ]
 
 
 def discover_sources(root: Path) -> list[Source]:
