@@ -46,9 +46,15 @@ class Report:
     """Everything that went wrong or looked odd during one build, in order."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # the same diagnostics as a set: a site with a warning in each of a thousand posts
+    # would otherwise compare every new one with all before it
+    _seen: set[Diagnostic] = field(default_factory=set, repr=False, compare=False)
 
     def add(self, diagnostic: Diagnostic) -> None:
-        if diagnostic not in self.diagnostics:
+        if len(self._seen) != len(self.diagnostics):  # the list was changed directly
+            self._seen = set(self.diagnostics)
+        if diagnostic not in self._seen:
+            self._seen.add(diagnostic)
             self.diagnostics.append(diagnostic)
 
     def error(self, path: str, line: int | None, message: str) -> None:
