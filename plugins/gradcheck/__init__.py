@@ -113,7 +113,7 @@ def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
     verification = run_jobs(
         site.root,
         jobs,
-        workers=_workers(site),
+        workers=_workers(site) if jobs else 1,  # asking imports multiprocessing
         rerun=site.options.rerun,
         pool=pool if isinstance(pool, WorkerPool) else None,
         cache_only=peek,
