@@ -8,6 +8,7 @@ save gives one rebuild.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import traceback
@@ -99,9 +100,21 @@ class Batcher:
         return set()
 
 
+def watched_tree(root: Path, out: Path, folder: Path) -> bool:
+    """Whether a folder directly in the site root is watched, with everything below: any
+    that may hold inputs; not the output, hidden folders (``.git``, ``.sitegen-cache``,
+    which holds a whole previous output) or tool folders. A large site's output alone
+    would take a thousand inotify watches. (An output folder deeper inside a watched
+    folder is watched, and its events are dropped by ``relevant``.)"""
+    name = folder.name
+    if name.startswith(("_site", ".")) or is_junk(Path(name)) or not folder.is_dir():
+        return False
+    return folder.absolute() != out.absolute()
+
+
 class _Handler(FileSystemEventHandler):
-    def __init__(self, root: Path, out: Path, batcher: Batcher) -> None:
-        self.root, self.out, self.batcher = root, out, batcher
+    def __init__(self, root: Path, out: Path, batcher: Batcher, observer: Observer) -> None:
+        self.root, self.out, self.batcher, self.observer = root, out, batcher, observer
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
@@ -113,8 +126,25 @@ class _Handler(FileSystemEventHandler):
             if not raw:
                 continue
             path = Path(raw if isinstance(raw, str) else raw.decode())
+            if event.is_directory and event.event_type in ("created", "moved"):
+                self._new_folder(path)
             if relevant(self.root, self.out, path):
                 self.batcher.add(path)
+
+    def _new_folder(self, path: Path) -> None:
+        """A folder made (or moved) into the root after watching began: watch it too, and
+        count what it already holds, which may have arrived before the watch did."""
+        if path.parent != self.root or not watched_tree(self.root, self.out, path):
+            return
+        try:
+            self.observer.schedule(self, str(path), recursive=True)
+        except OSError:
+            return  # gone again already
+        for dirpath, _, filenames in os.walk(path):
+            for name in filenames:
+                found = Path(dirpath, name)
+                if relevant(self.root, self.out, found):
+                    self.batcher.add(found)
 
 
 @dataclass
@@ -144,13 +174,18 @@ def start_watching(
     *,
     quiet: float = QUIET_SECONDS,
 ) -> Watcher:
-    """Watch ``root`` recursively and call ``on_batch`` (in a worker thread, one call at a
-    time) with the set of changed paths of each burst."""
+    """Watch ``root`` and call ``on_batch`` (in a worker thread, one call at a time) with
+    the set of changed paths of each burst. The root's own files are watched, and each
+    folder in it that may hold inputs (``watched_tree``), with everything below."""
     root, out = root.absolute(), out.absolute()
     batcher = Batcher(quiet=quiet)
     stop = threading.Event()
     observer = Observer()
-    observer.schedule(_Handler(root, out, batcher), str(root), recursive=True)
+    handler = _Handler(root, out, batcher, observer)
+    observer.schedule(handler, str(root), recursive=False)
+    for child in sorted(root.iterdir()):
+        if watched_tree(root, out, child):
+            observer.schedule(handler, str(child), recursive=True)
     observer.daemon = True
     observer.start()
 

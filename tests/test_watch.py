@@ -67,3 +67,44 @@ def test_editor_save_gives_one_batch(tmp_path: Path) -> None:
     assert len(batches) == 1
     assert target in batches[0]
     assert all(p.parent.name == "posts" and not p.name.startswith(".") for p in batches[0])
+
+
+def test_the_output_and_hidden_folders_are_not_watched(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    for folder in ("posts", "_site/2026/01", ".sitegen-cache/previous-output/2026", ".git"):
+        (root / folder).mkdir(parents=True)
+    watcher = start_watching(root, root / "_site", lambda paths: None)
+    try:
+        watched = {Path(emitter.watch.path) for emitter in watcher.observer.emitters}
+    finally:
+        watcher.stop()
+    assert watched == {root, root / "posts"}
+
+
+def test_a_folder_made_while_watching_is_watched_with_what_it_holds(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    (root / "posts").mkdir(parents=True)
+    batches: list[set[Path]] = []
+    arrived = threading.Event()
+
+    def on_batch(paths: set[Path]) -> None:
+        batches.append(paths)
+        arrived.set()
+
+    watcher = start_watching(root, root / "_site", on_batch, quiet=0.1)
+    try:
+        # a folder that arrives whole (a checkout, a copy): its file may be there before
+        # the folder is watched
+        (root / "templates.tmp").mkdir()
+        (root / "templates.tmp" / "post.html").write_text("{{ content }}")
+        os.replace(root / "templates.tmp", root / "templates")
+        assert arrived.wait(10), "no batch arrived"
+        arrived.clear()
+        assert root / "templates" / "post.html" in set().union(*batches)
+        # and later edits inside it are seen
+        batches.clear()
+        (root / "templates" / "page.html").write_text("{{ content }}")
+        assert arrived.wait(10), "an edit in the new folder was not seen"
+        assert root / "templates" / "page.html" in set().union(*batches)
+    finally:
+        watcher.stop()
