@@ -68,7 +68,7 @@ class OutputFolder:
                 tempfile.mkdtemp(prefix=f".{self.out.name}.new-", dir=self.out.parent)
             )
             # mkdtemp makes a private folder; the output is as readable as any new folder
-            os.chmod(self.staging, 0o777 & ~_umask())
+            os.chmod(self.staging, 0o777 & ~_UMASK)
         self._made: set[str] = {""}
         self._touched: set[str] = set()  # output paths given to this process's folder
         self._owner = 0  # the process whose thread ``_jobs`` feeds
@@ -280,10 +280,14 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         return False
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     mask = os.umask(0o022)  # the only way to read it is to set it
     os.umask(mask)
     return mask
+
+
+# read once, when sitegen starts: setting it later could race with threads making files
+_UMASK = _read_umask()
 
 
 def _same_stat(source: Path, copy: str) -> bool:

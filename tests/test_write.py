@@ -181,14 +181,12 @@ def test_a_spare_keeps_static_copies_of_the_same_size_and_time(tmp_path):
     assert (tmp_path / "site2/style.css").read_text() == "body{color:red}"
 
 
-def test_new_output_folders_follow_the_umask(tmp_path):
-    import os
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o755), (0o077, 0o700)])
+def test_new_output_folders_follow_the_umask(tmp_path, monkeypatch, umask, mode):
+    import sitegen.write
 
-    mask = os.umask(0o022)
-    try:
-        out = tmp_path / "site"
-        write_site(out, {"index.html": b"x"}, [])
-        # readable by others, as a web server running as another user needs
-        assert out.stat().st_mode & 0o777 == 0o755
-    finally:
-        os.umask(mask)
+    monkeypatch.setattr(sitegen.write, "_UMASK", umask)
+    out = tmp_path / "site"
+    write_site(out, {"index.html": b"x"}, [])
+    # with the usual umask, readable by others, as a web server running as another user needs
+    assert out.stat().st_mode & 0o777 == mode
