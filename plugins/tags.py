@@ -73,6 +73,11 @@ def sitegen_extra_pages(site: Any) -> list[Page]:
     return pages
 
 
+# what the hook below adds to a post's page (tag_url) depends only on the settings, so
+# a rebuild may reuse such a page without building its context (see sitegen.build)
+TEMPLATE_CONTEXT_FROM_SETTINGS = True
+
+
 @hookimpl
 def sitegen_template_context(site: Any, page: Any, context: dict[str, Any]) -> None:
     # A function rather than a table: templates link whatever tag they show.

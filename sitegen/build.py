@@ -91,28 +91,30 @@ class PageWriter:
     whose key is the same is linked from there instead of rendered again."""
 
     folder: OutputFolder | None = None
-    # output path → (key of its page, the entries of ``site`` its template read)
-    previous: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    # output path → (key of its page, the entries of ``site`` its template read, quick key)
+    previous: dict[str, tuple] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
     written: set[str] = field(default_factory=set)
-    keys: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    keys: dict[str, tuple[str, tuple[str, ...], str]] = field(default_factory=dict)
 
-    def put(self, rel: str, data: bytes, key: str = "", read: tuple[str, ...] = ()) -> None:
+    def put(
+        self, rel: str, data: bytes, key: str = "", read: tuple[str, ...] = (), quick: str = ""
+    ) -> None:
         if self.folder is None:
             self.files[rel] = data
         else:
             self.folder.write(rel, data, key)
             self.written.add(rel)
         if key:
-            self.keys[rel] = (key, read)
+            self.keys[rel] = (key, read, quick)
 
-    def reuse(self, rel: str, key: str, read: tuple[str, ...]) -> bool:
+    def reuse(self, rel: str, key: str, read: tuple[str, ...], quick: str = "") -> bool:
         if self.folder is None or self.previous.get(rel, ("",))[0] != key:
             return False
         if not self.folder.reuse(rel, key):
             return False
         self.written.add(rel)
-        self.keys[rel] = (key, read)
+        self.keys[rel] = (key, read, quick)
         return True
 
     def taken(self, rel: str) -> bool:
@@ -439,15 +441,42 @@ class PageKeys:
             digest.update(f"\0toc={self._digest(post.toc)}".encode("utf-8", "surrogatepass"))
         site = context.get("site", {})
         for name in sorted(site_keys):
-            if name == BODIES and name not in self._site:
-                self._site[name] = self._bodies(site)
-            if name not in self._site:
+            digest.update(f"\0site.{name}={self._site_entry(name, site)}".encode())
+        return digest.hexdigest()
+
+    def quick(self, page: Page, site_keys: Iterable[str], site: dict[str, Any]) -> str:
+        """A key of a post's page made without building its context: the post's body by
+        the body cache's key (which also stands for its table of contents, math and
+        plugin data), the post by its listing fields, and the entries of ``site`` read.
+        Equal to the quick key the page had last time, nothing its full key covers has
+        changed — as long as ``sitegen_template_context`` hooks add nothing else (see
+        ``quick_keys_sound``). "" for a body that did not come from the cache."""
+        post = page.post
+        if post is None or not post.html_key:
+            return ""
+        digest = hashlib.sha256(
+            f"quick\0{self.salt}\0{page.url}\0{page.template}\0{post.html_key}\0"
+            f"{self._post(post)}".encode("utf-8", "surrogatepass")
+        )
+        for name in sorted(site_keys):
+            digest.update(f"\0site.{name}={self._site_entry(name, site)}".encode())
+        return digest.hexdigest()
+
+    def _site_entry(self, name: str, site: dict[str, Any]) -> str:
+        """A digest of one entry of ``site`` (``data.KEY`` for plugins' data), once per batch."""
+        known = self._site.get(name)
+        if known is None:
+            if name == BODIES:
+                known = self._bodies(site)
+            else:
                 scope, _, entry = name.rpartition(".")
                 values = dict.get(site, scope, {}) if scope else site
                 value = dict.get(values, entry) if isinstance(values, dict) else None
-                self._site[name] = self.describe(value)
-            digest.update(f"\0site.{name}={self._site[name]}".encode("utf-8", "surrogatepass"))
-        return digest.hexdigest()
+                known = hashlib.sha256(
+                    self.describe(value).encode("utf-8", "surrogatepass")
+                ).hexdigest()
+            self._site[name] = known
+        return known
 
     def _bodies(self, site: Any) -> str:
         digest = hashlib.sha256()
@@ -511,6 +540,20 @@ class PageKeys:
         if value is None or isinstance(value, (int, float, bool, date, time_of_day)):
             return repr(value)
         return type(value).__qualname__
+
+
+# A plugin module sets this to True when what its ``sitegen_template_context`` adds to a
+# post's page depends only on the settings (functions such as ``tag_url``).
+STATIC_CONTEXT_FLAG = "TEMPLATE_CONTEXT_FROM_SETTINGS"
+
+
+def quick_keys_sound(site: Site) -> bool:
+    """Whether quick keys may stand for full ones: every ``sitegen_template_context``
+    hook has declared that it adds nothing a quick key leaves out."""
+    if site.plugins is None:
+        return True
+    hooks = site.plugins.hook.sitegen_template_context.get_hookimpls()
+    return all(getattr(impl.plugin, STATIC_CONTEXT_FLAG, False) is True for impl in hooks)
 
 
 def listing_fields(post: Post) -> tuple:
@@ -594,6 +637,7 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
     base = base_context(site)
     cache: RenderCache | None = site.data.get("render_cache")
     keys = PageKeys(cache.salt) if cache is not None else None
+    quick = keys is not None and quick_keys_sound(site)
     for page in pages:
         out_path = page.output_path
         if writer.taken(out_path):
@@ -605,6 +649,13 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
             data = page.content
             writer.put(out_path, data.encode("utf-8") if isinstance(data, str) else data)
             continue
+        previous = writer.previous.get(out_path)
+        if quick and page.post is not None and previous is not None and len(previous) > 2:
+            # a post's page whose inputs are as they were: reused without its context
+            assert keys is not None
+            same = previous[2] and keys.quick(page, previous[1], base["site"]) == previous[2]
+            if same and writer.reuse(out_path, previous[0], previous[1], previous[2]):
+                continue
         context = dict(base)
         context["site"] = view = SiteView(base["site"])
         context.update(page.context)
@@ -618,11 +669,12 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
         call_hook(
             site, "sitegen_template_context", page=page, context=context, site=site, post=page.post
         )
-        previous = writer.previous.get(out_path)
         if keys is not None and previous is not None:
             # keyed by the parts of the site the page read last time: if they and the
             # rest of its data are the same, so is the page
-            if writer.reuse(out_path, keys.key(page, context, previous[1]), previous[1]):
+            key = keys.key(page, context, previous[1])
+            fast = keys.quick(page, previous[1], base["site"]) if quick else ""
+            if writer.reuse(out_path, key, previous[1], fast):
                 continue
         known = len(site.report.diagnostics)
         view._sg_read.clear()
@@ -642,7 +694,8 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
                 view._sg_read.add(BODIES)
             read = tuple(sorted(view._sg_read))
             key = keys.key(page, context, read)
-        writer.put(out_path, html.encode("utf-8"), key, read)
+        fast = keys.quick(page, read, base["site"]) if key and quick and keys else ""
+        writer.put(out_path, html.encode("utf-8"), key, read, fast)
     return {k: v for k, v in writer.files.items() if k not in before or before[k] is not v}
 
 

@@ -285,12 +285,13 @@ SPARE_OUTPUT = "previous-output"
 @dataclass
 class OutputRecord:
     """What a build wrote into an output folder: the identity of the folder's marker file
-    (``write.output_identity``) and, for each file, the key of its page with the entries of
-    ``site`` its template read (``("", ())`` for a file without a key). A record is
-    trusted only while the folder's marker has that identity."""
+    (``write.output_identity``) and, for each file, the key of its page, the entries of
+    ``site`` its template read and, for a post's page, its quick key (``("", ())`` for a
+    file without a key). A record is trusted only while the folder's marker has that
+    identity."""
 
     identity: str = ""
-    files: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    files: dict[str, tuple] = field(default_factory=dict)
 
     def keys(self) -> dict[str, str]:
         return {rel: entry[0] for rel, entry in self.files.items()}

@@ -61,7 +61,12 @@ def sitegen_extra_pages(site: Any) -> list[Any]:
 
 @hookspec
 def sitegen_template_context(site: Any, page: Any, context: dict[str, Any]) -> None:
-    """Add or change template variables just before ``page`` is rendered."""
+    """Add or change template variables just before ``page`` is rendered.
+
+    A rebuild reuses an unchanged post's page without building its context (so without
+    calling this hook) only when every plugin implementing it declares, with a module
+    attribute ``TEMPLATE_CONTEXT_FROM_SETTINGS = True``, that what it adds to a post's
+    page depends on nothing but the settings (functions such as ``tag_url``)."""
 
 
 @hookspec

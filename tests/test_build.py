@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -438,3 +439,54 @@ def test_a_save_that_changes_nothing_renders_no_page_again(site_copy, tmp_path, 
     os.utime(first, ns=(first.stat().st_atime_ns, first.stat().st_mtime_ns + 10**9))
     assert build_site(root, BuildOptions(out=out)).ok
     assert rendered == []
+
+
+def test_unchanged_post_pages_are_reused_by_their_quick_keys(site_copy, tmp_path, monkeypatch):
+    import sitegen.build
+
+    root = site_copy("basic")
+    out = tmp_path / "out"
+    build_site(root, BuildOptions(out=out))
+    build_site(root, BuildOptions(out=out))  # bodies now come from the cache: quick keys
+    keyed = []
+    full_key = sitegen.build.PageKeys.key
+    monkeypatch.setattr(
+        sitegen.build.PageKeys,
+        "key",
+        lambda self, page, *rest: keyed.append(page.url) or full_key(self, page, *rest),
+    )
+    third = root / "posts/2024-01-04-third-post.md"
+    third.write_text(third.read_text() + "\nA new closing line.\n")
+    assert build_site(root, BuildOptions(out=out)).ok
+    assert "A new closing line." in (out / "2024/01/04/third-post/index.html").read_text()
+    # the untouched posts' pages were reused without building their context
+    assert "/2024/01/02/first-post/" not in keyed and "/2024/01/03/second-post/" not in keyed
+
+
+def test_a_context_hook_that_does_not_declare_itself_gets_full_keys(site_copy, tmp_path):
+    root = site_copy("basic")
+    (root / "plugins").mkdir()
+    (root / "plugins/banner.py").write_text(
+        "from pathlib import Path\n"
+        "from sitegen.hooks import hookimpl\n\n"
+        "@hookimpl\n"
+        "def sitegen_template_context(site, page, context):\n"
+        "    context['banner'] = (Path(site.root) / 'banner.txt').read_text()\n"
+    )
+    (root / "templates").mkdir()
+    theme_post = (
+        Path(__file__).parent.parent / "themes/default/templates/post.html"
+    ).read_text()
+    (root / "templates/post.html").write_text(
+        theme_post.replace("{{ content | safe }}", "{{ banner }}{{ content | safe }}")
+    )
+    (root / "banner.txt").write_text("first banner")
+    out = tmp_path / "out"
+    for _ in range(2):
+        build_site(root, BuildOptions(out=out))
+    (root / "banner.txt").write_text("second banner")
+    third = root / "posts/2024-01-04-third-post.md"
+    third.write_text(third.read_text() + "\nAn edit, so that the build runs.\n")
+    assert build_site(root, BuildOptions(out=out)).ok
+    # the banner is not a post input: only a full key, which describes the context, sees it
+    assert "second banner" in (out / "2024/01/02/first-post/index.html").read_text()
