@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from sitegen.watch import Batcher, is_junk, relevant, start_watching
+
+
+def _collector() -> tuple[list[set[Path]], threading.Event, Callable[[set[Path]], None]]:
+    """The batches a watcher delivers, and an event set at each."""
+    batches: list[set[Path]] = []
+    arrived = threading.Event()
+
+    def on_batch(paths: set[Path]) -> None:
+        batches.append(paths)
+        arrived.set()
+
+    return batches, arrived, on_batch
 
 
 def test_junk_and_relevant_paths(tmp_path: Path) -> None:
@@ -40,13 +53,7 @@ def test_editor_save_gives_one_batch(tmp_path: Path) -> None:
     (root / "_site").mkdir()
     target = root / "posts" / "2026-01-01-a.md"
     target.write_text("old\n")
-    batches: list[set[Path]] = []
-    arrived = threading.Event()
-
-    def on_batch(paths: set[Path]) -> None:
-        batches.append(paths)
-        arrived.set()
-
+    batches, arrived, on_batch = _collector()
     watcher = start_watching(root, root / "_site", on_batch, quiet=0.1)
     try:
         # what many editors do: backup, temp file, rename over the original; and a build
@@ -84,13 +91,7 @@ def test_the_output_and_hidden_folders_are_not_watched(tmp_path: Path) -> None:
 def test_a_folder_made_while_watching_is_watched_with_what_it_holds(tmp_path: Path) -> None:
     root = tmp_path / "site"
     (root / "posts").mkdir(parents=True)
-    batches: list[set[Path]] = []
-    arrived = threading.Event()
-
-    def on_batch(paths: set[Path]) -> None:
-        batches.append(paths)
-        arrived.set()
-
+    batches, arrived, on_batch = _collector()
     watcher = start_watching(root, root / "_site", on_batch, quiet=0.1)
     try:
         # a folder that arrives whole (a checkout, a copy): its file may be there before
