@@ -190,3 +190,20 @@ def test_new_output_folders_follow_the_umask(tmp_path, monkeypatch, umask, mode)
     write_site(out, {"index.html": b"x"}, [])
     # with the usual umask, readable by others, as a web server running as another user needs
     assert out.stat().st_mode & 0o777 == mode
+
+
+def test_a_spare_that_cannot_be_kept_is_removed_instead(tmp_path):
+    import time
+
+    out = tmp_path / "site"
+    write_site(out, {"a.html": b"first"}, [])
+    spare = tmp_path / "no such folder" / "spare"  # the rename there fails, as across devices
+    folder = OutputFolder(out, spare)
+    folder.write("a.html", b"second")
+    folder.commit()
+    assert _files(out) == {"a.html": b"second"}
+    assert not spare.exists()
+    deadline = time.monotonic() + 30
+    while any(p.name.startswith(".site.old-") for p in tmp_path.iterdir()):
+        assert time.monotonic() < deadline, "the replaced output was never removed"
+        time.sleep(0.05)
