@@ -775,8 +775,9 @@ def _render_into(site: Site, folder: OutputFolder, out: Path, current: OutputRec
     return result
 
 
-def render_posts(site: Site, md: Any, jinja_env: Any, posts: list[Post]) -> dict[str, bytes]:
-    """Markdown, verification and the post's own page, for a batch of posts."""
+def render_bodies(site: Site, md: Any, jinja_env: Any, posts: list[Post]) -> None:
+    """Markdown and verification for a batch of posts (bodies from the cache where the
+    build keeps one)."""
     cache: RenderCache | None = site.data.get("render_cache")
     todo = [post for post in posts if cache is None or not _from_cache(site, cache, post)]
     parse_posts(site, md, jinja_env, todo)
@@ -786,7 +787,21 @@ def render_posts(site: Site, md: Any, jinja_env: Any, posts: list[Post]) -> dict
             render_post_body(site, md, post)
             if cache is not None:
                 _to_cache(cache, post)
+
+
+def render_posts(site: Site, md: Any, jinja_env: Any, posts: list[Post]) -> dict[str, bytes]:
+    """Markdown, verification and the post's own page, for a batch of posts."""
+    render_bodies(site, md, jinja_env, posts)
     return render_pages(site, jinja_env, post_pages(site, posts))
+
+
+def _render_share(
+    site: Site, md: Any, jinja_env: Any, posts: list[Post], with_pages: bool
+) -> dict[str, bytes]:
+    if with_pages:
+        return render_posts(site, md, jinja_env, posts)
+    render_bodies(site, md, jinja_env, posts)
+    return {}
 
 
 _CACHED_FIELDS = ("html", "title", "toc", "has_math")
@@ -826,10 +841,10 @@ PARALLEL_MIN_POSTS = 64
 
 
 def _render_chunk(state: tuple, chunk: int, jobs: int) -> tuple:
-    site, md, jinja_env, posts = state
+    site, md, jinja_env, posts, with_pages = state
     mine = posts[chunk::jobs]
     known = len(site.report.diagnostics)
-    files = render_posts(site, md, jinja_env, mine)
+    files = _render_share(site, md, jinja_env, mine, with_pages)
     results = []
     for post in mine:
         post.data.pop("env", None)
@@ -850,22 +865,22 @@ def _render_chunk(state: tuple, chunk: int, jobs: int) -> tuple:
 
 
 def _render_posts_parallel(
-    site: Site, md: Any, jinja_env: Any, posts: list[Post], jobs: int
+    site: Site, md: Any, jinja_env: Any, posts: list[Post], jobs: int, with_pages: bool = True
 ) -> dict[str, bytes]:
     """Fork ``jobs - 1`` workers; each process, this one included, renders every jobs-th
-    post and writes its page. Fork shares the parsed configuration, plugins and
-    templates."""
+    post and (``with_pages``) writes its page. Fork shares the parsed configuration,
+    plugins and templates. The caller makes sure no other thread runs."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
     writer: PageWriter | None = site.data.get("writer")
     if writer is not None and writer.folder is not None:
         writer.folder.flush()  # no writing thread may be running while the process forks
-    state = (site, md, jinja_env, posts)
+    state = (site, md, jinja_env, posts, with_pages)
     with context.Pool(jobs - 1, initializer=_set_worker_state, initargs=(state,)) as pool:
         theirs = pool.starmap_async(_render_in_worker, [(chunk, jobs) for chunk in range(1, jobs)])
         # this process renders the first share itself: its results need no transfer
-        files = render_posts(site, md, jinja_env, posts[0::jobs])
+        files = _render_share(site, md, jinja_env, posts[0::jobs], with_pages)
         outputs = theirs.get()
     cache: RenderCache | None = site.data.get("render_cache")
     for chunk, (chunk_files, results, diagnostics, used, written) in enumerate(outputs, 1):
@@ -885,6 +900,14 @@ def _render_posts_parallel(
 
 # Below this many listing pages to render, a second process costs more than it saves.
 PARALLEL_MIN_PAGES = 32
+
+
+def render_bodies_parallel(
+    site: Site, md: Any, jinja_env: Any, posts: list[Post], jobs: int
+) -> None:
+    """``render_bodies`` split across ``jobs`` processes (forked: no other thread may run,
+    e.g. before ``sitegen serve`` starts serving)."""
+    _render_posts_parallel(site, md, jinja_env, posts, jobs, with_pages=False)
 
 
 def _render_listing_pages(

@@ -399,11 +399,13 @@ class LiveBuild:
         return outcome
 
     def _render_bodies(self, site: Site, md: Any, jinja: Any, posts: list[Post]) -> None:
-        build.parse_posts(site, md, jinja, posts)
-        call_hook(site, "sitegen_posts_parsed", site=site, posts=[p for p in posts if not p.failed])
-        for post in posts:
-            if not post.failed:
-                build.render_post_body(site, md, post)
+        jobs = min(site.options.jobs or build.default_jobs(), 8)
+        # Forking is safe only while this is the one thread: the first build, before the
+        # server, the watcher and the verifier start. That is when most bodies are due.
+        if jobs > 1 and len(posts) >= build.PARALLEL_MIN_POSTS and threading.active_count() == 1:
+            build.render_bodies_parallel(site, md, jinja, posts, jobs)
+        else:
+            build.render_bodies(site, md, jinja, posts)
 
     def _prepare(self, repage: set[str] | None) -> _Plan:
         """Read every source, render the bodies whose text changed, list the pages.

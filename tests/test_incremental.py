@@ -378,3 +378,59 @@ def test_plugin_change_reloads_the_plugin(live_plugin: LiveBuild) -> None:
     outcome = live.apply({plugin})
     assert outcome.reload
     assert "waiting for the checker" in page.read_text()
+
+
+_PARALLEL_FIRST_BUILD = """
+import json
+import sys
+from pathlib import Path
+import sitegen.build as build
+from sitegen.incremental import LiveBuild
+from sitegen.model import BuildOptions
+
+forked = []
+parallel = build.render_bodies_parallel
+build.render_bodies_parallel = lambda *a, **k: forked.append(a[-1]) or parallel(*a, **k)
+root = Path(sys.argv[1])
+seen = []
+for jobs in (1, 2):
+    options = BuildOptions(serve=True, jobs=jobs)
+    live = LiveBuild(root=root, options=options, out=root.parent / f"out{jobs}")
+    outcome = live.start()
+    # the same messages; a forked worker's come after this process's
+    warnings = sorted(str(d) for d in outcome.warnings)
+    seen.append((sorted(outcome.pending), warnings, len(outcome.changed)))
+print(json.dumps({"forked": forked, "same": seen[0] == seen[1], "pending": seen[0][0],
+                  "warnings": len(seen[0][1])}))
+"""
+
+
+def test_the_first_build_of_serve_renders_bodies_in_parallel(tmp_path: Path) -> None:
+    """Before the server's threads start, bodies are rendered by forked workers too; the
+    pages are the same as a one-process first build gives."""
+    import json
+    import subprocess
+    import sys
+
+    from sitegen.build import PARALLEL_MIN_POSTS
+
+    root = tmp_path / "site"
+    (root / "posts").mkdir(parents=True)
+    for i in range(PARALLEL_MIN_POSTS + 6):
+        verify = "\n```python verify\nassert 1 + 1 == 2\n```\n" if i % 20 == 0 else ""
+        (root / "posts" / f"2024-01-{1 + i % 28:02d}-post-{i}.md").write_text(
+            f"---\ntitle: Post {i}\n---\nText with $x_{i}$ and a {{% bad_tag %}}.\n{verify}"
+        )
+    done = subprocess.run(
+        [sys.executable, "-c", _PARALLEL_FIRST_BUILD, str(root)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["forked"] == [2] and seen["same"], seen  # forked once, for 2 processes
+    # the verify blocks wait for the second pass; every post warns of its unknown tag
+    assert len(seen["pending"]) == 4 and seen["warnings"] >= PARALLEL_MIN_POSTS
+    one, two = (
+        {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        for out in (tmp_path / "out1", tmp_path / "out2")
+    )
+    assert len(one) > PARALLEL_MIN_POSTS and one == two
