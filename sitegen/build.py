@@ -877,6 +877,7 @@ def _render_posts_parallel(
     if writer is not None and writer.folder is not None:
         writer.folder.flush()  # no writing thread may be running while the process forks
     state = (site, md, jinja_env, posts, with_pages)
+    known = len(site.report.diagnostics)
     with context.Pool(jobs - 1, initializer=_set_worker_state, initargs=(state,)) as pool:
         theirs = pool.starmap_async(_render_in_worker, [(chunk, jobs) for chunk in range(1, jobs)])
         # this process renders the first share itself: its results need no transfer
@@ -895,6 +896,11 @@ def _render_posts_parallel(
                 setattr(post, name, value)
         for diagnostic in diagnostics:
             site.report.add(diagnostic)
+    # messages in the order of the posts, as one process gives them, not process by process
+    rank = {post.rel: number for number, post in enumerate(posts)}
+    site.report.diagnostics[known:] = sorted(
+        site.report.diagnostics[known:], key=lambda d: rank.get(d.path, len(rank))
+    )
     return files
 
 

@@ -397,8 +397,7 @@ for jobs in (1, 2):
     options = BuildOptions(serve=True, jobs=jobs)
     live = LiveBuild(root=root, options=options, out=root.parent / f"out{jobs}")
     outcome = live.start()
-    # the same messages; a forked worker's come after this process's
-    warnings = sorted(str(d) for d in outcome.warnings)
+    warnings = [str(d) for d in outcome.warnings]  # the same messages, in the same order
     seen.append((sorted(outcome.pending), warnings, len(outcome.changed)))
 print(json.dumps({"forked": forked, "same": seen[0] == seen[1], "pending": seen[0][0],
                   "warnings": len(seen[0][1])}))
