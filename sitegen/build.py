@@ -411,6 +411,7 @@ class PageKeys:
     def __init__(self, salt: str) -> None:
         self.salt = salt
         self._posts: dict[int, str] = {}
+        self._own: dict[int, str] = {}  # a post's own listing fields, digested
         self._site: dict[str, str] = {}
 
     def key(self, page: Page, context: dict[str, Any], site_keys: Iterable[str]) -> str:
@@ -494,10 +495,23 @@ class PageKeys:
             return self._slowly(value)
 
     def _post(self, post: Post) -> str:
+        """A post by its listing fields and those of its neighbours (a page may show the
+        previous post's date or excerpt through ``post.previous``)."""
         text = self._posts.get(id(post))
         if text is None:
             # a digest, not the text: pages describe their posts inside larger texts
-            text = self._posts[id(post)] = "post:" + self._digest(listing_fields(post))
+            parts = [self._fields(other) for other in (post, post.previous, post.next)]
+            text = self._posts[id(post)] = "post:" + hashlib.sha256(
+                "\0".join(parts).encode()
+            ).hexdigest()
+        return text
+
+    def _fields(self, post: Post | None) -> str:
+        if post is None:
+            return "-"
+        text = self._own.get(id(post))
+        if text is None:
+            text = self._own[id(post)] = self._digest(listing_fields(post))
         return text
 
     def _digest(self, value: Any) -> str:
@@ -558,11 +572,8 @@ def quick_keys_sound(site: Site) -> bool:
 
 def listing_fields(post: Post) -> tuple:
     """What a page may show of a post other than its own: list entries, neighbour links.
-    (A page that shows other posts' bodies is keyed by them too: see ``BODIES``.)"""
-    neighbours = tuple(
-        (other.url, other.title) if other is not None else None
-        for other in (post.previous, post.next)
-    )
+    (A page that shows other posts' bodies is keyed by them too: see ``BODIES``; its
+    neighbours count by their own listing fields: see ``PageKeys._post``.)"""
     return (
         post.url,
         post.title,
@@ -577,7 +588,6 @@ def listing_fields(post: Post) -> tuple:
         post.meta,
         post.data.get("badge_html"),
         post.data.get("checks"),
-        neighbours,
     )
 
 

@@ -490,3 +490,25 @@ def test_a_context_hook_that_does_not_declare_itself_gets_full_keys(site_copy, t
     assert build_site(root, BuildOptions(out=out)).ok
     # the banner is not a post input: only a full key, which describes the context, sees it
     assert "second banner" in (out / "2024/01/02/first-post/index.html").read_text()
+
+
+def test_a_page_that_shows_its_neighbours_excerpt_follows_it(site_copy, tmp_path):
+    root = site_copy("basic")
+    (root / "templates").mkdir()
+    theme_post = (Path(__file__).parent.parent / "themes/default/templates/post.html").read_text()
+    (root / "templates/post.html").write_text(
+        theme_post.replace(
+            "{{ content | safe }}",
+            "{{ content | safe }}<aside>{{ post.previous.excerpt if post.previous }}</aside>",
+        )
+    )
+    second = root / "posts/2024-01-03-second-post.md"
+    second.write_text(second.read_text().replace("---\n", "---\nexcerpt: Old summary\n", 1))
+    out = tmp_path / "out"
+    for _ in range(2):
+        build_site(root, BuildOptions(out=out))
+    third = out / "2024/01/04/third-post/index.html"
+    assert "<aside>Old summary</aside>" in third.read_text()
+    second.write_text(second.read_text().replace("Old summary", "New summary"))
+    assert build_site(root, BuildOptions(out=out)).ok
+    assert "<aside>New summary</aside>" in third.read_text()
