@@ -411,7 +411,7 @@ class PageKeys:
     def __init__(self, salt: str) -> None:
         self.salt = salt
         self._posts: dict[int, str] = {}
-        self._own: dict[int, str] = {}  # a post's own listing fields, digested
+        self._own: dict[int, str] = {}  # a neighbour's fields from its source, digested
         self._site: dict[str, str] = {}
 
     def key(self, page: Page, context: dict[str, Any], site_keys: Iterable[str]) -> str:
@@ -495,23 +495,29 @@ class PageKeys:
             return self._slowly(value)
 
     def _post(self, post: Post) -> str:
-        """A post by its listing fields and those of its neighbours (a page may show the
-        previous post's date or excerpt through ``post.previous``)."""
+        """A post by its listing fields and its neighbours' fields from its source (a page
+        may show the previous post's date or excerpt through ``post.previous``). What
+        rendering adds to a neighbour is left out: a parallel build renders a page before
+        its neighbour's body, in another process, so it would not be the same twice."""
         text = self._posts.get(id(post))
         if text is None:
             # a digest, not the text: pages describe their posts inside larger texts
-            parts = [self._fields(other) for other in (post, post.previous, post.next)]
+            parts = [
+                self._digest(listing_fields(post)),
+                self._neighbour(post.previous),
+                self._neighbour(post.next),
+            ]
             text = self._posts[id(post)] = "post:" + hashlib.sha256(
                 "\0".join(parts).encode()
             ).hexdigest()
         return text
 
-    def _fields(self, post: Post | None) -> str:
+    def _neighbour(self, post: Post | None) -> str:
         if post is None:
             return "-"
         text = self._own.get(id(post))
         if text is None:
-            text = self._own[id(post)] = self._digest(listing_fields(post))
+            text = self._own[id(post)] = self._digest(source_fields(post))
         return text
 
     def _digest(self, value: Any) -> str:
@@ -570,10 +576,25 @@ def quick_keys_sound(site: Site) -> bool:
     return all(getattr(impl.plugin, STATIC_CONTEXT_FLAG, False) is True for impl in hooks)
 
 
+def source_fields(post: Post) -> tuple:
+    """What reading a post's source gives a page that shows it as a neighbour."""
+    return (
+        post.url,
+        post.title,
+        post.date,
+        post.excerpt,
+        post.tags,
+        post.categories,
+        post.reading_minutes,
+        post.layout,
+        post.meta,
+    )
+
+
 def listing_fields(post: Post) -> tuple:
     """What a page may show of a post other than its own: list entries, neighbour links.
     (A page that shows other posts' bodies is keyed by them too: see ``BODIES``; its
-    neighbours count by their own listing fields: see ``PageKeys._post``.)"""
+    neighbours count by their ``source_fields``: see ``PageKeys._post``.)"""
     return (
         post.url,
         post.title,

@@ -512,3 +512,30 @@ def test_a_page_that_shows_its_neighbours_excerpt_follows_it(site_copy, tmp_path
     second.write_text(second.read_text().replace("Old summary", "New summary"))
     assert build_site(root, BuildOptions(out=out)).ok
     assert "<aside>New summary</aside>" in third.read_text()
+
+
+def test_after_a_parallel_build_an_edit_renders_only_what_it_changes(
+    site_copy, tmp_path, monkeypatch
+):
+    import sitegen.build as build
+
+    root = site_copy("basic")
+    out = tmp_path / "out"
+    with monkeypatch.context() as patch:
+        patch.setattr(build, "PARALLEL_MIN_POSTS", 2)  # fork even for this small site
+        build_site(root, BuildOptions(out=out, jobs=2))
+    rendered = []
+    render = build.render_template
+    monkeypatch.setattr(
+        build,
+        "render_template",
+        lambda env, r, name, context: rendered.append(context["page"]["url"])
+        or render(env, r, name, context),
+    )
+    first = root / "posts/2024-01-02-first-post.md"
+    first.write_text(first.read_text() + "\nOne more sentence.\n")
+    assert build_site(root, BuildOptions(out=out, jobs=2)).ok
+    assert "/2024/01/02/first-post/" in rendered
+    # its neighbour's page was keyed in the forked worker, before the edited post's body
+    # was rendered there: it counts the neighbour by its source alone, so it keeps its key
+    assert "/2024/01/03/second-post/" not in rendered and "/about/" not in rendered
