@@ -33,7 +33,7 @@ from typing import Any
 from markdown_it.common.utils import escapeHtml
 
 from sitegen import __version__
-from sitegen.cache import cache_dir
+from sitegen.cache import cache_dir, write_cache_file
 from sitegen.errors import ConfigError
 from sitegen.frontmatter import parse_date
 from sitegen.hooks import hookimpl
@@ -486,15 +486,7 @@ def read_cached_entry(site: Any, key: str) -> str | None:
 
 
 def write_cached_entry(site: Any, key: str, html: str) -> None:
-    path = _cache_path(site, key)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # write then rename: render workers may write at the same time
-        tmp = path.with_name(f"{key}.{os.getpid()}.tmp")
-        tmp.write_text(html, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only site still builds, only slower next time
+    write_cache_file(_cache_path(site, key), html.encode("utf-8"))
 
 
 @hookimpl

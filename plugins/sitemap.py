@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
 
-from sitegen.cache import cache_dir
+from sitegen.cache import cache_dir, write_cache_file
 from sitegen.frontmatter import parse_date
 from sitegen.hooks import hookimpl
 from sitegen.model import Page, Post
@@ -83,13 +82,8 @@ def build_sitemap(site: Any) -> bytes:
             ET.SubElement(entry, "lastmod").text = lastmod
     ET.indent(urlset, space="  ")
     data = xml_bytes(urlset)
-    try:
-        stored.parent.mkdir(exist_ok=True)
-        tmp = stored.with_name(stored.name + ".tmp")
-        tmp.write_bytes(f"<!-- {digest} -->\n".encode() + data)
-        os.replace(tmp, stored)
-    except OSError:
-        pass  # a read-only site serialises it every time
+    # a read-only site serialises it every time
+    write_cache_file(stored, f"<!-- {digest} -->\n".encode() + data)
     return data
 
 

@@ -595,18 +595,9 @@ def listing_fields(post: Post) -> tuple:
     """What a page may show of a post other than its own: list entries, neighbour links.
     (A page that shows other posts' bodies is keyed by them too: see ``BODIES``; its
     neighbours count by their ``source_fields``: see ``PageKeys._post``.)"""
-    return (
-        post.url,
-        post.title,
-        post.date,
-        post.excerpt,
-        post.tags,
-        post.categories,
-        post.reading_minutes,
+    return source_fields(post) + (
         post.has_math,
-        post.layout,
         post.failed,
-        post.meta,
         post.data.get("badge_html"),
         post.data.get("checks"),
     )

@@ -91,14 +91,10 @@ def read_manifest(root: Path) -> dict[str, Any]:
 
 
 def write_manifest(root: Path, data: dict[str, Any]) -> None:
-    folder = cache_dir(root)
-    try:
-        folder.mkdir(exist_ok=True)
-        tmp = folder / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, folder / MANIFEST)
-    except OSError:
-        pass  # a read-only site still builds; it just cannot skip the next build
+    # a read-only site still builds; it just cannot skip the next build
+    write_cache_file(
+        cache_dir(root) / MANIFEST, json.dumps(data, indent=1, sort_keys=True).encode()
+    )
 
 
 def builtin_dirs() -> list[Path]:
@@ -150,20 +146,24 @@ def _load_pickle(path: Path) -> Any:
         return None
 
 
-def _save_pickle(path: Path, data: Any) -> bool:
-    """Write a cache file whole (a temporary file renamed over it). False when the site
-    cannot be written: a read-only site still builds, only without caches."""
-    import pickle
-
+def write_cache_file(path: Path, data: bytes) -> bool:
+    """Write a cache file whole: a temporary file (one per process, as render workers
+    may write at the same time) renamed over it. False when the site cannot be written:
+    a read-only site still builds, only without caches."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     except OSError:
         return False
     return True
+
+
+def _save_pickle(path: Path, data: Any) -> bool:
+    import pickle
+
+    return write_cache_file(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 # --------------------------------------------------------------------------- front matter

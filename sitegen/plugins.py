@@ -17,7 +17,7 @@ from typing import Any
 import pluggy
 
 from sitegen import hooks
-from sitegen.cache import cache_dir
+from sitegen.cache import cache_dir, write_cache_file
 from sitegen.errors import ConfigError, SiteError
 
 ENTRY_POINT_GROUP = "sitegen.plugins"
@@ -98,14 +98,8 @@ def installed_plugins(cache_file: Path | None = None) -> list[tuple[str, str]]:
     from importlib.metadata import entry_points
 
     found = [(ep.name, ep.value) for ep in entry_points(group=ENTRY_POINT_GROUP)]
-    if cache_file is not None:
-        try:
-            cache_file.parent.mkdir(exist_ok=True)
-            tmp = cache_file.with_name(cache_file.name + ".tmp")
-            tmp.write_text(json.dumps({"key": key, "plugins": found}), encoding="utf-8")
-            os.replace(tmp, cache_file)
-        except OSError:
-            pass  # a read-only site asks again next time
+    if cache_file is not None:  # a read-only site asks again next time
+        write_cache_file(cache_file, json.dumps({"key": key, "plugins": found}).encode())
     return found
 
 
