@@ -7,9 +7,12 @@ Exit codes: 0 success; 1 the build finished but something failed (a post, a chec
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
+import os
 import re
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -261,3 +264,29 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+def run(argv: list[str] | None = None) -> None:
+    """The ``sitegen`` program (console script and ``python -m sitegen``): ``main``, then
+    exit without tearing the interpreter down when nothing else is running."""
+    exit_quickly(main(argv))
+
+
+def exit_quickly(code: int) -> None:
+    """Exit with ``code``, skipping the interpreter's teardown.
+
+    A build of 1,000 posts leaves a few hundred thousand objects; freeing them one by one
+    at shutdown takes ~50 ms, a tenth of a one-post rebuild, and the system reclaims the
+    memory anyway. Exit handlers run first (and only once: running them empties their
+    list), then output is flushed. With another thread still alive, or output that cannot
+    be flushed (a closed pipe), the exit is the usual one, which waits or reports as
+    Python does."""
+    if threading.active_count() > 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(code)
+    os._exit(code)

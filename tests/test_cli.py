@@ -68,3 +68,47 @@ def test_verbose_build_names_plugins_and_stage_times(tmp_path, capsys):
     assert "plugins: feeds, gradcheck, sitemap, tags" in out
     assert re.search(r"\d+\.\d{3} s  Markdown, verification, post pages \(4 sources\)", out)
     assert re.search(r"\d+\.\d{3} s  write \d+ files", out)
+
+
+def _run_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+def test_quick_exit_runs_exit_handlers_and_flushes_piped_output():
+    proc = _run_python(
+        "import atexit, sys\n"
+        "from sitegen.cli import exit_quickly\n"
+        "atexit.register(lambda: print('handler ran'))\n"
+        "print('built', end=' ')\n"
+        "print('warning', file=sys.stderr)\n"
+        "exit_quickly(1)\n"
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == "built handler ran\n"
+    assert proc.stderr == "warning\n"
+
+
+def test_quick_exit_waits_for_a_running_thread():
+    # with another thread alive the exit is Python's own, which waits for it
+    proc = _run_python(
+        "import threading, time\n"
+        "from sitegen.cli import exit_quickly\n"
+        "def late():\n"
+        "    time.sleep(0.2)\n"
+        "    print('thread done')\n"
+        "threading.Thread(target=late).start()\n"
+        "exit_quickly(0)\n"
+    )
+    assert proc.returncode == 0
+    assert proc.stdout == "thread done\n"
+
+
+def test_failed_build_exit_code_and_summary_through_the_program(tmp_path):
+    site = tmp_path / "s"
+    shutil.copytree(__import__("pathlib").Path(__file__).parent / "sites/basic", site)
+    (site / "posts/2024-03-01-broken.md").write_text("---\ntitle: [unclosed\n---\nbody\n")
+    proc = subprocess.run([sys.executable, "-m", "sitegen", "build"], cwd=site,
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "posts/2024-03-01-broken.md:3: error: malformed front matter" in proc.stderr
+    assert "built " in proc.stdout
