@@ -389,6 +389,9 @@ def index_pages(site: Site) -> list[Page]:
     return pages
 
 
+# site.data key: the posts' digests a build's page batches share (see PageKeys)
+POST_DIGESTS = "post_digests"
+
 # What a post's page is given besides the post: plain data (front matter, settings), so
 # pickled for its key, which is faster than JSON
 _PLAIN_POST_CONTEXT = frozenset({"page", "math"})
@@ -408,11 +411,17 @@ class PageKeys:
     an unrelated post changes. Posts inside a context count by their listing fields.
     Made once per batch of pages, since posts do not change while one is rendered."""
 
-    def __init__(self, salt: str) -> None:
+    def __init__(self, salt: str, post_digests: tuple[dict, dict] | None = None) -> None:
         self.salt = salt
-        self._posts: dict[int, str] = {}
-        self._own: dict[int, str] = {}  # a neighbour's fields from its source, digested
+        # posts by id: their listing fields with their neighbours', and their source fields
+        # alone. A build may share these between batches (``post_digests``) once every
+        # body is rendered; what ``site`` holds is digested per batch.
+        self._posts, self._own = post_digests if post_digests is not None else ({}, {})
         self._site: dict[str, str] = {}
+
+    def forget(self, post: Post) -> None:
+        """Drop what is known of ``post`` (its page failed: its listing fields changed)."""
+        self._posts.pop(id(post), None)
 
     def key(self, page: Page, context: dict[str, Any], site_keys: Iterable[str]) -> str:
         digest = hashlib.sha256(f"page\0{self.salt}\0{page.url}\0{page.template}".encode())
@@ -501,18 +510,20 @@ class PageKeys:
         its neighbour's body, in another process, so it would not be the same twice."""
         text = self._posts.get(id(post))
         if text is None:
-            # a digest, not the text: pages describe their posts inside larger texts
+            # a digest, not the text: pages describe their posts inside larger texts. The
+            # source fields' digest is made once per post (it is also its neighbours').
             parts = [
-                self._digest(listing_fields(post)),
-                self._neighbour(post.previous),
-                self._neighbour(post.next),
+                self._from_source(post),
+                self._digest(rendered_fields(post)),
+                self._from_source(post.previous),
+                self._from_source(post.next),
             ]
             text = self._posts[id(post)] = "post:" + hashlib.sha256(
                 "\0".join(parts).encode()
             ).hexdigest()
         return text
 
-    def _neighbour(self, post: Post | None) -> str:
+    def _from_source(self, post: Post | None) -> str:
         if post is None:
             return "-"
         text = self._own.get(id(post))
@@ -591,16 +602,11 @@ def source_fields(post: Post) -> tuple:
     )
 
 
-def listing_fields(post: Post) -> tuple:
-    """What a page may show of a post other than its own: list entries, neighbour links.
-    (A page that shows other posts' bodies is keyed by them too: see ``BODIES``; its
-    neighbours count by their ``source_fields``: see ``PageKeys._post``.)"""
-    return source_fields(post) + (
-        post.has_math,
-        post.failed,
-        post.data.get("badge_html"),
-        post.data.get("checks"),
-    )
+def rendered_fields(post: Post) -> tuple:
+    """What rendering a post's body adds to what a page may show of a post other than its
+    own (list entries, badges). With its ``source_fields``, these are its listing fields.
+    (A page that shows other posts' bodies is keyed by them too: see ``BODIES``.)"""
+    return (post.has_math, post.failed, post.data.get("badge_html"), post.data.get("checks"))
 
 
 class SiteView(dict):
@@ -658,7 +664,7 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
     before = dict(writer.files)
     base = base_context(site)
     cache: RenderCache | None = site.data.get("render_cache")
-    keys = PageKeys(cache.salt) if cache is not None else None
+    keys = PageKeys(cache.salt, site.data.get(POST_DIGESTS)) if cache is not None else None
     quick = keys is not None and quick_keys_sound(site)
     for page in pages:
         out_path = page.output_path
@@ -709,6 +715,8 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
             site.report.add(exc.diagnostic())
             if page.post is not None:
                 page.post.failed = True
+                if keys is not None:
+                    keys.forget(page.post)
             continue
         key, read = "", ()
         if keys is not None and len(site.report.diagnostics) == known:
@@ -1074,6 +1082,9 @@ def render_site(site: Site) -> BuildResult:
                 pass  # reported with file and line when the page is rendered
         files = _render_posts_parallel(site, md, jinja_env, everything, min(jobs, 8))
     else:
+        # one process renders every body before any page: posts' digests hold for the
+        # listing pages as well
+        site.data[POST_DIGESTS] = ({}, {})
         files = render_posts(site, md, jinja_env, everything)
     _stage_done(site, f"Markdown, verification, post pages ({len(everything)} sources)", clock)
     site.posts = [p for p in site.posts if not p.failed]
@@ -1082,6 +1093,7 @@ def render_site(site: Site) -> BuildResult:
     for extra in call_hook(site, "sitegen_extra_pages", site=site):
         pages.extend(extra)
     files.update(_render_listing_pages(site, jinja_env, pages, jobs))
+    site.data.pop(POST_DIGESTS, None)
     _stage_done(site, f"listing and plugin pages ({len(pages)})", clock)
     site.static = discover_static(
         site.root, [(t / "static", "theme/") for t in reversed(site.theme_dirs)]

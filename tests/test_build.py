@@ -539,3 +539,19 @@ def test_after_a_parallel_build_an_edit_renders_only_what_it_changes(
     # its neighbour's page was keyed in the forked worker, before the edited post's body
     # was rendered there: it counts the neighbour by its source alone, so it keeps its key
     assert "/2024/01/03/second-post/" not in rendered and "/about/" not in rendered
+
+
+def test_page_keys_share_post_digests_until_a_post_is_forgotten():
+    from sitegen.build import PageKeys
+    from sitegen.model import Page, Post
+
+    post = Post(path=Path("posts/a.md"), rel="posts/a.md", title="A", url="/a/", html_key="k")
+    page = Page(url="/a/", template="post.html", post=post)
+    shared: tuple[dict, dict] = ({}, {})
+    first = PageKeys("salt", shared).quick(page, (), {})
+    post.has_math = True  # as if changed after the first batch was keyed
+    second_batch = PageKeys("salt", shared)
+    assert second_batch.quick(page, (), {}) == first  # the digest is shared, not remade
+    assert PageKeys("salt").quick(page, (), {}) != first  # a batch of its own sees the change
+    second_batch.forget(post)
+    assert second_batch.quick(page, (), {}) == PageKeys("salt").quick(page, (), {})
