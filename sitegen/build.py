@@ -837,8 +837,16 @@ def _render_share(
 _CACHED_FIELDS = ("html", "title", "toc", "has_math")
 
 
+def body_key(cache: RenderCache, post: Post) -> str:
+    """The body cache's key of a post."""
+    digest = post.source_digest or hashlib.sha256(
+        post.source.encode("utf-8", "surrogatepass")
+    ).hexdigest()  # a post made by other means than reading its file
+    return cache.key(post.rel, digest)
+
+
 def _from_cache(site: Site, cache: RenderCache, post: Post) -> bool:
-    key = cache.key(post.rel, post.source)
+    key = body_key(cache, post)
     entry = cache.get(key)
     if entry is None:
         return False
@@ -858,7 +866,7 @@ def _to_cache(cache: RenderCache, post: Post) -> None:
         return
     if any(level == "error" for level, _, _ in data.get("notes", [])):
         return
-    key = cache.key(post.rel, post.source)
+    key = body_key(cache, post)
     cache.put(key, (tuple(getattr(post, n) for n in _CACHED_FIELDS), data))
     post.html_key = key
 
@@ -1072,7 +1080,7 @@ def render_site(site: Site) -> BuildResult:
     jobs = site.options.jobs or default_jobs()
     cache: RenderCache | None = site.data.get("render_cache")
     # posts whose bodies must be rendered anew: when few, forking would cost more than it saves
-    fresh = [p for p in everything if cache is None or cache.key(p.rel, p.source) not in cache]
+    fresh = [p for p in everything if cache is None or body_key(cache, p) not in cache]
     if jobs > 1 and len(fresh) >= PARALLEL_MIN_POSTS and not site.options.serve:
         # compile the post templates once, before forking, instead of once per worker
         for template in sorted({LAYOUT_TEMPLATES.get(p.layout, "post.html") for p in everything}):

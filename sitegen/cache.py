@@ -215,6 +215,8 @@ class FrontMatterCache:
 # --------------------------------------------------------------------------- read posts
 
 READ_FILE = "read.pickle"
+# How posts are stored in it: raised when that changes within one version of sitegen.
+READ_FORMAT = 2  # 2: the text fields as Post keeps them since they may be deferred
 
 
 class ReadCache:
@@ -227,17 +229,20 @@ class ReadCache:
 
     def __init__(self, root: Path, salt: str) -> None:
         self.path = cache_dir(root) / READ_FILE
-        self.salt = salt
+        self.salt = f"{READ_FORMAT}\0{salt}"
         self.used: dict[str, tuple[tuple, bytes]] = {}
         stored = _load_pickle(self.path)
-        valid = isinstance(stored, dict) and stored.get("salt") == salt
+        valid = isinstance(stored, dict) and stored.get("salt") == self.salt
         self.entries: dict[str, tuple[tuple, bytes]] = stored["entries"] if valid else {}
 
     def wrap(self, read: Any, load_text: Any) -> Any:
         """``read`` (``read_post``'s signature), answering from the cache when it can.
-        The text itself is not stored: ``load_text(path, rel)`` reads it again (the
-        body cache is keyed by it), which is cheap next to parsing."""
+        The text itself is not stored: ``load_text(path, rel)`` reads it again when
+        something asks for it. Caches of rendered bodies go by the digest of the text, kept
+        here, so a rebuild reads only the files that changed."""
         import pickle
+
+        from sitegen.model import Deferred
 
         def cached_read(source: Any, rel: str, config: Any, tz: Any) -> Any:
             st = os.stat(source.path)
@@ -246,9 +251,9 @@ class ReadCache:
             if known is not None and known[0] == signature:
                 self.used[rel] = known
                 post, body_start = pickle.loads(known[1])
-                post.path = source.path
-                post.source = load_text(source.path, rel)
-                post.body = post.source[body_start:]
+                post.path = path = source.path
+                post.source = Deferred(lambda: load_text(path, rel))
+                post.body = Deferred(lambda: post.source[body_start:])
                 return post
             post = read(source, rel, config, tz)
             body_start = len(post.source) - len(post.body)
@@ -347,7 +352,6 @@ class RenderCache:
         self.new: dict[str, bytes] = {}  # added by this process, not yet saved
         self.shards: list[Path] = []
         self.dead: list[Path] = []  # shards of other settings: deleted when this build saves
-        self._keys: dict[tuple[str, str], str] = {}
         try:
             self.shards = sorted(self.folder.glob("*.pickle"))
         except OSError:
@@ -361,14 +365,11 @@ class RenderCache:
             else:
                 self.dead.append(shard)
 
-    def key(self, rel: str, source: str) -> str:
-        known = self._keys.get((rel, source))  # asked for more than once per build
-        if known is None:
-            digest = hashlib.sha256(self.salt.encode())
-            digest.update(rel.encode("utf-8", "surrogatepass") + b"\0")
-            digest.update(source.encode("utf-8", "surrogatepass"))
-            known = self._keys[(rel, source)] = digest.hexdigest()
-        return known
+    def key(self, rel: str, source_digest: str) -> str:
+        """The key of a body: the settings, the file's place and its text's digest."""
+        return hashlib.sha256(
+            f"{self.salt}\0{rel}\0{source_digest}".encode("utf-8", "surrogatepass")
+        ).hexdigest()
 
     def __contains__(self, key: str) -> bool:
         return key in self.blobs or key in self.new

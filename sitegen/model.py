@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,37 @@ from sitegen.config import Config
 from sitegen.errors import Report
 
 
+class Deferred:
+    """A field value made on first use: the text of a post whose file did not change since
+    the last build is read only if something asks for it (most rebuilds never do)."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        self.make = make
+
+    def __reduce__(self) -> tuple:
+        return (str, (self.make(),))  # pickled as the value it stands for
+
+
+class _TextField:
+    """A ``str`` field of a dataclass that may be given a :class:`Deferred`."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> str:
+        if obj is None:
+            return ""  # the field's default
+        value = obj.__dict__[self.slot]
+        if type(value) is Deferred:
+            value = obj.__dict__[self.slot] = value.make()
+        return value
+
+    def __set__(self, obj: Any, value: str | Deferred) -> None:
+        obj.__dict__[self.slot] = value
+
+
 @dataclass
 class Post:
     """One Markdown source: a dated post, or a stand-alone page (``kind == "page"``)."""
@@ -18,8 +50,9 @@ class Post:
     path: Path  # absolute path of the source file
     rel: str  # path relative to the site root, used in every message
     kind: str = "post"  # "post" | "page"
-    source: str = ""  # the whole file, decoded
-    body: str = ""  # the Markdown after the front matter
+    source: str = _TextField()  # type: ignore[assignment]  # the whole file, decoded
+    body: str = _TextField()  # type: ignore[assignment]  # the Markdown after the front matter
+    source_digest: str = ""  # sha256 of ``source``: what caches of its rendering are keyed by
     body_line: int = 1  # line number of the body's first line in the file
     meta: dict[str, Any] = field(default_factory=dict)  # front matter as written
     title: str = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -93,7 +94,9 @@ def read_post(
     """Everything about a post that needs no Markdown: meta, title, date, slug, URL.
     ``headers`` keeps parsed front matter between builds."""
     post = Post(path=source.path, rel=rel, kind=source.kind)
-    post.source = decode_source(read_bytes(source.path), rel)
+    data = read_bytes(source.path)
+    post.source = decode_source(data, rel)
+    post.source_digest = hashlib.sha256(data).hexdigest()
     meta, body, body_line = split_front_matter(post.source, rel, headers)
     post.meta, post.body, post.body_line = meta, body, body_line
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 from sitegen import cache as cache_module
 from sitegen.cache import (
@@ -187,3 +188,50 @@ def test_output_records_come_back_and_damaged_ones_are_empty(tmp_path):
     assert loaded.keys() == {"a/index.html": "k", "style.css": ""}
     (tmp_path / ".sitegen-cache" / cache_module.OUTPUTS_FILE).write_bytes(b"not a pickle")
     assert load_output_records(tmp_path) == (OutputRecord(), OutputRecord())
+
+
+def test_a_rebuild_opens_only_the_sources_that_changed(site_copy, tmp_path, monkeypatch):
+    from sitegen import read as read_module
+    from sitegen.build import build_site
+    from sitegen.model import BuildOptions
+
+    root = site_copy("basic")
+    out = tmp_path / "out"
+    assert build_site(root, BuildOptions(out=out)).ok
+    opened: list[str] = []
+    real = read_module.read_bytes
+
+    def counting(path):
+        opened.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr("sitegen.build.read_bytes", counting)
+    monkeypatch.setattr("sitegen.read.read_bytes", counting)
+    second = root / "posts/2024-01-03-second-post.md"
+    second.write_text(second.read_text() + "\nA new closing line.\n")
+    result = build_site(root, BuildOptions(out=out))
+    assert result.ok and opened == ["2024-01-03-second-post.md"]
+    assert "A new closing line." in (out / "2024/01/03/second-post/index.html").read_text()
+    # the others' text is still there for whoever asks: read from the file then
+    first = next(p for p in result.site.posts if p.rel == "posts/2024-01-02-first-post.md")
+    assert first.source == (root / first.rel).read_text()
+    assert first.source.endswith(first.body) and first.body.strip()
+    assert opened == ["2024-01-03-second-post.md", "2024-01-02-first-post.md"]
+
+
+def test_a_deferred_text_is_made_once_and_pickles_as_text():
+    from sitegen.model import Deferred, Post
+
+    made: list[int] = []
+
+    def make() -> str:
+        made.append(1)
+        return "# Title\n\nBody\n"
+
+    post = Post(path=Path("a.md"), rel="a.md")
+    assert post.source == "" and post.body == ""
+    post.source = Deferred(make)
+    copy = pickle.loads(pickle.dumps(post))  # pickling asks for the text
+    assert copy.source == "# Title\n\nBody\n" and made == [1]
+    assert post.source == copy.source and made == [1, 1]
+    assert post.source == copy.source and made == [1, 1]  # made once per post
