@@ -278,10 +278,11 @@ def exit_quickly(code: int) -> None:
     A build of 1,000 posts leaves a few hundred thousand objects; freeing them one by one
     at shutdown takes ~50 ms, a tenth of a one-post rebuild, and the system reclaims the
     memory anyway. Exit handlers run first (and only once: running them empties their
-    list), then output is flushed. With another thread still alive, or output that cannot
-    be flushed (a closed pipe), the exit is the usual one, which waits or reports as
-    Python does."""
-    if threading.active_count() > 1:
+    list), then output is flushed. The exit is the usual one, which waits or reports as
+    Python does, with another thread still alive, output that cannot be flushed (a closed
+    pipe), or a profiler or tracer watching (``python -m cProfile -m sitegen``, coverage):
+    they write their results after the program returns."""
+    if threading.active_count() > 1 or sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)
     atexit._run_exitfuncs()
     try:

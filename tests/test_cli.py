@@ -112,3 +112,16 @@ def test_failed_build_exit_code_and_summary_through_the_program(tmp_path):
     assert proc.returncode == 1
     assert "posts/2024-03-01-broken.md:3: error: malformed front matter" in proc.stderr
     assert "built " in proc.stdout
+
+
+def test_a_profiled_run_writes_its_profile(tmp_path):
+    # cProfile writes its results after the program returns: no quick exit under it
+    site = tmp_path / "s"
+    shutil.copytree(__import__("pathlib").Path(__file__).parent / "sites/basic", site)
+    stats = tmp_path / "build.prof"
+    proc = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "sitegen", "build", "-q"],
+        cwd=site, capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert stats.is_file() and stats.stat().st_size > 0
