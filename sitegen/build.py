@@ -743,13 +743,19 @@ def build_site(
     check_output_folder(out, root)
     if fingerprint is None:  # taken before reading, so edits made during the build count
         fingerprint = input_fingerprint(root, build_settings(options, out), builtin_dirs())
-    site = load_site(root, options)
     records = (OutputRecord(), OutputRecord())
     if not options.serve and not options.rerun:
         records = load_output_records(root)
     current, spare = _trusted(records[0], out), _trusted(records[1], spare_output(root))
-    folder = OutputFolder(out, spare_output(root), spare.keys() if spare.identity else None)
+    # before anything else: without a spare, linking the current output in starts now
+    folder = OutputFolder(
+        out,
+        spare_output(root),
+        spare.keys() if spare.identity else None,
+        current.keys() if current.identity else None,
+    )
     try:
+        site = load_site(root, options)
         result = _render_into(site, folder, out, current)
     except BaseException:
         folder.discard()

@@ -7,6 +7,7 @@ proves that sitegen made a folder; without it sitegen refuses to replace the fol
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import shutil
@@ -50,10 +51,21 @@ class OutputFolder:
     pages writes a few files instead of linking every unchanged one anew. The spare's
     marker is removed first, so a spare left half-updated by a failed build is not
     trusted again.
+
+    Without a spare to fill (the build after a clean one), ``current_files`` (what the
+    current output holds, path → page key) lets the writing thread link every file of the
+    current output into the new folder first, while the build reads and renders; the
+    folder is then filled as a spare would be. Linking a thousand pages into some two
+    thousand new folders costs more than the rest of a one-post rebuild, and done up
+    front it no longer waits at the end.
     """
 
     def __init__(
-        self, out: Path, spare: Path | None = None, spare_files: dict[str, str] | None = None
+        self,
+        out: Path,
+        spare: Path | None = None,
+        spare_files: dict[str, str] | None = None,
+        current_files: dict[str, str] | None = None,
     ) -> None:
         self.out = out.absolute()
         self.out.parent.mkdir(parents=True, exist_ok=True)
@@ -70,11 +82,14 @@ class OutputFolder:
             # mkdtemp makes a private folder; the output is as readable as any new folder
             os.chmod(self.staging, 0o777 & ~_UMASK)
         self._made: set[str] = {""}
-        self._touched: set[str] = set()  # output paths given to this process's folder
         self._owner = 0  # the process whose thread ``_jobs`` feeds
         self._jobs: queue.SimpleQueue | None = None
         self._thread: threading.Thread | None = None
         self._errors: list[BaseException] = []
+        if not self.in_place and current_files:
+            self._prefill(list(current_files))
+            self.in_place, self._spare_files = True, dict(current_files)
+        self._touched: set[str] = set()  # output paths given to this process's folder
 
     def _take_spare(self) -> bool:
         """Whether the spare can be filled in place (its marker is then removed)."""
@@ -86,6 +101,43 @@ class OutputFolder:
         except OSError:
             return False
         return True
+
+    def _prefill(self, files: list[str]) -> None:
+        """Link ``files`` of the current output into the new folder, before any other job
+        of the writing thread (a forked render worker's thread may come first: linking
+        never replaces a file). The links are made by a forked child where possible: a
+        thread would wait for the interpreter lock after each of its thousands of calls,
+        while the builder holds it reading and rendering."""
+        link_all = functools.partial(self._link_all, files)
+        if os.name != "posix" or threading.active_count() > 1:  # forking needs one thread
+            self._submit(link_all)
+            return
+        pid = os.fork()
+        if pid == 0:  # the child: link, and leave without running the parent's exit code
+            code = 1
+            try:
+                link_all()
+                code = 0
+            finally:
+                os._exit(code)
+
+        def wait() -> None:
+            _, status = os.waitpid(pid, 0)
+            if status != 0:
+                link_all()  # whatever the child could not do, or reports it
+
+        self._submit(wait)
+
+    def _link_all(self, files: list[str]) -> None:
+        """Hard-link the current output's ``files`` into the new folder."""
+        for rel in files:
+            old, target = os.path.join(self.out, rel), self._parent(rel)
+            try:
+                os.link(old, target)
+            except FileExistsError:
+                pass  # written already by a forked worker: newer than this
+            except OSError:  # a file system without hard links: the bytes, then
+                shutil.copyfile(old, target)
 
     def _submit(self, job: Callable[[], None]) -> None:
         if self._owner != os.getpid():  # first job of this process (or of a forked worker)
@@ -218,7 +270,7 @@ class OutputFolder:
             self.flush()
         except Exception:
             pass  # the folder goes anyway
-        if not self.in_place:  # a spare without its marker is not trusted again anyway
+        if self.staging != self.spare:  # a spare without its marker is not trusted again
             shutil.rmtree(self.staging, ignore_errors=True)
 
 

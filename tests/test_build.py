@@ -141,6 +141,7 @@ def test_a_failed_build_leaves_the_previous_output(site_copy, tmp_path, monkeypa
         raise OSError("disk full")
 
     monkeypatch.setattr(write.shutil, "copyfile", broken_copy)
+    (root / "assets/notes.txt").write_text("changed: copied again\n")
     with pytest.raises(OSError):
         build_site(root, BuildOptions(out=out))
     assert (out / "index.html").read_bytes() == before
@@ -349,7 +350,7 @@ def test_builds_in_a_row_give_what_a_clean_build_gives(site_copy, tmp_path, monk
     def noted_folder(*args, **kwargs):
         folder = OutputFolder(*args, **kwargs)
         if folder.out == out:
-            in_place.append(folder.in_place)
+            in_place.append((folder.in_place, folder.staging == folder.spare))
         return folder
 
     monkeypatch.setattr(sitegen.build, "OutputFolder", noted_folder)
@@ -386,8 +387,9 @@ def test_builds_in_a_row_give_what_a_clean_build_gives(site_copy, tmp_path, monk
         build_site(fresh_root, BuildOptions(out=tmp_path / f"fresh-out{number}"))
         assert _output(out) == _output(tmp_path / f"fresh-out{number}"), edit.__name__
         assert spare.is_dir() and _output(spare) != _output(out)
-    # the first two builds make new folders; from the third on the spare is filled in place
-    assert in_place == [False, False] + [True] * (len(edits) - 1)
+    # the first build makes a new folder; the second too, filled with links to the first's
+    # files before it writes; from the third on the spare is filled in place
+    assert in_place == [(False, False), (True, False)] + [(True, True)] * (len(edits) - 1)
 
 
 def test_a_build_that_fails_while_filling_the_spare_loses_nothing(site_copy, tmp_path, monkeypatch):

@@ -207,3 +207,42 @@ def test_a_spare_that_cannot_be_kept_is_removed_instead(tmp_path):
     while any(p.name.startswith(".site.old-") for p in tmp_path.iterdir()):
         assert time.monotonic() < deadline, "the replaced output was never removed"
         time.sleep(0.05)
+
+
+@pytest.mark.parametrize("other_thread", [False, True])
+def test_without_a_spare_the_current_output_is_linked_in_first(tmp_path, other_thread):
+    import threading
+
+    # with another thread running, the links are made by the writing thread, not a child
+    stop = threading.Event()
+    if other_thread:
+        threading.Thread(target=stop.wait, daemon=True).start()
+    out, spare = tmp_path / "site", tmp_path / "cache/previous-output"
+    write_site(out, {"a/index.html": b"a", "b/index.html": b"b", "gone.html": b"g"}, [])
+    spare.parent.mkdir()
+    current = {"a/index.html": "ka", "b/index.html": "kb", "gone.html": "kg"}
+    inode_a = (out / "a/index.html").stat().st_ino
+    folder = OutputFolder(out, spare, None, current)
+    assert folder.in_place and folder.staging != spare
+    folder.write("a/index.html", b"a, same key", "ka")  # kept: the link is the page
+    folder.write("b/index.html", b"b, changed", "kb2")
+    folder.write("c/index.html", b"c, new", "kc")
+    folder.commit(["a/index.html", "b/index.html", "c/index.html"])
+    assert (out / "a/index.html").stat().st_ino == inode_a
+    assert (out / "b/index.html").read_bytes() == b"b, changed"
+    assert (out / "c/index.html").read_bytes() == b"c, new"
+    assert not (out / "gone.html").exists()
+    # the replaced output, now the spare, was never written through a link
+    assert (spare / "b/index.html").read_bytes() == b"b"
+    assert (spare / "gone.html").read_bytes() == b"g"
+    stop.set()
+
+
+def test_a_discarded_prefilled_folder_goes_and_the_output_stays(tmp_path):
+    out, spare = tmp_path / "site", tmp_path / "cache/previous-output"
+    write_site(out, {"a/index.html": b"a"}, [])
+    folder = OutputFolder(out, spare, None, {"a/index.html": "ka"})
+    folder.write("a/index.html", b"other", "kb")
+    folder.discard()
+    assert (out / "a/index.html").read_bytes() == b"a"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.")] == []
