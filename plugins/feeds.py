@@ -438,8 +438,9 @@ def sitegen_configure(site: Any) -> None:
 def sitegen_posts_parsed(site: Any, posts: list[Post]) -> None:
     # Keep the tokens of posts that may end up in the feed; rendering pops them from
     # post.data before sitegen_post_rendered runs. The env is dropped after rendering.
-    # A few more than the limit, in case some of the newest fail to render.
-    wanted = {id(p) for p in site.posts[: feed_options(site).limit + 5]}
+    # Only the newest: should one of them fail, the next post's entry is made when the
+    # feed is (see _entry_html), which is rarer than converting spare entries every time.
+    wanted = {id(p) for p in site.posts[: feed_options(site).limit]}
     for post in posts:
         if id(post) in wanted and "tokens" in post.data and "env" in post.data:
             post.data["env"][TOKENS_KEY] = post.data["tokens"]

@@ -557,3 +557,16 @@ def test_page_keys_share_post_digests_until_a_post_is_forgotten():
     assert PageKeys("salt").quick(page, (), {}) != first  # a batch of its own sees the change
     second_batch.forget(post)
     assert second_batch.quick(page, (), {}) == PageKeys("salt").quick(page, (), {})
+
+
+def test_a_missing_include_is_reported_once_at_its_line(site_copy, tmp_path):
+    root = site_copy("basic")
+    post = root / "posts/2024-01-03-second-post.md"
+    lines = post.read_text().splitlines()
+    post.write_text("\n".join([*lines, "", "{% include nothere.html %}", ""]))
+    result = build_site(root, BuildOptions(out=tmp_path / "out"))
+    (error,) = result.site.report.errors
+    assert str(error) == (
+        f"posts/2024-01-03-second-post.md:{len(lines) + 2}: error: "
+        "include 'nothere.html' not found in includes/ or _includes/"
+    )

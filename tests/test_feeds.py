@@ -280,3 +280,30 @@ def _without_comments(html: str) -> str:
     # HTML comments of the posts hold drafts with TeX that is never rendered
     parts = html.split("<!--")
     return parts[0] + "".join(p.split("-->", 1)[-1] for p in parts[1:])
+
+
+def test_failed_newest_posts_give_their_places_to_the_next_with_mathml(tmp_path):
+    whole = ET.parse(build(tmp_path / "whole", "\n[plugins.feeds]\nlimit = 4\n") / "feed.xml")
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURE, root)
+    with (root / "sitegen.toml").open("a", encoding="utf-8") as fh:
+        fh.write("\n[plugins.feeds]\nlimit = 2\n\n[plugins.breaker]\n")
+    (root / "plugins").mkdir(exist_ok=True)
+    (root / "plugins/breaker.py").write_text(
+        "from sitegen.hooks import hookimpl\n\n\n"
+        "@hookimpl\n"
+        "def sitegen_post_rendered(site, post):\n"
+        "    if post.title.startswith(('Delta', 'Gamma')):\n"
+        "        raise RuntimeError('broken on purpose')\n"
+    )
+    result = build_site(root, BuildOptions(out=tmp_path / "out"))
+    assert any("broken on purpose" in d.message for d in result.site.report.errors)
+    feed = ET.parse(tmp_path / "out/feed.xml").getroot()
+    titles = [e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")]
+    expected = [e.findtext(f"{ATOM}title") for e in whole.getroot().findall(f"{ATOM}entry")]
+    assert expected[:2] == ["Delta: the newest", "Gamma: a display"]
+    assert titles == expected[2:]
+    # the entries made when the feed is, for the posts that moved up, are the usual ones
+    for title in titles:
+        assert content(feed, title) == content(whole.getroot(), title)
+    assert f"<math xmlns=\"{MATHML}\"" in content(feed, titles[1])

@@ -486,7 +486,9 @@ def _call_include(env: dict, name: str, params: dict, body_line: int) -> str | N
     try:
         return ctx.include(name, params, file_line)
     except Exception as exc:  # the include's own message, located at the tag
-        report(env, body_line, "error", str(exc) or type(exc).__name__)
+        # a SiteError's str() is a whole "path:line: error: …" line; only its message here
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        report(env, body_line, "error", message)
         return None
 
 
