@@ -418,6 +418,8 @@ class PageKeys:
         # body is rendered; what ``site`` holds is digested per batch.
         self._posts, self._own = post_digests if post_digests is not None else ({}, {})
         self._site: dict[str, str] = {}
+        self._site_parts: dict[tuple[str, ...], bytes] = {}
+        self._new_pickler()
 
     def forget(self, post: Post) -> None:
         """Drop what is known of ``post`` (its page failed: its listing fields changed)."""
@@ -449,9 +451,7 @@ class PageKeys:
             digest.update(f"\0{name}={part}".encode("utf-8", "surrogatepass"))
         if post is not None:
             digest.update(f"\0toc={self._digest(post.toc)}".encode("utf-8", "surrogatepass"))
-        site = context.get("site", {})
-        for name in sorted(site_keys):
-            digest.update(f"\0site.{name}={self._site_entry(name, site)}".encode())
+        digest.update(self._site_part(site_keys, context.get("site", {})))
         return digest.hexdigest()
 
     def quick(self, page: Page, site_keys: Iterable[str], site: dict[str, Any]) -> str:
@@ -468,9 +468,19 @@ class PageKeys:
             f"quick\0{self.salt}\0{page.url}\0{page.template}\0{post.html_key}\0"
             f"{self._post(post)}".encode("utf-8", "surrogatepass")
         )
-        for name in sorted(site_keys):
-            digest.update(f"\0site.{name}={self._site_entry(name, site)}".encode())
+        digest.update(self._site_part(site_keys, site))
         return digest.hexdigest()
+
+    def _site_part(self, site_keys: Iterable[str], site: dict[str, Any]) -> bytes:
+        """The entries of ``site`` a page read, as key bytes: most pages read the same
+        few, so each set is made once per batch."""
+        names = tuple(site_keys)
+        known = self._site_parts.get(names)
+        if known is None:
+            known = self._site_parts[names] = "".join(
+                f"\0site.{name}={self._site_entry(name, site)}" for name in sorted(names)
+            ).encode("utf-8", "surrogatepass")
+        return known
 
     def _site_entry(self, name: str, site: dict[str, Any]) -> str:
         """A digest of one entry of ``site`` (``data.KEY`` for plugins' data), once per batch."""
@@ -537,16 +547,23 @@ class PageKeys:
         shared by two fields is written twice, so the bytes do not depend on which
         objects happen to be shared (a title read from a cache is a copy); equal bytes
         mean equal values, and the rare equal values pickled differently (sets) only
-        cost a render."""
-        buffer = io.BytesIO()
-        pickler = pickle.Pickler(buffer, protocol=5)
-        pickler.fast = True
+        cost a render. One pickler serves the batch (making one per value costs a
+        fifth of the time)."""
+        buffer = self._buffer
+        buffer.seek(0)
+        buffer.truncate()
         try:
-            pickler.dump(value)
-            data = buffer.getvalue()
+            self._pickler.dump(value)
+            return hashlib.sha256(buffer.getbuffer()).hexdigest()
         except Exception:  # a value that does not pickle, or refers to itself
+            self._new_pickler()  # not to be trusted after a failure
             data = self.describe(value).encode("utf-8", "surrogatepass")
         return hashlib.sha256(data).hexdigest()
+
+    def _new_pickler(self) -> None:
+        self._buffer = io.BytesIO()
+        self._pickler = pickle.Pickler(self._buffer, protocol=5)
+        self._pickler.fast = True
 
     def _object(self, value: Any) -> Any:
         if isinstance(value, Post):
@@ -557,17 +574,23 @@ class PageKeys:
             return repr(value)
         return type(value).__qualname__  # functions and the like depend only on settings
 
-    def _slowly(self, value: Any) -> str:
+    def _slowly(self, value: Any, within: tuple[int, ...] = ()) -> str:
+        """``within``: the containers around ``value``, as a value that holds itself
+        (a YAML alias can make one) is described up to where it comes round again."""
         if isinstance(value, str):
             return value
         if isinstance(value, Post):
             return self._post(value)
+        if isinstance(value, (dict, list, tuple, set, frozenset)):
+            if id(value) in within:
+                return "<itself>"
+            within = (*within, id(value))
         if isinstance(value, dict):
             items = sorted(value.items(), key=lambda item: repr(item[0]))
-            return "{" + ",".join(f"{k!r}:{self._slowly(v)}" for k, v in items) + "}"
+            return "{" + ",".join(f"{k!r}:{self._slowly(v, within)}" for k, v in items) + "}"
         if isinstance(value, (list, tuple, set, frozenset)):
             items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
-            return "[" + ",".join(self._slowly(v) for v in items) + "]"
+            return "[" + ",".join(self._slowly(v, within) for v in items) + "]"
         if value is None or isinstance(value, (int, float, bool, date, time_of_day)):
             return repr(value)
         return type(value).__qualname__

@@ -570,3 +570,19 @@ def test_a_missing_include_is_reported_once_at_its_line(site_copy, tmp_path):
         f"posts/2024-01-03-second-post.md:{len(lines) + 2}: error: "
         "include 'nothere.html' not found in includes/ or _includes/"
     )
+
+
+def test_front_matter_that_holds_itself_builds_and_rebuilds(site_copy, tmp_path):
+    root = site_copy("basic")
+    post = root / "posts/2024-01-03-second-post.md"
+    text = post.read_text()
+    post.write_text(text.replace("---\n", "---\nloop: &loop [*loop]\n", 1))
+    out = tmp_path / "out"
+    first = build_site(root, BuildOptions(out=out))
+    assert first.ok, first.site.report.diagnostics
+    (root / "posts/2024-01-02-first-post.md").write_text(
+        (root / "posts/2024-01-02-first-post.md").read_text() + "\nOne more line.\n"
+    )
+    again = build_site(root, BuildOptions(out=out))
+    assert again.ok, again.site.report.diagnostics
+    assert "One more line." in (out / "2024/01/02/first-post/index.html").read_text()
