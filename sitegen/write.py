@@ -87,8 +87,14 @@ class OutputFolder:
         self._thread: threading.Thread | None = None
         self._errors: list[BaseException] = []
         if not self.in_place and current_files:
-            self._prefill(list(current_files))
-            self.in_place, self._spare_files = True, dict(current_files)
+            # only what is there: a page deleted from the output by hand is made again
+            there = {
+                rel: key
+                for rel, key in current_files.items()
+                if os.path.isfile(os.path.join(self.out, rel))
+            }
+            self._prefill(list(there))
+            self.in_place, self._spare_files = True, there
         self._touched: set[str] = set()  # output paths given to this process's folder
 
     def _take_spare(self) -> bool:

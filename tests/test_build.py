@@ -586,3 +586,24 @@ def test_front_matter_that_holds_itself_builds_and_rebuilds(site_copy, tmp_path)
     again = build_site(root, BuildOptions(out=out))
     assert again.ok, again.site.report.diagnostics
     assert "One more line." in (out / "2024/01/02/first-post/index.html").read_text()
+
+
+@pytest.mark.parametrize("builds_before", [1, 2])  # the next one links it in / fills a spare
+def test_a_page_deleted_from_the_output_comes_back_on_the_next_build(
+    site_copy, tmp_path, builds_before
+):
+    root = site_copy("basic")
+    out = tmp_path / "out"
+    for number in range(builds_before):
+        (root / "posts/2024-01-04-third-post.md").write_text(
+            (root / "posts/2024-01-04-third-post.md").read_text() + f"\nBuild {number}.\n"
+        )
+        assert build_site(root, BuildOptions(out=out)).ok
+    page = out / "2024/01/03/second-post/index.html"
+    before = page.read_bytes()
+    page.unlink()  # by hand, between builds
+    first = root / "posts/2024-01-02-first-post.md"
+    first.write_text(first.read_text() + "\nAn edit elsewhere.\n")
+    result = build_site(root, BuildOptions(out=out))
+    assert result.ok, result.site.report.diagnostics
+    assert page.read_bytes() == before
