@@ -238,8 +238,8 @@ class ReadCache:
     def wrap(self, read: Any, load_text: Any) -> Any:
         """``read`` (``read_post``'s signature), answering from the cache when it can.
         The text itself is not stored: ``load_text(path, rel)`` reads it again when
-        something asks for it. Caches of rendered bodies go by the digest of the text, kept
-        here, so a rebuild reads only the files that changed."""
+        something asks for it. Caches of rendered bodies go by the digest of the file's
+        bytes, kept with the post here, so a rebuild opens only the files that changed."""
         import pickle
 
         from sitegen.model import Deferred

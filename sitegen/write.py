@@ -53,8 +53,8 @@ class OutputFolder:
     trusted again.
 
     Without a spare to fill (the build after a clean one), ``current_files`` (what the
-    current output holds, path → page key) lets the writing thread link every file of the
-    current output into the new folder first, while the build reads and renders; the
+    current output holds, path → page key) has every file of the current output linked
+    into the new folder first, by a forked child while the build reads and renders; the
     folder is then filled as a spare would be. Linking a thousand pages into some two
     thousand new folders costs more than the rest of a one-post rebuild, and done up
     front it no longer waits at the end.
