@@ -82,6 +82,7 @@ class OutputFolder:
             # mkdtemp makes a private folder; the output is as readable as any new folder
             os.chmod(self.staging, 0o777 & ~_UMASK)
         self._made: set[str] = {""}
+        self._touched: set[str] = set()  # output paths given to this process's folder
         self._owner = 0  # the process whose thread ``_jobs`` feeds
         self._jobs: queue.SimpleQueue | None = None
         self._thread: threading.Thread | None = None
@@ -95,7 +96,6 @@ class OutputFolder:
             }
             self._prefill(list(there))
             self.in_place, self._spare_files = True, there
-        self._touched: set[str] = set()  # output paths given to this process's folder
 
     def _take_spare(self) -> bool:
         """Whether the spare can be filled in place (its marker is then removed)."""
