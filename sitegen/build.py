@@ -206,9 +206,10 @@ def _drop_duplicate_urls(site: Site, posts: list[Post]) -> list[Post]:
 
 
 def create_markdown(site: Site) -> Any:
-    from sitegen.markdown import create_parser
+    from sitegen.markdown import create_parser, detect_dialect
 
-    md = create_parser(math_options=dict(site.config.math.delimiters))
+    dialect = detect_dialect(site.root, site.config.math.dollars)
+    md = create_parser(math_options=dict(site.config.math.delimiters), dialect=dialect)
     call_hook(site, "sitegen_extend_markdown", md=md, site=site)
     return md
 
