@@ -337,7 +337,8 @@ def _mathjax_dollar(state: StateInline, silent: bool, pos: int, kramdown: bool) 
                 "dollar-pair",
                 inline_body_line(state, pos),
                 f"this $ is shown as a dollar sign: the $…$ it opens {found.refused} "
-                "(on the Jekyll site MathJax typeset it as one formula)",
+                "(on the Jekyll site MathJax read it all as one formula and could not "
+                "typeset it)",
             )
         return False
     if kramdown:
