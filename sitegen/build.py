@@ -287,6 +287,7 @@ def parse_posts(site: Site, md: Any, jinja_env: Any, posts: list[Post]) -> None:
             "line_offset": post.body_line,
             "diagnostics": [],
             "liquid": _liquid_context(site, post, jinja_env, index),
+            "mathjax": post.meta.get("mathjax"),  # False: no math markup (no script loads)
             "post": post,
             "site": site,
             "highlighted": code,

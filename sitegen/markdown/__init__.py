@@ -8,7 +8,9 @@ Liquid (:mod:`sitegen.markdown.liquid`) and kramdown's ``{: .class}`` attribute 
 ``render_markdown`` renders one body. The ``env`` dict carries, in:
 ``line_offset`` (1-based file line of the first body line), ``diagnostics`` (a list that
 ``(file_line, "warning"|"error", message)`` tuples are appended to), ``liquid`` (a
-:class:`LiquidContext`, or absent: Liquid is then left as text with a warning); and out:
+:class:`LiquidContext`, or absent: Liquid is then left as text with a warning), ``mathjax``
+(the post's front matter key: False renders math as the text written, without math
+markup, since no script will typeset it); and out:
 ``has_math``, ``toc`` (``[(level, id, text)]`` for h2-h4) and ``title`` (first h1, if any).
 """
 

@@ -8,6 +8,9 @@
 * Lines that start with ``|`` are a table even without a separator row (kramdown's tables
   need none); a separator row after the first rows makes those the header. GFM tables
   (header, separator, body) are left to markdown-it's own rule, which runs first.
+* ``{{ site.KEY }}`` / ``{{ page.KEY }}`` inside code (fenced ``~~~``/```` ``` ````, indented)
+  is substituted: Jekyll runs Liquid over the whole post before kramdown sees it. Other
+  Liquid in code, and anything inside ``{% raw %}``, stays as written.
 """
 
 from __future__ import annotations
@@ -17,6 +20,17 @@ import re
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_block.paragraph import paragraph
+from markdown_it.rules_core import StateCore
+
+from sitegen.markdown.lines import report
+from sitegen.markdown.liquid import (
+    _OUTPUT,
+    _VARIABLE,
+    LiquidContext,
+    LiquidError,
+    UndefinedVariable,
+    _value_of,
+)
 
 __all__ = ["kramdown_blocks_plugin", "split_row"]
 
@@ -164,8 +178,41 @@ def _kramdown_table(state: StateBlock, start: int, end: int, silent: bool) -> bo
     return True
 
 
+_CODE_TOKENS = frozenset({"fence", "code_block", "liquid_highlight"})
+
+
+def _code_values(state: StateCore) -> None:
+    ctx = state.env.get("liquid")
+    if not isinstance(ctx, LiquidContext):
+        return
+    raw_depth = 0
+    for token in state.tokens:
+        if token.type == "liquid_raw_open":
+            raw_depth += 1
+        elif token.type == "liquid_raw_close":
+            raw_depth -= 1
+        elif token.type in _CODE_TOKENS and not raw_depth and "{{" in token.content:
+            # the first code line: fences and highlight tags have an opening line
+            first = token.map[0] + (token.type != "code_block") if token.map else 0
+            token.content = _substitute_code(state.env, ctx, token.content, first)
+
+
+def _substitute_code(env: dict, ctx: LiquidContext, code: str, first_line: int) -> str:
+    def value(found: re.Match[str]) -> str:
+        if _VARIABLE.fullmatch(found.group(1)) is None:
+            return found.group(0)
+        try:
+            return _value_of(ctx, found)  # not escaped: the code renderer escapes it
+        except LiquidError as exc:
+            report(env, first_line + code.count("\n", 0, found.start()), "warning", str(exc))
+            return "" if isinstance(exc, UndefinedVariable) else found.group(0)
+
+    return _OUTPUT.sub(value, code)
+
+
 def kramdown_blocks_plugin(md: MarkdownIt) -> None:
     """Read blocks as kramdown does (see the module doc); for posts of Jekyll sites."""
+    md.core.ruler.push("kramdown_code_liquid", _code_values)
     md.block.ruler.before(
         "html_block",
         "kramdown_html",

@@ -269,6 +269,7 @@ def _accept(
             token.content = tex
             token.markup = markup
             token.meta["display"] = display  # the token's own fresh dict: one less to build
+            token.meta["source"] = state.src[start:stop]
         else:
             _warn(state, start, f"unbalanced braces in math {markup}…; shown as text")
             _push_text(state, state.src[start:stop])
@@ -491,7 +492,7 @@ def _make_inline_rule(opts: MathOptions):
                 token = state.push("math_inline", "math", 0)
                 token.content = match.group(0)
                 token.markup = "ref"
-                token.meta = {"display": False}
+                token.meta = {"display": False, "source": match.group(0)}
             state.pos = match.end()
             return True
         return False
@@ -631,6 +632,7 @@ def _make_block_rule(opts: MathOptions):
         token.markup = kind
         token.info = env
         token.map = [start_line, last + 1]
+        token.meta["source"] = state.getLines(start_line, last + 1, state.blkIndent, False)
         state.line = last + 1
         return True
 
@@ -641,8 +643,10 @@ def _make_block_rule(opts: MathOptions):
 
 
 def _render_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict):
-    env["has_math"] = True
     token = tokens[idx]
+    if env.get("mathjax") is False:  # no script will typeset it: show it as written
+        return escapeHtml(token.meta.get("source", token.content))
+    env["has_math"] = True
     tex = escapeHtml(token.content)
     if token.meta.get("display"):
         return f'<span class="math display">\\[{tex}\\]</span>'
@@ -651,8 +655,10 @@ def _render_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict
 
 def _make_block_renderer(opts: MathOptions):
     def render_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict):
-        env["has_math"] = True
         token = tokens[idx]
+        if env.get("mathjax") is False:  # no script will typeset it: show it as written
+            return f"<p>{escapeHtml(token.meta.get('source', token.content).strip())}</p>\n"
+        env["has_math"] = True
         tex = escapeHtml(token.content)
         if token.markup == "env" and not opts.wrap_environments:
             return f'<div class="math display">{tex}</div>\n'
