@@ -28,6 +28,11 @@ Delimiters (each can be switched off through ``math_plugin`` options):
 * ``\\eqref{..}`` / ``\\ref{..}`` in running text: inline math holding just the reference, as
   MathJax's ``processRefs`` would have found it in Jekyll's page.
 
+Posts of a Jekyll site (``MathOptions.kramdown``, see :mod:`sitegen.markdown.jekyll`) differ:
+``\\(``/``\\[`` are escaped brackets (text), kramdown's escapes are resolved inside ``$ .. $``,
+a ``$$`` block right after a line of text is inline unless numbered, and single dollars
+follow ``MathOptions.dollars`` ("off", "pandoc", or MathJax's rule: :mod:`.dollars`).
+
 Bad math (an opener without closer, unbalanced braces) is left in the text as written, with
 a warning in ``env["diagnostics"]``; parsing goes on after it.
 
