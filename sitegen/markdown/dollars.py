@@ -6,6 +6,9 @@ closes anything). On a Jekyll site MathJax saw the text kramdown had made of the
 kramdown had already resolved its backslash escapes (``\\{`` -> ``\\{``... see
 :func:`sitegen.markdown.math.resolve_kramdown_escapes`), so the scan runs on the resolved text.
 
+A ``$$`` with no partner in the paragraph was text for kramdown, so ``$x$$`` is the math
+``x`` and a dollar sign, as MathJax read it.
+
 Where sitegen knowingly parts from what MathJax did, the ``$`` stays a dollar sign:
 
 * a pair that would hold a ``$$ … $$`` (kramdown made that ``\\( … \\)``, and MathJax then
@@ -65,12 +68,12 @@ def find_mathjax_dollar(src: str, pos: int, maximum: int, kramdown: bool) -> Dol
             return None
         if src.startswith("$$", candidate):
             close = src.find("$$", candidate + 2, maximum)
-            if close < 0:
-                return None
-            after = src.find("$", close + 2, maximum)
-            if after < 0:
-                return None  # nothing to pair with beyond the $$ math: a plain dollar
-            return DollarMatch(after + 1, "", "holds $$ math")
+            if close >= 0:
+                after = src.find("$", close + 2, maximum)
+                if after < 0:
+                    return None  # nothing to pair with beyond the $$ math: a plain dollar
+                return DollarMatch(after + 1, "", "holds $$ math")
+            # A $$ that never closes is text for kramdown: MathJax closes at its first $.
         raw = src[start : candidate + 1]
         if kramdown and "\\" in raw:
             text, shifts = resolve_kramdown_escapes(raw)

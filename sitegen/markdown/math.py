@@ -117,11 +117,15 @@ def _env_end_pattern(env: str) -> re.Pattern[str]:
     return re.compile(r"\\end\s*\{" + re.escape(env) + r"\}|" + _PAIR_OR_BRACE, re.S)
 
 
-def resolve_kramdown_escapes(raw: str) -> tuple[str, list[tuple[int, int]]]:
+def resolve_kramdown_escapes(
+    raw: str, keep_line_breaks: bool = False
+) -> tuple[str, list[tuple[int, int]]]:
     """Resolve backslash escapes the way kramdown's GFM parser did.
 
     Returns the resolved text and, for mapping positions back, a list of
     ``(resolved_index, chars_removed_so_far)`` after each substitution.
+    ``keep_line_breaks``: a ``\\\\`` that kramdown made a ``<br>`` stays ``\\\\`` (a row
+    break of a bare environment; see :func:`_kramdown_environment`).
     """
     if "\\" not in raw:
         return raw, []
@@ -132,7 +136,9 @@ def resolve_kramdown_escapes(raw: str) -> tuple[str, list[tuple[int, int]]]:
     for m in _KRAMDOWN_ESCAPE.finditer(raw):
         parts.append(raw[last : m.start()])
         char = m.group(1)
-        if char is None:  # line break: both backslashes go, the newline stays
+        if char is None and keep_line_breaks:
+            parts.append(m.group(0))
+        elif char is None:  # line break: both backslashes go, the newline stays
             removed += 2
         else:
             parts.append(char)
@@ -432,17 +438,64 @@ def _plain_delimited(state: StateInline, silent: bool, pos: int, display: bool) 
     return _accept(state, silent, pos, found_end, tex, src[pos : pos + 2], display, balanced)
 
 
-def _environment(state: StateInline, silent: bool, pos: int, match: re.Match[str]) -> bool:
+# A line of a bare environment that ends in a line break for kramdown (an even run of
+# backslashes), followed by more rows before the \end.
+_BROKEN_ROW = re.compile(r"(?<!\\)(?:\\\\)+\n(?![ \t]*(?:\\end\b|$))")
+
+
+# The same at the last row: kramdown's <br> there is dropped (see _drop_final_row_break).
+_FINAL_LINE_BREAK = re.compile(r"(?<!\\)(?:\\\\)+\n\s*$")
+
+
+def _kramdown_environment(
+    state: StateInline | StateBlock, silent: bool, line: int, raw: str, tex: str
+) -> str:
+    """The TeX of a bare environment of a Jekyll post (``raw``: its source up to
+    ``\\end``; ``tex``: with kramdown's escapes resolved, row breaks kept).
+
+    A ``\\\\`` ending the last row goes only where kramdown made it a ``<br>``: one that came
+    out of ``\\\\\\`` reached MathJax on the Jekyll site. A row break kramdown made a
+    ``<br>`` before further rows stays, with a warning (Jekyll's MathJax ran the rows
+    together)."""
+    if _FINAL_LINE_BREAK.search(raw):
+        tex = _drop_final_row_break(tex)
+    if not silent and _BROKEN_ROW.search(raw):
+        note_difference(
+            state.env,
+            "environment-row-break",
+            line,
+            "a \\\\ at the end of a line inside \\begin{…} is a row break here (kramdown made "
+            "it a line break, so on the Jekyll site MathJax ran the rows together)",
+        )
+    return tex
+
+
+def _environment(
+    state: StateInline, silent: bool, pos: int, match: re.Match[str], kramdown: bool
+) -> bool:
     pattern = _env_end_pattern(match.group(1))
-    found, found_end, _ = find_tex_end(state.src, match.end(), pattern, "", state.posMax)
-    if found < 0:
-        end_tag = "\\end{" + match.group(1) + "}"
-        end = state.src.find(end_tag, match.end(), state.posMax)
-        if end >= 0:
-            return _unbalanced(state, silent, pos, end + len(end_tag))
-        return _unclosed(state, silent, pos, match.group(0))
-    tex = _drop_final_row_break(state.src[pos:found_end])
-    return _accept(state, silent, pos, found_end, tex, "\\begin", True)
+    if kramdown:
+        # Plain text for kramdown: its escapes were resolved before MathJax read it.
+        raw = state.src[match.end() : state.posMax]
+        text, shifts = resolve_kramdown_escapes(raw, keep_line_breaks=True)
+        found, found_end, _ = find_tex_end(text, 0, pattern, "")
+        if found >= 0:
+            stop = match.end() + _raw_index(found_end - 1, shifts) + 1
+            raw_env = raw[: _raw_index(found, shifts)]
+            line = inline_body_line(state, pos)
+            tex = match.group(0) + text[:found_end]
+            tex = _kramdown_environment(state, silent, line, raw_env, tex)
+            return _accept(state, silent, pos, stop, tex, "\\begin", True)
+    else:
+        found, found_end, _ = find_tex_end(state.src, match.end(), pattern, "", state.posMax)
+        if found >= 0:
+            tex = _drop_final_row_break(state.src[pos:found_end])
+            return _accept(state, silent, pos, found_end, tex, "\\begin", True)
+    end_tag = "\\end{" + match.group(1) + "}"
+    end = state.src.find(end_tag, match.end(), state.posMax)
+    if end >= 0:
+        return _unbalanced(state, silent, pos, end + len(end_tag))
+    return _unclosed(state, silent, pos, match.group(0))
 
 
 def _make_inline_rule(opts: MathOptions):
@@ -488,7 +541,7 @@ def _make_inline_rule(opts: MathOptions):
             return opts.brackets and _plain_delimited(state, silent, pos, nxt == "[")
         if nxt == "b" and opts.environments:
             match = _BEGIN.match(src, pos, state.posMax)
-            return match is not None and _environment(state, silent, pos, match)
+            return match is not None and _environment(state, silent, pos, match, opts.kramdown)
         if (nxt == "e" or nxt == "r") and opts.refs:
             match = _REF.match(src, pos, state.posMax)
             if match is None:
@@ -535,7 +588,13 @@ def _follows_paragraph(state: StateBlock, line: int) -> bool:
 
 
 def _scan_block(
-    state: StateBlock, first: int, end_line: int, start_col: int, kind: str, env: str
+    state: StateBlock,
+    first: int,
+    end_line: int,
+    start_col: int,
+    kind: str,
+    env: str,
+    kramdown: bool = False,
 ) -> tuple[str, int] | None:
     """Find the closer of a display block opened on line ``first``.
 
@@ -559,6 +618,9 @@ def _scan_block(
                 # Resolve kramdown's escapes first; the "\n" lets a trailing \\ be a <br>.
                 text, _ = resolve_kramdown_escapes(text[col:] + "\n")
                 col = 0
+            elif kramdown:  # a bare environment is text for kramdown: escapes resolved
+                text, _ = resolve_kramdown_escapes(text + "\n", keep_line_breaks=True)
+                text = text[:-1]
             found, stop, depth = find_tex_end(text, col, pattern, closer, depth=depth)
         if found < 0:
             pieces.append(text[col:])
@@ -567,7 +629,8 @@ def _scan_block(
             return None
         if kind == "env":
             pieces.append(text[col:stop])
-            return _drop_final_row_break("\n".join(pieces)), line
+            tex = "\n".join(pieces)
+            return (tex if kramdown else _drop_final_row_break(tex)), line
         pieces.append(text[col:found])
         return "\n".join(pieces).strip(), line
     return None
@@ -607,7 +670,9 @@ def _make_block_rule(opts: MathOptions):
         # unreliable: markdown-it's lheading rule leaves it at "paragraph").
         if silent and _inside_open_dollars(state, start_line):
             return False
-        found = _scan_block(state, start_line, end_line, start_col, kind, env)
+        found = _scan_block(
+            state, start_line, end_line, start_col, kind, env, opts.kramdown and kind == "env"
+        )
         if found is None:
             return False
         tex, last = found
@@ -631,13 +696,17 @@ def _make_block_rule(opts: MathOptions):
                 )
         if silent:
             return True
+        source = state.getLines(start_line, last + 1, state.blkIndent, False)
+        if opts.kramdown and kind == "env":
+            raw_env = source[: source.rfind("\\end")]
+            tex = _kramdown_environment(state, silent, start_line, raw_env, tex)
         token = state.push("math_block", "div", 0)
         token.block = True
         token.content = tex
         token.markup = kind
         token.info = env
         token.map = [start_line, last + 1]
-        token.meta["source"] = state.getLines(start_line, last + 1, state.blkIndent, False)
+        token.meta["source"] = source
         state.line = last + 1
         return True
 

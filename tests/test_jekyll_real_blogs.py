@@ -1,0 +1,90 @@
+"""kramdown rules found by building real Jekyll blogs with Jekyll 4.3 + kramdown 2.4 and
+comparing the math MathJax received (bench/jekyll_compare.py): each case in a few lines."""
+
+from __future__ import annotations
+
+from sitegen.markdown import MarkdownDialect, create_parser, render_markdown
+
+KRAMDOWN = MarkdownDialect(kramdown=True, dollars="off")
+KRAMDOWN_DOLLARS = MarkdownDialect(kramdown=True, dollars="mathjax", process_escapes=False)
+
+
+def _render(text: str, dialect: MarkdownDialect = KRAMDOWN) -> tuple[str, list]:
+    md = create_parser(highlight=False, dialect=dialect)
+    env: dict = {}
+    html = render_markdown(md, text, env)
+    return html, env["diagnostics"]
+
+
+def _display(html: str) -> list[str]:
+    found = []
+    for part in html.split('class="math display">\\[')[1:]:
+        found.append(part.split("\\]</", 1)[0])
+    return found
+
+
+def test_bare_environment_on_one_line_gets_kramdown_escapes_resolved():
+    # kramdown reads a bare \begin{align} paragraph as text: "\\{" is "\{", "\\\ " is
+    # "\\ ", "\_" is "_", "\|" is "|", "\[" is "[" before MathJax sees it.
+    text = (
+        "\\begin{align} p(\\mathcal{M}\\_j \\| X) &= \\exp\\left\\\\{ x \\right\\\\} \\\\\\ "
+        "&= \\left\\[ y \\right\\] \\end{align}\n"
+    )
+    html, notes = _render(text)
+    assert _display(html) == [
+        "\\begin{align} p(\\mathcal{M}_j | X) &amp;= \\exp\\left\\{ x \\right\\} \\\\ "
+        "&amp;= \\left[ y \\right] \\end{align}"
+    ]
+    assert notes == []
+
+
+def test_bare_environment_inside_a_paragraph_gets_escapes_resolved():
+    html, _ = _render("so \\begin{equation} a\\_1 \\\\{b\\\\} \\end{equation} holds\n")
+    assert "\\begin{equation} a_1 \\{b\\} \\end{equation}" in html
+    assert html.rstrip().endswith("holds</p>")
+
+
+def test_three_backslashes_at_line_end_are_a_row_break_without_warning():
+    # "\\\" at a line's end: kramdown makes "\\" of it (an escaped backslash, then "\").
+    text = "\\begin{align}\nx &= 1 \\\\\\\ny &= 2\n\\end{align}\n"
+    html, notes = _render(text)
+    assert _display(html) == ["\\begin{align}\nx &amp;= 1 \\\\\ny &amp;= 2\n\\end{align}"]
+    assert notes == []
+
+
+def test_row_break_kramdown_made_a_line_break_is_kept_and_warned_once():
+    # "\\" at a line's end was a <br> for kramdown: Jekyll's MathJax ran the rows
+    # together. sitegen keeps the row break and says so, once per post.
+    text = (
+        "\\begin{align}\nx &= 1 \\\\\ny &= 2 \\\\\n\\end{align}\n\n"
+        "\\begin{align}\na \\\\\nb\n\\end{align}\n"
+    )
+    html, notes = _render(text)
+    assert _display(html)[0] == "\\begin{align}\nx &amp;= 1 \\\\\ny &amp;= 2\n\\end{align}"
+    assert [(line, level) for line, level, _ in notes] == [(1, "warning")]
+    assert "row break" in notes[0][2]
+
+
+def test_final_row_break_alone_is_dropped_without_warning():
+    _, notes = _render("\\begin{align}\nx &= 1 \\\\\n\\end{align}\n")
+    assert notes == []
+
+
+def test_native_site_environment_stays_verbatim():
+    html, _ = _render("\\begin{align} a\\_1 \\end{align}\n", MarkdownDialect())
+    assert "a\\_1" in html
+
+
+def test_unclosed_double_dollar_closes_single_dollar_math():
+    # "for any $p, q \in M$$" then a $$ block: kramdown left the lone "$$" as text and
+    # MathJax closed "$p, q \in M$" at its first "$".
+    html, notes = _render("for any $p, q \\in M$$\n\n$$\nd(p, q)\n$$\n", KRAMDOWN_DOLLARS)
+    assert '<span class="math inline">\\(p, q \\in M\\)</span>$</p>' in html
+    assert _display(html) == ["d(p, q)"]
+    assert not [n for n in notes if "never closed" in n[2]]
+
+
+def test_row_break_from_three_backslashes_before_end_reaches_mathjax():
+    # "\\\ \end{align}": kramdown made "\\ " of it, no <br>, so Jekyll's MathJax got it.
+    html, _ = _render("\\begin{align} a &= b \\\\\\ \\end{align}\n")
+    assert _display(html) == ["\\begin{align} a &amp;= b \\\\ \\end{align}"]
