@@ -89,9 +89,10 @@ class MathOptions:
     process_escapes: bool = True
 
 
-# kramdown-parser-gfm's ESCAPED_CHARS_GFM plus its LINE_BREAK rule (``\\`` before a newline
-# is a <br>, which MathJax reads as whitespace). The line break is tried first, as in kramdown.
-_KRAMDOWN_ESCAPE = re.compile(r"\\\\(?=\n)|\\([\\.*_+`<>()\[\]{}#!:|\"'$=\-~])")
+# kramdown-parser-gfm's ESCAPED_CHARS_GFM plus its two line breaks: ``\\`` before a newline,
+# and GFM's hard break, one ``\`` left before a newline (so ``\\\`` is ``\`` and a <br>).
+# A <br> is whitespace to MathJax. The line breaks are tried first, as in kramdown.
+_KRAMDOWN_ESCAPE = re.compile(r"\\\\?(?=\n)|\\([\\.*_+`<>()\[\]{}#!:|\"'$=\-~])")
 
 # Tokens MathJax's findEnd looks at: a backslash pair (skipped as a unit) or a brace.
 _PAIR_OR_BRACE = r"\\.|[{}]"
@@ -138,8 +139,8 @@ def resolve_kramdown_escapes(
         char = m.group(1)
         if char is None and keep_line_breaks:
             parts.append(m.group(0))
-        elif char is None:  # line break: both backslashes go, the newline stays
-            removed += 2
+        elif char is None:  # line break: the backslashes go, the newline stays
+            removed += len(m.group(0))
         else:
             parts.append(char)
             removed += 1
@@ -438,13 +439,13 @@ def _plain_delimited(state: StateInline, silent: bool, pos: int, display: bool) 
     return _accept(state, silent, pos, found_end, tex, src[pos : pos + 2], display, balanced)
 
 
-# A line of a bare environment that ends in a line break for kramdown (an even run of
-# backslashes), followed by more rows before the \end.
-_BROKEN_ROW = re.compile(r"(?<!\\)(?:\\\\)+\n(?![ \t]*(?:\\end\b|$))")
+# A line of a bare environment that ends in a line break for kramdown (any backslash before
+# the newline: see _KRAMDOWN_ESCAPE), followed by more rows before the \end.
+_BROKEN_ROW = re.compile(r"\\\n(?![ \t]*(?:\\end\b|$))")
 
 
 # The same at the last row: kramdown's <br> there is dropped (see _drop_final_row_break).
-_FINAL_LINE_BREAK = re.compile(r"(?<!\\)(?:\\\\)+\n\s*$")
+_FINAL_LINE_BREAK = re.compile(r"\\\n\s*$")
 
 
 def _kramdown_environment(
