@@ -94,3 +94,24 @@ def test_three_backslashes_at_line_end_in_an_environment_keep_the_row_break():
     html, notes = _render(text)
     assert _display(html) == ["\\begin{align}\nx &amp;= 1 \\\\\ny &amp;= 2\n\\end{align}"]
     assert len(notes) == 1 and "row break" in notes[0][2]
+
+
+def test_dollar_math_in_a_raw_html_block_is_marked_up():
+    text = (
+        '<figure>\n<img src="a.png">\n<figcaption>Between $p_1$ and $p_2$, '
+        "<code>$x$</code> costs $$\\{a\\}$$.</figcaption>\n</figure>\n"
+    )
+    html, _ = _render(text, KRAMDOWN_DOLLARS)
+    assert '<span class="math inline">\\(p_1\\)</span> and <span class="math inline">\\(p_2' in html
+    assert "<code>$x$</code>" in html
+    assert '<span class="math display">\\[\\{a\\}\\]</span>' in html
+
+
+def test_single_dollars_in_html_stay_text_where_the_site_has_no_dollar_math():
+    html, _ = _render("<div>costs $5 and $6, or $$x$$</div>\n", KRAMDOWN)
+    assert "costs $5 and $6, or <span class=\"math display\">\\[x\\]</span>" in html
+
+
+def test_math_does_not_cross_a_tag_in_html():
+    html, _ = _render("<p>a $x <b>bold</b> y$ b</p>\n", KRAMDOWN_DOLLARS)
+    assert 'class="math' not in html

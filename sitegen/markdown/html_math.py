@@ -1,0 +1,127 @@
+"""Dollar math inside a Jekyll post's raw HTML blocks (``<figure>…<figcaption>… $p_1$ …``).
+
+kramdown passes an HTML block through untouched, and the Jekyll site's MathJax then found
+``$$ … $$`` (a MathJax 2 default) and, where the site enabled them, ``$ … $`` in its text.
+sitegen's MathJax reads only ``\\( \\)`` and ``\\[ \\]`` (a dollar in prose stays prose), so
+this core rule marks that math up in the block's text, the way MathJax would have found it:
+in the text between two tags (MathJax never matches across an element), not inside
+``<script>``, ``<style>``, ``<pre>``, ``<code>``, ``<textarea>`` or comments, a closer
+found at brace depth 0 with backslash pairs skipped. ``\\( \\)`` and ``\\[ \\]`` in the
+block need nothing: sitegen's MathJax reads them as the Jekyll site's did.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+
+__all__ = ["html_block_math_plugin"]
+
+_TAG_OR_COMMENT = re.compile(
+    r"<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*>|<!\[CDATA\[.*?\]\]>", re.S
+)
+_SKIPPED = frozenset({"script", "style", "pre", "code", "textarea"})
+_CLOSERS = {
+    "$$": re.compile(r"\$\$|\\.|[{}]", re.S),
+    "$": re.compile(r"\$|\\.|[{}]", re.S),
+}
+
+
+def _closer(text: str, start: int, delim: str) -> int:
+    """Index of the closing ``delim`` after ``start`` at brace depth 0, or -1."""
+    depth = 0
+    for match in _CLOSERS[delim].finditer(text, start):
+        token = match.group(0)
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            depth = max(0, depth - 1)
+        elif token == delim and depth == 0:
+            return match.start()
+    return -1
+
+
+def _mark_up(text: str, dollars: bool) -> tuple[str, bool]:
+    """``text`` (HTML text between tags) with its dollar math wrapped; and whether any was."""
+    out: list[str] = []
+    pos = 0
+    found = False
+    while True:
+        start = text.find("$", pos)
+        if start < 0:
+            break
+        if text[start - 1 : start] == "\\":  # "\$" is never an opener
+            out.append(text[pos : start + 1])
+            pos = start + 1
+            continue
+        delim = "$$" if text.startswith("$$", start) else "$"
+        if delim == "$" and not dollars:
+            out.append(text[pos : start + 1])
+            pos = start + 1
+            continue
+        end = _closer(text, start + len(delim), delim)
+        tex = text[start + len(delim) : end].strip() if end >= 0 else ""
+        if not tex:
+            out.append(text[pos : start + len(delim)])
+            pos = start + len(delim)
+            continue
+        out.append(text[pos:start])
+        if delim == "$$":
+            out.append(f'<span class="math display">\\[{tex}\\]</span>')
+        else:
+            out.append(f'<span class="math inline">\\({tex}\\)</span>')
+        found = True
+        pos = end + len(delim)
+    out.append(text[pos:])
+    return "".join(out), found
+
+
+def mark_up_html_math(html: str, dollars: bool) -> tuple[str, bool]:
+    """Raw HTML with the dollar math of its text marked up (see the module doc)."""
+    if "$" not in html:
+        return html, False
+    out: list[str] = []
+    pos = 0
+    skipping: str = ""
+    found = False
+    for match in _TAG_OR_COMMENT.finditer(html):
+        text = html[pos : match.start()]
+        if skipping or "$" not in text:
+            out.append(text)
+        else:
+            text, any_math = _mark_up(text, dollars)
+            out.append(text)
+            found = found or any_math
+        out.append(match.group(0))
+        name = (match.group(2) or "").lower()
+        if skipping:
+            if match.group(1) and name == skipping:
+                skipping = ""
+        elif name in _SKIPPED and not match.group(1) and not match.group(0).endswith("/>"):
+            skipping = name
+        pos = match.end()
+    rest = html[pos:]
+    if skipping or "$" not in rest:
+        out.append(rest)
+    else:
+        rest, any_math = _mark_up(rest, dollars)
+        out.append(rest)
+        found = found or any_math
+    return "".join(out), found
+
+
+def html_block_math_plugin(md: MarkdownIt, dollars: bool = False) -> None:
+    """Mark up the dollar math of raw HTML blocks; ``dollars``: ``$ … $`` is math too."""
+
+    def html_block_math(state: StateCore) -> None:
+        if state.env.get("mathjax") is False:  # no script will typeset it
+            return
+        for token in state.tokens:
+            if token.type == "html_block" and "$" in token.content:
+                token.content, found = mark_up_html_math(token.content, dollars)
+                if found:
+                    state.env["has_math"] = True
+
+    md.core.ruler.push("html_block_math", html_block_math)
