@@ -16,7 +16,8 @@ a URL difference; not found and it has math, the post is missing. Jekyll pages w
 and without a counterpart (pagination, tag and category lists) are only counted.
 
 Printed: pages compared, math items equal / total (items aligned in order; the TeX after
-whitespace normalisation, as MathJax gets it), items whose display/inline mode differs,
+whitespace normalisation, as MathJax gets it; contents lists left out on both sides), items
+equal but for kramdown's typographic characters, items whose display/inline mode differs,
 pages with math missing, URLs differing; ``-v`` lists each differing item.
 """
 
@@ -34,12 +35,24 @@ from pathlib import Path
 DEFAULT_EXTRACT = Path(__file__).resolve().parents[2] / "shared" / "tools" / "extract_math.py"
 DOLLAR_INLINE = re.compile(r"inlineMath\s*:\s*\[\s*\[\s*['\"]\$['\"]")
 MATHJAX2 = re.compile(r"MathJax\.js|MathJax\.Hub")
+# kramdown's {:toc} list (its opening tag, whatever attributes it has).
+KRAMDOWN_TOC = re.compile(r'<ul\s[^>]*id="markdown-toc"[^>]*>')
 ESCAPES_ON = re.compile(r"processEscapes\s*:\s*true")
 # What kramdown's typographic replacements made of ' " ... -- --- << >> in text math;
 # sitegen keeps them as written on purpose (and warns), so they are counted apart.
-TYPOGRAPHY = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
-                            "\u2026": "...", "\u2013": "--", "\u2014": "---",
-                            "\u00ab": "<<", "\u00bb": ">>"})
+TYPOGRAPHY = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2026": "...",
+        "\u2013": "--",
+        "\u2014": "---",
+        "\u00ab": "<<",
+        "\u00bb": ">>",
+    }
+)
 
 
 @dataclass
@@ -87,6 +100,9 @@ def last_segment(url: str) -> str:
 
 
 def jekyll_math(extract: Callable[..., list[dict]], html: str) -> list[dict]:
+    # A contents list repeats the headings' math; sitegen's (tex2jax_ignore, shown as a
+    # copy of the typeset headings) is not counted, so neither is kramdown's {:toc}.
+    html = KRAMDOWN_TOC.sub('<ul class="tex2jax_ignore">', html)
     mathjax2 = bool(MATHJAX2.search(html))
     escapes = bool(ESCAPES_ON.search(html)) if mathjax2 else True
     return extract(html, dollars=bool(DOLLAR_INLINE.search(html)), escapes=escapes)
@@ -100,7 +116,9 @@ def compare_items(url: str, ours: list[dict], theirs: list[dict]) -> PageResult:
     mine = [item["tex"] for item in ours]
     jekyll = [item["tex"] for item in theirs]
     matcher = difflib.SequenceMatcher(
-        None, [without_typography(t) for t in jekyll], [without_typography(t) for t in mine],
+        None,
+        [without_typography(t) for t in jekyll],
+        [without_typography(t) for t in mine],
         autojunk=False,
     )
     result = PageResult(url, len(jekyll), 0, 0)
@@ -125,16 +143,15 @@ def compare(jekyll_out: Path, sitegen_out: Path, extract_path: Path) -> Comparis
     extract = load_extractor(extract_path)
     theirs = html_pages(jekyll_out)
     ours = html_pages(sitegen_out)
-    their_math = {url: jekyll_math(extract, path.read_text(encoding="utf-8", errors="replace"))
-                  for url, path in theirs.items()}
+    their_math = {
+        url: jekyll_math(extract, path.read_text(encoding="utf-8", errors="replace"))
+        for url, path in theirs.items()
+    }
     our_math: dict[str, list[dict]] = {}
 
     def math_of(url: str) -> list[dict]:
         if url not in our_math:
             html = ours[url].read_text(encoding="utf-8", errors="replace")
-            # The contents list is tex2jax_ignore only so that MathJax does not typeset a
-            # heading twice; the reader sees the typeset copy, as in Jekyll's {:toc}.
-            html = html.replace('class="toc tex2jax_ignore"', 'class="toc"')
             our_math[url] = extract(html)
         return our_math[url]
 
@@ -150,8 +167,10 @@ def compare(jekyll_out: Path, sitegen_out: Path, extract_path: Path) -> Comparis
         candidates = [u for u in by_segment.get(last_segment(url), []) if u in unmatched_ours]
         if not candidates and items:
             texts = {i["tex"] for i in items}
-            scored = sorted(((len(texts & {i["tex"] for i in math_of(u)}), u)
-                             for u in unmatched_ours), reverse=True)
+            scored = sorted(
+                ((len(texts & {i["tex"] for i in math_of(u)}), u) for u in unmatched_ours),
+                reverse=True,
+            )
             if scored and scored[0][0] * 2 >= len(texts):
                 candidates = [scored[0][1]]
         if candidates:
@@ -200,8 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("jekyll_out", type=Path)
     parser.add_argument("sitegen_out", type=Path)
-    parser.add_argument("--extract", type=Path, default=DEFAULT_EXTRACT,
-                        help="extract_math.py (default: ../shared/tools/extract_math.py)")
+    parser.add_argument(
+        "--extract",
+        type=Path,
+        default=DEFAULT_EXTRACT,
+        help="extract_math.py (default: ../shared/tools/extract_math.py)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="list differing items")
     args = parser.parse_args(argv)
     if not args.extract.is_file():
