@@ -109,9 +109,29 @@ def test_dollar_math_in_a_raw_html_block_is_marked_up():
 
 def test_single_dollars_in_html_stay_text_where_the_site_has_no_dollar_math():
     html, _ = _render("<div>costs $5 and $6, or $$x$$</div>\n", KRAMDOWN)
-    assert "costs $5 and $6, or <span class=\"math display\">\\[x\\]</span>" in html
+    assert 'costs $5 and $6, or <span class="math display">\\[x\\]</span>' in html
 
 
 def test_math_does_not_cross_a_tag_in_html():
     html, _ = _render("<p>a $x <b>bold</b> y$ b</p>\n", KRAMDOWN_DOLLARS)
     assert 'class="math' not in html
+
+
+def test_double_dollar_block_with_text_right_after_is_inline_math():
+    # kramdown's math block must end at a block boundary; otherwise the lines are a
+    # paragraph and "$$…$$" in it inline math.
+    text = (
+        "$$\\DeclareMathOperator*{\\argmin}{arg\\,min}$$\n"
+        "$$\\DeclareMathOperator*{\\argmax}{arg\\,max}$$\n\n"
+        "$$\nR = 1\n$$\nwhere $$R$$ is.\n\n$$\nS\n$$\n{: .eq}\n"
+    )
+    html, notes = _render(text)
+    assert html.count('class="math inline"') == 4
+    assert _display(html) == ["S"]
+    assert notes == []
+
+
+def test_numbered_block_with_text_right_after_stays_display_with_a_warning():
+    html, notes = _render("$$\nx \\tag{1}\n$$\nwhere x is.\n")
+    assert _display(html) == ["x \\tag{1}"]
+    assert [(line, "warning") for line, *_ in notes] == [(1, "warning")]

@@ -588,6 +588,15 @@ def _follows_paragraph(state: StateBlock, line: int) -> bool:
     )
 
 
+def _before_block_boundary(state: StateBlock, line: int, end_line: int) -> bool:
+    """kramdown's test after a math block: a blank line, the end, an ``{: …}`` attribute
+    list or an end-of-block ``^`` follows."""
+    if line >= end_line or state.isEmpty(line):
+        return True
+    text = _line_text(state, line)
+    return text.startswith("{:") or text.rstrip() == "^"
+
+
 def _scan_block(
     state: StateBlock,
     first: int,
@@ -687,6 +696,18 @@ def _make_block_rule(opts: MathOptions):
             numbered = "\\tag" in tex or "\\label" in tex
             if silent and not numbered:
                 return False
+            if not _before_block_boundary(state, last + 1, end_line):
+                # kramdown: nor is one with a line of text right after it.
+                if not numbered:
+                    return False
+                if not silent:
+                    note_difference(
+                        state.env,
+                        "display-before-text",
+                        start_line,
+                        "$$ … $$ with a line of text right after it is display math here, so "
+                        "its \\tag/\\label work (kramdown made it inline math in the paragraph)",
+                    )
             if not silent and numbered and _follows_paragraph(state, start_line):
                 note_difference(
                     state.env,
