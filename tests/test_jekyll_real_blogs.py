@@ -135,3 +135,39 @@ def test_numbered_block_with_text_right_after_stays_display_with_a_warning():
     html, notes = _render("$$\nx \\tag{1}\n$$\nwhere x is.\n")
     assert _display(html) == ["x \\tag{1}"]
     assert [(line, "warning") for line, *_ in notes] == [(1, "warning")]
+
+
+def test_kramdown_options_and_comments_show_nothing():
+    text = '{::options parse_block_html="false" /}\n\nText\n\n{::comment}\nhidden\n{:/comment}\n'
+    html, _ = _render(text)
+    assert html.strip() == "<p>Text</p>"
+
+
+def test_parse_block_html_resolves_escapes_in_html_math():
+    # After {::options parse_block_html="true" /} kramdown read a <div>'s content as
+    # Markdown: "\\\" at a line's end reached MathJax as "\\" (no GFM hard break there).
+    div = "<div>\n$\nA = \\begin{bmatrix} 1 \\\\\\\n 2 \\end{bmatrix}\n$\n</div>\n"
+    raw, _ = _render(div, KRAMDOWN_DOLLARS)
+    parsed, _ = _render('{::options parse_block_html="true" /}\n\n' + div, KRAMDOWN_DOLLARS)
+    assert "1 \\\\\\\n 2" in raw  # raw HTML: as written
+    assert "\\(A = \\begin{bmatrix} 1 \\\\\n 2 \\end{bmatrix}\\)" in parsed
+
+
+def test_options_lines_of_an_include_show_nothing(tmp_path):
+    from sitegen.build import build_site
+    from sitegen.model import BuildOptions
+
+    (tmp_path / "_includes").mkdir()
+    (tmp_path / "_includes" / "box.html").write_text(
+        '{::options parse_block_html="false" /}\n<div class="box">signup</div>\n'
+        '{::options parse_block_html="true" /}\n'
+    )
+    (tmp_path / "_posts").mkdir()
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    (tmp_path / "_posts" / "2020-01-01-inc.md").write_text(
+        "---\ntitle: t\n---\nBefore\n\n{% include box.html %}\n\nAfter\n"
+    )
+    build_site(tmp_path, BuildOptions(out=tmp_path / "_site"))
+    html = next((tmp_path / "_site").rglob("inc*/index.html")).read_text(encoding="utf-8")
+    assert '<div class="box">signup</div>' in html
+    assert "::options" not in html

@@ -27,6 +27,7 @@ from sitegen.markdown.highlight import highlight_code, make_fence_renderer, rend
 from sitegen.markdown.html_math import html_block_math_plugin
 from sitegen.markdown.jekyll import MarkdownDialect, detect_dialect
 from sitegen.markdown.kramdown import kramdown_blocks_plugin
+from sitegen.markdown.kramdown_extensions import kramdown_extensions_plugin
 from sitegen.markdown.liquid import LiquidContext, liquid_plugin
 from sitegen.markdown.math import MathOptions, math_plugin
 
@@ -76,6 +77,7 @@ def create_parser(
     md.use(math_plugin, **math_settings)
     if dialect.kramdown:
         md.use(kramdown_blocks_plugin)
+        md.use(kramdown_extensions_plugin)
         # MathJax found $$ (and the site's $) in raw HTML blocks, which kramdown left alone.
         dollars = math_settings["dollars"] == "mathjax" and math_settings.get("dollar", True)
         md.use(html_block_math_plugin, dollars=bool(dollars))

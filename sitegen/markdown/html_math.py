@@ -7,7 +7,9 @@ this core rule marks that math up in the block's text, the way MathJax would hav
 in the text between two tags (MathJax never matches across an element), not inside
 ``<script>``, ``<style>``, ``<pre>``, ``<code>``, ``<textarea>`` or comments, a closer
 found at brace depth 0 with backslash pairs skipped. ``\\( \\)`` and ``\\[ \\]`` in the
-block need nothing: sitegen's MathJax reads them as the Jekyll site's did.
+block need nothing: sitegen's MathJax reads them as the Jekyll site's did. After a
+``{::options parse_block_html="true" /}`` kramdown read the block's content as Markdown, so
+its escapes (``\\\\`` -> ``\\`` ...) are resolved in that math too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import re
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
+
+from sitegen.markdown.math import resolve_kramdown_escapes
 
 __all__ = ["html_block_math_plugin"]
 
@@ -43,7 +47,7 @@ def _closer(text: str, start: int, delim: str) -> int:
     return -1
 
 
-def _mark_up(text: str, dollars: bool) -> tuple[str, bool]:
+def _mark_up(text: str, dollars: bool, kramdown_escapes: bool) -> tuple[str, bool]:
     """``text`` (HTML text between tags) with its dollar math wrapped; and whether any was."""
     out: list[str] = []
     pos = 0
@@ -68,6 +72,8 @@ def _mark_up(text: str, dollars: bool) -> tuple[str, bool]:
             pos = start + len(delim)
             continue
         out.append(text[pos:start])
+        if kramdown_escapes:
+            tex = resolve_kramdown_escapes(tex, hard_breaks=False)[0]
         if delim == "$$":
             out.append(f'<span class="math display">\\[{tex}\\]</span>')
         else:
@@ -78,8 +84,9 @@ def _mark_up(text: str, dollars: bool) -> tuple[str, bool]:
     return "".join(out), found
 
 
-def mark_up_html_math(html: str, dollars: bool) -> tuple[str, bool]:
-    """Raw HTML with the dollar math of its text marked up (see the module doc)."""
+def mark_up_html_math(html: str, dollars: bool, kramdown_escapes: bool = False) -> tuple[str, bool]:
+    """Raw HTML with the dollar math of its text marked up (see the module doc);
+    ``kramdown_escapes``: kramdown parsed the block's content (``parse_block_html``)."""
     if "$" not in html:
         return html, False
     out: list[str] = []
@@ -91,7 +98,7 @@ def mark_up_html_math(html: str, dollars: bool) -> tuple[str, bool]:
         if skipping or "$" not in text:
             out.append(text)
         else:
-            text, any_math = _mark_up(text, dollars)
+            text, any_math = _mark_up(text, dollars, kramdown_escapes)
             out.append(text)
             found = found or any_math
         out.append(match.group(0))
@@ -106,7 +113,7 @@ def mark_up_html_math(html: str, dollars: bool) -> tuple[str, bool]:
     if skipping or "$" not in rest:
         out.append(rest)
     else:
-        rest, any_math = _mark_up(rest, dollars)
+        rest, any_math = _mark_up(rest, dollars, kramdown_escapes)
         out.append(rest)
         found = found or any_math
     return "".join(out), found
@@ -118,9 +125,13 @@ def html_block_math_plugin(md: MarkdownIt, dollars: bool = False) -> None:
     def html_block_math(state: StateCore) -> None:
         if state.env.get("mathjax") is False:  # no script will typeset it
             return
+        parsed = False  # kramdown's parse_block_html, set by {::options /} lines
         for token in state.tokens:
-            if token.type == "html_block" and "$" in token.content:
-                token.content, found = mark_up_html_math(token.content, dollars)
+            if token.type == "kramdown_options":
+                setting = token.meta["options"].get("parse_block_html", "")
+                parsed = setting == "true" if setting else parsed
+            elif token.type == "html_block" and "$" in token.content:
+                token.content, found = mark_up_html_math(token.content, dollars, parsed)
                 if found:
                     state.env["has_math"] = True
 

@@ -33,6 +33,7 @@ from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
 from sitegen.markdown.highlight import STORE_KEY, highlight_code
+from sitegen.markdown.kramdown_extensions import without_options_lines
 from sitegen.markdown.lines import (
     RAW_DEPTH_KEY,
     inline_body_line,
@@ -517,6 +518,7 @@ def _render_include_block(
     html = _call_include(env, name, params, line)
     if html is None:  # the tag stays visible, as a paragraph
         return f"<p>{escapeHtml(token.content)}</p>\n"
+    html = without_options_lines(html)
     return html if html.endswith("\n") else html + "\n"
 
 

@@ -119,14 +119,15 @@ def _env_end_pattern(env: str) -> re.Pattern[str]:
 
 
 def resolve_kramdown_escapes(
-    raw: str, keep_line_breaks: bool = False
+    raw: str, keep_line_breaks: bool = False, hard_breaks: bool = True
 ) -> tuple[str, list[tuple[int, int]]]:
     """Resolve backslash escapes the way kramdown's GFM parser did.
 
     Returns the resolved text and, for mapping positions back, a list of
     ``(resolved_index, chars_removed_so_far)`` after each substitution.
     ``keep_line_breaks``: a ``\\\\`` that kramdown made a ``<br>`` stays ``\\\\`` (a row
-    break of a bare environment; see :func:`_kramdown_environment`).
+    break of a bare environment; see :func:`_kramdown_environment`). ``hard_breaks=False``:
+    GFM's hard break does not apply (inside HTML whose content kramdown parsed).
     """
     if "\\" not in raw:
         return raw, []
@@ -137,7 +138,7 @@ def resolve_kramdown_escapes(
     for m in _KRAMDOWN_ESCAPE.finditer(raw):
         parts.append(raw[last : m.start()])
         char = m.group(1)
-        if char is None and keep_line_breaks:
+        if char is None and (keep_line_breaks or (len(m.group(0)) == 1 and not hard_breaks)):
             parts.append(m.group(0))
         elif char is None:  # line break: the backslashes go, the newline stays
             removed += len(m.group(0))
