@@ -171,3 +171,26 @@ def test_options_lines_of_an_include_show_nothing(tmp_path):
     html = next((tmp_path / "_site").rglob("inc*/index.html")).read_text(encoding="utf-8")
     assert '<div class="box">signup</div>' in html
     assert "::options" not in html
+
+
+def test_parse_block_html_set_by_an_include_applies_to_later_html_math(tmp_path):
+    from sitegen.build import build_site
+    from sitegen.model import BuildOptions
+
+    (tmp_path / "_includes").mkdir()
+    (tmp_path / "_includes" / "signup.html").write_text(
+        '<div class="box">signup</div>\n\n{::options parse_block_html="true" /}\n'
+    )
+    (tmp_path / "_posts").mkdir()
+    (tmp_path / "_layouts").mkdir()
+    (tmp_path / "_layouts" / "post.html").write_text(
+        "<script>MathJax.Hub.Config({tex2jax: {inlineMath: [['$','$']]}});</script>"
+    )
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    (tmp_path / "_posts" / "2020-01-01-m.md").write_text(
+        "---\ntitle: t\n---\n{% include signup.html %}\n\n"
+        "<div>\n$\nA = \\begin{bmatrix} 1 \\\\\\\n 2 \\end{bmatrix}\n$\n</div>\n"
+    )
+    build_site(tmp_path, BuildOptions(out=tmp_path / "_site"))
+    html = next((tmp_path / "_site").rglob("m/index.html")).read_text(encoding="utf-8")
+    assert "\\(A = \\begin{bmatrix} 1 \\\\\n 2 \\end{bmatrix}\\)" in html

@@ -18,7 +18,9 @@ import re
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 
+from sitegen.markdown.liquid import quiet_include_output
 from sitegen.markdown.math import resolve_kramdown_escapes
 
 __all__ = ["html_block_math_plugin"]
@@ -119,6 +121,17 @@ def mark_up_html_math(html: str, dollars: bool, kramdown_escapes: bool = False) 
     return "".join(out), found
 
 
+_PARSE_BLOCK_HTML = re.compile(r"\{::options\b[^}\n]*\bparse_block_html=[\"']?(true|false)")
+
+
+def _parse_block_html(html: str, current: bool) -> bool:
+    """kramdown's parse_block_html after ``html`` (its last ``{::options}`` setting)."""
+    if "{::options" not in html:
+        return current
+    found = _PARSE_BLOCK_HTML.findall(html)
+    return found[-1] == "true" if found else current
+
+
 def html_block_math_plugin(md: MarkdownIt, dollars: bool = False) -> None:
     """Mark up the dollar math of raw HTML blocks; ``dollars``: ``$ … $`` is math too."""
 
@@ -126,11 +139,18 @@ def html_block_math_plugin(md: MarkdownIt, dollars: bool = False) -> None:
         if state.env.get("mathjax") is False:  # no script will typeset it
             return
         parsed = False  # kramdown's parse_block_html, set by {::options /} lines
+        includes: list[Token] = []  # included before the next HTML block, not yet read
         for token in state.tokens:
             if token.type == "kramdown_options":
                 setting = token.meta["options"].get("parse_block_html", "")
                 parsed = setting == "true" if setting else parsed
+            elif token.type == "liquid_include_block":
+                includes.append(token)
             elif token.type == "html_block" and "$" in token.content:
+                # An include's {::options} lines were kramdown's too (Liquid ran first).
+                for include in includes:
+                    parsed = _parse_block_html(quiet_include_output(state.env, include), parsed)
+                includes.clear()
                 token.content, found = mark_up_html_math(token.content, dollars, parsed)
                 if found:
                     state.env["has_math"] = True

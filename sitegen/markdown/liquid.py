@@ -500,6 +500,19 @@ def _render_include(self, tokens: Sequence[Token], idx: int, options: OptionsDic
     return escapeHtml(token.content) if html is None else html
 
 
+def quiet_include_output(env: dict, token: Token) -> str:
+    """What the ``{% include %}`` of a ``liquid_include_block`` token writes, read ahead of
+    rendering by rules that depend on it; "" when it cannot be had (rendering reports why)."""
+    ctx = env.get("liquid")
+    if not isinstance(ctx, LiquidContext):
+        return ""
+    try:
+        name, params = _include_params(ctx, token.meta["tag"])
+        return ctx.include(name, params, token.meta["line"])
+    except Exception:  # reported where the include is rendered
+        return ""
+
+
 def _render_include_block(
     self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict
 ):
