@@ -151,6 +151,9 @@ def test_parse_block_html_resolves_escapes_in_html_math():
     parsed, _ = _render('{::options parse_block_html="true" /}\n\n' + div, KRAMDOWN_DOLLARS)
     assert "1 \\\\\\\n 2" in raw  # raw HTML: as written
     assert "\\(A = \\begin{bmatrix} 1 \\\\\n 2 \\end{bmatrix}\\)" in parsed
+    # $$ … $$ in it was kramdown's math, which kramdown keeps verbatim
+    block = '{::options parse_block_html="true" /}\n\n<div>\n$$\n1\\\\\\\\\n2\n$$\n</div>\n'
+    assert "\\[1\\\\\\\\\n2\\]" in _render(block, KRAMDOWN_DOLLARS)[0]
 
 
 def test_options_lines_of_an_include_show_nothing(tmp_path):
@@ -194,3 +197,10 @@ def test_parse_block_html_set_by_an_include_applies_to_later_html_math(tmp_path)
     build_site(tmp_path, BuildOptions(out=tmp_path / "_site"))
     html = next((tmp_path / "_site").rglob("m/index.html")).read_text(encoding="utf-8")
     assert "\\(A = \\begin{bmatrix} 1 \\\\\n 2 \\end{bmatrix}\\)" in html
+
+
+def test_line_break_after_a_row_break_is_dropped_as_kramdown_did():
+    # "\\\\ \\\\" at a line's end: "\\ \" and a <br> for kramdown; the row break is there.
+    text = "\\begin{aligned}\nH &= a\\\\\\\\ \\\\\\\\\n&= b\n\\end{aligned}\n"
+    html, notes = _render(text)
+    assert _display(html) == ["\\begin{aligned}\nH &amp;= a\\\\ \\\n&amp;= b\n\\end{aligned}"]

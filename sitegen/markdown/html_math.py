@@ -9,7 +9,8 @@ in the text between two tags (MathJax never matches across an element), not insi
 found at brace depth 0 with backslash pairs skipped. ``\\( \\)`` and ``\\[ \\]`` in the
 block need nothing: sitegen's MathJax reads them as the Jekyll site's did. After a
 ``{::options parse_block_html="true" /}`` kramdown read the block's content as Markdown, so
-its escapes (``\\\\`` -> ``\\`` ...) are resolved in that math too.
+its escapes (``\\\\`` -> ``\\`` ...) are resolved in the ``$ … $`` math there (``$$ … $$`` was
+kramdown's own math, kept verbatim).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def _mark_up(text: str, dollars: bool, kramdown_escapes: bool) -> tuple[str, boo
             pos = start + len(delim)
             continue
         out.append(text[pos:start])
-        if kramdown_escapes:
+        if kramdown_escapes and delim == "$":  # "$$ … $$" was kramdown math: verbatim
             tex = resolve_kramdown_escapes(tex, hard_breaks=False)[0]
         if delim == "$$":
             out.append(f'<span class="math display">\\[{tex}\\]</span>')

@@ -126,8 +126,10 @@ def resolve_kramdown_escapes(
     Returns the resolved text and, for mapping positions back, a list of
     ``(resolved_index, chars_removed_so_far)`` after each substitution.
     ``keep_line_breaks``: a ``\\\\`` that kramdown made a ``<br>`` stays ``\\\\`` (a row
-    break of a bare environment; see :func:`_kramdown_environment`). ``hard_breaks=False``:
-    GFM's hard break does not apply (inside HTML whose content kramdown parsed).
+    break of a bare environment; see :func:`_kramdown_environment`), unless the line already
+    ends in a row break (as after ``\\\\\\\\ \\\\\\\\``, which kramdown made ``\\\\ \\`` + <br>).
+    ``hard_breaks=False``: GFM's hard break does not apply (inside HTML whose content
+    kramdown parsed).
     """
     if "\\" not in raw:
         return raw, []
@@ -138,7 +140,9 @@ def resolve_kramdown_escapes(
     for m in _KRAMDOWN_ESCAPE.finditer(raw):
         parts.append(raw[last : m.start()])
         char = m.group(1)
-        if char is None and (keep_line_breaks or (len(m.group(0)) == 1 and not hard_breaks)):
+        if char is None and len(m.group(0)) == 1 and not hard_breaks:
+            parts.append(m.group(0))
+        elif char is None and keep_line_breaks and not _ends_in_row_break(parts):
             parts.append(m.group(0))
         elif char is None:  # line break: the backslashes go, the newline stays
             removed += len(m.group(0))
@@ -149,6 +153,15 @@ def resolve_kramdown_escapes(
         shifts.append((m.end() - removed, removed))
     parts.append(raw[last:])
     return "".join(parts), shifts
+
+
+# A row break already ends the line (a lone "\" after it is a control space).
+_ENDS_IN_ROW_BREAK = re.compile(r"(?<!\\)(?:\\\\)+\s*\\?$")
+
+
+def _ends_in_row_break(parts: list[str]) -> bool:
+    line = "".join(parts[-12:]).rsplit("\n", 1)[-1]  # escapes are a part each: 12 suffice
+    return _ENDS_IN_ROW_BREAK.search(line) is not None
 
 
 def _raw_index(resolved_index: int, shifts: Sequence[tuple[int, int]]) -> int:
