@@ -43,6 +43,7 @@ from sitegen.config import load_config
 from sitegen.discover import discover_sources, discover_static
 from sitegen.errors import PostError, SiteError
 from sitegen.macros import load_macros
+from sitegen.markdown.jekyll import template_macros
 from sitegen.model import BuildOptions, Page, Post, Site
 from sitegen.plugins import call_hook, load_plugins
 from sitegen.read import (
@@ -134,7 +135,8 @@ def load_site(root: Path, options: BuildOptions) -> Site:
     site = Site(root=root, config=config, options=options)
     site.plugins = load_plugins(root, config.plugins)
     site.theme_dirs = theme_dirs(root, config.theme)
-    site.data["macros"] = load_macros(root, config.math.macros_file)
+    # A Jekyll site's layouts define the macros its posts use; macros_file wins.
+    site.data["macros"] = {**template_macros(root), **load_macros(root, config.math.macros_file)}
     call_hook(site, "sitegen_configure", site=site)
     return site
 

@@ -204,3 +204,38 @@ def test_line_break_after_a_row_break_is_dropped_as_kramdown_did():
     text = "\\begin{aligned}\nH &= a\\\\\\\\ \\\\\\\\\n&= b\n\\end{aligned}\n"
     html, notes = _render(text)
     assert _display(html) == ["\\begin{aligned}\nH &amp;= a\\\\ \\\n&amp;= b\n\\end{aligned}"]
+
+
+def test_macros_of_a_jekyll_layout_reach_mathjax(tmp_path):
+    import json
+
+    from sitegen.build import build_site
+    from sitegen.markdown.jekyll import template_macros
+    from sitegen.model import BuildOptions
+
+    (tmp_path / "_includes").mkdir()
+    (tmp_path / "_includes" / "footer.html").write_text(
+        "<script>MathJax.Hub.Config({TeX: {Macros: {R: '\\\\mathbb{R}', "
+        'inner: ["\\\\langle #1 \\\\rangle", 1]}}});</script>\n'
+        '<div style="display: none">$$\n\\newcommand\\bs[1]{\\boldsymbol{#1}}\n'
+        "\\DeclareMathOperator{\\Tr}{Tr}\n$$</div>\n"
+    )
+    (tmp_path / "_posts").mkdir()
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    assert template_macros(tmp_path) == {
+        "R": "\\mathbb{R}",
+        "inner": ["\\langle #1 \\rangle", 1],
+        "bs": ["\\boldsymbol{#1}", 1],
+        "Tr": "\\operatorname{Tr}",
+    }
+    (tmp_path / "_posts" / "2020-01-01-m.md").write_text("---\ntitle: t\n---\n$$\\bs{x}$$\n")
+    build_site(tmp_path, BuildOptions(out=tmp_path / "_site"))
+    html = next((tmp_path / "_site").rglob("m/index.html")).read_text(encoding="utf-8")
+    assert json.dumps("\\boldsymbol{#1}") in html  # in the page's MathJax configuration
+
+
+def test_native_site_has_no_template_macros(tmp_path):
+    from sitegen.markdown.jekyll import template_macros
+
+    (tmp_path / "posts").mkdir()
+    assert template_macros(tmp_path) == {}
