@@ -1,7 +1,16 @@
-"""The worker process: runs one post's executed blocks at a time, like a notebook.
+"""A post's process: runs one post's executed blocks, like a notebook, and ends with it.
 
-Started by ``runner.py`` with two pipe descriptors; it imports numpy once, says "ready",
-then serves jobs until its input closes. For each job it sends, in order:
+``runner.py`` starts this module in one of two ways:
+
+* ``fork`` (where the OS has it): a warm parent imports numpy once, then for each job
+  forks a fresh child that runs the post in its own process group and exits. The parent
+  runs no post code; it reports each child's pid (with the read ends of the child's result
+  pipe and standard error) and, once the child has ended, its exit status after killing
+  whatever else is left in the child's process group.
+* ``spawn``: a process started for one post runs it and exits (numpy is imported per post).
+
+Either way, no post ever runs in a process another post has touched. For each block the
+child sends, in order, on a pipe made for this post alone (see ``channel.py``):
 
     ("start", block_index, seconds_allowed)   before each block
     ("block", block_result)                    after each block (also when it failed)
@@ -9,7 +18,7 @@ then serves jobs until its input closes. For each job it sends, in order:
 
 so that a post which kills the process (``os._exit``, a segfault, a memory bomb the
 kernel stops) still reports the blocks that finished, and the runner knows which block
-was running. Everything sent is plain data (dicts, lists, strings, numbers).
+was running. Everything sent is plain JSON data.
 """
 
 from __future__ import annotations
@@ -17,12 +26,16 @@ from __future__ import annotations
 import ast
 import builtins
 import faulthandler
+import gc
 import io
+import json
 import linecache
+import numbers
 import os
 import random
 import resource
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -31,7 +44,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 # the runner puts this package under a private name; both spellings work
-from . import render, shapes
+from . import channel, render, shapes
 
 OUTPUT_LIMIT = 200_000  # characters of printed output a post may produce
 TRUNCATED_SHOWN = 20_000
@@ -81,8 +94,7 @@ def _address_space() -> int:
 
 
 def _limit_memory(megabytes: int) -> None:
-    """Allow the post ``megabytes`` beyond what the warm worker already maps. Only the soft
-    limit is lowered, so the next post can raise it again."""
+    """Allow the post ``megabytes`` beyond what the warm process already maps."""
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     try:
         soft = _address_space() + megabytes * 1024 * 1024
@@ -91,11 +103,6 @@ def _limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
     except (OSError, ValueError):
         pass  # not Linux, or not allowed: the runner's time limit still applies
-
-
-def _unlimit_memory() -> None:
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
 
 
 def _register_source(rel: str, blocks: list[dict]) -> None:
@@ -117,6 +124,19 @@ def _post_traceback(exc: BaseException, rel: str) -> tuple[str, int | None]:
     text += "".join(traceback.format_list(frames))
     text += "".join(traceback.format_exception_only(type(exc), exc))
     return text, line
+
+
+def _check_options(function: str, options: dict[str, Any]) -> None:
+    """A wrong type is the author's error at their line, not something for the page to
+    trip over later: names must be strings, tolerances numbers."""
+    for key in ("name", "eq"):
+        value = options.get(key)
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{function}: {key} must be a string, not {type(value).__name__}")
+    for key in ("rtol", "atol", "n_sigma"):
+        value = options.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+            raise TypeError(f"{function}: {key} must be a number, not {type(value).__name__}")
 
 
 class Session:
@@ -158,6 +178,7 @@ class Session:
         return self._check(self.checker.check_vjp, (f, x, upstream, grad), options)
 
     def _check(self, function: Any, args: tuple, options: dict[str, Any]) -> Any:
+        _check_options(function.__name__, options)
         frame = sys._getframe(2)  # the author's line that called check_grad/check_vjp
         line = frame.f_lineno if frame.f_code.co_filename == self.rel else None
         block_options = self.block.get("options", {})
@@ -309,55 +330,133 @@ class Session:
         return result
 
 
-def _fresh_globals(np: Any, seed: int) -> Callable[[], None]:
-    """Give the post the process-wide state a fresh interpreter would have (legacy global
-    RNGs seeded, default print options), and return what undoes the post's own changes
-    (working folder, sys.path), so no post's results depend on the posts run before it."""
-    cwd, path, printing = os.getcwd(), list(sys.path), np.get_printoptions()
+def _seed_globals(np: Any, seed: int) -> None:
+    """The legacy global RNGs start where a fresh interpreter's seeded ones would."""
     np.random.seed(seed)
     random.seed(seed)
 
-    def restore() -> None:
-        os.chdir(cwd)
-        sys.path[:] = path
-        np.set_printoptions(**printing)
 
-    return restore
+def _sendable(result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` if it is plain JSON data, else the block's error saying why not."""
+    try:
+        json.dumps(result)
+    except (TypeError, ValueError) as exc:
+        return dict(
+            result,
+            checks=[],
+            arrays=[],
+            output="",
+            error=f"the block's results could not be sent: {exc}",
+            error_kind="exception",
+            error_line=result["line"],
+        )
+    return result
 
 
-def run_post(np: Any, checker: Any, job: dict[str, Any], conn: Connection) -> None:
+def run_post(np: Any, checker: Any, job: dict[str, Any], send: Callable[[Any], None]) -> None:
     started = time.perf_counter()
     session = Session(np, checker, job)
     _register_source(job["rel"], job["blocks"])
-    restore = _fresh_globals(np, job["seed"])
+    _seed_globals(np, job["seed"])
     _limit_memory(job["memory_mb"])
     budget = float(job["timeout"])
-    try:
-        for block in job["blocks"]:
-            own = block["options"].get("timeout")
-            seconds = float(own) if own else max(budget - (time.perf_counter() - started), 0.01)
-            conn.send(("start", block["index"], seconds))
-            result = session.run_block(block, seconds)
-            conn.send(("block", result))
-            if result["error"]:
-                break  # like a notebook's "run all": later blocks depend on this one
-    finally:
-        _unlimit_memory()
-        restore()
+    for block in job["blocks"]:
+        own = block["options"].get("timeout")
+        seconds = float(own) if own else max(budget - (time.perf_counter() - started), 0.01)
+        send(["start", block["index"], seconds])
+        result = _sendable(session.run_block(block, seconds))
+        send(["block", result])
+        if result["error"]:
+            break  # like a notebook's "run all": later blocks depend on this one
     names = session.names()
-    conn.send(
-        (
+    send(
+        [
             "done",
             {
                 "sizes": session.sizes(),
                 "size_names": {str(k): v for k, v in names.items()},
                 "time": round(time.perf_counter() - started, 4),
             },
-        )
+        ]
     )
 
 
-def main(read_fd: int, write_fd: int) -> None:
+def _sender(fd: int, token: bytes) -> Callable[[Any], None]:
+    def send(message: Any) -> None:
+        channel.write_all(fd, channel.encode(token, message))
+
+    return send
+
+
+def _run_child(np: Any, checker: Any, job: dict[str, Any], result_fd: int) -> None:
+    """Run the post and end the process: nothing of it may outlive the post."""
+    code = 0
+    try:
+        run_post(np, checker, job, _sender(result_fd, bytes.fromhex(job["token"])))
+    except BaseException:
+        traceback.print_exc(file=sys.__stderr__)
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def _status(sock: socket.socket, message: list[Any], fds: list[int] | None = None) -> None:
+    data = json.dumps(message).encode("utf-8")
+    if fds:
+        socket.send_fds(sock, [data], fds)
+    else:
+        sock.send(data)
+
+
+def _warm_up(np: Any, checker: Any) -> None:
+    """Load now, once, what numpy and the checker load on first use, instead of in every
+    post's child (``np.random`` alone costs ~20 ms there)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 2))
+    np.linalg.norm(x)
+    checker.check_grad(lambda w: float(np.sum(w**2)), x, 2 * x)
+
+
+def serve_forks(np: Any, checker: Any, job_fd: int, status_fd: int) -> None:
+    """The warm parent: one forked child per job, one job at a time."""
+    jobs = Connection(job_fd, writable=False)
+    status = socket.socket(fileno=status_fd)
+    _warm_up(np, checker)
+    _status(status, ["ready", np.__version__, sys.version.split()[0]])
+    # what is imported now is shared with every child; frozen, the children's garbage
+    # collector never walks (and so never copies) those pages
+    gc.collect()
+    gc.freeze()
+    while True:
+        try:
+            job = jobs.recv()
+        except (EOFError, OSError):
+            return
+        result_r, result_w = os.pipe()  # not inherited by programs the post starts
+        err_r, err_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.setpgid(0, 0)
+            os.dup2(err_w, 2)
+            for fd in (result_r, err_r, err_w, job_fd, status_fd):
+                os.close(fd)
+            _run_child(np, checker, job, result_w)
+        try:
+            os.setpgid(pid, pid)  # also here: whichever of the two runs first
+        except OSError:
+            pass
+        _status(status, ["child", pid], [result_r, err_r])
+        for fd in (result_r, result_w, err_r, err_w):
+            os.close(fd)
+        _, wait_status = os.waitpid(pid, 0)
+        try:
+            os.killpg(pid, signal.SIGKILL)  # what the post started ends with the post
+        except OSError:
+            pass
+        _status(status, ["exit", pid, os.waitstatus_to_exitcode(wait_status)])
+
+
+def main(mode: str, job_fd: int, out_fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the builder's to handle
     signal.signal(signal.SIGALRM, _on_alarm)
     faulthandler.enable(file=sys.__stderr__)  # a segfault's Python stack, for the runner
@@ -368,12 +467,10 @@ def main(read_fd: int, write_fd: int) -> None:
 
     from . import checker
 
-    conn_in = Connection(read_fd, writable=False)
-    conn_out = Connection(write_fd, readable=False)
-    conn_out.send(("ready", np.__version__, sys.version.split()[0]))
-    while True:
-        try:
-            job = conn_in.recv()
-        except (EOFError, OSError):
-            return
-        run_post(np, checker, job, conn_out)
+    if mode == "fork":
+        serve_forks(np, checker, job_fd, out_fd)
+        return
+    os.set_inheritable(out_fd, False)  # programs the post starts must not hold it
+    job = Connection(job_fd, writable=False).recv()
+    os.close(job_fd)
+    _run_child(np, checker, job, out_fd)
