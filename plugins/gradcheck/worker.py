@@ -471,6 +471,7 @@ def main(mode: str, job_fd: int, out_fd: int) -> None:
         serve_forks(np, checker, job_fd, out_fd)
         return
     os.set_inheritable(out_fd, False)  # programs the post starts must not hold it
-    job = Connection(job_fd, writable=False).recv()
-    os.close(job_fd)
+    jobs = Connection(job_fd, writable=False)
+    job = jobs.recv()
+    jobs.close()
     _run_child(np, checker, job, out_fd)
