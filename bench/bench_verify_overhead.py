@@ -2,11 +2,12 @@
 
 Measures, for posts whose code does next to nothing (so what is timed is the machinery):
 
-* warm: a post run in an already started worker (pipe round trip, fresh namespace,
-  seeded rng, memory limit, result collection) — the cost every post pays;
+* warm: a post run by an already started warm parent (a fresh forked process for the
+  post, its own result pipe and process group, seeded rng, memory limit, result
+  collection, the process's end reported) — the cost every post pays;
 * check: the same with one small ``check_grad`` and its shape trace;
 * cached: fetching a post's result from the content-addressed cache (a rebuild);
-* cold: starting a worker (Python + numpy import), paid once per worker per build.
+* cold: starting a warm parent (Python + numpy import), paid once per worker per build.
 
 Run from the repository root:  python bench/bench_verify_overhead.py [--posts N]
 """
