@@ -224,11 +224,24 @@ def test_processes_a_post_starts_end_with_it_and_the_reason_is_the_real_one(tmp_
         f"if os.fork() == 0:\n    os.execv({sys.executable!r}, {sleeper})\n"
         "os._exit(4)\n"
     )
+    # programs that leave the post's process group: a new session, and a double fork
+    escapes = (
+        "import os, subprocess\n"
+        f"subprocess.Popen({sleeper}, start_new_session=True)\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        f"        os.execv({sys.executable!r}, {sleeper})\n"
+        "    os._exit(0)\n"
+        "print('started')\n"
+    )
     jobs = [
         PostJob("posts/child.md", [block(child_then_exit)], timeout=60),
         PostJob("posts/fork.md", [block(fork_holds_pipe)], timeout=60),
+        PostJob("posts/escapes.md", [block(escapes)], timeout=60),
     ]
     results = _run_with_hang_guard(tmp_path, jobs)
+    assert results["posts/escapes.md"]["blocks"][0]["output"] == "started\n"
     (child,) = results["posts/child.md"]["blocks"]
     assert child["error_kind"] == "crash" and "exited with status 3" in child["error"]
     (fork,) = results["posts/fork.md"]["blocks"]

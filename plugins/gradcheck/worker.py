@@ -417,8 +417,54 @@ def _warm_up(np: Any, checker: Any) -> None:
     checker.check_grad(lambda w: float(np.sum(w**2)), x, 2 * x)
 
 
+def _become_subreaper() -> bool:
+    """On Linux, make processes orphaned under this one (a post's program that left its
+    process group with setsid) its children rather than init's, so they can be ended."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def _children() -> list[int]:
+    try:
+        with open(f"/proc/self/task/{os.getpid()}/children") as f:
+            return [int(pid) for pid in f.read().split()]
+    except OSError:
+        return []
+
+
+def _end_strays() -> None:
+    """Kill and reap every child left: between posts the warm parent has none of its own,
+    so each is something a post started. Their children come here in turn when they die."""
+    for _ in range(100):
+        strays = _children()
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, 0 if strays else os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                break
+            if pid in strays:
+                strays.remove(pid)
+        if not _children():
+            return
+
+
 def serve_forks(np: Any, checker: Any, job_fd: int, status_fd: int) -> None:
     """The warm parent: one forked child per job, one job at a time."""
+    subreaper = _become_subreaper()
     jobs = Connection(job_fd, writable=False)
     status = socket.socket(fileno=status_fd)
     _warm_up(np, checker)
@@ -453,6 +499,8 @@ def serve_forks(np: Any, checker: Any, job_fd: int, status_fd: int) -> None:
             os.killpg(pid, signal.SIGKILL)  # what the post started ends with the post
         except OSError:
             pass
+        if subreaper:
+            _end_strays()
         _status(status, ["exit", pid, os.waitstatus_to_exitcode(wait_status)])
 
 
