@@ -26,7 +26,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from plugins.gradcheck.blocks import BlockOptions  # noqa: E402
-from plugins.gradcheck.runner import PostJob, Worker, WorkerPool, run_jobs  # noqa: E402
+from plugins.gradcheck.processes import Worker  # noqa: E402
+from plugins.gradcheck.runner import PostJob, WorkerPool, run_jobs  # noqa: E402
 
 TRIVIAL = "x = 1\n"
 ONE_CHECK = (

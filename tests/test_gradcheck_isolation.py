@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 from sitegen_plugins.gradcheck.blocks import BlockOptions
-from sitegen_plugins.gradcheck.runner import STDERR_LIMIT, PostJob, WorkerPool, run_jobs
+from sitegen_plugins.gradcheck.processes import STDERR_LIMIT
+from sitegen_plugins.gradcheck.runner import PostJob, WorkerPool, run_jobs
 
 from sitegen.build import build_site
 from sitegen.model import BuildOptions

@@ -1,16 +1,8 @@
 """A post's process: runs one post's executed blocks, like a notebook, and ends with it.
 
-``runner.py`` starts this module in one of two ways:
-
-* ``fork`` (where the OS has it): a warm parent imports numpy once, then for each job
-  forks a fresh child that runs the post in its own process group and exits. The parent
-  runs no post code; it reports each child's pid (with the read ends of the child's result
-  pipe and standard error) and, once the child has ended, its exit status after killing
-  whatever else is left in the child's process group.
-* ``spawn``: a process started for one post runs it and exits (numpy is imported per post).
-
-Either way, no post ever runs in a process another post has touched. For each block the
-child sends, in order, on a pipe made for this post alone (see ``channel.py``):
+``launcher.py`` gives each post a fresh process (forked from a warm parent, or spawned)
+and calls ``run_child``; no post ever runs in a process another post has touched. For each
+block the child sends, in order, on a pipe made for this post alone (see ``channel.py``):
 
     ("start", block_index, seconds_allowed)   before each block
     ("block", block_result)                    after each block (also when it failed)
@@ -26,7 +18,6 @@ from __future__ import annotations
 import ast
 import builtins
 import faulthandler
-import gc
 import io
 import json
 import linecache
@@ -35,12 +26,10 @@ import os
 import random
 import resource
 import signal
-import socket
 import sys
 import time
 import traceback
 from collections.abc import Callable
-from multiprocessing.connection import Connection
 from typing import Any
 
 # the runner puts this package under a private name; both spellings work
@@ -85,6 +74,16 @@ class CappedWriter(io.TextIOBase):
 
 def _on_alarm(signum: int, frame: Any) -> None:
     raise BlockTimeout()
+
+
+def prepare_process() -> None:
+    """Signals and descriptors of a process that will run posts (its forks inherit them)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the builder's to handle
+    signal.signal(signal.SIGALRM, _on_alarm)
+    faulthandler.enable(file=sys.__stderr__)  # a segfault's Python stack, for the runner
+    # the author's code prints into a CappedWriter; C code writing to fd 1 goes nowhere
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
 
 
 def _address_space() -> int:
@@ -388,7 +387,7 @@ def _sender(fd: int, token: bytes) -> Callable[[Any], None]:
     return send
 
 
-def _run_child(np: Any, checker: Any, job: dict[str, Any], result_fd: int) -> None:
+def run_child(np: Any, checker: Any, job: dict[str, Any], result_fd: int) -> None:
     """Run the post and end the process: nothing of it may outlive the post."""
     code = 0
     try:
@@ -398,128 +397,3 @@ def _run_child(np: Any, checker: Any, job: dict[str, Any], result_fd: int) -> No
         code = 70
     finally:
         os._exit(code)
-
-
-def _status(sock: socket.socket, message: list[Any], fds: list[int] | None = None) -> None:
-    data = json.dumps(message).encode("utf-8")
-    if fds:
-        socket.send_fds(sock, [data], fds)
-    else:
-        sock.send(data)
-
-
-def _warm_up(np: Any, checker: Any) -> None:
-    """Load now, once, what numpy and the checker load on first use, instead of in every
-    post's child (``np.random`` alone costs ~20 ms there)."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((2, 2))
-    np.linalg.norm(x)
-    checker.check_grad(lambda w: float(np.sum(w**2)), x, 2 * x)
-
-
-def _become_subreaper() -> bool:
-    """On Linux, make processes orphaned under this one (a post's program that left its
-    process group with setsid) its children rather than init's, so they can be ended."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):
-        return False
-
-
-def _children() -> list[int]:
-    try:
-        with open(f"/proc/self/task/{os.getpid()}/children") as f:
-            return [int(pid) for pid in f.read().split()]
-    except OSError:
-        return []
-
-
-def _end_strays() -> None:
-    """Kill and reap every child left: between posts the warm parent has none of its own,
-    so each is something a post started. Their children come here in turn when they die."""
-    for _ in range(100):
-        strays = _children()
-        for pid in strays:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        while True:
-            try:
-                pid, _ = os.waitpid(-1, 0 if strays else os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                break
-            if pid in strays:
-                strays.remove(pid)
-        if not _children():
-            return
-
-
-def serve_forks(np: Any, checker: Any, job_fd: int, status_fd: int) -> None:
-    """The warm parent: one forked child per job, one job at a time."""
-    subreaper = _become_subreaper()
-    jobs = Connection(job_fd, writable=False)
-    status = socket.socket(fileno=status_fd)
-    _warm_up(np, checker)
-    _status(status, ["ready", np.__version__, sys.version.split()[0]])
-    # what is imported now is shared with every child; frozen, the children's garbage
-    # collector never walks (and so never copies) those pages
-    gc.collect()
-    gc.freeze()
-    while True:
-        try:
-            job = jobs.recv()
-        except (EOFError, OSError):
-            return
-        result_r, result_w = os.pipe()  # not inherited by programs the post starts
-        err_r, err_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.setpgid(0, 0)
-            os.dup2(err_w, 2)
-            for fd in (result_r, err_r, err_w, job_fd, status_fd):
-                os.close(fd)
-            _run_child(np, checker, job, result_w)
-        try:
-            os.setpgid(pid, pid)  # also here: whichever of the two runs first
-        except OSError:
-            pass
-        _status(status, ["child", pid], [result_r, err_r])
-        for fd in (result_r, result_w, err_r, err_w):
-            os.close(fd)
-        _, wait_status = os.waitpid(pid, 0)
-        try:
-            os.killpg(pid, signal.SIGKILL)  # what the post started ends with the post
-        except OSError:
-            pass
-        if subreaper:
-            _end_strays()
-        _status(status, ["exit", pid, os.waitstatus_to_exitcode(wait_status)])
-
-
-def main(mode: str, job_fd: int, out_fd: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the builder's to handle
-    signal.signal(signal.SIGALRM, _on_alarm)
-    faulthandler.enable(file=sys.__stderr__)  # a segfault's Python stack, for the runner
-    # the author's code prints into a CappedWriter; C code writing to fd 1 goes nowhere
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    import numpy as np
-
-    from . import checker
-
-    if mode == "fork":
-        serve_forks(np, checker, job_fd, out_fd)
-        return
-    os.set_inheritable(out_fd, False)  # programs the post starts must not hold it
-    jobs = Connection(job_fd, writable=False)
-    job = jobs.recv()
-    jobs.close()
-    _run_child(np, checker, job, out_fd)
