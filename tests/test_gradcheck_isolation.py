@@ -19,6 +19,7 @@ from sitegen_plugins.gradcheck.processes import STDERR_LIMIT
 from sitegen_plugins.gradcheck.runner import PostJob, WorkerPool, run_jobs
 
 from sitegen.build import build_site
+from sitegen.cli import main
 from sitegen.model import BuildOptions
 
 
@@ -125,7 +126,7 @@ BAD_ARGUMENTS = [
 ]
 
 
-def test_a_bad_argument_is_that_posts_error_naming_it_and_nothing_else(tmp_path):
+def test_a_bad_argument_is_that_posts_error_naming_it_and_nothing_else(tmp_path, capsys):
     root = tmp_path / "site"
     (root / "posts").mkdir(parents=True)
     (root / "posts" / "2024-01-01-good.md").write_text(
@@ -156,6 +157,11 @@ def test_a_bad_argument_is_that_posts_error_naming_it_and_nothing_else(tmp_path)
         assert any(d.path == rel and words in d.message for d in result.site.report.diagnostics)
     cache = root / ".sitegen-cache"
     assert not [p for p in cache.rglob("*") if p.name.endswith(".tmp")]
+    capsys.readouterr()
+    assert main(["check", "-s", str(root)]) == 1
+    text = capsys.readouterr().out
+    assert "posts/2024-01-01-good.md:7: sum of squares PASSED" in text
+    assert f"1 passed, {len(BAD_ARGUMENTS)} errors" in text
 
 
 def _run_with_hang_guard(tmp_path: Path, jobs: list[PostJob]) -> dict:
@@ -302,3 +308,43 @@ def test_lone_surrogates_in_a_name_or_output_reach_no_output_file(tmp_path):
 
     entries = ET.parse(out / "feed.xml").getroot().findall("{http://www.w3.org/2005/Atom}entry")
     assert len(entries) == 2
+
+
+def test_a_site_built_with_one_worker_caches_only_each_posts_own_results(tmp_path):
+    root = tmp_path / "site"
+    (root / "posts").mkdir(parents=True)
+    codes = {**POLLUTERS, **INNOCENT}
+    # newest first is the order posts run in: each polluter runs before an innocent post
+    order = ["f-prints.md", "e-thread.md", "d-warns.md", "c-warnings-error.md",
+             "b-correct.md", "a-patches-numpy.md"]
+    for day, name in enumerate(order, start=1):
+        kind = "verify" if name.startswith(("a", "b")) else "exec"
+        (root / "posts" / f"2024-01-{day:02d}-{name}").write_text(
+            f"---\ntitle: {name}\n---\n\n```python {kind}\n{codes[name]}```\n", encoding="utf-8"
+        )
+
+    def innocent_results(out):
+        report = json.loads((out / "verification.json").read_text())
+        rows = {p["source"]: p["checks"] for p in report["posts"]}
+        b = [(c["name"], c["status"]) for c in rows["posts/2024-01-05-b-correct.md"]]
+        pages = {
+            name: (out / f"2024/01/{day:02d}/{name[:-3]}/index.html").read_text()
+            for day, name in enumerate(order, start=1)
+        }
+        return b, pages
+
+    first = build_site(root, BuildOptions(out=tmp_path / "one", jobs=1))
+    b, pages = innocent_results(tmp_path / "one")
+    assert b == [("sum of squares", "pass")]
+    assert "SPAM" not in pages["f-prints.md"] and "f prints one line" in pages["f-prints.md"]
+    assert not [d for d in first.site.report.diagnostics if "d-warns" in d.path]
+    # the polluters made harmless: the innocent posts' cached results are what they were
+    for day, name in enumerate(order, start=1):
+        if name in POLLUTERS:
+            path = root / "posts" / f"2024-01-{day:02d}-{name}"
+            path.write_text(path.read_text().replace(codes[name], "x = 1\n"))
+    second = build_site(root, BuildOptions(out=tmp_path / "two", jobs=1))
+    b_again, pages_again = innocent_results(tmp_path / "two")
+    assert b_again == b
+    assert pages_again["f-prints.md"] == pages["f-prints.md"]
+    assert not [d for d in second.site.report.diagnostics if "d-warns" in d.path]
