@@ -380,7 +380,7 @@ def _collect(post: PostProcess, job: PostJob, token: bytes, result: dict[str, An
         healthy = code is not None
     else:
         _drain(post.result_fd, reader, reading)
-    if failure and failure[0]:
+    if failure and failure[0] and not reading.done:  # after "done" the results are whole
         fail_block(job, result, failure[0], failure[1], "")
     elif not reading.done:
         tail = reading.stderr[-2000:].decode("utf-8", "replace")
