@@ -18,7 +18,8 @@ and without a counterpart (pagination, tag and category lists) are only counted.
 Printed: pages compared, math items equal / total (items aligned in order; the TeX after
 whitespace normalisation, as MathJax gets it; contents lists left out on both sides), items
 equal but for kramdown's typographic characters, items whose display/inline mode differs,
-pages with math missing, URLs differing; ``-v`` lists each differing item.
+pages with math missing, URLs differing, pages whose number of ``<table>`` differs;
+``-v`` lists each differing item.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from pathlib import Path
 DEFAULT_EXTRACT = Path(__file__).resolve().parents[2] / "shared" / "tools" / "extract_math.py"
 DOLLAR_INLINE = re.compile(r"inlineMath\s*:\s*\[\s*\[\s*['\"]\$['\"]")
 MATHJAX2 = re.compile(r"MathJax\.js|MathJax\.Hub")
+# A <table> of the post, not one that lays out line-numbered code (rouge, Pygments).
+CONTENT_TABLE = re.compile(r"<table(?![^>]*(?:rouge-table|highlighttable|lineno))[\s>]")
 # kramdown's {:toc} list (its opening tag, whatever attributes it has).
 KRAMDOWN_TOC = re.compile(r'<ul\s[^>]*id="markdown-toc"[^>]*>')
 ESCAPES_ON = re.compile(r"processEscapes\s*:\s*true")
@@ -71,6 +74,7 @@ class Comparison:
     missing: list[tuple[str, int]] = field(default_factory=list)  # (url, math items)
     moved: list[tuple[str, str]] = field(default_factory=list)  # (jekyll url, sitegen url)
     other_unmatched: list[str] = field(default_factory=list)
+    tables: list[tuple[str, int, int]] = field(default_factory=list)  # (url, jekyll, ours)
 
 
 def load_extractor(path: Path) -> Callable[..., list[dict]]:
@@ -139,6 +143,16 @@ def compare_items(url: str, ours: list[dict], theirs: list[dict]) -> PageResult:
     return result
 
 
+def _count_tables(result: Comparison, url: str, theirs: Path, ours: Path) -> None:
+    """Record a page whose number of <table> elements differs (a table shown as text)."""
+    count = [
+        len(CONTENT_TABLE.findall(p.read_text(encoding="utf-8", errors="replace")))
+        for p in (theirs, ours)
+    ]
+    if count[0] != count[1]:
+        result.tables.append((url, count[0], count[1]))
+
+
 def compare(jekyll_out: Path, sitegen_out: Path, extract_path: Path) -> Comparison:
     extract = load_extractor(extract_path)
     theirs = html_pages(jekyll_out)
@@ -163,6 +177,7 @@ def compare(jekyll_out: Path, sitegen_out: Path, extract_path: Path) -> Comparis
     for url, items in their_math.items():
         if url in ours:
             result.pages.append(compare_items(url, math_of(url), items))
+            _count_tables(result, url, theirs[url], ours[url])
             continue
         candidates = [u for u in by_segment.get(last_segment(url), []) if u in unmatched_ours]
         if not candidates and items:
@@ -178,6 +193,7 @@ def compare(jekyll_out: Path, sitegen_out: Path, extract_path: Path) -> Comparis
             unmatched_ours.discard(found)
             result.moved.append((url, found))
             result.pages.append(compare_items(url, math_of(found), items))
+            _count_tables(result, url, theirs[url], ours[found])
         elif items:
             result.missing.append((url, len(items)))
         else:
@@ -199,10 +215,13 @@ def report(result: Comparison, verbose: bool) -> str:
         f"{sum(p.mode_differs for p in result.pages)}",
         f"pages with math missing in sitegen: {len(result.missing)}",
         f"URLs differing: {len(result.moved)}",
+        f"pages whose number of tables differs: {len(result.tables)}",
         f"Jekyll pages without math and without a sitegen page: {len(result.other_unmatched)}",
     ]
     for url, n in result.missing:
         lines.append(f"  missing {url} ({n} math items)")
+    for url, theirs_n, ours_n in result.tables:
+        lines.append(f"  tables {url}: jekyll {theirs_n}, sitegen {ours_n}")
     for theirs, ours in result.moved:
         lines.append(f"  url {theirs} -> {ours}")
     for page in result.pages:

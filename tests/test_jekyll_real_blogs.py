@@ -239,3 +239,38 @@ def test_native_site_has_no_template_macros(tmp_path):
 
     (tmp_path / "posts").mkdir()
     assert template_macros(tmp_path) == {}
+
+
+def test_lines_that_merely_contain_a_pipe_are_a_table_after_a_blank_line():
+    text = "Intro.\n\n**prior** | $$ P(H) $$ | belief\n**post** | $$ P(H|E) $$ | update\n\nEnd.\n"
+    html, _ = _render(text)
+    assert html.count("<tr>") == 2 and html.count("<td>") == 6
+    assert "\\(P(H|E)\\)" in html  # the math stays whole (kramdown cut it at the |)
+
+
+def test_pipe_lines_without_a_block_boundary_stay_a_paragraph():
+    html, notes = _render("The posterior $$p(x|y)$$ is nice\nand a | here too.\n")
+    assert "<table>" not in html and notes == []
+    html, _ = _render("Text\nx | y\n\nmore\n")
+    assert "<table>" not in html
+
+
+def test_one_line_paragraph_whose_only_pipe_is_in_math_stays_with_a_warning():
+    html, notes = _render("where $p(z|x)$ is the posterior.\n\nNext.\n", KRAMDOWN_DOLLARS)
+    assert "<table>" not in html
+    assert '<span class="math inline">\\(p(z|x)\\)</span>' in html
+    assert [(line, level) for line, level, _ in notes] == [(1, "warning")]
+    assert "table" in notes[0][2]
+
+
+def test_a_pipe_after_a_backslash_never_starts_a_kramdown_table():
+    # "\\|" is an escaped backslash and a pipe, yet kramdown's pipe check skips it too.
+    html, _ = _render("Text:\n\n\\begin{align} \\\\|X\\\\|_2 \\end{align}\n\nEnd.\n")
+    assert "<table>" not in html
+    html, _ = _render("a \\\\| b\n\nEnd.\n")
+    assert "<table>" not in html
+
+
+def test_a_pipe_inside_liquid_is_no_table():
+    html, _ = _render("Intro.\n\n![x]({{ '/a.png' | relative_url }})\n\nEnd.\n")
+    assert "<table>" not in html
