@@ -274,3 +274,15 @@ def test_a_pipe_after_a_backslash_never_starts_a_kramdown_table():
 def test_a_pipe_inside_liquid_is_no_table():
     html, _ = _render("Intro.\n\n![x]({{ '/a.png' | relative_url }})\n\nEnd.\n")
     assert "<table>" not in html
+
+
+def test_block_attribute_list_before_a_table_applies_to_it():
+    text = 'Intro.\n\n{: class="info"}\n| a | b |\n| c | d |\n\nEnd.\n'
+    html, _ = _render(text)
+    assert '<table class="info">' in html
+    assert "{:" not in html
+
+
+def test_attribute_list_after_a_paragraph_line_stays_the_paragraphs():
+    html, _ = _render("Some text\n{: .note}\n\nEnd.\n")
+    assert '<p class="note">Some text</p>' in html
