@@ -153,7 +153,7 @@ def test_parse_block_html_resolves_escapes_in_html_math():
     assert "\\(A = \\begin{bmatrix} 1 \\\\\n 2 \\end{bmatrix}\\)" in parsed
     # $$ … $$ in it was kramdown's math, which kramdown keeps verbatim
     block = '{::options parse_block_html="true" /}\n\n<div>\n$$\n1\\\\\\\\\n2\n$$\n</div>\n'
-    assert "\\[1\\\\\\\\\n2\\]" in _render(block, KRAMDOWN_DOLLARS)[0]
+    assert "\\(1\\\\\\\\\n2\\)" in _render(block, KRAMDOWN_DOLLARS)[0]
 
 
 def test_options_lines_of_an_include_show_nothing(tmp_path):
@@ -246,6 +246,8 @@ def test_lines_that_merely_contain_a_pipe_are_a_table_after_a_blank_line():
     html, _ = _render(text)
     assert html.count("<tr>") == 2 and html.count("<td>") == 6
     assert "\\(P(H|E)\\)" in html  # the math stays whole (kramdown cut it at the |)
+    notes = _render(text)[1]
+    assert [(line, level) for line, level, _ in notes] == [(4, "warning")]
 
 
 def test_pipe_lines_without_a_block_boundary_stay_a_paragraph():
@@ -286,3 +288,11 @@ def test_block_attribute_list_before_a_table_applies_to_it():
 def test_attribute_list_after_a_paragraph_line_stays_the_paragraphs():
     html, _ = _render("Some text\n{: .note}\n\nEnd.\n")
     assert '<p class="note">Some text</p>' in html
+
+
+def test_double_dollars_in_a_parsed_html_block_are_inline_unless_between_blank_lines():
+    options = '{::options parse_block_html="true" /}\n\n'
+    html, _ = _render(options + "<div>\n$$\nT = 14\n$$\n</div>\n", KRAMDOWN_DOLLARS)
+    assert '<span class="math inline">\\(T = 14\\)</span>' in html
+    html, _ = _render(options + "<div>\n\n$$\nT = 14\n$$\n\n</div>\n", KRAMDOWN_DOLLARS)
+    assert '<span class="math display">\\[T = 14\\]</span>' in html

@@ -36,6 +36,10 @@ _CLOSERS = {
 }
 
 
+_BLANK_BEFORE = re.compile(r"\n[ \t]*\n[ \t]*$")
+_BLANK_AFTER = re.compile(r"[ \t]*\n[ \t]*(?:\n|$)")
+
+
 def _closer(text: str, start: int, delim: str) -> int:
     """Index of the closing ``delim`` after ``start`` at brace depth 0, or -1."""
     depth = 0
@@ -77,7 +81,13 @@ def _mark_up(text: str, dollars: bool, kramdown_escapes: bool) -> tuple[str, boo
         out.append(text[pos:start])
         if kramdown_escapes and delim == "$":  # "$$ … $$" was kramdown math: verbatim
             tex = resolve_kramdown_escapes(tex, hard_breaks=False)[0]
-        if delim == "$$":
+        display = delim == "$$"
+        if display and kramdown_escapes:
+            # Parsed by kramdown: a math block only between blank lines, else inline math
+            # (kept display when numbered: MathJax 3 drops an inline \tag).
+            alone = _BLANK_BEFORE.search(text, 0, start) and _BLANK_AFTER.match(text, end + 2)
+            display = bool(alone) or "\\tag" in tex or "\\label" in tex
+        if display:
             out.append(f'<span class="math display">\\[{tex}\\]</span>')
         else:
             out.append(f'<span class="math inline">\\({tex}\\)</span>')

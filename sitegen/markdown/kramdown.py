@@ -158,6 +158,18 @@ def _cell_pipe(text: str, protect_math: bool = True) -> bool:
     return _CELL_PIPE.search(text) is not None
 
 
+def _kramdown_cells(text: str) -> list[str]:
+    """The cells kramdown cut the row into: at every pipe outside code spans and Liquid,
+    math or not (a leading and a trailing pipe open and close the row)."""
+    masked = re.sub(r"(`+).*?\1|\{\{.*?\}\}|\{%.*?%\}", lambda m: "x" * len(m.group(0)), text)
+    cells = _CELL_PIPE.split(masked.strip())
+    if cells and not cells[0].strip():
+        cells = cells[1:]
+    if cells and not cells[-1].strip():
+        cells = cells[:-1]
+    return cells
+
+
 def _pipe_table_end(state: StateBlock, start: int, end: int) -> int:
     """kramdown's table from lines that merely contain a ``|``: after a blank line, lines
     that each split into cells, followed by a blank line or the end. The last line, or -1."""
@@ -205,7 +217,16 @@ def _kramdown_table(state: StateBlock, start: int, end: int, silent: bool) -> bo
             if rows and not header_rows:
                 header_rows = len(rows)
             continue
-        rows.append((line, split_row(text)))
+        cells = split_row(text)
+        if _cell_pipe(text, protect_math=False) and len(_kramdown_cells(text)) != len(cells):
+            note_difference(
+                state.env,
+                "table-math-pipe",
+                line,
+                "a | inside math in this table row stays in the math here (kramdown cut the "
+                "math into two cells there)",
+            )
+        rows.append((line, cells))
     state.push("table_open", "table", 1).map = [start, last + 1]
     sections = [("thead", "th", rows[:header_rows]), ("tbody", "td", rows[header_rows:])]
     for section, cell_tag, section_rows in sections:
