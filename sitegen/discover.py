@@ -11,9 +11,19 @@ POST_DIRS = ("posts", "_posts")
 PAGE_DIRS = ("pages",)
 STATIC_DIRS = ("assets", "static")
 MARKDOWN_EXTENSIONS = (".md", ".markdown", ".mkdown")
+HTML_EXTENSIONS = (".html", ".htm")
+# Markdown extensions Jekyll's own converter takes as well, for pages found on a Jekyll site
+JEKYLL_MARKDOWN_EXTENSIONS = MARKDOWN_EXTENSIONS + (".mkdn", ".mkd")
+# sitegen's own folders, and what Jekyll leaves out of a site by default
+NOT_JEKYLL_PAGES = frozenset(
+    "posts templates themes plugins includes node_modules vendor gemfiles Gemfile "
+    "Gemfile.lock".split()
+    + list(STATIC_DIRS)
+)
 
-# "2016-08-30-some-slug.md" -> date and slug
-DATED_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
+# "2016-08-30-some-slug.md" -> date and slug; like Jekyll, months and days may have one
+# digit ("2020-1-7-short-name.md") and years two to four
+DATED_NAME = re.compile(r"^(\d{2,4})-(\d{1,2})-(\d{1,2})-(.+)$")
 
 
 @dataclass(frozen=True)
@@ -41,17 +51,67 @@ def _walk(folder: Path) -> list[Path]:
     ]
 
 
+def is_jekyll_root(root: Path) -> bool:
+    """A Jekyll site: its settings are a ``_config.yml`` (and no ``sitegen.toml``)."""
+    return (root / "_config.yml").is_file() and not (root / "sitegen.toml").is_file()
+
+
 def discover_sources(root: Path) -> list[Source]:
-    """Every file in the post and page folders, sorted; non-Markdown files are left out."""
+    """Every file in the post and page folders, sorted; non-Markdown files are left out.
+    On a Jekyll site, also what Jekyll makes pages and posts of anywhere in the site."""
     sources = []
-    for kind, folders in (("post", POST_DIRS), ("page", PAGE_DIRS)):
+    jekyll = is_jekyll_root(root)
+    for kind, folders in (("post", POST_DIRS), ("page", () if jekyll else PAGE_DIRS)):
         for name in folders:
             folder = root / name
             if folder.is_dir():
                 for path in _walk(folder):
                     if path.suffix.lower() in MARKDOWN_EXTENSIONS:
                         sources.append(Source(path, kind, name))
+    if jekyll:
+        sources.extend(_jekyll_sources(root))
     return sources
+
+
+_FRONT_MATTER_START = re.compile(rb"---[ \t]*(?:\r\n|\n|\r)")
+
+
+def has_front_matter(path: Path) -> bool:
+    """Jekyll's test for a page: the file's first line is ``---``."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(64)
+    except OSError:
+        return False
+    return _FRONT_MATTER_START.match(head) is not None
+
+
+def _jekyll_sources(root: Path) -> list[Source]:
+    """Jekyll's pages (files with front matter outside the underscore folders, at the
+    root or in folders) and the posts of ``_posts/`` folders below the root
+    (``blog/_posts/``, whose folders are categories). Files without front matter are
+    Jekyll's static files, not sources."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        top = dirpath == str(root)
+        if "_posts" in dirnames and not top:
+            for path in _walk(Path(dirpath, "_posts")):
+                if path.suffix.lower() in MARKDOWN_EXTENSIONS:
+                    found.append(Source(path, "post", "_posts"))
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(("_", ".", "#")) and not (top and d in NOT_JEKYLL_PAGES)
+        )
+        for name in sorted(filenames):
+            if name.startswith(("_", ".", "#")) or name.endswith("~"):
+                continue
+            if top and name in NOT_JEKYLL_PAGES:
+                continue
+            path = Path(dirpath, name)
+            if has_front_matter(path):
+                found.append(Source(path, "page", ""))
+    return found
 
 
 def discover_static(root: Path, extra_dirs: list[tuple[Path, str]] = ()) -> list[tuple[Path, str]]:
