@@ -395,8 +395,12 @@ def index_pages(site: Site) -> list[Page]:
         pages.append(
             Page(url=url, template="index.html", context={"paginator": paginator}, lists_posts=True)
         )
-    pages.append(Page(url="/archive/", template="archive.html", lists_posts=True))
-    pages.append(Page(url="/404.html", template="404.html"))
+    # a page of the site's own at one of these URLs (a Jekyll site's 404.html) wins
+    own = {page.url for page in site.pages}
+    if "/archive/" not in own:
+        pages.append(Page(url="/archive/", template="archive.html", lists_posts=True))
+    if "/404.html" not in own:
+        pages.append(Page(url="/404.html", template="404.html"))
     return pages
 
 

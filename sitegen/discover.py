@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from sitegen.write import MARKER  # marks an output folder, never an input
 
 POST_DIRS = ("posts", "_posts")
 PAGE_DIRS = ("pages",)
@@ -14,12 +17,8 @@ MARKDOWN_EXTENSIONS = (".md", ".markdown", ".mkdown")
 HTML_EXTENSIONS = (".html", ".htm")
 # Markdown extensions Jekyll's own converter takes as well, for pages found on a Jekyll site
 JEKYLL_MARKDOWN_EXTENSIONS = MARKDOWN_EXTENSIONS + (".mkdn", ".mkd")
-# sitegen's own folders, and what Jekyll leaves out of a site by default
-NOT_JEKYLL_PAGES = frozenset(
-    "posts templates themes plugins includes node_modules vendor gemfiles Gemfile "
-    "Gemfile.lock".split()
-    + list(STATIC_DIRS)
-)
+# sitegen's own folders at a site's root: never a Jekyll site's pages or files
+SITEGEN_FOLDERS = frozenset(("posts", "templates", "themes", "plugins", "includes", *STATIC_DIRS))
 
 # "2016-08-30-some-slug.md" -> date and slug; like Jekyll, months and days may have one
 # digit ("2020-1-7-short-name.md") and years two to four
@@ -86,32 +85,109 @@ def has_front_matter(path: Path) -> bool:
     return _FRONT_MATTER_START.match(head) is not None
 
 
+# what Jekyll leaves out of every site, besides the settings' ``exclude``
+JEKYLL_EXCLUDES = (
+    ".sass-cache .jekyll-cache gemfiles Gemfile Gemfile.lock node_modules vendor/bundle "
+    "vendor/cache vendor/gems vendor/ruby"
+).split()
+
+
+def _settings_list(root: Path, key: str) -> list[str]:
+    """A list setting of ``_config.yml`` (``exclude``, ``include``); [] when it is not
+    one (the configuration stage reports a broken file)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    value = data.get(key) if isinstance(data, dict) else None
+    return [str(v) for v in value if v is not None] if isinstance(value, list) else []
+
+
+def _matches(rel: str, patterns: list[str]) -> bool:
+    for pattern in patterns:
+        pattern = pattern.strip("/")
+        if rel == pattern or rel.startswith(pattern + "/") or fnmatch.fnmatchcase(rel, pattern):
+            return True
+    return False
+
+
+def _jekyll_walk(root: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
+    """The files Jekyll reads outside its underscore folders, as (path, path relative to
+    the root), with the settings' ``exclude`` and ``include`` (sitegen's own folders and
+    output folders are left out); and the ``_posts/`` folders below the root's."""
+    exclude = list(JEKYLL_EXCLUDES) + _settings_list(root, "exclude")
+    include = _settings_list(root, "include")
+    files, post_dirs = [], []
+    for dirpath, dirnames, filenames in os.walk(root):
+        folder = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        prefix = "" if folder == "." else folder + "/"
+        if prefix and "_posts" in dirnames:
+            post_dirs.append(Path(dirpath, "_posts"))
+        keep = [n for n in dirnames if _wanted(prefix, n, include, exclude)]
+        dirnames[:] = sorted(n for n in keep if not os.path.exists(Path(dirpath, n, MARKER)))
+        files.extend(
+            (Path(dirpath, n), prefix + n)
+            for n in sorted(filenames)
+            if _wanted(prefix, n, include, exclude)
+        )
+    return files, post_dirs
+
+
+def _wanted(prefix: str, name: str, include: list[str], exclude: list[str]) -> bool:
+    rel = prefix + name
+    if _matches(rel, include):
+        return True
+    if name.startswith(("_", ".", "#")) or name.endswith("~"):
+        return False
+    return not (prefix == "" and name in SITEGEN_FOLDERS) and not _matches(rel, exclude)
+
+
 def _jekyll_sources(root: Path) -> list[Source]:
     """Jekyll's pages (files with front matter outside the underscore folders, at the
     root or in folders) and the posts of ``_posts/`` folders below the root
     (``blog/_posts/``, whose folders are categories). Files without front matter are
-    Jekyll's static files, not sources."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        top = dirpath == str(root)
-        if "_posts" in dirnames and not top:
-            for path in _walk(Path(dirpath, "_posts")):
-                if path.suffix.lower() in MARKDOWN_EXTENSIONS:
-                    found.append(Source(path, "post", "_posts"))
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if not d.startswith(("_", ".", "#")) and not (top and d in NOT_JEKYLL_PAGES)
-        )
-        for name in sorted(filenames):
-            if name.startswith(("_", ".", "#")) or name.endswith("~"):
-                continue
-            if top and name in NOT_JEKYLL_PAGES:
-                continue
-            path = Path(dirpath, name)
-            if has_front_matter(path):
-                found.append(Source(path, "page", ""))
+    Jekyll's static files (``jekyll_static_files``)."""
+    files, post_dirs = _jekyll_walk(root)
+    found = [
+        Source(path, "post", "_posts")
+        for folder in post_dirs
+        for path in _walk(folder)
+        if path.suffix.lower() in MARKDOWN_EXTENSIONS
+    ]
+    found.extend(Source(path, "page", "") for path, _ in files if has_front_matter(path))
     return found
+
+
+def jekyll_inputs(root: Path) -> list[Path]:
+    """Every file a Jekyll site's pages, nested posts and static files come from, which
+    sitegen's own folders do not hold; [] for a sitegen site."""
+    if not is_jekyll_root(root):
+        return []
+    files, post_dirs = _jekyll_walk(root)
+    return [path for path, _ in files] + [path for folder in post_dirs for path in _walk(folder)]
+
+
+def is_jekyll_input(root: Path, rel: str) -> bool:
+    """Whether the file at ``rel`` (from the root) is one of ``jekyll_inputs``."""
+    if not is_jekyll_root(root):
+        return False
+    parts = rel.split("/")
+    if "_posts" in parts[1:-1]:
+        parts = parts[: parts.index("_posts", 1)]
+    include, exclude = _settings_list(root, "include"), _settings_list(root, "exclude")
+    exclude += JEKYLL_EXCLUDES
+    return all(
+        _wanted("/".join(parts[:i]) + "/" if i else "", part, include, exclude)
+        for i, part in enumerate(parts)
+    )
+
+
+def jekyll_static_files(root: Path) -> list[tuple[Path, str]]:
+    """(source, output path) of a Jekyll site's static files: everything Jekyll copies
+    as it is (images, style sheets, ``CNAME``), that is, the files without front matter."""
+    return [(path, rel) for path, rel in _jekyll_walk(root)[0] if not has_front_matter(path)]
 
 
 def discover_static(root: Path, extra_dirs: list[tuple[Path, str]] = ()) -> list[tuple[Path, str]]:
@@ -125,6 +201,9 @@ def discover_static(root: Path, extra_dirs: list[tuple[Path, str]] = ()) -> list
         if folder.is_dir():
             for path in _walk(folder):
                 pairs[prefix + path.relative_to(folder).as_posix()] = path
+    if is_jekyll_root(root):
+        for path, out in jekyll_static_files(root):
+            pairs[out] = path
     for name in STATIC_DIRS:
         folder = root / name
         if folder.is_dir():

@@ -215,6 +215,13 @@ def read_post(
         post.url = _page_url(post, rel, config) if jekyll else f"/{post.slug}/"
     else:
         post.url = _finish_url(make_url(config.permalink, post, jekyll), jekyll)
+    if jekyll and source.kind == "page" and post.url == "/":
+        raise SkippedSource(
+            "not built: the home page is sitegen's own list of posts (with the theme's "
+            "index.html, or yours in templates/)",
+            rel,
+            1,
+        )
     post.url = safe_url(post.url, post, "permalink" if permalink else "slug")
     return post
 

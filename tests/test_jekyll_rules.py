@@ -280,7 +280,9 @@ def test_pages_anywhere_in_a_jekyll_site(tmp_path):
     # an HTML page is its own body: no Markdown runs over it
     contact = (out / "contact/index.html").read_text(encoding="utf-8")
     assert "<p>Write to *me*.</p>\n\n    <b>x</b>" in contact
-    assert not any("README" in w or "Draft" in w or "/d/" in w for w in written)
+    # a file without front matter is copied as it is, as Jekyll copies it
+    assert (out / "README.md").read_text(encoding="utf-8").startswith("# No front matter")
+    assert not any(w.startswith("README/") or "Draft" in w or "/d/" in w for w in written)
     titles = {p.title for p in result.site.pages}
     assert titles == {"About", "Intro", "Docs", "FAQ", "Contact", "Moved"}
 
@@ -350,3 +352,72 @@ def test_cr_only_line_endings_are_read(tmp_path):
     page = (root / "_site" / "2024/01/03/cr-only/index.html").read_text(encoding="utf-8")
     assert '<span class="math inline">\\(x\\)</span>' in page
     assert "title:" not in page.split("<body", 1)[1]
+
+
+def test_static_files_of_a_jekyll_site_are_copied_as_jekyll_copies_them(tmp_path):
+    root = make_site(
+        tmp_path / "s",
+        {
+            "_posts/2020-01-01-a.md": POST.format(front=""),
+            "images/plot.png": "PNG",
+            "css/site.css": "body {}",
+            "CNAME": "example.org",
+            "README.md": "# read me\n",
+            "scripts/deploy.sh": "echo",
+            "notes.tmp": "x",
+            ".htaccess": "deny",
+            ".env": "secret",
+            "_drafts/2020-01-02-d.md": "draft",
+            "node_modules/x/index.js": "x",
+        },
+        "permalink: pretty\nexclude: [scripts/, '*.tmp']\ninclude: [.htaccess]\n",
+    )
+    result, written = build(root)
+    assert not result.site.report.errors
+    out = root / "_site"
+    assert (out / "images/plot.png").read_text() == "PNG"
+    assert {"css/site.css", "CNAME", "README.md", ".htaccess"} <= written
+    for left_out in ("scripts", "notes.tmp", ".env", "_drafts", "node_modules"):
+        assert not any(w.startswith(left_out) for w in written), left_out
+
+
+def test_an_output_folder_inside_the_site_is_never_an_input(tmp_path):
+    root = make_site(
+        tmp_path / "s",
+        {
+            "_posts/2020-01-01-a.md": POST.format(front=""),
+            "about.md": PAGE.format(title="A", body="x"),
+        },
+    )
+    for _ in range(2):
+        result = build_site(root, BuildOptions(out=root / "public"))
+        assert not result.site.report.diagnostics, result.site.report.diagnostics
+    assert not (root / "public" / "public").exists()
+    assert len(result.site.pages) == 1
+
+
+def test_a_changed_file_outside_sitegens_folders_is_seen_by_the_next_build(tmp_path):
+    root = make_site(
+        tmp_path / "s",
+        {"_posts/2020-01-01-a.md": POST.format(front=""), "images/a.png": "one"},
+    )
+    build(root)
+    build(root)  # nothing changed: may be skipped
+    (root / "images" / "a.png").write_text("two, longer")
+    (root / "about.md").write_text(PAGE.format(title="About", body="New page."))
+    _, written = build(root)
+    assert (root / "_site/images/a.png").read_text() == "two, longer"
+    assert "about/index.html" in written
+
+
+def test_serve_reloads_for_a_jekyll_page_or_file(tmp_path):
+    from sitegen.incremental import classify
+
+    root = make_site(tmp_path / "s", {"about.md": PAGE.format(title="A", body="x")})
+    assert classify(root, [root / "about.md"]).reload
+    assert classify(root, [root / "images" / "a.png"]).reload
+    assert classify(root, [root / "blog" / "_posts" / "2020-01-01-a.md"]).reload
+    assert not classify(root, [root / "_drafts" / "x.md"]).reload
+    assert not classify(root, [root / "node_modules" / "x.js"]).reload
+    native = make_site(tmp_path / "n", {"about.md": "x"}, None)
+    assert classify(native, [native / "about.md"]).empty
