@@ -167,8 +167,6 @@ def read_post(
     meta, body, body_line = split_front_matter(post.source, rel, headers)
     post.meta, post.body, post.body_line = meta, body, body_line
     jekyll = config.source == JEKYLL_CONFIG_FILE
-    if source.kind == "page" and jekyll:
-        _check_jekyll_page(post)
 
     stem = source.path.stem
     dated = DATED_NAME.match(stem)
@@ -215,13 +213,15 @@ def read_post(
         post.url = _page_url(post, rel, config) if jekyll else f"/{post.slug}/"
     else:
         post.url = _finish_url(make_url(config.permalink, post, jekyll), jekyll)
-    if jekyll and source.kind == "page" and post.url == "/":
-        raise SkippedSource(
-            "not built: the home page is sitegen's own list of posts (with the theme's "
-            "index.html, or yours in templates/)",
-            rel,
-            1,
-        )
+    if jekyll and source.kind == "page":
+        if post.url == "/":
+            raise SkippedSource(
+                "not built: the home page is sitegen's own list of posts (with the theme's "
+                "index.html, or yours in templates/)",
+                rel,
+                1,
+            )
+        _check_jekyll_page(post)
     post.url = safe_url(post.url, post, "permalink" if permalink else "slug")
     return post
 

@@ -421,3 +421,37 @@ def test_serve_reloads_for_a_jekyll_page_or_file(tmp_path):
     assert not classify(root, [root / "node_modules" / "x.js"]).reload
     native = make_site(tmp_path / "n", {"about.md": "x"}, None)
     assert classify(native, [native / "about.md"]).empty
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("index.md", "---\nlayout: home\n---\n"),
+        ("index.html", "---\nlayout: default\n---\n{% for post in site.posts %}{% endfor %}\n"),
+    ],
+)
+def test_the_root_index_page_yields_to_the_list_of_posts(tmp_path, name, text):
+    root = make_site(tmp_path / "s", {name: text, "_posts/2020-01-01-a.md": POST.format(front="")})
+    result, _ = build(root)
+    assert not result.site.report.errors
+    assert [str(d) for d in result.site.report.warnings] == [
+        f"{name}:1: warning: not built: the home page is sitegen's own list of posts "
+        "(with the theme's index.html, or yours in templates/)"
+    ]
+    assert "/2020/01/01/a/" in (root / "_site" / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_sites_own_404_and_archive_pages_win_over_the_themes(tmp_path):
+    root = make_site(
+        tmp_path / "s",
+        {
+            "404.html": "---\npermalink: /404.html\ntitle: Lost\n---\n<h1>Nothing here</h1>\n",
+            "archive.md": PAGE.format(title="Archive", body="Everything I wrote."),
+            "_posts/2020-01-01-a.md": POST.format(front=""),
+        },
+    )
+    result, _ = build(root)
+    assert not result.site.report.diagnostics, result.site.report.diagnostics
+    out = root / "_site"
+    assert "<h1>Nothing here</h1>" in (out / "404.html").read_text(encoding="utf-8")
+    assert "Everything I wrote." in (out / "archive/index.html").read_text(encoding="utf-8")
