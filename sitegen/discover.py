@@ -105,10 +105,14 @@ def _settings_list(root: Path, key: str) -> list[str]:
     return [str(v) for v in value if v is not None] if isinstance(value, list) else []
 
 
-def _matches(rel: str, patterns: list[str]) -> bool:
+def _matches(rel: str, patterns: list[str], below: bool = True) -> bool:
+    """Whether ``rel`` is named by one of ``patterns`` (a path or a glob), or, with
+    ``below``, lies in a folder one of them names."""
     for pattern in patterns:
         pattern = pattern.strip("/")
-        if rel == pattern or rel.startswith(pattern + "/") or fnmatch.fnmatchcase(rel, pattern):
+        if rel == pattern or fnmatch.fnmatchcase(rel, pattern):
+            return True
+        if below and rel.startswith(pattern + "/"):
             return True
     return False
 
@@ -123,7 +127,7 @@ def _jekyll_walk(root: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
     for dirpath, dirnames, filenames in os.walk(root):
         folder = os.path.relpath(dirpath, root).replace(os.sep, "/")
         prefix = "" if folder == "." else folder + "/"
-        if prefix and "_posts" in dirnames:
+        if prefix and "_posts" in dirnames and not _matches(prefix + "_posts", exclude):
             post_dirs.append(Path(dirpath, "_posts"))
         keep = [n for n in dirnames if _wanted(prefix, n, include, exclude)]
         dirnames[:] = sorted(n for n in keep if not os.path.exists(Path(dirpath, n, MARKER)))
@@ -137,7 +141,7 @@ def _jekyll_walk(root: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
 
 def _wanted(prefix: str, name: str, include: list[str], exclude: list[str]) -> bool:
     rel = prefix + name
-    if _matches(rel, include):
+    if _matches(rel, include, below=False):  # what is in it follows the usual rules
         return True
     if name.startswith(("_", ".", "#")) or name.endswith("~"):
         return False
@@ -174,10 +178,15 @@ def is_jekyll_input(root: Path, rel: str) -> bool:
     if not is_jekyll_root(root):
         return False
     parts = rel.split("/")
-    if "_posts" in parts[1:-1]:
-        parts = parts[: parts.index("_posts", 1)]
     include, exclude = _settings_list(root, "include"), _settings_list(root, "exclude")
     exclude += JEKYLL_EXCLUDES
+    if "_posts" in parts[1:-1]:  # in a nested _posts/: what ``_walk`` takes from it
+        cut = parts.index("_posts", 1)
+        parts, inside = parts[:cut], parts[cut + 1 :]
+        if any(p.startswith(".") for p in inside) or inside[-1].endswith("~"):
+            return False
+        if _matches("/".join(parts + ["_posts"]), exclude):
+            return False
     return all(
         _wanted("/".join(parts[:i]) + "/" if i else "", part, include, exclude)
         for i, part in enumerate(parts)

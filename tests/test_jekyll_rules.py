@@ -455,3 +455,35 @@ def test_the_sites_own_404_and_archive_pages_win_over_the_themes(tmp_path):
     out = root / "_site"
     assert "<h1>Nothing here</h1>" in (out / "404.html").read_text(encoding="utf-8")
     assert "Everything I wrote." in (out / "archive/index.html").read_text(encoding="utf-8")
+
+
+def test_serve_and_build_agree_on_which_files_are_a_jekyll_sites_inputs(tmp_path):
+    """``is_jekyll_input`` (what a change in ``serve`` reloads for) against the walk the
+    build reads (``jekyll_inputs``), on random trees of files."""
+    from sitegen.discover import is_jekyll_input, jekyll_inputs
+
+    rng = random.Random(17)
+    names = ["a", "b.md", "_x", ".h", "#t", "k~", "_posts", "scripts", "c.tmp", "node_modules",
+             "vendor", "bundle", "posts", "assets", "Gemfile", "index.html"]
+    for trial in range(40):
+        root = tmp_path / f"site{trial}"
+        root.mkdir()
+        settings = "exclude: [scripts, '*.tmp', blog/_posts]\ninclude: [.h]\n"
+        (root / "_config.yml").write_text(settings)
+        rels = set()
+        for _ in range(25):
+            parts = [rng.choice(names) for _ in range(rng.randint(1, 4))]
+            rel = "/".join(parts)
+            if any(other.startswith(rel + "/") or rel.startswith(other + "/") for other in rels):
+                continue  # a name is either a file or a folder
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("x")
+            rels.add(rel)
+        (root / "blog" / "_posts").mkdir(parents=True, exist_ok=True)
+        (root / "blog" / "_posts" / "2020-01-01-x.md").write_text("x")
+        rels.add("blog/_posts/2020-01-01-x.md")
+        walked = {p.relative_to(root).as_posix() for p in jekyll_inputs(root)}
+        for rel in rels:
+            assert is_jekyll_input(root, rel) == (rel in walked), (trial, rel)
+        assert walked <= rels
