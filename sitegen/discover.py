@@ -7,6 +7,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sitegen.write import MARKER  # marks an output folder, never an input
 
@@ -92,17 +93,34 @@ JEKYLL_EXCLUDES = (
 ).split()
 
 
-def _settings_list(root: Path, key: str) -> list[str]:
-    """A list setting of ``_config.yml`` (``exclude``, ``include``); [] when it is not
-    one (the configuration stage reports a broken file)."""
+def _jekyll_settings(root: Path) -> dict[str, Any]:
+    """``_config.yml`` as a mapping; {} when it is not one (the configuration stage
+    reports a broken file)."""
     import yaml
 
     try:
         data = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return []
-    value = data.get(key) if isinstance(data, dict) else None
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _settings_list(settings: dict[str, Any], key: str) -> list[str]:
+    value = settings.get(key)
     return [str(v) for v in value if v is not None] if isinstance(value, list) else []
+
+
+def output_collections(settings: dict[str, Any]) -> list[str]:
+    """The labels of a Jekyll site's collections that are published (``output: true``),
+    besides ``posts``; their documents are in ``_LABEL/``."""
+    collections = settings.get("collections")
+    if not isinstance(collections, dict):
+        return []  # a list of labels: collections that are not published
+    return [
+        str(label)
+        for label, meta in collections.items()
+        if str(label) != "posts" and isinstance(meta, dict) and meta.get("output") is True
+    ]
 
 
 def _matches(rel: str, patterns: list[str], below: bool = True) -> bool:
@@ -121,8 +139,9 @@ def _jekyll_walk(root: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
     """The files Jekyll reads outside its underscore folders, as (path, path relative to
     the root), with the settings' ``exclude`` and ``include`` (sitegen's own folders and
     output folders are left out); and the ``_posts/`` folders below the root's."""
-    exclude = list(JEKYLL_EXCLUDES) + _settings_list(root, "exclude")
-    include = _settings_list(root, "include")
+    settings = _jekyll_settings(root)
+    exclude = list(JEKYLL_EXCLUDES) + _settings_list(settings, "exclude")
+    include = _settings_list(settings, "include")
     files, post_dirs = [], []
     for dirpath, dirnames, filenames in os.walk(root):
         folder = os.path.relpath(dirpath, root).replace(os.sep, "/")
@@ -148,11 +167,22 @@ def _wanted(prefix: str, name: str, include: list[str], exclude: list[str]) -> b
     return not (prefix == "" and name in SITEGEN_FOLDERS) and not _matches(rel, exclude)
 
 
+def _collection_files(root: Path) -> list[tuple[str, Path]]:
+    """(label, file) of every file in the published collections' folders."""
+    return [
+        (label, path)
+        for label in output_collections(_jekyll_settings(root))
+        if (root / f"_{label}").is_dir()
+        for path in _walk(root / f"_{label}")
+    ]
+
+
 def _jekyll_sources(root: Path) -> list[Source]:
     """Jekyll's pages (files with front matter outside the underscore folders, at the
-    root or in folders) and the posts of ``_posts/`` folders below the root
-    (``blog/_posts/``, whose folders are categories). Files without front matter are
-    Jekyll's static files (``jekyll_static_files``)."""
+    root or in folders), the documents of published collections (``_LABEL/``, folder
+    ``_LABEL``), and the posts of ``_posts/`` folders below the root (``blog/_posts/``,
+    whose folders are categories). Files without front matter are Jekyll's static files
+    (``jekyll_static_files``)."""
     files, post_dirs = _jekyll_walk(root)
     found = [
         Source(path, "post", "_posts")
@@ -161,16 +191,25 @@ def _jekyll_sources(root: Path) -> list[Source]:
         if path.suffix.lower() in MARKDOWN_EXTENSIONS
     ]
     found.extend(Source(path, "page", "") for path, _ in files if has_front_matter(path))
+    found.extend(
+        Source(path, "page", f"_{label}")
+        for label, path in _collection_files(root)
+        if has_front_matter(path)
+    )
     return found
 
 
 def jekyll_inputs(root: Path) -> list[Path]:
-    """Every file a Jekyll site's pages, nested posts and static files come from, which
-    sitegen's own folders do not hold; [] for a sitegen site."""
+    """Every file a Jekyll site's pages, collections, nested posts and static files come
+    from, which sitegen's own folders do not hold; [] for a sitegen site."""
     if not is_jekyll_root(root):
         return []
     files, post_dirs = _jekyll_walk(root)
-    return [path for path, _ in files] + [path for folder in post_dirs for path in _walk(folder)]
+    return (
+        [path for path, _ in files]
+        + [path for folder in post_dirs for path in _walk(folder)]
+        + [path for _, path in _collection_files(root)]
+    )
 
 
 def is_jekyll_input(root: Path, rel: str) -> bool:
@@ -178,19 +217,25 @@ def is_jekyll_input(root: Path, rel: str) -> bool:
     if not is_jekyll_root(root):
         return False
     parts = rel.split("/")
-    include, exclude = _settings_list(root, "include"), _settings_list(root, "exclude")
+    settings = _jekyll_settings(root)
+    include, exclude = _settings_list(settings, "include"), _settings_list(settings, "exclude")
     exclude += JEKYLL_EXCLUDES
+    if parts[0][1:] in output_collections(settings) and parts[0].startswith("_"):
+        return len(parts) > 1 and _walked(parts[1:])
     if "_posts" in parts[1:-1]:  # in a nested _posts/: what ``_walk`` takes from it
         cut = parts.index("_posts", 1)
         parts, inside = parts[:cut], parts[cut + 1 :]
-        if any(p.startswith(".") for p in inside) or inside[-1].endswith("~"):
-            return False
-        if _matches("/".join(parts + ["_posts"]), exclude):
+        if not _walked(inside) or _matches("/".join(parts + ["_posts"]), exclude):
             return False
     return all(
         _wanted("/".join(parts[:i]) + "/" if i else "", part, include, exclude)
         for i, part in enumerate(parts)
     )
+
+
+def _walked(parts: list[str]) -> bool:
+    """Whether ``_walk`` takes the file at ``parts`` below the folder it walks."""
+    return not any(p.startswith(".") for p in parts) and not parts[-1].endswith("~")
 
 
 def jekyll_static_files(root: Path) -> list[tuple[Path, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
@@ -204,6 +205,66 @@ def parse_date(value: Any, tz: tzinfo | None = None, jekyll: bool = False) -> da
     if not jekyll:
         return aware
     return aware.astimezone(tz) if tz is not None else aware.astimezone(UTC).replace(tzinfo=None)
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    """``over`` on top of ``base``, tables merged key by key; a null in ``over`` keeps
+    what ``base`` has (Jekyll's ``deep_merge_hashes``)."""
+    merged = dict(base)
+    for key, value in over.items():
+        if value is None and key in merged:
+            continue
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            value = _deep_merge(merged[key], value)
+        merged[key] = value
+    return merged
+
+
+def _scope_path(path: Any) -> str:
+    return path.strip("/") if isinstance(path, str) else ""
+
+
+def _in_scope(scope: dict, rel: str, kind: str) -> bool:
+    if "type" in scope and str(scope["type"]).rstrip("s") != kind.rstrip("s"):
+        return False
+    path = _scope_path(scope.get("path"))
+    if not path:
+        return True
+    if "*" in path:  # Jekyll globs it: any folder above the file (or the file) matches
+        parts = rel.split("/")
+        return any(fnmatch.fnmatchcase("/".join(parts[:i]), path) for i in range(1, len(parts) + 1))
+    return rel.startswith(path)
+
+
+def _takes_precedence(old: dict | None, new: dict) -> bool:
+    if old is None:
+        return True
+    new_path, old_path = _scope_path(new.get("path")), _scope_path(old.get("path"))
+    if len(new_path) != len(old_path):
+        return len(new_path) > len(old_path)
+    return "type" in new or "type" not in old
+
+
+def with_defaults(meta: dict[str, Any], sets: Any, rel: str, kind: str) -> dict[str, Any]:
+    """Front matter with a Jekyll site's ``defaults`` under it: every set whose scope
+    (``path`` prefix or glob, ``type`` posts/pages) takes in the file at ``rel``, the more
+    specific scope winning, as Jekyll merges them; the file's own keys win over all."""
+    if not isinstance(sets, list):
+        return meta
+    defaults: dict[str, Any] = {}
+    old_scope = None
+    for entry in sets:
+        if not isinstance(entry, dict) or not isinstance(entry.get("values"), dict):
+            continue
+        scope = entry.get("scope") if isinstance(entry.get("scope"), dict) else {}
+        if not _in_scope(scope, rel, kind):
+            continue
+        if _takes_precedence(old_scope, scope):
+            defaults = _deep_merge(defaults, entry["values"])
+            old_scope = scope
+        else:
+            defaults = _deep_merge(entry["values"], defaults)
+    return _deep_merge(defaults, meta) if defaults else meta
 
 
 def as_list(value: Any) -> list[str]:

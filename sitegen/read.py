@@ -9,7 +9,7 @@ import re
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from sitegen.config import JEKYLL_CONFIG_FILE, Config
+from sitegen.config import JEKYLL_CONFIG_FILE, PERMALINK_STYLES, Config
 from sitegen.discover import DATED_NAME, HTML_EXTENSIONS, JEKYLL_MARKDOWN_EXTENSIONS, Source
 from sitegen.errors import PostError, SkippedSource
 from sitegen.frontmatter import (
@@ -18,6 +18,7 @@ from sitegen.frontmatter import (
     key_line,
     parse_date,
     split_front_matter,
+    with_defaults,
 )
 from sitegen.model import Post
 
@@ -133,12 +134,36 @@ def _page_url(post: Post, rel: str, config: Config) -> str:
     basename = name.rsplit(".", 1)[0]
     if basename == "index":
         return _finish_url(f"/{folder}/", True)
-    suffix = ""
-    if config.permalink.endswith("/"):
-        suffix = "/"
-    elif config.permalink.endswith(":output_ext"):
-        suffix = ".html"
-    return _finish_url(f"/{folder}/{basename}{suffix}", True)
+    return _finish_url(f"/{folder}/{basename}{_style_ending(config.permalink)}", True)
+
+
+def _style_ending(permalink: str) -> str:
+    """What Jekyll ends a page's URL with, after the site's permalink style."""
+    if permalink.endswith("/"):
+        return "/"
+    return ".html" if permalink.endswith(":output_ext") else ""
+
+
+def _collection_permalink(config: Config, label: str) -> str | None:
+    """The ``permalink`` of a Jekyll collection in ``_config.yml`` (``posts`` too), as a
+    pattern."""
+    collections = config.extra.get("collections")
+    meta = collections.get(label) if isinstance(collections, dict) else None
+    permalink = meta.get("permalink") if isinstance(meta, dict) else None
+    if not isinstance(permalink, str) or not permalink.strip():
+        return None
+    return PERMALINK_STYLES.get(permalink.strip(), permalink.strip())
+
+
+def _collection_url(post: Post, rel: str, folder: str, config: Config) -> str:
+    """A collection document's URL: the collection's ``permalink``, else
+    ``/:collection/:path`` with the ending of the site's permalink style."""
+    label = folder[1:]
+    pattern = _collection_permalink(config, label)
+    if pattern is None:
+        pattern = "/:collection/:path" + _style_ending(config.permalink)
+    path = rel[len(folder) : len(rel) - len(post.path.suffix)].rstrip(".")
+    return _finish_url(make_url(pattern, post, True, {"collection": label, "path": path}), True)
 
 
 def _name_date(groups: tuple[str, ...], rel: str) -> datetime:
@@ -167,6 +192,8 @@ def read_post(
     meta, body, body_line = split_front_matter(post.source, rel, headers)
     post.meta, post.body, post.body_line = meta, body, body_line
     jekyll = config.source == JEKYLL_CONFIG_FILE
+    if jekyll and "defaults" in config.extra:
+        meta = post.meta = with_defaults(meta, config.extra["defaults"], rel, source.kind)
 
     stem = source.path.stem
     dated = DATED_NAME.match(stem)
@@ -209,10 +236,13 @@ def read_post(
     permalink = meta.get("permalink")
     if isinstance(permalink, str) and permalink.strip():
         post.url = _finish_url(make_url(permalink.strip(), post, jekyll, _page_values(rel)), jekyll)
+    elif source.kind == "page" and jekyll and source.folder.startswith("_"):
+        post.url = _collection_url(post, rel, source.folder, config)
     elif source.kind == "page":
         post.url = _page_url(post, rel, config) if jekyll else f"/{post.slug}/"
     else:
-        post.url = _finish_url(make_url(config.permalink, post, jekyll), jekyll)
+        pattern = _collection_permalink(config, "posts") if jekyll else None
+        post.url = _finish_url(make_url(pattern or config.permalink, post, jekyll), jekyll)
     if jekyll and source.kind == "page":
         if post.url == "/":
             raise SkippedSource(

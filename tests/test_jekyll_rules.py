@@ -464,11 +464,14 @@ def test_serve_and_build_agree_on_which_files_are_a_jekyll_sites_inputs(tmp_path
 
     rng = random.Random(17)
     names = ["a", "b.md", "_x", ".h", "#t", "k~", "_posts", "scripts", "c.tmp", "node_modules",
-             "vendor", "bundle", "posts", "assets", "Gemfile", "index.html"]
+             "vendor", "bundle", "posts", "assets", "Gemfile", "index.html", "_docs", "_hidden"]
     for trial in range(40):
         root = tmp_path / f"site{trial}"
         root.mkdir()
-        settings = "exclude: [scripts, '*.tmp', blog/_posts]\ninclude: [.h]\n"
+        settings = (
+            "exclude: [scripts, '*.tmp', blog/_posts]\ninclude: [.h]\n"
+            "collections: {docs: {output: true}, hidden: {output: false}}\n"
+        )
         (root / "_config.yml").write_text(settings)
         rels = set()
         for _ in range(25):
@@ -487,3 +490,65 @@ def test_serve_and_build_agree_on_which_files_are_a_jekyll_sites_inputs(tmp_path
         for rel in rels:
             assert is_jekyll_input(root, rel) == (rel in walked), (trial, rel)
         assert walked <= rels
+
+
+def test_front_matter_defaults_of_a_jekyll_site(tmp_path):
+    config = """permalink: pretty
+defaults:
+  - scope: {path: ""}
+    values: {layout: page, mathjax: true}
+  - scope: {path: "", type: posts}
+    values: {permalink: "/blog/:title/", layout: post}
+  - scope: {path: "_posts/notes", type: posts}
+    values: {permalink: "/notes/:title/"}
+  - scope: {path: "docs/*"}
+    values: {permalink: null, title: "A doc"}
+"""
+    root = make_site(
+        tmp_path / "s",
+        {
+            "_posts/2020-01-01-a.md": POST.format(front=""),
+            "_posts/notes/2020-01-02-b.md": POST.format(front=""),
+            "_posts/2020-01-03-c.md": POST.format(front="permalink: /own/\n"),
+            "about.md": "---\n---\nAbout.\n",
+            "docs/x/intro.md": "---\n---\nIntro.\n",
+        },
+        config,
+    )
+    result, written = build(root)
+    assert not result.site.report.errors, result.site.report.errors
+    # the more specific scope wins; the file's own permalink wins over every default
+    assert {"blog/a/index.html", "notes/b/index.html", "own/index.html"} <= written
+    assert not any(w.startswith("2020/") for w in written)
+    posts = {p.rel: p for p in result.site.posts + result.site.pages}
+    assert posts["_posts/2020-01-01-a.md"].layout == "post"
+    assert posts["_posts/2020-01-01-a.md"].meta["mathjax"] is True
+    assert posts["about.md"].layout == "page" and posts["about.md"].url == "/about/"
+    assert posts["docs/x/intro.md"].title == "A doc"
+
+
+def test_published_collections_and_the_posts_collections_permalink(tmp_path):
+    config = """permalink: pretty
+collections:
+  posts: {permalink: "/writing/:year/:title/"}
+  docs: {output: true}
+  talks: {output: true, permalink: "/talks/:name:output_ext"}
+  drafts_kept: {output: false}
+"""
+    root = make_site(
+        tmp_path / "s",
+        {
+            "_posts/2020-01-01-a.md": POST.format(front=""),
+            "_docs/setup/install.md": PAGE.format(title="Install", body="Run it."),
+            "_docs/notes.txt": "no front matter",
+            "_talks/Berlin 2019.md": PAGE.format(title="Talk", body="Slides."),
+            "_drafts_kept/x.md": PAGE.format(title="X", body="Not published."),
+        },
+        config,
+    )
+    result, written = build(root)
+    assert not result.site.report.errors, result.site.report.errors
+    assert "writing/2020/a/index.html" in written
+    assert "Run it." in (root / "_site/docs/setup/install/index.html").read_text(encoding="utf-8")
+    assert "talks/berlin-2019.html" in written
+    assert not any("drafts_kept" in w or w.startswith("x/") for w in written)
