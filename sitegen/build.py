@@ -294,9 +294,9 @@ def parse_posts(site: Site, md: Any, jinja_env: Any, posts: list[Post]) -> None:
         }
         try:
             if post.path.suffix.lower() in HTML_EXTENSIONS:  # an HTML page is its own body
-                from markdown_it.token import Token
+                from sitegen.markdown.liquid import html_page_tokens
 
-                post.data["tokens"] = [Token("html_block", "", 0, content=post.body)]
+                post.data["tokens"] = html_page_tokens(env, post.body)
             else:
                 post.data["tokens"] = md.parse(post.body, env)
         except Exception as exc:  # a parser plugin bug: this post fails, the rest build

@@ -261,9 +261,12 @@ def _page_values(rel: str) -> dict[str, str]:
     return {"path": folder, "basename": name.rsplit(".", 1)[0]}
 
 
-# Liquid that sitegen evaluates is only ever inside Markdown; an HTML page is copied as
-# it is written, so any Liquid in it would be shown as text.
-_LIQUID = re.compile(r"\{%-?\s*(\w+)|\{\{")
+# In an HTML page sitegen substitutes Liquid values ({{ site.KEY }}, {{ page.KEY }},
+# {% link %}, {% post_url %}); any other Liquid would be shown as text.
+_LIQUID = re.compile(r"\{%-?\s*(\w*)[^%]*?%\}|\{\{.*?\}\}|\{[{%]", re.S)
+_LIQUID_VALUE = re.compile(
+    r"\{\{-?\s*(?:site|page)(?:\.[A-Za-z_][\w-]*)+\s*-?\}\}|\{%-?\s*(?:link|post_url)\s[^%]*%\}"
+)
 
 
 def _check_jekyll_page(post: Post) -> None:
@@ -279,13 +282,15 @@ def _check_jekyll_page(post: Post) -> None:
             post.rel,
             1,
         )
-    found = _LIQUID.search(post.body)
-    if found:
+    for found in _LIQUID.finditer(post.body):
+        if _LIQUID_VALUE.fullmatch(found.group(0)):
+            continue
         line = post.body_line + post.body.count("\n", 0, found.start())
-        what = f"{{% {found.group(1)} %}}" if found.group(1) else "{{ … }}"
+        what = f"{{% {found.group(1)} %}}" if found.group(1) else found.group(0)[:40]
         raise SkippedSource(
-            f"not built: this HTML page uses Liquid ({what}), which sitegen runs only in "
-            "Markdown; make it a Markdown page or a template in templates/",
+            f"not built: this HTML page uses Liquid ({what}) that sitegen does not run "
+            "(only {{ site.KEY }}, {{ page.KEY }}, {% link %} and {% post_url %}); make it "
+            "a Markdown page or a template in templates/",
             post.rel,
             line,
         )

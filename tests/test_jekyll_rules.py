@@ -307,7 +307,7 @@ def test_files_sitegen_does_not_build_are_named_in_warnings(tmp_path):
             "archive.html": PAGE.format(
                 title="A", body="<ul>\n{% for p in site.posts %}{% endfor %}</ul>"
             ),
-            "hello.html": PAGE.format(title="H", body="<p>{{ site.title }}</p>"),
+            "hello.html": PAGE.format(title="H", body="<p>{{ site.title | upcase }}</p>"),
             "css/main.scss": "---\n---\n@import 'main';\n",
             "feed.xml": "---\nlayout: null\n---\n<feed/>\n",
         },
@@ -317,6 +317,7 @@ def test_files_sitegen_does_not_build_are_named_in_warnings(tmp_path):
     assert warnings["archive.html"].startswith("archive.html:5: warning: not built")
     assert "{% for %}" in warnings["archive.html"]
     assert warnings["hello.html"].startswith("hello.html:4: warning: not built")
+    assert "{{ site.title | upcase }}" in warnings["hello.html"]
     assert warnings["css/main.scss"].startswith("css/main.scss:1: warning: not built")
     assert "feed.xml" in warnings
     assert "hello/index.html" not in written and "css/main.scss" not in written
@@ -552,3 +553,26 @@ collections:
     assert "Run it." in (root / "_site/docs/setup/install/index.html").read_text(encoding="utf-8")
     assert "talks/berlin-2019.html" in written
     assert not any("drafts_kept" in w or w.startswith("x/") for w in written)
+
+
+def test_liquid_values_in_an_html_page_are_substituted(tmp_path):
+    body = (
+        '<h1>{{ site.title }}</h1>\n<a href="{% link about.md %}">{{ page.title }}</a>\n'
+        '<a href="{% post_url 2020-01-01-a %}">post</a>\n<!-- {{ site.title }} -->'
+    )
+    root = make_site(
+        tmp_path / "s",
+        {
+            "hello.html": PAGE.format(title="Hello", body=body),
+            "about.md": PAGE.format(title="About", body="x"),
+            "_posts/2020-01-01-a.md": POST.format(front=""),
+        },
+        "title: My blog\npermalink: pretty\n",
+    )
+    result, _ = build(root)
+    assert not result.site.report.diagnostics, result.site.report.diagnostics
+    page = (root / "_site" / "hello" / "index.html").read_text(encoding="utf-8")
+    assert "<h1>My blog</h1>" in page
+    assert '<a href="/about/">Hello</a>' in page
+    assert '<a href="/2020/01/01/a/">post</a>' in page
+    assert "<!-- {{ site.title }} -->" in page  # comments stay comments
