@@ -66,11 +66,22 @@ def discover_sources(root: Path) -> list[Source]:
             folder = root / name
             if folder.is_dir():
                 for path in _walk(folder):
-                    if path.suffix.lower() in MARKDOWN_EXTENSIONS:
+                    if (is_jekyll_post if jekyll and name == "_posts" else _is_markdown)(path):
                         sources.append(Source(path, kind, name))
     if jekyll:
         sources.extend(_jekyll_sources(root))
     return sources
+
+
+def _is_markdown(path: Path) -> bool:
+    return path.suffix.lower() in MARKDOWN_EXTENSIONS
+
+
+def is_jekyll_post(path: Path) -> bool:
+    """What Jekyll makes a post of in a ``_posts/`` folder: every file with a date in its
+    name (sitegen builds the Markdown and HTML ones and names the others in a warning),
+    and Markdown files without one, which are then reported as skipped."""
+    return _is_markdown(path) or DATED_NAME.match(path.stem) is not None
 
 
 _FRONT_MATTER_START = re.compile(rb"---[ \t]*(?:\r\n|\n|\r)")
@@ -188,7 +199,7 @@ def _jekyll_sources(root: Path) -> list[Source]:
         Source(path, "post", "_posts")
         for folder in post_dirs
         for path in _walk(folder)
-        if path.suffix.lower() in MARKDOWN_EXTENSIONS
+        if is_jekyll_post(path)
     ]
     found.extend(Source(path, "page", "") for path, _ in files if has_front_matter(path))
     found.extend(
@@ -200,15 +211,17 @@ def _jekyll_sources(root: Path) -> list[Source]:
 
 
 def jekyll_inputs(root: Path) -> list[Path]:
-    """Every file a Jekyll site's pages, collections, nested posts and static files come
-    from, which sitegen's own folders do not hold; [] for a sitegen site."""
+    """Every file a Jekyll site's posts, pages, collections and static files come from;
+    [] for a sitegen site."""
     if not is_jekyll_root(root):
         return []
     files, post_dirs = _jekyll_walk(root)
+    posts = [p for p in _walk(root / "_posts") if is_jekyll_post(p)]  # none if no folder
     return (
         [path for path, _ in files]
         + [path for folder in post_dirs for path in _walk(folder)]
         + [path for _, path in _collection_files(root)]
+        + posts
     )
 
 
@@ -222,6 +235,8 @@ def is_jekyll_input(root: Path, rel: str) -> bool:
     exclude += JEKYLL_EXCLUDES
     if parts[0][1:] in output_collections(settings) and parts[0].startswith("_"):
         return len(parts) > 1 and _walked(parts[1:])
+    if parts[0] == "_posts":
+        return len(parts) > 1 and _walked(parts[1:]) and is_jekyll_post(Path(rel))
     if "_posts" in parts[1:-1]:  # in a nested _posts/: what ``_walk`` takes from it
         cut = parts.index("_posts", 1)
         parts, inside = parts[:cut], parts[cut + 1 :]

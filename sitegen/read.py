@@ -185,13 +185,15 @@ def read_post(
 ) -> Post:
     """Everything about a post that needs no Markdown: meta, title, date, slug, URL.
     ``headers`` keeps parsed front matter between builds."""
+    jekyll = config.source == JEKYLL_CONFIG_FILE
+    if jekyll:
+        _check_jekyll_kind(source, rel)
     post = Post(path=source.path, rel=rel, kind=source.kind)
     data = read_bytes(source.path)
     post.source = decode_source(data, rel)
     post.source_digest = hashlib.sha256(data).hexdigest()
     meta, body, body_line = split_front_matter(post.source, rel, headers)
     post.meta, post.body, post.body_line = meta, body, body_line
-    jekyll = config.source == JEKYLL_CONFIG_FILE
     if jekyll and "defaults" in config.extra:
         meta = post.meta = with_defaults(meta, config.extra["defaults"], rel, source.kind)
 
@@ -243,8 +245,8 @@ def read_post(
     else:
         pattern = _collection_permalink(config, "posts") if jekyll else None
         post.url = _finish_url(make_url(pattern or config.permalink, post, jekyll), jekyll)
-    if jekyll and source.kind == "page":
-        if post.url == "/":
+    if jekyll:
+        if post.url == "/" and source.kind == "page":
             raise SkippedSource(
                 "not built: the home page is sitegen's own list of posts (with the theme's "
                 "index.html, or yours in templates/)",
@@ -269,26 +271,34 @@ _LIQUID_VALUE = re.compile(
 )
 
 
-def _check_jekyll_page(post: Post) -> None:
-    """A Jekyll page sitegen can build: Markdown, or HTML without Liquid. Anything else
-    is left out with a warning that says why."""
-    suffix = post.path.suffix.lower()
-    if suffix in JEKYLL_MARKDOWN_EXTENSIONS:
+def _check_jekyll_kind(source: Source, rel: str) -> None:
+    """A Jekyll page or post sitegen can build is Markdown or HTML; any other is left out
+    with a warning that says why, before its bytes are read."""
+    suffix = source.path.suffix.lower()
+    if suffix in JEKYLL_MARKDOWN_EXTENSIONS or suffix in HTML_EXTENSIONS:
         return
-    if suffix not in HTML_EXTENSIONS:
-        raise SkippedSource(
+    if source.kind == "post":
+        message = f"not built: a {suffix or 'plain'} post; sitegen builds Markdown and HTML posts"
+    else:
+        message = (
             f"not built: Jekyll runs Liquid (or Sass) over a {suffix or 'plain'} file with "
-            "front matter, sitegen does not; sitegen makes its own feed and sitemap",
-            post.rel,
-            1,
+            "front matter, sitegen does not; sitegen makes its own feed and sitemap"
         )
+    raise SkippedSource(message, rel, 1)
+
+
+def _check_jekyll_page(post: Post) -> None:
+    """An HTML page or post sitegen can build has no Liquid but values; any other is left
+    out with a warning that names the Liquid and its line."""
+    if post.path.suffix.lower() not in HTML_EXTENSIONS:
+        return
     for found in _LIQUID.finditer(post.body):
         if _LIQUID_VALUE.fullmatch(found.group(0)):
             continue
         line = post.body_line + post.body.count("\n", 0, found.start())
         what = f"{{% {found.group(1)} %}}" if found.group(1) else found.group(0)[:40]
         raise SkippedSource(
-            f"not built: this HTML page uses Liquid ({what}) that sitegen does not run "
+            f"not built: this HTML {post.kind} uses Liquid ({what}) that sitegen does not run "
             "(only {{ site.KEY }}, {{ page.KEY }}, {% link %} and {% post_url %}); make it "
             "a Markdown page or a template in templates/",
             post.rel,

@@ -418,6 +418,7 @@ def test_serve_reloads_for_a_jekyll_page_or_file(tmp_path):
     assert classify(root, [root / "about.md"]).reload
     assert classify(root, [root / "images" / "a.png"]).reload
     assert classify(root, [root / "blog" / "_posts" / "2020-01-01-a.md"]).reload
+    assert classify(root, [root / "_posts" / "2020-01-01-a.html"]).reload
     assert not classify(root, [root / "_drafts" / "x.md"]).reload
     assert not classify(root, [root / "node_modules" / "x.js"]).reload
     native = make_site(tmp_path / "n", {"about.md": "x"}, None)
@@ -465,7 +466,8 @@ def test_serve_and_build_agree_on_which_files_are_a_jekyll_sites_inputs(tmp_path
 
     rng = random.Random(17)
     names = ["a", "b.md", "_x", ".h", "#t", "k~", "_posts", "scripts", "c.tmp", "node_modules",
-             "vendor", "bundle", "posts", "assets", "Gemfile", "index.html", "_docs", "_hidden"]
+             "vendor", "bundle", "posts", "assets", "Gemfile", "index.html", "_docs", "_hidden",
+             "2020-01-01-p.html", "2020-1-2-q.png"]
     for trial in range(40):
         root = tmp_path / f"site{trial}"
         root.mkdir()
@@ -576,3 +578,30 @@ def test_liquid_values_in_an_html_page_are_substituted(tmp_path):
     assert '<a href="/about/">Hello</a>' in page
     assert '<a href="/2020/01/01/a/">post</a>' in page
     assert "<!-- {{ site.title }} -->" in page  # comments stay comments
+
+
+def test_html_and_other_posts_of_a_jekyll_site(tmp_path):
+    root = make_site(
+        tmp_path / "s",
+        {
+            "_posts/2015-01-01-imported.html": "---\ntitle: Old\n---\n<p>From *WordPress*.</p>\n",
+            "_posts/2015-01-02-loop.html": "---\ntitle: L\n---\n{% if page.x %}x{% endif %}\n",
+            "_posts/2015-01-03-notes.textile": "---\ntitle: T\n---\nh1. Textile\n",
+            "_posts/2015-01-04-figure.png": "\x00PNG",
+            "_posts/figure.png": "\x00PNG",
+        },
+    )
+    result, written = build(root)
+    assert not result.site.report.errors, result.site.report.errors
+    page = (root / "_site/2015/01/01/imported/index.html").read_text(encoding="utf-8")
+    assert "<p>From *WordPress*.</p>" in page
+    warnings = sorted(str(d) for d in result.site.report.warnings)
+    assert warnings == [
+        "_posts/2015-01-02-loop.html:4: warning: not built: this HTML post uses Liquid "
+        "({% if %}) that sitegen does not run (only {{ site.KEY }}, {{ page.KEY }}, "
+        "{% link %} and {% post_url %}); make it a Markdown page or a template in templates/",
+        "_posts/2015-01-03-notes.textile:1: warning: not built: a .textile post; sitegen "
+        "builds Markdown and HTML posts",
+        "_posts/2015-01-04-figure.png:1: warning: not built: a .png post; sitegen builds "
+        "Markdown and HTML posts",
+    ]
