@@ -68,18 +68,25 @@ def argument_error(api: str, f: Any, x: Any, grad: Any, upstream: Any) -> str | 
         values = value.values() if isinstance(value, Mapping) else [value]
         if any(callable(v) and not isinstance(v, np.ndarray) for v in values):
             return _bad_argument(api, argument, "an array (or a dict of arrays)", value, order)
-    if grad is x and not np.isscalar(x):
-        return (f"{api}: grad is the same object as x: pass the gradient you computed, not the "
-                f"parameter; the signature is {SIGNATURES[api]}")
-    if isinstance(x, Mapping) and isinstance(grad, Mapping):
-        same = [str(k) for k in x if k in grad and grad[k] is x[k] and not np.isscalar(x[k])]
-        if same:
-            return (f"{api}: grad[{same[0]!r}] is the same object as x[{same[0]!r}]: pass the "
-                    "gradient you computed, not the parameter")
     if not isinstance(x, Mapping) and isinstance(grad, Mapping):
         return (f"{api}: grad is a dict of {', '.join(map(str, grad))} but x is "
                 f"{_what(x)}: pass x as a dict with the same keys (f is then called as "
                 "f(**x))")
+    return None
+
+
+def same_object(api: str, x: Any, grad: Any) -> str | None:
+    """The message for a gradient that is the parameter itself.  That is right for
+    ½‖x‖², so it is said only when the check fails."""
+    if grad is x and not np.isscalar(x):
+        return (f"{api}: grad is the same object as x, and as a gradient it is wrong: pass "
+                f"the gradient you computed, not the parameter; the signature is "
+                f"{SIGNATURES[api]}")
+    if isinstance(x, Mapping) and isinstance(grad, Mapping):
+        same = [str(k) for k in x if k in grad and grad[k] is x[k] and not np.isscalar(x[k])]
+        if same:
+            return (f"{api}: grad[{same[0]!r}] is the same object as x[{same[0]!r}], and as "
+                    "a gradient it is wrong: pass the gradient you computed, not the parameter")
     return None
 
 

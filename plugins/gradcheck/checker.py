@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import kinks, montecarlo
-from .arguments import Call, prepare
+from .arguments import Call, prepare, same_object
 from .directions import bisect, blocks, check_direction, dense_directions, joint_direction
 from .entries import judge_entries
 from .objective import Objective, UserCodeError, first_call
@@ -113,8 +113,13 @@ def _run(api: str, f: Callable[..., Any], x: Any, grad: Any, *, upstream: Any,
     finally:
         for p in params:  # leave nothing perturbed behind
             p.work[...] = p.base
-    return summarise(findings, name, eq, call.pshape, call.gshape, call.n_total,
-                     dict(sizes or {}))
+    result = summarise(findings, name, eq, call.pshape, call.gshape, call.n_total,
+                       dict(sizes or {}))
+    mixed_up = same_object(api, x, grad)
+    if mixed_up and result.status == "fail":
+        return error_result(mixed_up, name, eq, call.pshape, call.gshape, call.n_total,
+                            method="arguments")
+    return result
 
 
 def check_grad(

@@ -50,8 +50,11 @@ def nice_ratio(r: float, sizes: Mapping[str, int], dims: set[int]) -> str | None
         k = round(abs(val))
         if k >= 3 and near(abs(val), k):
             names = [n for n, v in sizes.items() if v == k]
-            label = f"{names[0]}={k}" if names else (f"N={k}" if k in dims else str(k))
             sign = "-" if val < 0 else ""
+            if inv and not names and k not in dims:
+                # divided by k where no size of the problem is k: a plain factor
+                return f"off by a factor {sign}{'1/' if inv else ''}{k}"
+            label = f"{names[0]}={k}" if names else (f"N={k}" if k in dims else str(k))
             return f"off by a factor {sign}{'1/' if inv else ''}{label} (batch mean?)"
     return None
 

@@ -79,5 +79,7 @@ def below_resolution(g: float, est: Estimate, h: float, f0: float, eps_f: float)
         return False
     if not est.moved:
         return True
-    # rounding jumps: the two step sizes disagree about the slope
-    return est.spread > 0.25 * abs(est.value) or est.value == 0
+    # rounding jumps: the two step sizes, or the two sides, disagree about the slope
+    width = est.hi - est.lo - 12 * est.noise  # NaN for a quick estimate
+    jumpy = est.spread > 0.25 * abs(est.value) or width > 0.25 * abs(est.value)
+    return jumpy or est.value == 0
