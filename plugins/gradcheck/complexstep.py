@@ -4,12 +4,14 @@ resolve gradients far below what a difference in float64 can see (a loss that ro
 Used only where differences cannot decide (``inconclusive``), and only when f is
 complex-safe: it accepts complex input, its real part at x equals f(x), two very different
 steps give the same derivative, and where differences did resolve an entry the complex
-step agrees with them.  A complex-step disagreement never fails a check on its own (abs,
-comparisons or a cast inside f break the method silently); it only keeps it inconclusive.
+step agrees with them; f must also keep the imaginary part (abs or a cast to float drop
+it).  A complex-step disagreement never fails a check on its own (a comparison inside f can
+break the method silently); it only keeps the check inconclusive.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -21,9 +23,12 @@ STEPS = (1e-20, 1e-40)  # relative to the entry's size; the derivative must not 
 
 def _call(obj: Objective, arrays: Mapping[str | None, np.ndarray]) -> complex | None:
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a cast to float inside f warns; refused below
             out = obj.f(arrays[None]) if obj.single else obj.f(**arrays)
             arr = np.asarray(out)
+            if not np.iscomplexobj(arr):
+                return None  # f dropped the imaginary part (abs, a cast to float …)
             if obj.upstream is not None:
                 if arr.shape != obj.upstream.shape:
                     return None
