@@ -35,7 +35,7 @@ GRACE_SECONDS = 2.0  # after a block's limit, before the process is killed
 PACKAGE_DIR = Path(__file__).parent
 WORKER_PACKAGE = "sitegen_gradcheck_worker"
 # Started with ``python -c``: the plugin's folder becomes a private package, so the worker
-# imports only worker.py, checker.py and shapes.py (not the plugin's hooks or sitegen).
+# imports only worker.py, the checker's modules and shapes.py (not the hooks or sitegen).
 BOOT = (
     "import importlib, sys, types\n"
     f"pkg = types.ModuleType({WORKER_PACKAGE!r}); pkg.__path__ = [sys.argv[1]]\n"
@@ -85,11 +85,11 @@ class PostJob:
 
 
 def _worker_sources_digest() -> str:
-    """Results depend on the checker and worker code: a change there invalidates them."""
+    """Results depend on the checker and worker code: a change there invalidates them.
+    The checker's rules are modules of their own, so every module of the plugin counts."""
     digest = hashlib.sha256()
-    for name in ("checker.py", "worker.py", "shapes.py"):
-        path = PACKAGE_DIR / name
-        digest.update(path.read_bytes() if path.is_file() else b"")
+    for path in sorted(PACKAGE_DIR.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
