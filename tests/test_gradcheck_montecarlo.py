@@ -92,3 +92,12 @@ def test_cov_alone_gives_the_standard_errors():
     J, theta, g, se, cov, _ = reinforce(np.random.default_rng(6))
     res = check_grad(J, theta, g, cov=cov)
     assert res.status == "pass" and math.isclose(res.stderr, float(se.max()))
+
+
+def test_a_joint_failure_shows_red_in_the_map():
+    J, theta, _, se, cov, true = reinforce(np.random.default_rng(2))
+    g = true + 3 * se * np.array([1, -1, 1, 1, -1, 1.0])
+    res = check_grad(J, theta, g, stderr=se, cov=cov)
+    assert res.status == "fail"
+    cells = np.asarray(res.error_map).reshape(-1)
+    assert np.max(cells) > res.tolerance  # not all green on a failure

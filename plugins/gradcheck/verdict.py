@@ -228,7 +228,7 @@ def _failure(fd: Findings, worst: list[Entry], n_bad: int, n_checked: int,
             f"derivative along {d.label}{'' if p.key is None else f' of {p.key}'} is "
             f"{fmt_num(d.numerical)} but the stated gradient gives {fmt_num(d.stated)}"
         )
-        if d.kind == "joint" and "moved together" in d.label:
+        if d.kind == "joint" and "moved together" in d.label and not n_bad:
             parts[-1] += (" (each entry alone lies between its one-sided slopes, but not "
                           "jointly: a tie counted more than once, or dropped?)")
     for j in joint_bad:
@@ -260,10 +260,11 @@ def _error_map(fd: Findings, tol: float, joint_bad: list[Any]) -> tuple[Any, str
         share = np.where(v.allowed > 0, v.err / v.allowed, np.where(v.err > 0, np.inf, 0.0))
     if joint_bad and not np.any(share > 1):
         # failed jointly: every entry scaled by how far the whole vector is past its limit
+        # (the largest deviation then shows red, the others in proportion)
         worst = max(joint_bad, key=lambda j: j.distance2 / j.threshold)
-        share = share * math.sqrt(worst.distance2 / worst.threshold) / max(
-            float(np.max(share, initial=0.0)), 1e-300) * min(1.0, float(np.max(share,
-                                                                          initial=0.0)) or 1.0)
+        excess = math.sqrt(worst.distance2 / worst.threshold) if math.isfinite(
+            worst.distance2) else 10.0
+        share = share / max(float(np.max(share, initial=0.0)), 1e-300) * excess
     emap = np.zeros(p.base.size)
     emap[v.idx] = share * (tol if tol > 0 and math.isfinite(tol) else 1.0)
     return emap.reshape(hints.view2d(p.base.shape)), p.key
