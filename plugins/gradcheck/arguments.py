@@ -90,114 +90,140 @@ def same_object(api: str, x: Any, grad: Any) -> str | None:
     return None
 
 
-def prepare(
-    api: str, f: Any, x: Any, grad: Any, upstream: Any, name: str | None, eq: str | None,
-    stderr: Any, cov: Any, n_sigma: float | None,
-) -> Call | CheckResult:
-    """The validated call, or the result that ends the check before f is called."""
-    single = not isinstance(x, Mapping)
-    problem = argument_error(api, f, x, grad, upstream)
-    if single:
+class _Stop(Exception):
+    """Ends the check before f is called: an ``error`` (the call) or a ``fail``."""
+
+    def __init__(self, status: str, message: str, hint: str | None = None,
+                 method: str = "") -> None:
+        super().__init__(message)
+        self.status, self.message, self.hint, self.method = status, message, hint, method
+
+
+def _layout(x: Any, grad: Any) -> tuple[dict, dict, tuple | dict, tuple | dict, int]:
+    """(parameters, gradients, their shapes, the number of entries), keyed by dict key or
+    None for a single array."""
+    if not isinstance(x, Mapping):
         xs: dict[str | None, Any] = {None: x}
         gs: dict[str | None, Any] = {None: grad}
-        pshape: tuple | dict = shape_of(x) if not isinstance(x, Mapping) else ()
-        gshape: tuple | dict = shape_of(grad) if not isinstance(grad, Mapping) else {
-            str(k): shape_of(v) for k, v in grad.items()}
+        pshape: tuple | dict = shape_of(x)
     else:
         xs, gs = dict(x), dict(grad) if isinstance(grad, Mapping) else {}
         pshape = {str(k): shape_of(v) for k, v in xs.items()}
-        gshape = ({str(k): shape_of(v) for k, v in gs.items()} if isinstance(grad, Mapping)
-                  else shape_of(grad))
+    gshape: tuple | dict = ({str(k): shape_of(v) for k, v in grad.items()}
+                            if isinstance(grad, Mapping) else shape_of(grad))
     try:
         n_total = sum(int(np.size(v)) for v in xs.values())
     except Exception:
         n_total = 0
-    if problem:
-        return error_result(problem, name, eq, pshape, gshape, n_total, method="arguments")
-    if not single and not isinstance(grad, Mapping):
-        return early_failure(
-            f"x is a dict of {', '.join(map(str, x))} but the stated gradient is not a dict",
-            name, eq, pshape, shape_of(grad), n_total)
+    return xs, gs, pshape, gshape, n_total
 
-    if not single:
-        missing = [str(k) for k in xs if k not in gs]
-        extra = [str(k) for k in gs if k not in xs]
-        if missing or extra:
-            parts = []
-            if missing:
-                parts.append(f"no gradient stated for {', '.join(missing)}")
-            if extra:
-                parts.append(f"gradient stated for unknown parameter {', '.join(extra)}")
-            return early_failure("; ".join(parts), name, eq, pshape, gshape, n_total)
+
+def _check_keys(x: Any, grad: Any, xs: dict, gs: dict) -> None:
+    if not isinstance(x, Mapping):
+        return
+    if not isinstance(grad, Mapping):
+        raise _Stop("fail", f"x is a dict of {', '.join(map(str, x))} but the stated "
+                    "gradient is not a dict")
+    missing = [str(k) for k in xs if k not in gs]
+    extra = [str(k) for k in gs if k not in xs]
+    parts = []
+    if missing:
+        parts.append(f"no gradient stated for {', '.join(missing)}")
+    if extra:
+        parts.append(f"gradient stated for unknown parameter {', '.join(extra)}")
+    if parts:
+        raise _Stop("fail", "; ".join(parts))
+
+
+def _check_values(name: str | None, xs: dict, gs: dict) -> None:
+    """Shapes, then numbers, then finiteness of each stated gradient."""
     for k, xv in xs.items():
         gv = gs[k]
         ps, gsh = shape_of(xv), shape_of(gv)
         if ps != gsh:
-            msg = (f"{grad_label(name, k)} is {fmt_shape(gsh)} but {wrt_label(name, k)} is "
-                   f"{fmt_shape(ps)}")
-            return early_failure(msg, name, eq, pshape, gshape, n_total, shape_hint(gsh, ps))
+            raise _Stop("fail", f"{grad_label(name, k)} is {fmt_shape(gsh)} but "
+                        f"{wrt_label(name, k)} is {fmt_shape(ps)}", shape_hint(gsh, ps))
         try:
             ga = np.asarray(gv, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            return error_result(f"{grad_label(name, k)} is not numeric: {exc}", name, eq,
-                                pshape, gshape, n_total)
+            raise _Stop("error", f"{grad_label(name, k)} is not numeric: {exc}") from exc
         if not np.all(np.isfinite(ga)):
             nbad = int(np.size(ga) - np.count_nonzero(np.isfinite(ga)))
             first = np.argwhere(~np.isfinite(ga))[0] if ga.ndim else ()
             kinds = sorted({"NaN" if np.isnan(v) else "inf" for v in ga.reshape(-1)
                             if not np.isfinite(v)})
-            return early_failure(
-                f"{grad_label(name, k)} has {nbad} non-finite "
-                f"entr{'y' if nbad == 1 else 'ies'} ({' and '.join(kinds)}; first at "
-                f"{tuple(int(i) for i in first)}): nothing was compared",
-                name, eq, pshape, gshape, n_total,
-            )
+            raise _Stop("fail", f"{grad_label(name, k)} has {nbad} non-finite "
+                        f"entr{'y' if nbad == 1 else 'ies'} ({' and '.join(kinds)}; first at "
+                        f"{tuple(int(i) for i in first)}): nothing was compared")
 
-    # the Monte Carlo standard error, broadcast to each parameter, and the covariance
-    se_of: dict[str | None, np.ndarray | None] = {k: None for k in xs}
-    cov_of: dict[str | None, np.ndarray] = {}
+
+def _standard_errors(
+    name: str | None, xs: dict, stderr: Any, cov: Any,
+) -> tuple[dict[Any, np.ndarray | None], dict[Any, np.ndarray]]:
+    """The Monte Carlo standard error broadcast to each parameter, and the covariance."""
+    se_of: dict[Any, np.ndarray | None] = {k: None for k in xs}
+    cov_of: dict[Any, np.ndarray] = {}
     if cov is not None:
+        sizes = [int(np.size(v)) for v in xs.values()]
         try:
-            sizes = [int(np.size(v)) for v in xs.values()]
             full = montecarlo.parse_cov(cov, sizes)
         except (TypeError, ValueError) as exc:
-            return error_result(f"cov: {exc}", name, eq, pshape, gshape, n_total)
+            raise _Stop("error", f"cov: {exc}") from exc
         cov_of = dict(montecarlo.split_cov(full, list(xs), sizes))
         if stderr is None:
             stderr = {k: np.sqrt(np.diag(c)).reshape(shape_of(xs[k])) for k, c in cov_of.items()}
-            if single:
-                stderr = stderr[None]
-    if stderr is not None:
-        n_sigma = montecarlo.DEFAULT_N_SIGMA if n_sigma is None else float(n_sigma)
-        for k, xv in xs.items():
-            sv = stderr[k] if isinstance(stderr, Mapping) else stderr
-            try:
-                se = np.broadcast_to(np.asarray(sv, dtype=np.float64), shape_of(xv)).copy()
-            except (ValueError, KeyError) as exc:
-                return early_failure(
-                    f"stderr of shape {fmt_shape(shape_of(sv))} does not fit "
-                    f"{wrt_label(name, k)} ({fmt_shape(shape_of(xv))}): {exc}",
-                    name, eq, pshape, gshape, n_total,
-                )
-            if not np.all(np.isfinite(se)) or np.any(se < 0):
-                return error_result("stderr must be finite and non-negative", name, eq,
-                                    pshape, gshape, n_total)
-            se_of[k] = se
-    else:
-        n_sigma = None
+    if stderr is None:
+        return se_of, cov_of
+    for k, xv in xs.items():
+        sv = stderr[k] if isinstance(stderr, Mapping) else stderr
+        try:
+            se = np.broadcast_to(np.asarray(sv, dtype=np.float64), shape_of(xv)).copy()
+        except (ValueError, KeyError) as exc:
+            raise _Stop("fail", f"stderr of shape {fmt_shape(shape_of(sv))} does not fit "
+                        f"{wrt_label(name, k)} ({fmt_shape(shape_of(xv))}): {exc}") from exc
+        if not np.all(np.isfinite(se)) or np.any(se < 0):
+            raise _Stop("error", "stderr must be finite and non-negative")
+        se_of[k] = se
+    return se_of, cov_of
 
+
+def _params(name: str | None, xs: dict, gs: dict, se_of: dict) -> list[Param]:
     params = []
     for k, xv in xs.items():
         try:
             base = as_float64(xv)
         except (TypeError, ValueError) as exc:
-            return error_result(f"{wrt_label(name, k)} is not numeric: {exc}", name, eq,
-                                pshape, gshape, n_total)
+            raise _Stop("error", f"{wrt_label(name, k)} is not numeric: {exc}") from exc
         params.append(Param(
             key=None if k is None else str(k), base=base, work=base.copy(),
             grad=as_float64(gs[k]), eps_g=eps_of(xv, gs[k]),
             grad_dtype=str(getattr(gs[k], "dtype", np.asarray(gs[k]).dtype)), stderr=se_of[k],
         ))
+    return params
+
+
+def prepare(
+    api: str, f: Any, x: Any, grad: Any, upstream: Any, name: str | None, eq: str | None,
+    stderr: Any, cov: Any, n_sigma: float | None,
+) -> Call | CheckResult:
+    """The validated call, or the result that ends the check before f is called."""
+    xs, gs, pshape, gshape, n_total = _layout(x, grad)
+    try:
+        problem = argument_error(api, f, x, grad, upstream)
+        if problem:
+            raise _Stop("error", problem, method="arguments")
+        _check_keys(x, grad, xs, gs)
+        _check_values(name, xs, gs)
+        se_of, cov_of = _standard_errors(name, xs, stderr, cov)
+        params = _params(name, xs, gs, se_of)
+    except _Stop as stop:
+        if stop.status == "error":
+            return error_result(stop.message, name, eq, pshape, gshape, n_total, stop.method)
+        return early_failure(stop.message, name, eq, pshape, gshape, n_total, stop.hint)
+    monte_carlo = any(se is not None for se in se_of.values())
+    if monte_carlo:
+        n_sigma = montecarlo.DEFAULT_N_SIGMA if n_sigma is None else float(n_sigma)
     up = None if upstream is None else as_float64(upstream)
     cov_by_key = {(None if k is None else str(k)): c for k, c in cov_of.items()}
-    return Call(params, single, pshape, gshape, n_total, up, n_sigma, cov_by_key)
+    return Call(params, not isinstance(x, Mapping), pshape, gshape, n_total, up,
+                n_sigma if monte_carlo else None, cov_by_key)

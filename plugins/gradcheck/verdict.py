@@ -112,91 +112,124 @@ def _entry_measure(fd: Findings, v: EntryVerdicts) -> tuple[np.ndarray, np.ndarr
     return v.err / v.denom, v.allowed / v.denom
 
 
-def summarise(fd: Findings, name: str | None, eq: str | None, pshape: Any, gshape: Any,
-              n_total: int, sizes: Mapping[str, int]) -> CheckResult:
-    n_checked = sum(len(v.idx) for _, v in fd.entries)
+@dataclass
+class _Shown:
+    """The worst measure seen so far against its threshold: what the row shows."""
+
+    ratio: float = -1.0
+    err: float = 0.0
+    tol: float = 0.0
+    measure: str = "rel"
+
+    def offer(self, ratio: float, err: float, tol: float, measure: str) -> None:
+        if ratio > self.ratio:
+            self.ratio, self.err, self.tol, self.measure = ratio, err, tol, measure
+
+
+@dataclass
+class _Tally:
+    resolved_bad: int = 0  # failing entries the reference resolves
+    unresolved_bad: int = 0  # failing entries below its resolution
+    candidates: list[tuple[float, Entry]] = field(default_factory=list)
+    se_max: float | None = None
+
+
+def _scan_entries(fd: Findings, shown: _Shown) -> _Tally:
+    tally = _Tally()
     mc = fd.z is not None
-    best_ratio, shown_err, shown_tol, measure = -1.0, 0.0, 0.0, "se" if mc else "rel"
-    candidates: list[tuple[float, Entry]] = []
-    resolved_bad = unresolved_bad = 0
-    se_max = None
     for p, v in fd.entries:
         ok = v.ok
-        resolved_bad += int(np.count_nonzero(~ok & ~v.unresolved))
-        unresolved_bad += int(np.count_nonzero(~ok & v.unresolved))
+        tally.resolved_bad += int(np.count_nonzero(~ok & ~v.unresolved))
+        tally.unresolved_bad += int(np.count_nonzero(~ok & v.unresolved))
         m, thresh = _entry_measure(fd, v)
         if v.se is not None and v.se.size:
-            se_max = max(se_max or 0.0, float(np.max(v.se)))
+            tally.se_max = max(tally.se_max or 0.0, float(np.max(v.se)))
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(v.allowed > 0, v.err / v.allowed, np.where(v.err > 0, np.inf, 0.0))
         if ratio.size:
             k = int(np.argmax(ratio))
-            if ratio[k] > best_ratio:
-                best_ratio, shown_err, shown_tol = float(ratio[k]), float(m[k]), float(thresh[k])
-                measure = "se" if mc else "rel"
-                if not mc and v.numerical[k] == 0:
-                    # a zero reference has no relative error: say how far off, absolutely
-                    shown_err, shown_tol, measure = float(v.err[k]), float(v.allowed[k]), "abs"
+            if not mc and v.numerical[k] == 0:
+                # a zero reference has no relative error: say how far off, absolutely
+                shown.offer(float(ratio[k]), float(v.err[k]), float(v.allowed[k]), "abs")
+            else:
+                shown.offer(float(ratio[k]), float(m[k]), float(thresh[k]),
+                            "se" if mc else "rel")
         for k in np.argsort(-ratio)[:N_WORST]:
             if ok[k]:
                 continue
             index = tuple(int(i) for i in np.unravel_index(int(v.idx[k]), p.base.shape))
-            candidates.append((float(ratio[k]), Entry(
+            tally.candidates.append((float(ratio[k]), Entry(
                 index, float(v.stated[k]), float(v.numerical[k]), float(m[k]), p.key)))
-    bad_dirs = [(p, d) for p, d in fd.directions if not d.ok]
-    resolved_bad_dirs = [(p, d) for p, d in bad_dirs if not d.unresolved]
+    return tally
+
+
+def _scan_directions(fd: Findings, shown: _Shown) -> None:
     for _, d in fd.directions:
         if not d.judged:
             continue
         ratio = d.err / d.allowed if d.allowed > 0 else math.inf
-        if ratio > best_ratio:
-            best_ratio = ratio
-            if mc:
-                shown_err = max(d.err - (d.allowed - (fd.z or 0) * d.se), 0) / d.se \
-                    if d.se > 0 else math.inf
-                shown_tol, measure = fd.z or 0.0, "se"
-            else:
-                shown_err, shown_tol, measure = d.err / d.denom, d.allowed / d.denom, "rel"
+        if fd.z is not None:
+            plain = d.allowed - fd.z * d.se
+            in_se = max(d.err - plain, 0.0) / d.se if d.se > 0 else math.inf
+            shown.offer(ratio, in_se, fd.z, "se")
+        else:
+            shown.offer(ratio, d.err / d.denom, d.allowed / d.denom, "rel")
 
-    # Monte Carlo with a covariance: the whole deviation vector, by its Mahalanobis distance
+
+def _joint_failures(fd: Findings) -> list[montecarlo.Joint]:
+    """Monte Carlo with a covariance: the whole deviation vector, by its Mahalanobis
+    distance."""
+    if fd.z is None or not fd.cov_of:
+        return []
     joints = []
-    if mc and fd.cov_of:
-        for p, v in fd.entries:
-            cov = fd.cov_of.get(p.key)
-            if cov is None or v.se is None:
-                continue
-            excess = montecarlo.beyond(v.err, v.plain, v.stated - v.numerical)
-            joints.append(montecarlo.mahalanobis(excess, cov[np.ix_(v.idx, v.idx)],
-                                                 fd.n_sigma or montecarlo.DEFAULT_N_SIGMA))
-    joint_bad = [j for j in joints if not j.ok]
+    for p, v in fd.entries:
+        cov = fd.cov_of.get(p.key)
+        if cov is None or v.se is None:
+            continue
+        excess = montecarlo.beyond(v.err, v.plain, v.stated - v.numerical)
+        joints.append(montecarlo.mahalanobis(excess, cov[np.ix_(v.idx, v.idx)],
+                                             fd.n_sigma or montecarlo.DEFAULT_N_SIGMA))
+    return [j for j in joints if not j.ok]
+
+
+def summarise(fd: Findings, name: str | None, eq: str | None, pshape: Any, gshape: Any,
+              n_total: int, sizes: Mapping[str, int]) -> CheckResult:
+    n_checked = sum(len(v.idx) for _, v in fd.entries)
+    shown = _Shown(measure="se" if fd.z is not None else "rel")
+    tally = _scan_entries(fd, shown)
+    _scan_directions(fd, shown)
+    bad_dirs = [(p, d) for p, d in fd.directions if not d.ok]
+    joint_bad = _joint_failures(fd)
 
     complex_used = False
-    if resolved_bad or resolved_bad_dirs or joint_bad:
+    if tally.resolved_bad or any(not d.unresolved for _, d in bad_dirs) or joint_bad:
         status = "fail"
-    elif unresolved_bad or bad_dirs:
+    elif tally.unresolved_bad or bad_dirs:
         complex_used = not fd.blocks and _try_complex_step(fd)
         status = "pass" if complex_used else "inconclusive"
     else:
         status = "pass"
-    worst = [e for _, e in sorted(candidates, key=lambda t: -t[0])[:N_WORST]]
+    worst = [e for _, e in sorted(tally.candidates, key=lambda t: -t[0])[:N_WORST]]
     hint = None
     if status == "pass":
-        msg = (f"within {fd.z:.3g}·SE (largest deviation {shown_err:.2g}·SE)" if mc
-               else "within tolerance")
+        msg = (f"within {fd.z:.3g}·SE (largest deviation {shown.err:.2g}·SE)"
+               if fd.z is not None else "within tolerance")
         if complex_used:
             msg += " (by complex-step derivatives: differences cannot resolve it here)"
     elif status == "inconclusive":
         msg = _inconclusive_message(fd)
     else:
-        msg, hint = _failure(fd, worst, resolved_bad + unresolved_bad, n_checked, bad_dirs,
-                             joint_bad, shown_err, sizes)
-    error_map, map_key = _error_map(fd, shown_tol, joint_bad) if not fd.blocks else (None, None)
+        msg, hint = _failure(fd, worst, tally.resolved_bad + tally.unresolved_bad, n_checked,
+                             bad_dirs, joint_bad, sizes)
+    error_map, map_key = (_error_map(fd, shown.tol, joint_bad) if not fd.blocks
+                          else (None, None))
     return CheckResult(
         status=status, name=name, eq=eq, message=msg,
-        max_rel_err=shown_err, tolerance=shown_tol, n_checked=n_checked, n_total=n_total,
+        max_rel_err=shown.err, tolerance=shown.tol, n_checked=n_checked, n_total=n_total,
         param_shape=pshape, grad_shape=gshape, worst=worst if status == "fail" else [],
-        error_map=error_map, hint=hint, stderr=se_max,
-        method=_method(fd, n_checked, n_total, complex_used), map_key=map_key, measure=measure,
+        error_map=error_map, hint=hint, stderr=tally.se_max,
+        method=_method(fd, n_checked, n_total, complex_used), map_key=map_key,
+        measure=shown.measure,
     )
 
 
@@ -211,7 +244,7 @@ def _inconclusive_message(fd: Findings) -> str:
 
 def _failure(fd: Findings, worst: list[Entry], n_bad: int, n_checked: int,
              bad_dirs: list[tuple[Param, DirVerdict]], joint_bad: list[Any],
-             shown_err: float, sizes: Mapping[str, int]) -> tuple[str, str | None]:
+             sizes: Mapping[str, int]) -> tuple[str, str | None]:
     parts = []
     mc = fd.z is not None
     if n_bad and worst:
