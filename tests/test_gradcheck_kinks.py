@@ -132,3 +132,11 @@ def test_tie_groups_are_exact_equalities_largest_first():
     groups = tie_groups(x)
     assert [g.tolist() for g in groups] == [[0, 2, 5], [1, 4]]
     assert tie_groups(np.arange(5.0)) == []
+
+
+def test_float32_pooling_ties_are_judged_too():
+    f, x, variants, _ = _pooling_case(1)
+    x32 = x.astype(np.float32)
+    assert check_grad(f, x32, variants["first index wins"].astype(np.float32)).status == "pass"
+    double = variants["double counted (x == x.max())"].astype(np.float32)
+    assert check_grad(f, x32, double).status == "fail"

@@ -121,7 +121,11 @@ def joint_direction(
 ) -> DirVerdict:
     """A direction through a kink: judged only at a step where f is smooth along it."""
     stated = float(np.sum(p.grad * v))
-    rule = Rule(rtol, atol, norm(p.grad), p.eps_g)
+    # the rounding of every entry of the author's gradient may add up along v: its scale is
+    # that of the largest entry on each of v's entries (a low-precision gradient needs it)
+    support = int(np.count_nonzero(v))
+    scale = max(norm(p.grad), math.sqrt(support) * float(np.max(np.abs(p.grad), initial=0.0)))
+    rule = Rule(rtol, atol, scale, p.eps_g)
     se = direction_se(p, v, None, cov) if z is not None else 0.0
     extra = (z or 0.0) * se
     t = direction_step(obj, p.base)
