@@ -63,7 +63,7 @@ def format_row(row: dict[str, Any]) -> str:
     where = f"{row.get('source')}:{row.get('line')}" if row.get("line") else row.get("source")
     status = row.get("status", "error")
     text = f"{where}: {row.get('name') or 'check'} {WORDS.get(status, status.upper())}"
-    if row.get("kind") == "check" and status != "error":
+    if row.get("kind") == "check" and status not in ("error", "inconclusive"):
         unit = row.get("measure") or ("se" if row.get("stderr") is not None else "rel")
         if unit == "se":  # a Monte Carlo estimate, judged in standard errors
             measure = (

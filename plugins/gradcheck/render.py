@@ -90,8 +90,9 @@ def check_row(check: dict[str, Any], number: int, eq_known: bool) -> str:
         badge(status),
         f' <span class="sg-check-name">{escape(name)}</span>',
     ]
-    if status != "error":
+    if status not in ("error", "inconclusive"):  # inconclusive: no error to speak of
         parts.append(f' <span class="sg-check-err">{escape(_error_measure(check))}</span>')
+    if status != "error":
         entries = entries_text(check.get("n_checked", 0), check.get("n_total", 0))
         parts.append(f' <span class="sg-check-count">{escape(entries)}</span>')
     if check.get("eq") and eq_known:

@@ -237,7 +237,7 @@ def _inconclusive_message(fd: Findings) -> str:
     gmax = max((float(np.max(np.abs(p.grad), initial=0.0)) for p, _ in fd.entries),
                default=0.0)
     return (f"cannot verify here: the loss does not change in float64 within the steps "
-            f"tried (f(x) = {fmt_num(fd.f0)}; the stated gradient, largest entry "
+            f"tried (f(x) = {fmt_num(fd.f0 + 0.0)}; the stated gradient, largest entry "
             f"{gmax:.2g}, is below what a difference resolves); move the point or use less "
             "confident logits")
 
