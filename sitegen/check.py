@@ -63,7 +63,9 @@ def format_row(row: dict[str, Any]) -> str:
     where = f"{row.get('source')}:{row.get('line')}" if row.get("line") else row.get("source")
     status = row.get("status", "error")
     text = f"{where}: {row.get('name') or 'check'} {WORDS.get(status, status.upper())}"
-    if row.get("kind") == "check" and status not in ("error", "inconclusive"):
+    if row.get("kind") == "check" and status not in ("error", "inconclusive") and row.get(
+        "entries_checked"
+    ):  # a failure before any entry was compared (a shape, a NaN) has no figures
         unit = row.get("measure") or ("se" if row.get("stderr") is not None else "rel")
         if unit == "se":  # a Monte Carlo estimate, judged in standard errors
             measure = (

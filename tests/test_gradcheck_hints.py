@@ -81,3 +81,13 @@ def test_a_ratio_with_no_size_behind_it_is_not_called_a_batch_mean():
     assert nice_ratio(0.25, {"N": 4}, {3}) == "off by a factor 1/N=4 (batch mean?)"
     assert nice_ratio(6.0, {}, {3}) == "off by a factor 6 (batch mean?)"
     assert nice_ratio(1.37, {}, {3}) is None
+
+
+def test_the_check_command_shows_no_figures_for_a_failure_before_any_comparison():
+    from sitegen.check import format_row
+
+    row = {"source": "p.md", "line": 3, "kind": "check", "name": "g", "status": "fail",
+           "message": "g has 1 non-finite entry (NaN; first at (1,)): nothing was compared",
+           "max_rel_err": None, "tolerance": None, "entries_checked": 0, "entries_total": 4}
+    text = format_row(row)
+    assert "0 of 4" not in text and "n/a" not in text and "nothing was compared" in text
