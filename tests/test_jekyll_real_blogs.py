@@ -16,6 +16,14 @@ def _render(text: str, dialect: MarkdownDialect = KRAMDOWN) -> tuple[str, list]:
     return html, env["diagnostics"]
 
 
+def _post_page(root, slug: str) -> str:
+    """The built page of the post ``slug`` (Jekyll's URL style: ``slug.html`` or ``slug/``)."""
+    site = root / "_site"
+    pages = [p for p in site.rglob("*.html") if slug in (p.stem, p.parent.name)]
+    assert len(pages) == 1, pages
+    return pages[0].read_text(encoding="utf-8")
+
+
 def _display(html: str) -> list[str]:
     found = []
     for part in html.split('class="math display">\\[')[1:]:
@@ -171,7 +179,7 @@ def test_options_lines_of_an_include_show_nothing(tmp_path):
         "---\ntitle: t\n---\nBefore\n\n{% include box.html %}\n\nAfter\n"
     )
     build_site(tmp_path, BuildOptions(out=tmp_path / "_site"))
-    html = next((tmp_path / "_site").rglob("inc*/index.html")).read_text(encoding="utf-8")
+    html = _post_page(tmp_path, "inc")
     assert '<div class="box">signup</div>' in html
     assert "::options" not in html
 
@@ -195,7 +203,7 @@ def test_parse_block_html_set_by_an_include_applies_to_later_html_math(tmp_path)
         "<div>\n$\nA = \\begin{bmatrix} 1 \\\\\\\n 2 \\end{bmatrix}\n$\n</div>\n"
     )
     build_site(tmp_path, BuildOptions(out=tmp_path / "_site"))
-    html = next((tmp_path / "_site").rglob("m/index.html")).read_text(encoding="utf-8")
+    html = _post_page(tmp_path, "m")
     assert "\\(A = \\begin{bmatrix} 1 \\\\\n 2 \\end{bmatrix}\\)" in html
 
 
@@ -230,7 +238,7 @@ def test_macros_of_a_jekyll_layout_reach_mathjax(tmp_path):
     }
     (tmp_path / "_posts" / "2020-01-01-m.md").write_text("---\ntitle: t\n---\n$$\\bs{x}$$\n")
     build_site(tmp_path, BuildOptions(out=tmp_path / "_site"))
-    html = next((tmp_path / "_site").rglob("m/index.html")).read_text(encoding="utf-8")
+    html = _post_page(tmp_path, "m")
     assert json.dumps("\\boldsymbol{#1}") in html  # in the page's MathJax configuration
 
 
