@@ -43,6 +43,7 @@ from sitegen.config import load_config
 from sitegen.discover import HTML_EXTENSIONS, discover_sources, discover_static
 from sitegen.errors import PostError, SiteError
 from sitegen.macros import load_macros
+from sitegen.markdown.html_math import mark_up_html_page
 from sitegen.markdown.jekyll import template_macros
 from sitegen.model import BuildOptions, Page, Post, Site
 from sitegen.plugins import call_hook, load_plugins
@@ -299,6 +300,7 @@ def parse_posts(site: Site, md: Any, jinja_env: Any, posts: list[Post]) -> None:
                 from sitegen.markdown.liquid import html_page_tokens
 
                 post.data["tokens"] = html_page_tokens(env, post.body)
+                mark_up_html_page(md, env, post.data["tokens"])  # its $ math, as MathJax saw
             else:
                 post.data["tokens"] = md.parse(post.body, env)
         except Exception as exc:  # a parser plugin bug: this post fails, the rest build

@@ -304,3 +304,23 @@ def test_double_dollars_in_a_parsed_html_block_are_inline_unless_between_blank_l
     assert '<span class="math inline">\\(T = 14\\)</span>' in html
     html, _ = _render(options + "<div>\n\n$$\nT = 14\n$$\n\n</div>\n", KRAMDOWN_DOLLARS)
     assert '<span class="math display">\\[T = 14\\]</span>' in html
+
+
+def test_dollar_math_of_an_html_post_is_marked_up(tmp_path):
+    from sitegen.build import build_site
+    from sitegen.model import BuildOptions
+
+    (tmp_path / "_posts").mkdir()
+    (tmp_path / "_layouts").mkdir()
+    (tmp_path / "_layouts" / "post.html").write_text(
+        "<script>MathJax.Hub.Config({tex2jax: {inlineMath: [['$','$']]}});</script>"
+    )
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    (tmp_path / "_posts" / "2020-01-01-h.html").write_text(
+        "---\ntitle: t\n---\n<p>Let $x_1$ be given, and</p>\n<p>$$\\sum_i x_i$$</p>\n"
+    )
+    build_site(tmp_path, BuildOptions(out=tmp_path / "_site"))
+    html = _post_page(tmp_path, "h")
+    assert '<span class="math inline">\\(x_1\\)</span>' in html
+    assert '<span class="math display">\\[\\sum_i x_i\\]</span>' in html
+    assert "MathJax" in html

@@ -24,7 +24,7 @@ from markdown_it.token import Token
 from sitegen.markdown.liquid import quiet_include_output
 from sitegen.markdown.math import resolve_kramdown_escapes
 
-__all__ = ["html_block_math_plugin"]
+__all__ = ["html_block_math_plugin", "mark_up_html_page"]
 
 _TAG_OR_COMMENT = re.compile(
     r"<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*>|<!\[CDATA\[.*?\]\]>", re.S
@@ -167,3 +167,12 @@ def html_block_math_plugin(md: MarkdownIt, dollars: bool = False) -> None:
                     state.env["has_math"] = True
 
     md.core.ruler.push("html_block_math", html_block_math)
+
+
+def mark_up_html_page(md: MarkdownIt, env: dict, tokens: list[Token]) -> None:
+    """The same for a page or post written in HTML, whose tokens no Markdown rule made
+    (Jekyll passed it to MathJax as it was); nothing where ``md`` has no such rule."""
+    state = StateCore("", md, env, tokens)
+    for rule in md.core.ruler.getRules(""):
+        if getattr(rule, "__name__", "") == "html_block_math":
+            rule(state)
