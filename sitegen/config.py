@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -100,8 +101,16 @@ def _fill(target: Any, values: dict[str, Any], prefix: str, source: str) -> None
 def _from_jekyll(path: Path) -> dict[str, Any]:
     import yaml
 
+    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError:
+            # Jekyll's YAML reader takes tabs between "key:" and its value; PyYAML does not.
+            untabbed = re.sub(r"^([ ]*[^\s#:][^:\n]*:)\t[ \t]*", r"\1 ", text, flags=re.M)
+            if untabbed == text:
+                raise
+            data = yaml.safe_load(untabbed) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError(

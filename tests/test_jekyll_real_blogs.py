@@ -324,3 +324,11 @@ def test_dollar_math_of_an_html_post_is_marked_up(tmp_path):
     assert '<span class="math inline">\\(x_1\\)</span>' in html
     assert '<span class="math display">\\[\\sum_i x_i\\]</span>' in html
     assert "MathJax" in html
+
+
+def test_jekyll_config_with_a_tab_after_the_colon_is_read(tmp_path):
+    from sitegen.config import load_config
+
+    (tmp_path / "_config.yml").write_text("title:\t\t   'Andy'\nurl: https://example.org\n")
+    config = load_config(tmp_path)
+    assert config.title == "Andy" and config.url == "https://example.org"
