@@ -1,8 +1,9 @@
 """``sitegen serve``: build, serve the output folder, watch the sources, push changes.
 
 Threads, all in one process:
-- the HTTP server (``ThreadingHTTPServer``: one thread per connection, so long-lived
-  Server-Sent Events streams do not block page requests);
+- the HTTP server (:class:`~sitegen.preview_http.PreviewHTTPServer`: one thread per
+  connection, so long-lived Server-Sent Events streams do not block page requests, at
+  most 64 at once; only requests for its own host names are answered);
 - the watcher, which hands debounced batches of changed files to ``LiveBuild.apply``
   (text first: verification off) and publishes what changed;
 - the verifier, which runs the second, verifying pass for posts that need it, so slow
@@ -34,6 +35,7 @@ from urllib.parse import quote, unquote, urlsplit
 from sitegen.build import DEFAULT_OUT
 from sitegen.incremental import LiveBuild, Outcome, render_error_page
 from sitegen.model import BuildOptions
+from sitegen.preview_http import PreviewHTTPServer
 from sitegen.watch import Watcher, start_watching
 
 EVENTS_PATH = "/__sitegen/events"
@@ -175,6 +177,10 @@ def make_handler(state: ServeState) -> type[BaseHTTPRequestHandler]:
             self._respond(head=True)
 
         def _respond(self, head: bool) -> None:
+            if not self.server.host_allowed(self.headers.get("Host")):  # DNS rebinding
+                body = b"sitegen serve answers only its own host names (see --host)"
+                self._send(HTTPStatus.MISDIRECTED_REQUEST, body, "text/plain", head)
+                return
             path = urlsplit(self.path).path
             if path == EVENTS_PATH and not head:
                 self._events()
@@ -447,8 +453,7 @@ def start_preview(
     live = LiveBuild(root=root, options=options, out=out)
     state = ServeState(live=live, hub=EventHub())
     # bind before building, so a taken port fails at once
-    httpd = ThreadingHTTPServer((host, port), make_handler(state))
-    httpd.daemon_threads = True
+    httpd = PreviewHTTPServer((host, port), make_handler(state), host=host)
     start = time.perf_counter()
     try:
         first = live.start()
