@@ -122,6 +122,23 @@ def match_liquid(src: str, pos: int, maximum: int, last_closer: int | None = Non
     return None
 
 
+def iter_outputs(text: str):
+    """Each ``{{ expr }}`` of ``text``, left to right, as :class:`LiquidMatch` (one pass: an
+    opener without a closer after it ends the search, since no later one has one)."""
+    pos = 0
+    while True:
+        begin = text.find("{{", pos)
+        if begin < 0:
+            return
+        close = text.find("}}", begin + 2)
+        if close < 0:
+            return
+        match = match_liquid(text, begin, close + 2)
+        if match is not None:
+            yield match
+        pos = close + 2
+
+
 def _fullmatch_liquid(text: str):
     match = match_liquid(text, 0, len(text))
     return match if match is not None and match.end() == len(text) else None
