@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from sitegen.markdown import LiquidContext, create_parser, render_markdown
+from sitegen.markdown import LiquidContext, MarkdownDialect, create_parser, render_markdown
 
 # 4x and 16x the size may take at most this many times as long (linear: 4 and 16,
 # quadratic: 16 and 256).
@@ -64,12 +64,28 @@ FAMILIES = {
     "kramdown attribute lists, unclosed": lambda n: "{: .a " * n,
 }
 
+# Posts of a Jekyll site are read by kramdown's rules, with MathJax's own rule for "$".
+JEKYLL_FAMILIES = {
+    "MathJax $ openers that never close": lambda n: "$a " * n,
+    "MathJax ${ openers that never close": lambda n: "$a{ " * n,
+    "one MathJax ${ before many dollars": lambda n: "${ " + "$ " * n,
+    "MathJax $ with kramdown escapes": lambda n: "$a\\_ " * n,
+    "kramdown <div> blocks, unclosed": lambda n: "<div>\n\n" * (n // 2),
+    "kramdown table rows, code unclosed": lambda n: "| `a | b |\n" * (n // 4),
+    "a kramdown table row of $$ unclosed": lambda n: "| " + "$$a | " * n,
+}
+
 BASE = 1000  # units at 1x: large enough that a render takes milliseconds
 
 
 @pytest.fixture(scope="module")
 def md():
     return create_parser(highlight=False)
+
+
+@pytest.fixture(scope="module")
+def jekyll_md():
+    return create_parser(highlight=False, dialect=MarkdownDialect(kramdown=True, dollars="mathjax"))
 
 
 def _cpu_seconds(md, text: str, runs: int) -> float:
@@ -89,7 +105,15 @@ def _cpu_seconds(md, text: str, runs: int) -> float:
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_scanner_time_grows_linearly(md, family: str) -> None:
-    make = FAMILIES[family]
+    assert_linear(md, family, FAMILIES[family])
+
+
+@pytest.mark.parametrize("family", sorted(JEKYLL_FAMILIES))
+def test_jekyll_scanner_time_grows_linearly(jekyll_md, family: str) -> None:
+    assert_linear(jekyll_md, family, JEKYLL_FAMILIES[family])
+
+
+def assert_linear(md, family: str, make) -> None:
     small = _cpu_seconds(md, make(BASE), runs=3)
     middle = _cpu_seconds(md, make(4 * BASE), runs=2)
     large = _cpu_seconds(md, make(16 * BASE), runs=1)

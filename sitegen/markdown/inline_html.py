@@ -62,8 +62,11 @@ def alt_text(tokens: Sequence[Token]) -> str:
         if kind in ("text", "text_special", "code_inline", "html_inline"):
             out.append(token.content)
         elif kind == "math_inline":
-            opener, closer = _MATH_DELIMITERS.get(token.markup, ("", ""))
-            out.append(f"{opener}{token.content}{closer}")
+            source = token.meta.get("source")  # the math as written, delimiters included
+            if source is None:
+                opener, closer = _MATH_DELIMITERS.get(token.markup, ("", ""))
+                source = f"{opener}{token.content}{closer}"
+            out.append(source)
         elif kind == "image" and token.children:
             out.append(alt_text(token.children))
         elif kind in ("softbreak", "hardbreak"):

@@ -58,7 +58,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
-from sitegen.markdown.dollars import find_mathjax_dollar
+from sitegen.markdown.dollars import dollar_index, find_mathjax_dollar
 from sitegen.markdown.jekyll import note_difference
 from sitegen.markdown.lines import inline_body_line, line_tracking_plugin, report
 from sitegen.markdown.scan import CloserIndex, build_closer_index
@@ -345,7 +345,8 @@ def _single_dollar(state: StateInline, silent: bool, pos: int, opts: MathOptions
 
 
 def _mathjax_dollar(state: StateInline, silent: bool, pos: int, kramdown: bool) -> bool:
-    found = find_mathjax_dollar(state.src, pos, state.posMax, kramdown)
+    index = _memo(state, ("mathjax $", kramdown), lambda: dollar_index(state.src, kramdown))
+    found = find_mathjax_dollar(state.src, pos, state.posMax, kramdown, index)
     if found is None:
         return False  # a lone dollar is prose: no warning
     if found.refused:
