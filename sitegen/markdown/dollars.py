@@ -20,12 +20,12 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from sitegen.markdown.scan import CloserIndex, build_closer_index
+from sitegen.markdown.scan import CloserIndex, build_closer_index, token_pattern
 
 __all__ = ["DollarIndex", "DollarMatch", "dollar_index", "find_mathjax_dollar"]
 
 # What MathJax's findEnd looks at for the closer "$": the closer, a backslash pair, a brace.
-_DOLLAR_END = re.compile(r"(\$)|\\.|[{}]", re.S)
+_DOLLAR_END = token_pattern(r"\$", r"\\[\s\S]", r"[^\\{}$]")
 _DOUBLE = re.compile(r"(?=\$\$)")
 
 

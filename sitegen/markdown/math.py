@@ -61,7 +61,7 @@ from markdown_it.utils import OptionsDict
 from sitegen.markdown.dollars import dollar_index, find_mathjax_dollar
 from sitegen.markdown.jekyll import note_difference
 from sitegen.markdown.lines import inline_body_line, line_tracking_plugin, report
-from sitegen.markdown.scan import CloserIndex, build_closer_index
+from sitegen.markdown.scan import CloserIndex, build_closer_index, token_pattern
 
 __all__ = [
     "MathOptions",
@@ -99,9 +99,9 @@ _KRAMDOWN_ESCAPE = re.compile(r"\\\\(?=\n)|\\([\\.*_+`<>()\[\]{}#!:|\"'$=\-~])")
 _PAIR_OR_BRACE = r"\\.|[{}]"
 _PAIR = re.compile(r"\\.", re.S)
 _BRACE = re.compile(r"[{}]")
-# The same, with the closer in group 1, for CloserIndex (sitegen.markdown.scan).
-_PAREN_TOKENS = re.compile(r"(\\\))|" + _PAIR_OR_BRACE, re.S)
-_BRACKET_TOKENS = re.compile(r"(\\\])|" + _PAIR_OR_BRACE, re.S)
+# The same, for CloserIndex (sitegen.markdown.scan): the closer \) or \], or a brace.
+_PAREN_TOKENS = token_pattern(r"\\\)", r"\\[^)]")
+_BRACKET_TOKENS = token_pattern(r"\\\]", r"\\[^\]]")
 # Braces nested at most two deep and balanced (valid only when no brace is escaped): one
 # C-level match decides the common case before the general count below.
 _SHALLOW_BALANCED = re.compile(r"[^{}]*(?:\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}[^{}]*)*")
@@ -113,9 +113,8 @@ _REF = re.compile(r"\\(?:eq)?ref\s*\{[^}]*\}")
 @functools.lru_cache(maxsize=64)
 def _env_end_pattern(env: str, space: str = r"\s") -> re.Pattern[str]:
     # A cache of compiled patterns, not state: the result depends only on the arguments.
-    return re.compile(
-        r"(\\end" + space + r"*\{" + re.escape(env) + r"\})|" + _PAIR_OR_BRACE, re.S
-    )
+    end = r"\\end" + space + r"*\{" + re.escape(env) + r"\}"
+    return token_pattern(end, r"\\(?!" + end[2:] + r")[\s\S]")
 
 
 def resolve_kramdown_escapes(raw: str) -> tuple[str, list[tuple[int, int]]]:

@@ -14,10 +14,10 @@ of the walk from ``q``. The running minima from ``q`` form a chain: each link is
 token whose ``S`` is not larger. The answer is the first closer on that chain, which is
 computed for every token at once, from right to left.
 
-Tokens are found by one regular expression whose alternatives are the closer, a backslash
-pair and a brace. A start must be a token boundary of a walk from the beginning of the
-text; every start used here follows a ``(``, ``[`` or ``}``, which no backslash pair can
-straddle.
+Tokens are found by one regular expression (:func:`token_pattern`) that skips text and
+backslash pairs and stops at the closer or a brace. A start must be a token boundary of a
+walk from the beginning of the text; every start used here follows a ``(``, ``[``, ``}``
+or ``$``, which no backslash pair can straddle.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-__all__ = ["CloserIndex", "build_closer_index"]
+__all__ = ["CloserIndex", "build_closer_index", "token_pattern"]
 
 
 @dataclass(frozen=True)
@@ -51,31 +51,29 @@ class CloserIndex:
         return self.starts[found], self.ends[found], self.level[found] == self.level[first]
 
 
-def build_closer_index(text: str, tokens: re.Pattern[str], closer_group: int = 1) -> CloserIndex:
-    """Walk ``text`` once. ``tokens`` matches the closer (in group ``closer_group``), a
-    backslash pair, ``{`` or ``}``; backslash pairs other than closers are skipped."""
+def build_closer_index(text: str, tokens: re.Pattern[str]) -> CloserIndex:
+    """Walk ``text`` once. Each match of ``tokens`` skips what the walk ignores (text and
+    backslash pairs) and ends with the next token that counts: the closer in group 1, a
+    brace in group 2, or nothing at the end of the text (see :func:`token_pattern`)."""
     starts: list[int] = []
     ends: list[int] = []
     level: list[int] = []
     is_closer: list[bool] = []
     depth = 0
     for m in tokens.finditer(text):
-        if m.group(closer_group) is not None:
-            closer = True
+        if m.group(1) is not None:
+            starts.append(m.start(1))
+            ends.append(m.end(1))
+            level.append(depth)
+            is_closer.append(True)
+        elif m.group(2) is not None:
+            starts.append(m.start(2))
+            ends.append(m.end(2))
+            level.append(depth)
+            is_closer.append(False)
+            depth += 1 if m.group(2) == "{" else -1
         else:
-            tok = m.group(0)
-            if tok == "{":
-                closer = False
-            elif tok == "}":
-                closer = False
-            else:
-                continue  # a backslash pair: one token, no step
-        starts.append(m.start())
-        ends.append(m.end())
-        level.append(depth)
-        is_closer.append(closer)
-        if not closer:
-            depth += 1 if m.group(0) == "{" else -1
+            break  # the end of the text
     count = len(starts)
     first_closer = [-1] * count
     chain: list[int] = []  # tokens right of the current one whose level is a running minimum
@@ -89,3 +87,17 @@ def build_closer_index(text: str, tokens: re.Pattern[str], closer_group: int = 1
             first_closer[i] = first_closer[chain[-1]]
         chain.append(i)
     return CloserIndex(starts, ends, first_closer, level)
+
+
+def token_pattern(closer: str, pair_not_closer: str, plain: str = r"[^\\{}]") -> re.Pattern[str]:
+    """The ``tokens`` pattern for :func:`build_closer_index`.
+
+    ``closer``: a regex of the closer; ``pair_not_closer``: a regex of a backslash pair
+    that does not start the closer; ``plain``: one character that is neither a backslash
+    nor a brace (nor the closer's first character, when that is not a backslash). The
+    skipped part is possessive and every position ends a match (at worst the end of the
+    text, after a lone backslash), so the text is read once, in C.
+    """
+    return re.compile(
+        rf"(?:{plain}++|{pair_not_closer})*+(?:({closer})|([{{}}])|\\?\Z)", re.S
+    )
