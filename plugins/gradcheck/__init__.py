@@ -39,10 +39,35 @@ _EQ_IN_CODE = re.compile(r"""\beq\s*=\s*(["'])(.+?)\1""")
 # ------------------------------------------------------------------ collecting & running
 
 
-def _job(site: Any, post: Any, blocks: list[Block]) -> PostJob:
+NOTATION = {"superscript": ("power", "index"), "product": ("matrix", "entrywise")}
+
+
+def _notation(site: Any, post: Any) -> dict[str, str]:
+    """The post's ``notation:`` (how its TeX is read), unknown keys and values warned."""
+    given = post.meta.get("notation")
+    if given is None:
+        return {}
+    if not isinstance(given, dict):
+        site.report.warning(post.rel, None, "notation: must be a mapping, e.g. "
+                            "{superscript: index}")
+        return {}
+    found = {}
+    for key, value in given.items():
+        allowed = NOTATION.get(str(key))
+        if allowed is None or str(value) not in allowed:
+            choices = ", ".join(f"{k}: {'|'.join(v)}" for k, v in NOTATION.items())
+            site.report.warning(post.rel, None, f"notation: unknown {key}: {value} ({choices})")
+            continue
+        found[str(key)] = str(value)
+    return found
+
+
+def _job(site: Any, post: Any, blocks: list[Block], equations: list[Any]) -> PostJob:
     config = site.config.verify
     seed = post.meta.get("seed", config.seed)
     return PostJob(
+        equations={label: e.tex for e in equations for label in e.labels},
+        notation=_notation(site, post),
         rel=post.rel,
         blocks=[b.to_dict() for b in blocks],
         seed=int(seed) if isinstance(seed, int | str) and str(seed).isdigit() else config.seed,
@@ -103,7 +128,7 @@ def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
         state = PostState(blocks=blocks, equations=_equations(post))
         post.data[STATE_KEY] = state
         if blocks:
-            jobs.append(_job(site, post, blocks))
+            jobs.append(_job(site, post, blocks, state.equations))
             # its page shows results of running code: never reuse a rendering of it
             post.data["cacheable"] = False
         else:
@@ -267,6 +292,13 @@ class PostState:
             self._by_key = {(e.tex, e.display): e for e in self.equations}
         found = self._by_key.get(key)
         return found if found is not None else coverage.equation_for(*key)
+
+    def equation_line(self, post: Any, label: str) -> int | None:
+        """The file line where the equation carrying ``label`` starts."""
+        for equation in self.equations:
+            if label in equation.labels:
+                return _line_of(post, equation.tex)
+        return None
 
     @property
     def sizes(self) -> dict[str, int]:

@@ -71,9 +71,15 @@ class PostJob:
     memory_mb: int = 2048
     rtol: float | None = None
     atol: float | None = None
+    # the TeX of each labelled equation (label → TeX) and the post's ``notation:``, so the
+    # worker can read the equation a check names (``tex/``)
+    equations: dict[str, str] = field(default_factory=dict)
+    notation: dict[str, Any] = field(default_factory=dict)
 
     def to_message(self) -> dict[str, Any]:
         return {
+            "equations": self.equations,
+            "notation": self.notation,
             "rel": self.rel,
             "blocks": self.blocks,
             "seed": self.seed,
@@ -90,6 +96,8 @@ def _worker_sources_digest() -> str:
     for name in ("checker.py", "worker.py", "shapes.py"):
         path = PACKAGE_DIR / name
         digest.update(path.read_bytes() if path.is_file() else b"")
+    for path in sorted((PACKAGE_DIR / "tex").glob("*.py")):  # the equation reader
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

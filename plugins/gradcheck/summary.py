@@ -54,6 +54,9 @@ def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
                     "trace": check.get("trace"),
                 },
                 "equation": check.get("eq"),
+                "equation_status": check.get("equation_status") or "none",
+                "equation_reason": check.get("equation_reason") or "",
+                "equation_warnings": check.get("equation_warnings") or [],
                 "time": check.get("time"),
                 "numpy": numpy,
                 "number": check.get("number"),
@@ -76,6 +79,34 @@ def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
         )
     rows.sort(key=lambda r: (r["line"] or 0, r["kind"]))
     return rows
+
+
+def derivations(post: Any, state: Any) -> list[dict[str, Any]]:
+    """The derivations checks named, step by step, with the file line of each step."""
+    found = []
+    for check in state.checks:
+        steps = check.get("equation_steps") or []
+        if not steps:
+            continue
+        start = state.equation_line(post, str(check.get("eq")))
+        found.append(
+            {
+                "equation": check.get("eq"),
+                "check": check.get("number"),
+                "line": start,
+                "steps": [
+                    {
+                        "from": step["from"],
+                        "to": step["to"],
+                        "line": None if start is None else start + int(step["offset"]),
+                        "status": step["status"],
+                        "reason": step.get("reason") or "",
+                    }
+                    for step in steps
+                ],
+            }
+        )
+    return found
 
 
 def site_rows(site: Any, key: str) -> list[tuple[Any, Any, list[dict[str, Any]]]]:
@@ -113,6 +144,7 @@ def verification_json(site: Any, key: str) -> bytes:
                 "stated_gradients": state.cover.stated,
                 "verified_gradients": state.cover.verified,
                 "checks": rows,
+                "derivations": [] if state.pending else derivations(post, state),
             }
         )
     document = {"summary": counts(everything), "posts": posts}

@@ -302,6 +302,12 @@ class Parser:
         return inner._bracket_condition(opened=True)
 
     def fraction(self) -> Node:
+        t = self.peek()
+        if t is not None and t.kind == "num" and len(t.text) > 1 and t.text.isdigit():
+            self.take()  # \\tfrac12: TeX takes one digit per argument
+            if len(t.text) != 2:
+                raise Unread("syntax", f"\\frac{t.text}")
+            return Frac(Num(float(t.text[0])), Num(float(t.text[1])))
         num_toks, den_toks = self.group_tokens(), self.group_tokens()
         if any(t.text == "\\partial" for t in num_toks + den_toks):
             return _partial(num_toks, den_toks, self)
@@ -340,7 +346,7 @@ class Parser:
 
     def blackboard(self) -> Node:
         letter = "".join(t.text for t in self.group_tokens())
-        if letter == "1":
+        if letter in ("1", "I"):
             if self.at("_"):
                 self.take()
                 return Iverson(self._condition(self.group_tokens()))
@@ -418,9 +424,19 @@ def parse(tex: str, superscript_index: bool = False) -> Node:
     if parser.peek() is None:
         raise Unread("no-rhs")
     node = parser.expr()
+    if parser.at(",") and parser.peek(1) is not None and parser.peek(1).text in REMARK:
+        parser.take()  # "x^\\top \\delta, \\qquad (D×1)(1×1) → D×1": a remark follows
+    if parser.at(*REMARK):
+        rest = {t.text for t in parser.toks[parser.pos:]}
+        if rest & ({"\\forall", "\\exists"} | set(COMPARE)):  # a case or a condition
+            raise Unread("quantifier", " ".join(t.text for t in parser.toks[parser.pos:])[:60])
+        return node  # shapes or a comment after \\qquad do not change the value
     if parser.peek() is not None and parser.peek().text in QUANTIFIERS:  # type: ignore[union-attr]
         raise Unread("quantifier", parser.peek().text)  # type: ignore[union-attr]
     if parser.at(",", "."):
         parser.take()  # the sentence's punctuation after a display formula
     parser.end()
     return node
+
+
+REMARK = ("\\quad", "\\qquad")

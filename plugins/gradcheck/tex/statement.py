@@ -19,6 +19,8 @@ _ENV = re.compile(r"\\(?:begin|end)\s*\{(?:align|aligned|equation|gather|gathere
                   r"multline|eqnarray|alignat|alignedat)\*?\}(?:\{\d+\})?")
 _LABEL = re.compile(r"\\(?:label|tag\*?)\s*\{([^{}]*)\}")
 _COMMENT = re.compile(r"(?<!\\)%[^\n]*")
+_REMARK = re.compile(r",?\s*\\q?quad\b")
+_CONDITION = re.compile(r"\\forall|\\exists|[<>]|\\[gl]eq?\b|\\text\s*\{\s*(?:if|for)\b")
 
 
 @dataclass(frozen=True)
@@ -73,16 +75,30 @@ def rows(tex: str) -> list[Row]:
         body = _LABEL.sub(" ", piece).replace("&", " ").strip()
         if not body:
             continue
-        found.append(Row(body, offset, tuple(s.strip() for s in split_top(body)), labels))
+        remark = _REMARK.search(body)
+        if remark and "=" in body[remark.end():] and not _CONDITION.search(body[remark.end():]):
+            body = body[:remark.start()]  # "…, \\qquad r_m = f(x_m)": where-clauses
+        parts = [s.strip() for s in split_top(body)]
+        for k, part in enumerate(parts[1:], 1):
+            if part.startswith(":"):  # "… =: \\delta" names the value; it states nothing
+                parts = parts[:k]
+                break
+        found.append(Row(body, offset, tuple(parts), labels))
     return found
 
 
 def gradient_wrt(lhs: str, superscript_index: bool = False) -> p.Node | None:
     """What a left-hand side differentiates with respect to, None if it states none."""
-    toks = p.tokens(lhs)
+    return _wrt(p.tokens(lhs), superscript_index)
+
+
+def _wrt(toks: list[p.Token], superscript_index: bool) -> p.Node | None:
     texts = [t.text for t in toks]
     if not texts:
         return None
+    if texts[0] in p.ACCENTS and len(texts) > 1 and texts[1] == "{":
+        # \widehat{\nabla_\theta J}_\beta: an estimate of the gradient inside
+        return _wrt(p.Parser(toks[1:], superscript_index).group_tokens(), superscript_index)
     if texts[0] in ("\\frac", "\\dfrac", "\\tfrac"):
         parser = p.Parser(toks[1:], superscript_index)
         num, den = parser.group_tokens(), parser.group_tokens()

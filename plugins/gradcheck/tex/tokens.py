@@ -11,7 +11,7 @@ _TOKEN = re.compile(
     r"|(?P<space>\s+)|(?P<punct>.)",
     re.S,
 )
-SPACING = {"\\,", "\\;", "\\:", "\\!", "\\ ", "\\quad", "\\qquad", "~", "\\displaystyle",
+SPACING = {"\\,", "\\;", "\\:", "\\!", "\\ ", "~", "\\displaystyle",
            "\\limits", "\\nolimits", "&", "\\textstyle"}
 SIZES = {"\\left", "\\right", "\\big", "\\Big", "\\bigg", "\\Bigg", "\\bigl", "\\bigr",
          "\\Bigl", "\\Bigr", "\\biggl", "\\biggr", "\\Biggl", "\\Biggr", "\\middle"}
@@ -36,7 +36,7 @@ COMPARE = {">": ">", "<": "<", "\\geq": ">=", "\\ge": ">=", "\\leq": "<=", "\\le
            "\\gt": ">", "\\lt": "<", "\\neq": "!=", "\\ne": "!="}
 QUANTIFIERS = {"\\forall", "\\in", "\\mid", "\\iff", "\\Rightarrow", "\\implies",
                "\\text", "\\quad", "\\qquad", "\\exists"}
-PRODUCTS = {"\\odot": "entrywise", "\\circ": "entrywise", "\\cdot": "product",
+PRODUCTS = {"\\oslash": "divide", "\\odot": "entrywise", "\\circ": "entrywise", "\\cdot": "product",
             "\\times": "product", "*": "product", ".": "product", "\\ast": "product"}
 DROPPED = re.compile(
     r"\\(?:label|tag\*?|eqref|ref|text|mbox|textrm|textit|intertext|hspace|vspace)\s*\{[^{}]*\}"
