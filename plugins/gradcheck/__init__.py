@@ -274,6 +274,11 @@ class PostState:
                 block.get("error_line") or block.get("line"),
                 f"{block['kind']} block error: {error_reason(block)}",
             )
+        for check in self.checks:
+            for problem in equation_problems(check):
+                failed = True
+                site.report.warning(post.rel, self.equation_line(post, str(check["eq"])),
+                                    problem)
         for tex, message in self.shape_problems():
             site.report.warning(post.rel, _line_of(post, tex), f"stated shape: {message}")
         for label in self.cover.missing_labels:
@@ -316,6 +321,20 @@ class PostState:
 
     def shape_problems(self) -> list[tuple[str, str]]:
         return [(e.tex, m) for e in self.equations for m in self.problems_in(e.tex)]
+
+
+def equation_problems(check: dict[str, Any]) -> list[str]:
+    """What is wrong with the equation a check names, as written (fails a strict build)."""
+    found = []
+    label = check.get("eq")
+    if check.get("equation_status") == "contradicts":
+        found.append(f"equation '{label}' contradicts check "
+                     f"{check.get('name') or ''}: {check.get('equation_reason')}")
+    for step in check.get("equation_steps") or []:
+        if step.get("status") == "breaks":
+            found.append(f"equation '{label}': step {step['from']} → {step['to']} breaks: "
+                         f"{step.get('reason')}")
+    return found
 
 
 def _line_of(post: Any, tex: str) -> int | None:
@@ -370,7 +389,8 @@ def _equation_badges(state: PostState, token: Any) -> tuple[str, str]:
         linked = False
         for label in statement.labels:
             for check in state.checks:
-                if str(check.get("eq")) == label:
+                if str(check.get("eq")) == label and all(
+                        number != check["number"] for _, _, number in links):
                     links.append((label, check, check["number"]))
                     linked = True
             if state.pending and label in state.expected_labels:
@@ -380,7 +400,9 @@ def _equation_badges(state: PostState, token: Any) -> tuple[str, str]:
     problems = state.problems_in(equation.tex)
     named = [label for label, _, _ in links]
     wrapper_id = coverage.anchor(named[0]) if named else ""
-    return wrapper_id, render.equation_badges(links, unverified, problems)
+    steps = "".join(render.derivation_steps(check.get("equation_steps") or [], number)
+                    for _, check, number in links if check is not None)
+    return wrapper_id, render.equation_badges(links, unverified, problems) + steps
 
 
 def _make_math(original: Any, block: bool) -> Any:

@@ -188,7 +188,8 @@ def coverage(equations: list[Equation], checks: list[dict[str, Any]]) -> Coverag
             if not statement.gradient and not linked:
                 continue
             result.stated += 1
-            if linked and all(c.get("status") == "pass" for c in linked):
+            if linked and all(c.get("status") == "pass" and c.get("equation_status") not in
+                              ("contradicts",) for c in linked):
                 result.verified += 1
             if statement.gradient and not linked:
                 result.unlinked_gradients += 1

@@ -157,7 +157,9 @@ def extra_pages(site: Any, key: str) -> list[Page]:
     total: list[dict[str, Any]] = []
     for post, state, rows in site_rows(site, key):
         total += rows
-        if any(r["status"] != "pass" for r in rows):
+        if any(r["status"] != "pass" or r.get("equation_status") == "contradicts"
+               for r in rows) or any(s["status"] == "breaks" for d in derivations(post, state)
+                                     for s in d["steps"]):
             # posts may have been verified in forked render processes, whose site.data
             # changes are lost: the verdict is taken again from the posts themselves
             site.data["verification_failed"] = True
