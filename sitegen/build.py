@@ -60,7 +60,13 @@ from sitegen.templates import (
     template_dirs,
     theme_dirs,
 )
-from sitegen.write import OutputFolder, check_output_folder, copy_static, output_identity
+from sitegen.write import (
+    OutputFolder,
+    check_output_folder,
+    copy_static,
+    output_identity,
+    unsafe_reason,
+)
 
 DEFAULT_OUT = "_site"
 LAYOUT_TEMPLATES = {"post": "post.html", "page": "page.html", "default": "page.html"}
@@ -206,9 +212,10 @@ def _drop_duplicate_urls(site: Site, posts: list[Post]) -> list[Post]:
 
 
 def create_markdown(site: Site) -> Any:
-    from sitegen.markdown import create_parser
+    from sitegen.markdown import create_parser, detect_dialect
 
-    md = create_parser(math_options=dict(site.config.math.delimiters))
+    dialect = detect_dialect(site.root, site.config.math.dollars)
+    md = create_parser(math_options=dict(site.config.math.delimiters), dialect=dialect)
     call_hook(site, "sitegen_extend_markdown", md=md, site=site)
     return md
 
@@ -280,6 +287,7 @@ def parse_posts(site: Site, md: Any, jinja_env: Any, posts: list[Post]) -> None:
             "line_offset": post.body_line,
             "diagnostics": [],
             "liquid": _liquid_context(site, post, jinja_env, index),
+            "mathjax": post.meta.get("mathjax"),  # False: no math markup (no script loads)
             "post": post,
             "site": site,
             "highlighted": code,
@@ -691,6 +699,14 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
     quick = keys is not None and quick_keys_sound(site)
     for page in pages:
         out_path = page.output_path
+        problem = unsafe_reason(out_path)
+        if problem:  # a URL read.py did not make (a plugin's page): never written
+            where = page.post.rel if page.post else out_path
+            message = f"not written: the output path of {page.url!r} {problem}"
+            site.report.error(where, None, message)
+            if page.post is not None:
+                page.post.failed = True
+            continue
         if writer.taken(out_path):
             site.report.error(
                 page.post.rel if page.post else out_path, None, f"two pages write {page.url}"
