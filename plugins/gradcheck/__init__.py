@@ -339,8 +339,10 @@ def equation_problems(check: dict[str, Any]) -> list[str]:
 
 def _line_of(post: Any, tex: str) -> int | None:
     """The file line where this TeX starts (math tokens inside text carry no line)."""
-    first = tex.strip().splitlines()[0] if tex.strip() else ""
-    at = post.source.find(first) if first else -1
+    at = post.source.find(tex.strip()) if tex.strip() else -1
+    if at < 0:  # the TeX was changed on its way (a Jekyll post's escapes): its first line
+        first = tex.strip().splitlines()[0] if tex.strip() else ""
+        at = post.source.find(first) if first else -1
     return post.source.count("\n", 0, at) + 1 if at >= 0 else None
 
 

@@ -258,8 +258,8 @@ def steps(chain: tuple[tuple[str, int], ...], values: list[Any]) -> list[dict[st
             diff = np.abs(b - a)
             at = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
             step.update(status="breaks", reason=(
-                f"line {k + 1} is {float(np.asarray(a)[at]):.6g} but line {k + 2} is "
-                f"{float(np.asarray(b)[at]):.6g}" + (f" at entry {tuple(int(i) for i in at)}"
-                                                     if at else "")))
+                f"line {k + 1} of the derivation is {float(np.asarray(a)[at]):.6g} but line "
+                f"{k + 2} is {float(np.asarray(b)[at]):.6g}"
+                + (f" at index {tuple(int(i) for i in at)}" if at else "")))
         out.append(step)
     return out
