@@ -169,3 +169,9 @@ def test_derivation_steps_hold_or_break():
     assert row["equation_status"] == "verified"
     assert [s["status"] for s in row["equation_steps"]] == ["holds", "breaks", "breaks"]
     assert [s["offset"] for s in row["equation_steps"]] == [2, 3, 4]
+
+
+def test_pdv_and_nabla_left_hand_sides_are_read():
+    body = r"\frac{1}{N} X^\top \big((\hat Y - Y) \odot \hat Y \odot (1-\hat Y)\big) \label{eq:dW}"
+    for lhs in (r"\pdv{L}{W}", r"\nabla_W L", r"\partial L / \partial W", r"\frac{dL}{dW}"):
+        assert read(f"{lhs} = {body}")["equation_status"] == "verified", lhs

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..coverage import split_rows
 from . import parse as p
 from .refusals import Unread
 
-_ROW_BREAK = re.compile(r"\\\\(?:\s*\[[^\]]*\])?")
 _ENV = re.compile(r"\\(?:begin|end)\s*\{(?:align|aligned|equation|gather|gathered|split|"
                   r"multline|eqnarray|alignat|alignedat)\*?\}(?:\{\d+\})?")
 _LABEL = re.compile(r"\\(?:label|tag\*?)\s*\{([^{}]*)\}")
@@ -66,7 +66,7 @@ def rows(tex: str) -> list[Row]:
     clean = _ENV.sub(" ", _COMMENT.sub("", tex))
     found: list[Row] = []
     at = 0
-    for piece in _ROW_BREAK.split(clean):
+    for piece in split_rows(clean):
         where = clean.find(piece, at)
         at = where + len(piece)
         lead = len(piece) - len(piece.lstrip())
@@ -107,6 +107,12 @@ def _wrt(toks: list[p.Token], superscript_index: bool) -> p.Node | None:
         if num and den and _is_d(num) and _is_d(den):
             return _operand(den[1:] if den[0].text == "d" else den[2:], superscript_index)
         return None
+    if texts[0] in ("\\pdv", "\\dv"):  # the physics package: \\pdv{L}{W}
+        parser = p.Parser(toks[1:], superscript_index)
+        if parser.at("["):
+            raise Unread("unsupported", "a higher derivative \\pdv[n]")
+        parser.group_tokens()
+        return _operand(parser.group_tokens(), superscript_index)
     if texts[0] == "\\nabla":
         parser = p.Parser(toks[1:], superscript_index)
         if parser.at("_"):
