@@ -255,3 +255,59 @@ def test_random_expressions_printed_as_tex_read_back_to_the_same_value(seed):
     value = value if np.ndim(value) == 2 else np.reshape(value, (1, 1))
     assert value.shape == expected.shape, tex
     np.testing.assert_allclose(value, expected, rtol=1e-9, atol=1e-12, err_msg=tex)
+
+
+BATCHED_BODIES = [
+    r"r_n s_n", r"(r_n - c) s_n", r"s_n \odot t_n", r"M s_n", r"s_n^\top M^\top",
+    r"\exp(r_n) s_n - t_n", r"\frac{s_n}{2} + u", r"-r_n u", r"s_n t_n^\top",
+    r"s_n^\top t_n", r"\frac{r_n}{1 + e^{-r_n}}", r"s_n \odot u \odot t_n", r"P s_n",
+]
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("body", BATCHED_BODIES)
+def test_a_sum_read_at_once_equals_the_sum_term_by_term(body, seed):
+    g = np.random.default_rng(seed)
+    B, K = int(g.integers(1, 40)), int(g.integers(2, 5))
+    ns = {"r": g.standard_normal(B), "s": g.standard_normal((B, K)),
+          "t": g.standard_normal((B, K)), "M": g.standard_normal((K, K)), "c": 0.3,
+          "u": g.standard_normal((K, 1)), "P": g.standard_normal((K + 1, K + 2)), "B": B}
+    bindings = Bindings(ns)
+
+    def context():
+        return ev.Context(bindings.bind, bindings.bind_partial)
+
+    tree = p.parse(body)
+    try:
+        at_once = ev.evaluate(p.parse(rf"\sum_{{n=1}}^{{B}} \left({body}\right)"), context())
+    except ShapeError:
+        at_once = "shape error"
+    try:
+        terms = []
+        for n in range(1, B + 1):
+            ctx = context()
+            ctx.indices["n"] = n
+            terms.append(ev.evaluate(tree, ctx))
+        by_terms = sum(terms[1:], terms[0])
+    except ShapeError:
+        by_terms = "shape error"
+    if isinstance(by_terms, str) or isinstance(at_once, str):
+        assert at_once == by_terms
+    else:
+        assert np.shape(at_once) == np.shape(by_terms)
+        np.testing.assert_allclose(at_once, by_terms, rtol=1e-10, atol=1e-12)
+
+
+def test_simple_sums_are_read_at_once():
+    from sitegen_plugins.gradcheck.tex import batch
+
+    g = np.random.default_rng(0)
+    bindings = Bindings({"r": g.standard_normal(50), "s": g.standard_normal((50, 3))})
+    ctx = ev.Context(bindings.bind, bindings.bind_partial)
+    value = batch.summed(p.parse(r"r_n s_n"), "n", range(1, 51), bindings.bind,
+                         ctx.indices_used, lambda child: ev.evaluate(child, ctx))
+    np.testing.assert_allclose(value, (bindings.bind(p.Sym("r"))[:, None] *
+                                       bindings.bind(p.Sym("s"))).sum(0)[:, None])
+    with pytest.raises(batch.NoBatch):  # \mathbf{1} has no length yet: term by term
+        batch.summed(p.parse(r"r_n \mathbf{1}"), "n", range(1, 51), bindings.bind,
+                     ctx.indices_used, lambda child: ev.evaluate(child, ctx))

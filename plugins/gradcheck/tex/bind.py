@@ -60,6 +60,14 @@ class Bindings:
 
     def __post_init__(self) -> None:
         self._by_key = {symbol_key(tex): value for tex, value in self.symbols.items()}
+        self._found: dict[tuple[Any, ...], Any] = {}  # a sum asks for x_n N times
+
+    def bind(self, sym: p.Sym, function: bool = False) -> Any:
+        """The value ``sym`` stands for; None when nothing of the code is called so."""
+        key = (*key_of(sym), function)
+        if key not in self._found:
+            self._found[key] = self._bind(sym, function)
+        return self._found[key]
 
     def _pick(self, tex: str, found: dict[str, Any]) -> Any:
         distinct: list[Any] = []
@@ -74,8 +82,7 @@ class Bindings:
             return distinct[0]
         return None
 
-    def bind(self, sym: p.Sym, function: bool = False) -> Any:
-        """The value ``sym`` stands for; None when nothing of the code is called so."""
+    def _bind(self, sym: p.Sym, function: bool) -> Any:
         key = key_of(sym)
         if key in self._by_key:
             value = self._by_key[key]

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from . import batch
 from . import parse as p
 from .algebra import (
     BUILTIN,
@@ -62,18 +63,38 @@ class Context:
     entrywise_products: bool = False
     indices: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # weak-test observations
+    # values of sub-expressions, by (node, the indices it uses): a sum inside an entry-wise
+    # statement does not depend on the outer index, and is evaluated once, not once per entry
+    memo: dict[tuple[int, tuple[tuple[str, int], ...]], Value] = field(default_factory=dict)
+    uses: dict[int, frozenset[str]] = field(default_factory=dict)
 
     def note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
 
+    def indices_used(self, node: p.Node) -> frozenset[str]:
+        found = self.uses.get(id(node))
+        if found is None:
+            letters: set[str] = set()
+            for sym in walk_syms(node):
+                if sym.sub:
+                    letters.update(sym.sub.replace(",", ""))
+            found = self.uses[id(node)] = frozenset(c for c in letters if c.isalpha())
+        return found
+
 
 def evaluate(node: p.Node, ctx: Context) -> Value:
-    kind = type(node).__name__
-    rule = _RULES.get(kind)
+    rule = _RULES.get(type(node).__name__)
     if rule is None:
-        raise Unread("unsupported", kind)
-    return rule(node, ctx)
+        raise Unread("unsupported", type(node).__name__)
+    if isinstance(node, p.Num | p.Ones):
+        return rule(node, ctx)
+    used = ctx.indices_used(node)
+    key = (id(node), tuple(sorted((k, v) for k, v in ctx.indices.items() if k in used)))
+    value = ctx.memo.get(key)
+    if value is None:
+        value = ctx.memo[key] = rule(node, ctx)
+    return value
 
 
 
@@ -378,7 +399,15 @@ def _sum(node: p.Sum, ctx: Context) -> Value:
         upper = size
     if upper < lower:
         raise Unread("index-range", f"{node.index} from {lower} to {upper}")
-    outer = ctx.indices.get(node.index)
+    outer = ctx.indices.pop(node.index, None)
+    try:
+        return batch.summed(node.body, node.index, range(lower, upper + 1), ctx.bind,
+                            ctx.indices_used, lambda child: evaluate(child, ctx))
+    except batch.NoBatch:
+        pass  # term by term, below
+    finally:
+        if outer is not None:
+            ctx.indices[node.index] = outer
     acc: Value | None = None
     try:
         for i in range(lower, upper + 1):
