@@ -10,18 +10,24 @@ Two measurements:
   typo of a logistic layer (the check runs twice), the right formula (it does not), an
   entry-wise statement over D indices, and an eight-line derivation.
 
-Run from the repository root:  python bench/bench_equations.py [--repeat N]
+With ``--corpus DIR`` it also counts, over a Jekyll blog's ``$$`` math with its index
+notation declared, how many expressions of stated gradients the parser reads (no arrays:
+reading only).
+
+Run from the repository root:  python bench/bench_equations.py [--repeat N] [--corpus DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +37,8 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 from plugins.gradcheck import checker  # noqa: E402
-from plugins.gradcheck.tex import read_check  # noqa: E402
+from plugins.gradcheck.tex import parse, read_check, statement  # noqa: E402
+from plugins.gradcheck.tex.refusals import Unread  # noqa: E402
 from sitegen.cli import main  # noqa: E402
 
 
@@ -57,6 +64,42 @@ def example_site() -> list[float]:
                     if "equation_time" in check and check.get("eq"):
                         times.append(float(check["equation_time"]))
         return times
+
+
+def corpus_reading(folder: Path) -> tuple[int, int, int, Counter]:
+    """Stated gradients in a Jekyll corpus's ``$$`` math (its index notation declared):
+    statements, expressions in their chains, expressions parsed, refusals by reason."""
+    statements = expressions = parsed = 0
+    refused: Counter = Counter()
+    for path in sorted(folder.rglob("*.markdown")) + sorted(folder.rglob("*.md")):
+        source = path.read_text(encoding="utf-8", errors="replace")
+        for match in re.finditer(r"\$\$(.*?)\$\$", source, re.S):
+            rows = statement.rows(match.group(1))
+            i = 0
+            while i < len(rows):
+                row = rows[i]
+                wrt = None
+                if len(row.parts) > 1 and row.parts[0]:
+                    try:
+                        wrt = statement.gradient_wrt(row.parts[0], True)
+                    except Unread:
+                        wrt = None
+                if wrt is None:
+                    i += 1
+                    continue
+                statements += 1
+                chain, i = list(row.parts[1:]), i + 1
+                while i < len(rows) and not rows[i].parts[0] and len(rows[i].parts) > 1:
+                    chain += rows[i].parts[1:]
+                    i += 1
+                for text in chain:
+                    expressions += 1
+                    try:
+                        parse.parse(text, True)
+                        parsed += 1
+                    except Unread as exc:
+                        refused[exc.code] += 1
+    return statements, expressions, parsed, refused
 
 
 def logistic(n: int, d: int, typo: bool) -> tuple:
@@ -125,7 +168,12 @@ def time_case(case: tuple, repeat: int) -> tuple[float, str]:
 def main_bench() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--corpus", type=Path, help="a Jekyll blog: count what its TeX reads")
     args = parser.parse_args()
+    if args.corpus:
+        statements, expressions, parsed, refused = corpus_reading(args.corpus)
+        print(f"corpus: {statements} stated gradients, {expressions} expressions in their "
+              f"chains, {parsed} parsed; not parsed: {dict(refused.most_common())}")
     times = example_site()
     if times:
         print(f"example site: {len(times)} checks naming an equation; equation time per check: "

@@ -192,6 +192,11 @@ class Parser:
             return self.symbol(text, None)
         if text in OPEN:
             return self.bracketed(text)
+        if text == "{":  # a TeX group: {x_1}, {(1 - y)}
+            self.pos -= 1
+            return self.group()
+        if text == "-":  # "a * -b": a sign after an operator
+            return Unary("neg", self.factor())
         if text in ("\\frac", "\\dfrac", "\\tfrac"):
             return self.fraction()
         if text == "\\partial":

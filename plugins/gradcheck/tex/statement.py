@@ -75,6 +75,11 @@ def rows(tex: str) -> list[Row]:
         body = _LABEL.sub(" ", piece).replace("&", " ").strip()
         if not body:
             continue
+        if found and found[-1].text.rstrip().endswith(("+", "-")):
+            # "a + \\ b": a sum carried over to the next line
+            last = found.pop()
+            body = f"{last.text} {body}"
+            offset, labels = last.offset, last.labels + labels
         remark = _REMARK.search(body)
         if remark and "=" in body[remark.end():] and not _CONDITION.search(body[remark.end():]):
             body = body[:remark.start()]  # "…, \\qquad r_m = f(x_m)": where-clauses

@@ -50,10 +50,20 @@ class Token:
     text: str
 
 
+# \big{(}: a size command with its delimiter in braces
+_SIZED = re.compile(r"\\(?:big|Big|bigg|Bigg)[lr]?\s*\{\s*([()\[\]|]|\\[{}])\s*\}")
+
+
 def tokens(tex: str) -> list[Token]:
     """The significant tokens of ``tex`` (spacing, sizes, labels and text dropped)."""
     found: list[Token] = []
-    for m in _TOKEN.finditer(DROPPED.sub(" ", tex)):
+    text = _SIZED.sub(lambda m: " " + m.group(1) + " ", tex)
+    while True:  # \text{using \eqref{a}}: the inner group goes first
+        shorter = DROPPED.sub(" ", text)
+        if shorter == text:
+            break
+        text = shorter
+    for m in _TOKEN.finditer(text):
         kind = m.lastgroup or "punct"
         text = m.group(0)
         if kind == "space" or text in SPACING or text in SIZES:
