@@ -132,6 +132,14 @@ def test_sitegen_check_json_rows_have_equation_status(built, capsys):
     assert all("equation_reason" in r for r in rows)
 
 
+def test_sitegen_check_fails_on_a_contradicting_equation(tmp_path, capsys):
+    right = make_site(tmp_path / "right", ["2024-01-01-right.md"])
+    assert main(["check", "-s", str(right)]) == 0
+    typo = make_site(tmp_path / "typo", ["2024-01-02-typo.md"])
+    assert main(["check", "-s", str(typo)]) == 1
+    assert "equation contradicts the check" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("name,fails", [("2024-01-01-right.md", False),
                                         ("2024-01-02-typo.md", True),
                                         ("2024-01-03-unread.md", False),
