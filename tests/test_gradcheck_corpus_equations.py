@@ -29,6 +29,37 @@ check_grad(lambda x: np.sum(sigma(a * x)), x, a * sigma(a * x) * (1 - sigma(a * 
 '''
 
 
+# part 1: one example, scalars; its derivation of ∂ŷ/∂W and ∂L/∂W in chains of lines
+CHECKS_1 = '''
+
+```python verify
+X = np.array(0.8); x = X; y = 0.3; W = np.array(-0.5)
+sigma = lambda z: 1 / (1 + np.exp(-z))
+y_hat = sigma(W * X)
+L = lambda W: 0.5 * (y - sigma(W * X)) ** 2
+dL_dy_hat = -(y - y_hat)
+dy_hat_dW = y_hat * (1 - y_hat) * X
+check_grad(L, W, dL_dy_hat * dy_hat_dW, name="∂L/∂W", eq="ref1")
+check_grad(lambda y_hat: 0.5 * (y - y_hat) ** 2, y_hat, dL_dy_hat, name="∂L/∂ŷ", eq="ref2")
+check_grad(lambda W: sigma(W * X), W, dy_hat_dW, name="∂ŷ/∂W", eq="ref3")
+check_grad(L, W, (y_hat - y) * y_hat * (1 - y_hat) * x, name="∂L/∂W", eq="ref4")
+```
+'''
+# part 3: a batch of four examples; ∂L/∂w_1 as a sum over examples, x_i^1 a component
+CHECKS_3 = '''
+
+```python verify
+x = np.array([[0.5, -1.2, 0.3], [1.1, 0.4, -0.7], [-0.6, 0.9, 1.5], [0.2, -0.3, 0.8]])
+X = x; y = np.array([[1.0], [0.0], [1.0], [0.0]]); W = np.array([[0.4], [-0.6], [0.25]])
+w = W
+sigma = lambda z: 1 / (1 + np.exp(-z))
+y_hat = sigma(X @ W)
+L = lambda W: 0.5 * np.sum((y - sigma(X @ W)) ** 2)
+check_grad(L, W, X.T @ ((y_hat - y) * y_hat * (1 - y_hat)), name="∂L/∂W", eq="ref15")
+```
+'''
+
+
 def declare(path, notation: str, checks: str = "") -> None:
     head, sep, body = path.read_text(encoding="utf-8").partition("\n---\n")
     path.write_text(f"{head}\nnotation: {notation}{sep}{body}{checks}", encoding="utf-8")
@@ -42,8 +73,11 @@ def built(tmp_path_factory):
     shutil.copytree(BLOG, root)
     for path in root.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
+    extra = {"2016-08-26-gradients-1.markdown": CHECKS_1,
+             "2016-08-30-gradients-3.markdown": CHECKS_3}
     for path in (root / "_posts").glob("2016-*-gradients-*.markdown"):
-        declare(path, "{superscript: index}")  # x_i^j is component j of example i
+        # x_i^j is component j of example i
+        declare(path, "{superscript: index}", extra.get(path.name, ""))
     # the sigmoid post multiplies numbers with "." and juxtaposition: entry-wise on arrays
     declare(root / SIGMOID_POST, "{product: entrywise}", CHECKS)
     result = build_site(root, BuildOptions(out=root / "_site", strict=True))
@@ -68,6 +102,18 @@ def test_the_wrong_sigmoid_step_breaks(built):
     page = (out / "2016/08/24/gradients-0/index.html").read_text(encoding="utf-8")
     assert "5 of 7 steps checked, step 6 → 7 breaks, step 7 → 8 breaks" in page
     assert 'data-step-status="breaks"' in page
+
+
+def test_the_other_posts_read_as_written(built):
+    _, out = built
+    report = json.loads((out / "verification.json").read_text(encoding="utf-8"))
+    found = {c["equation"]: c["equation_status"] for p in report["posts"]
+             for c in p["checks"] if "gradients-1" in p["source"] or "gradients-3" in p["source"]}
+    assert found == {"ref1": "verified", "ref2": "verified", "ref3": "verified",
+                     "ref4": "verified", "ref15": "verified"}
+    steps = [s["status"] for p in report["posts"] if "gradients-1" in p["source"]
+             for d in p["derivations"] for s in d["steps"]]
+    assert steps == ["holds"] * 4  # ∂ŷ/∂W in three lines, ∂L/∂W in three lines
 
 
 def test_a_broken_step_fails_the_strict_build(built):

@@ -175,3 +175,16 @@ def test_pdv_and_nabla_left_hand_sides_are_read():
     body = r"\frac{1}{N} X^\top \big((\hat Y - Y) \odot \hat Y \odot (1-\hat Y)\big) \label{eq:dW}"
     for lhs in (r"\pdv{L}{W}", r"\nabla_W L", r"\partial L / \partial W", r"\frac{dL}{dW}"):
         assert read(f"{lhs} = {body}")["equation_status"] == "verified", lhs
+
+
+def test_a_row_of_a_matrix_is_read_as_a_column_or_a_row_whichever_fits():
+    def f(W):
+        return 0.5 * float(np.sum((sigmoid(X @ W) - Y) ** 2))
+
+    grad = X.T @ ((Y_hat - Y) * Y_hat * (1 - Y_hat))
+    as_row = r"\frac{\partial L}{\partial w_j} = \sum_{i=1}^{6} (\hat y_i - y_i) \sigma(X_i W) (1 - \sigma(X_i W)) X_{i,j} \label{e}"  # noqa: E501
+    ns = {"X": X, "y": Y, "y_hat": Y_hat, "W": W, "w": W, "sigmoid": sigmoid}
+    row = read(as_row, grad, ns, f=f, x=W, label="e")
+    assert row["equation_status"] == "verified", row["equation_reason"]
+    as_column = as_row.replace(r"X_i W", r"X_i^\top W")
+    assert read(as_column, grad, ns, f=f, x=W, label="e")["equation_status"] == "verified"

@@ -28,8 +28,12 @@ Evaluate = Callable[[p.Node], Any]
 
 
 def summed(body: p.Node, index: str, values: range, bind: Callable[..., Any],
-           uses: Callable[[p.Node], frozenset[str]], evaluate: Evaluate) -> Any:
-    """Σ body over ``index`` in ``values`` (1-based), or NoBatch."""
+           uses: Callable[[p.Node], frozenset[str]], evaluate: Evaluate,
+           rows_as: str = "column") -> Any:
+    """Σ body over ``index`` in ``values`` (1-based), or NoBatch. ``rows_as``: whether
+    ``X_n`` (a row of a matrix) is read as a column or as a row."""
+    if rows_as != "column":
+        raise NoBatch()  # the rarer reading: term by term
     batch = _batched(body, index, values, bind, uses, evaluate)
     if batch is None:
         raise NoBatch()  # the body does not depend on the index: let the loop say so

@@ -134,6 +134,35 @@ def _evaluate_at(tree: p.Node, target: Target, ctx: ev.Context) -> np.ndarray:
     return out.reshape(g.shape)
 
 
+def _both_ways(tree: p.Node, target: Target, ctx: ev.Context,
+               fresh: Callable[[], ev.Context]) -> np.ndarray:
+    """The value, reading a row ``X_n`` of a matrix as a column and, if the expression has
+    one, as a row: the reading whose shapes fit; refused when both fit and differ."""
+    try:
+        first: np.ndarray | ShapeError = _evaluate_at(tree, target, ctx)
+    except ShapeError as exc:
+        first = exc
+    if not ctx.read_a_row:
+        if isinstance(first, ShapeError):
+            raise first
+        return first
+    other = fresh()
+    other.rows_as = "row"
+    try:
+        second: np.ndarray | ShapeError = _evaluate_at(tree, target, other)
+    except ShapeError as exc:
+        second = exc
+    ctx.notes.extend(other.notes)
+    if isinstance(first, ShapeError):
+        if isinstance(second, ShapeError):
+            raise first
+        return second
+    if isinstance(second, np.ndarray) and not _close(first, second, 1e-9):
+        raise Unread("ambiguous", f"{ev.tex_of(tree)} reads differently with the rows it "
+                     "indexes as columns and as rows")
+    return first
+
+
 def weak_test(bindings: Bindings, target: Target, notes: list[str]) -> list[str]:
     """Why the test data might not tell a wrong reading from the right one."""
     found = list(notes)
@@ -213,7 +242,7 @@ def assess(tex: str, label: str, check: dict[str, Any], x: Any, grad: Any,
             if isinstance(tree, p.Num) and tree.value == 0:
                 values.append(np.zeros_like(target.grad))  # "= 0": the zero of its shape
                 continue
-            values.append(_evaluate_at(tree, target, ctx))
+            values.append(_both_ways(tree, target, ctx, ctx_of))
         except (Unread, ShapeError) as exc:
             values.append(exc)
         except (ArithmeticError, ValueError, TypeError) as exc:

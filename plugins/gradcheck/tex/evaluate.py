@@ -67,6 +67,10 @@ class Context:
     # statement does not depend on the outer index, and is evaluated once, not once per entry
     memo: dict[tuple[int, tuple[tuple[str, int], ...]], Value] = field(default_factory=dict)
     uses: dict[int, frozenset[str]] = field(default_factory=dict)
+    # X_n, a row of a matrix: a column (x_n ∈ R^D) or a row (X_n X^T)? Both are common; the
+    # decision reads the equation both ways when it has one (see decide.py)
+    rows_as: str = "column"
+    read_a_row: bool = False
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -151,7 +155,9 @@ def _indexed(node: p.Sym, ctx: Context) -> Value | None:
     raw = np.asarray(base, dtype=np.float64)
     try:
         if len(where) == 1 and raw.ndim == 2 and 1 not in raw.shape:
-            return raw[where[0] - 1].reshape(-1, 1)  # x_n: the n-th row, as a column
+            ctx.read_a_row = True
+            row = raw[where[0] - 1]  # x_n: the n-th row
+            return row.reshape(-1, 1) if ctx.rows_as == "column" else row.reshape(1, -1)
         if len(where) == 1:
             return np.asarray(raw.reshape(-1)[where[0] - 1])
         if len(where) == raw.ndim:
@@ -401,8 +407,10 @@ def _sum(node: p.Sum, ctx: Context) -> Value:
         raise Unread("index-range", f"{node.index} from {lower} to {upper}")
     outer = ctx.indices.pop(node.index, None)
     try:
-        return batch.summed(node.body, node.index, range(lower, upper + 1), ctx.bind,
-                            ctx.indices_used, lambda child: evaluate(child, ctx))
+        value = batch.summed(node.body, node.index, range(lower, upper + 1), ctx.bind,
+                             ctx.indices_used, lambda child: evaluate(child, ctx), ctx.rows_as)
+        ctx.read_a_row = ctx.read_a_row or _rows_in(node.body, ctx)
+        return value
     except batch.NoBatch:
         pass  # term by term, below
     finally:
@@ -420,6 +428,16 @@ def _sum(node: p.Sum, ctx: Context) -> Value:
         else:
             ctx.indices[node.index] = outer
     return acc
+
+
+def _rows_in(node: p.Node, ctx: Context) -> bool:
+    """Whether ``node`` indexes a row of a matrix (the batched sum does not say)."""
+    for sym in walk_syms(node):
+        if sym.sub and len(sym.sub.replace(",", "")) == 1 and sym.sub.isalpha():
+            base = ctx.bind(p.Sym(sym.base, sym.accent, None, sym.layer, sym.primes))
+            if hasattr(base, "shape") and len(base.shape) == 2 and 1 not in base.shape:
+                return True
+    return False
 
 
 def _integer(node: p.Node, ctx: Context) -> int:
