@@ -89,3 +89,10 @@ def test_a_bmatrix_is_read_whole_not_cut_into_rows():
     assert [(s.gradient, s.labels) for s in statements(tex)] == [(True, ("eq:g",))]
     rows = r"\begin{align} a &= \begin{pmatrix} 1 \\ 2 \end{pmatrix} \\ \nabla_b L &= c \end{align}"
     assert [s.gradient for s in statements(rows)] == [True]
+
+
+def test_labels_on_the_lines_of_a_chain_name_its_one_gradient():
+    tex = (r"\begin{align} \frac{d}{dx}\sigma(x) &= a \label{B} \\ &= b \\"
+           r" &= c \label{C} \\ y &= d \label{D} \end{align}")
+    assert [(s.gradient, s.labels) for s in statements(tex)] == [
+        (True, ("B", "C")), (False, ("D",))]

@@ -127,10 +127,15 @@ def analyse(tex: str) -> tuple[Statement, ...]:
     tex = _COMMENT.sub("", tex)
     rows = split_rows(tex)
     found: list[tuple[bool, list[str]]] = []
+    chain = False  # the rows since a gradient row continue its chain ("&= …")
     for row in rows:
         lhs = _lhs(row)
         gradient = lhs is not None and states_gradient(lhs)
         row_labels = labels(row)
+        if chain and lhs is not None and not lhs.replace("&", "").strip():
+            found[-1][1].extend(row_labels)  # a label on a later line names the same gradient
+            continue
+        chain = gradient
         if gradient or row_labels:
             found.append((gradient, row_labels))
     gradient_rows = [i for i, (gradient, _) in enumerate(found) if gradient]
