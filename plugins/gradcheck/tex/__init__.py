@@ -3,9 +3,11 @@
 A check that names an equation (``check_grad(..., eq="eq:dW")``) verifies the numpy code
 beside it; this package verifies the TeX itself. The stages, each a module:
 
-* ``parse`` — TeX → tokens → expression tree (the grammar and what it refuses);
+* ``tokens``, ``tree``, ``parse`` — TeX → tokens → expression tree (the grammar and what it
+  refuses);
 * ``bind`` — which value of the post's namespace each TeX name stands for;
-* ``evaluate`` — the tree against numpy arrays, with strict shapes;
+* ``evaluate`` — the tree against numpy arrays, with the shape rules of ``algebra``, the
+  functions of ``functions``, and sums read at once where ``batch`` can;
 * ``statement`` — the stated gradient in an equation: its rows, left-hand side, chain;
 * ``decide`` — verified / contradicts / unread, weak-test warnings, derivation steps;
 * ``refusals`` — every reason for not reading an equation, in one place;

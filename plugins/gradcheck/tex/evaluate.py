@@ -27,16 +27,12 @@ from typing import Any
 
 import numpy as np
 
-from . import batch
+from . import batch, functions
 from . import parse as p
 from .algebra import (
-    BUILTIN,
     Free,
     Value,
-    apply_elementwise,
-    call_code,
     conform,
-    derivative,
     entrywise,
     entrywise_power,
     lift,
@@ -110,7 +106,7 @@ def _num(node: p.Num, ctx: Context) -> Value:
     return np.asarray(node.value)
 
 
-def _sym(node: p.Sym, ctx: Context) -> Value:
+def symbol_value(node: p.Sym, ctx: Context) -> Value:
     value = ctx.bind(node)
     indexed = _indexed(node, ctx)
     if value is not None and indexed is not None:
@@ -178,7 +174,7 @@ def _partial(node: p.Partial, ctx: Context) -> Value:
 # ---------------------------------------------------------------------- arithmetic
 
 
-def _combine(a: Value, b: Value, op: str, left: p.Node, right: p.Node, ctx: Context) -> Value:
+def combine(a: Value, b: Value, op: str, left: p.Node, right: p.Node, ctx: Context) -> Value:
     if op == "entrywise" or (op == "product" and ctx.entrywise_products):
         return entrywise(a, b, np.multiply, "⊙", left, right)
     if op == "divide":
@@ -189,7 +185,7 @@ def _combine(a: Value, b: Value, op: str, left: p.Node, right: p.Node, ctx: Cont
 def _left_to_right(values: list[Value], node: p.Mul, ctx: Context) -> Value:
     acc = values[0]
     for i, op in enumerate(node.ops):
-        acc = _combine(acc, values[i + 1], op, node.factors[i], node.factors[i + 1], ctx)
+        acc = combine(acc, values[i + 1], op, node.factors[i], node.factors[i + 1], ctx)
     return acc
 
 
@@ -200,13 +196,13 @@ def _products_first(values: list[Value], node: p.Mul, ctx: Context) -> Value:
         value, factor = values[i + 1], node.factors[i + 1]
         if op == "product":
             prev, prev_node = groups[-1]
-            groups[-1] = (_combine(prev, value, op, prev_node, factor, ctx), factor)
+            groups[-1] = (combine(prev, value, op, prev_node, factor, ctx), factor)
         else:
             groups.append((value, factor))
             joins.append(op)
     acc, acc_node = groups[0]
     for (value, factor), op in zip(groups[1:], joins, strict=True):
-        acc = _combine(acc, value, op, acc_node, factor, ctx)
+        acc = combine(acc, value, op, acc_node, factor, ctx)
     return acc
 
 
@@ -281,81 +277,6 @@ def _power(node: p.Power, ctx: Context) -> Value:
         raise Unread("ambiguous", f"{tex_of(node)}: a power of the square matrix "
                      f"{tex_of(node.arg)} (entry-wise or matrix power?)")
     return entrywise_power(base, k, node)
-
-
-# ---------------------------------------------------------------------- functions
-
-
-def _function_of(node: p.Call, ctx: Context) -> tuple[Callable[[Value], Value], str]:
-    name = node.name
-    if node.sym is not None:
-        bound = ctx.bind(node.sym, function=True)
-        if bound is None:
-            raise Unread("unbound", f"the function {node.sym.tex}")
-        if not callable(bound):
-            raise Unread("function", f"{node.sym.tex} is used as a function but is an array")
-        return (lambda v: call_code(bound, v, node.sym.tex)), node.sym.tex  # type: ignore[union-attr]
-    if name in BUILTIN:
-        return (lambda v: apply_elementwise(BUILTIN[name], v)), name
-    if name == "sigmoid":
-        return (lambda v: apply_elementwise(lambda z: 1 / (1 + np.exp(-z)), v)), name
-    raise Unread("unsupported", f"the function {name}")
-
-
-def _call(node: p.Call, ctx: Context) -> Value:
-    if node.name == "max":
-        return _max(node, ctx)
-    if node.name in ("diag", "softmax"):
-        return _matrix_function(node, ctx)
-    if len(node.args) != 1:
-        raise Unread("unsupported", f"{node.name} of {len(node.args)} arguments")
-    f, name = _function_of(node, ctx)
-    arg = evaluate(node.args[0], ctx)
-    if node.primes:
-        if isinstance(arg, Free):
-            raise Unread("index-range", f"\\mathbf{{1}} inside {name}'")
-        return derivative(f, arg, node.primes)
-    return f(arg)
-
-
-def _max(node: p.Call, ctx: Context) -> Value:
-    if len(node.args) != 2:
-        raise Unread("unsupported", "\\max of other than two arguments")
-    a, b = (evaluate(arg, ctx) for arg in node.args)
-    if node.primes:
-        raise Unread("unsupported", "a derivative of \\max")
-    return entrywise(a, b, np.maximum, "max", node.args[0], node.args[1])
-
-
-def _matrix_function(node: p.Call, ctx: Context) -> Value:
-    if len(node.args) != 1 or node.primes:
-        raise Unread("unsupported", f"this use of {node.name}")
-    value = evaluate(node.args[0], ctx)
-    if isinstance(value, Free) or value.ndim == 0:
-        raise Unread("unsupported", f"{node.name} of a scalar")
-    if node.name == "softmax":
-        bound = ctx.bind(p.Sym("softmax"), function=True)
-        if callable(bound):
-            return call_code(bound, value, "softmax")
-    if 1 not in value.shape:
-        raise Unread("ambiguous", f"{node.name} of a matrix (along which axis?)")
-    vector = value.reshape(-1)
-    if node.name == "diag":
-        return np.diag(vector)
-    e = np.exp(vector - vector.max())
-    return (e / e.sum()).reshape(value.shape)
-
-
-def _apply(node: p.Apply, ctx: Context) -> Value:
-    """``f(x)``: a call when ``f`` is a function of the code, else the product ``f·x``."""
-    bound = ctx.bind(node.sym, function=True)
-    if bound is not None:
-        return _call(p.Call(node.sym.tex, (node.arg,), node.sym.primes, node.sym), ctx)
-    if node.sym.primes:
-        raise Unread("function", f"{node.sym.tex} is not a function of the code")
-    left = _sym(node.sym, ctx)
-    right = evaluate(node.arg, ctx)
-    return _combine(left, right, "product", node.sym, node.arg, ctx)
 
 
 # ---------------------------------------------------------------------- sums, conditions
@@ -471,8 +392,8 @@ def _compare(node: p.Compare, ctx: Context) -> Value:
 
 
 _RULES: dict[str, Callable[[Any, Context], Value]] = {
-    "Num": _num, "Sym": _sym, "Partial": _partial, "Mul": _mul, "Add": _add, "Frac": _frac,
-    "Unary": _unary, "Power": _power, "Call": _call, "Apply": _apply, "Sum": _sum,
+    "Num": _num, "Sym": symbol_value, "Partial": _partial, "Mul": _mul, "Add": _add, "Frac": _frac,
+    "Unary": _unary, "Power": _power, "Call": functions.call, "Apply": functions.apply, "Sum": _sum,
     "Iverson": _iverson, "Ones": _ones, "Compare": _compare,
 }
 
