@@ -150,3 +150,16 @@ def test_strict_builds_fail_on_contradicts_and_broken_steps(tmp_path, name, fail
     err = capsys.readouterr().err
     assert ("contradicts" in err or "breaks" in err) == fails
     assert main(["-q", "build", "--no-strict", "-s", str(root)]) == 0
+
+
+def test_every_row_has_an_equation_status_even_a_block_error(tmp_path):
+    root = make_site(tmp_path / "s", ["2024-01-01-right.md"])
+    (root / "posts" / "2024-01-05-broken.md").write_text(
+        "---\ntitle: Broken\n---\n```python verify\nraise ValueError('no')\n```\n",
+        encoding="utf-8")
+    main(["-q", "build", "--no-strict", "-s", str(root)])
+    report = json.loads((root / "_site" / "verification.json").read_text(encoding="utf-8"))
+    rows = [row for post in report["posts"] for row in post["checks"]]
+    assert {row["kind"] for row in rows} == {"check", "error"}
+    assert all(row["equation_status"] in ("verified", "contradicts", "unread", "none")
+               and isinstance(row["equation_reason"], str) for row in rows)

@@ -28,9 +28,11 @@ HEAT_CELL = 10
 Grid = list[list[float | None]]  # an error map: rows of relative errors (None: not checked)
 
 
-def badge(status: str, text: str | None = None, href: str = "", title: str = "") -> str:
+def badge(status: str, text: str | None = None, href: str = "", title: str = "",
+          eq_status: str = "") -> str:
     tag = "a" if href else "span"
-    attrs = f' class="sg-badge sg-badge-{escape(status)}"'
+    attrs = f' data-eq-status="{escape(eq_status)}"' if eq_status else ""
+    attrs += f' class="sg-badge sg-badge-{escape(status)}"'
     if href:
         attrs += f' href="{escape(href)}"'
     if title:
@@ -281,9 +283,7 @@ def equation_badge(check: dict[str, Any], number: int) -> str:
         shown = status
     if reason:
         title += f" — equation: {reason}"
-    html = badge(shown, text, href=f"#{check_id(number)}", title=title)
-    html = html.replace(' class="sg-badge', f' data-eq-status="{escape(eq_status)}" '
-                        'class="sg-badge', 1)
+    html = badge(shown, text, href=f"#{check_id(number)}", title=title, eq_status=eq_status)
     if eq_status in ("unread", "contradicts") and reason:
         html += f' <span class="sg-eq-reason">{escape(reason)}</span>'
     return html

@@ -72,6 +72,8 @@ def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
                 "status": "error",
                 "message": error_reason(block),
                 "error_kind": block.get("error_kind"),
+                "equation_status": "none",  # a block error states nothing about an equation
+                "equation_reason": "",
                 "detail": block.get("error"),
                 "time": block.get("time"),
                 "numpy": numpy,
