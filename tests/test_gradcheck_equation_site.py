@@ -163,3 +163,13 @@ def test_every_row_has_an_equation_status_even_a_block_error(tmp_path):
     assert {row["kind"] for row in rows} == {"check", "error"}
     assert all(row["equation_status"] in ("verified", "contradicts", "unread", "none")
                and isinstance(row["equation_reason"], str) for row in rows)
+
+
+def test_an_unknown_notation_is_warned_about(tmp_path, capsys):
+    root = make_site(tmp_path / "s", ["2024-01-01-right.md"])
+    post = root / "posts" / "2024-01-01-right.md"
+    post.write_text(post.read_text().replace("title: Right", "title: Right\nnotation: "
+                                             "{superscript: exponent}"), encoding="utf-8")
+    assert main(["build", "-s", str(root)]) == 0
+    err = capsys.readouterr().err
+    assert "2024-01-01-right.md" in err and "notation: unknown superscript: exponent" in err

@@ -27,8 +27,6 @@ REASONS: dict[str, str] = {
     "the check differentiates",
     "function": "{detail}",
     "nonfinite": "the equation evaluates to non-finite numbers",
-    "stochastic": "the check is a Monte Carlo estimate and the equation disagrees with it; "
-    "it is not read as an exact formula",
 }
 
 
