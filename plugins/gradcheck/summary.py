@@ -45,6 +45,8 @@ def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
                 "hint": check.get("hint"),
                 "max_rel_err": check.get("max_rel_err"),
                 "tolerance": check.get("tolerance"),
+                "measure": check.get("measure"),
+                "method": check.get("method"),
                 "stderr": check.get("stderr"),
                 "entries_checked": check.get("n_checked"),
                 "entries_total": check.get("n_total"),
@@ -79,6 +81,7 @@ def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
                 "numpy": numpy,
             }
         )
+    rows += gate_rows(post, state, numpy)
     rows.sort(key=lambda r: (r["line"] or 0, r["kind"]))
     return rows
 
@@ -111,6 +114,18 @@ def derivations(post: Any, state: Any) -> list[dict[str, Any]]:
     return found
 
 
+def gate_rows(post: Any, state: Any, numpy: str | None) -> list[dict[str, Any]]:
+    """What the page marks red besides checks: a stated shape that disagrees with the code,
+    an ``eq=`` that names no equation, a block option that is unknown or has a bad value.
+    Each is a row, so ``sitegen check`` reports it and a strict build fails on it."""
+    rows = []
+    for line, kind, status, name, message in state.gate_problems(post):
+        rows.append({"source": post.rel, "line": line, "kind": kind, "name": name,
+                     "status": status, "message": message, "numpy": numpy,
+                     "equation_status": "none", "equation_reason": ""})
+    return rows
+
+
 def site_rows(site: Any, key: str) -> list[tuple[Any, Any, list[dict[str, Any]]]]:
     """(post, state, rows) for every post with executed blocks, sorted by source."""
     found = []
@@ -122,11 +137,14 @@ def site_rows(site: Any, key: str) -> list[tuple[Any, Any, list[dict[str, Any]]]
     return found
 
 
+KEYS = {"pass": "passed", "fail": "failed", "inconclusive": "inconclusive"}
+FAILING = ("fail", "error")  # inconclusive rows do not fail a strict build
+
+
 def counts(rows: list[dict[str, Any]]) -> dict[str, int]:
-    result = {"passed": 0, "failed": 0, "errors": 0}
+    result = {"passed": 0, "failed": 0, "errors": 0, "inconclusive": 0}
     for row in rows:
-        status = row.get("status")
-        result["passed" if status == "pass" else "failed" if status == "fail" else "errors"] += 1
+        result[KEYS.get(row.get("status") or "", "errors")] += 1
     return result
 
 
@@ -159,7 +177,7 @@ def extra_pages(site: Any, key: str) -> list[Page]:
     total: list[dict[str, Any]] = []
     for post, state, rows in site_rows(site, key):
         total += rows
-        if any(r["status"] != "pass" or r.get("equation_status") == "contradicts"
+        if any(r["status"] in FAILING or r.get("equation_status") == "contradicts"
                for r in rows) or any(s["status"] == "breaks" for d in derivations(post, state)
                                      for s in d["steps"]):
             # posts may have been verified in forked render processes, whose site.data

@@ -197,6 +197,8 @@ def decide(value: np.ndarray, target: Target, check_status: str, rerun: Rerun,
         return Reading("unread", str(Unread("nonfinite")))
     if check_status == "error":
         return Reading("unread", "the check itself could not run, so neither can the equation")
+    if check_status not in ("pass", "fail"):  # inconclusive: nothing to hold the TeX to
+        return Reading("unread", f"the check is {check_status}, so the equation is not decided")
     if _close(value, target.grad, AGREE):
         if check_status == "pass":
             return Reading("verified", "the equation evaluates to the code's gradient")
@@ -208,8 +210,9 @@ def decide(value: np.ndarray, target: Target, check_status: str, rerun: Rerun,
     again = rerun(stated if stated is not None else value)
     if again.get("status") == "pass":
         return Reading("verified", "the equation evaluates to the true gradient")
-    if again.get("status") == "error":
-        return Reading("unread", f"checking its value failed: {again.get('message')}")
+    if again.get("status") != "fail":
+        return Reading("unread", f"checking its value was {again.get('status')}: "
+                       f"{again.get('message')}")
     return Reading("contradicts", f"the equation evaluates to something else: "
                    f"{again.get('message')}", worst=list(again.get("worst") or []))
 
