@@ -264,9 +264,10 @@ BATCHED_BODIES = [
 ]
 
 
+@pytest.mark.parametrize("rows_as", ["column", "row"])
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("body", BATCHED_BODIES)
-def test_a_sum_read_at_once_equals_the_sum_term_by_term(body, seed):
+def test_a_sum_read_at_once_equals_the_sum_term_by_term(body, seed, rows_as):
     g = np.random.default_rng(seed)
     B, K = int(g.integers(1, 40)), int(g.integers(2, 5))
     ns = {"r": g.standard_normal(B), "s": g.standard_normal((B, K)),
@@ -275,7 +276,9 @@ def test_a_sum_read_at_once_equals_the_sum_term_by_term(body, seed):
     bindings = Bindings(ns)
 
     def context():
-        return ev.Context(bindings.bind, bindings.bind_partial)
+        ctx = ev.Context(bindings.bind, bindings.bind_partial)
+        ctx.rows_as = rows_as
+        return ctx
 
     tree = p.parse(body)
     try:

@@ -32,9 +32,7 @@ def summed(body: p.Node, index: str, values: range, bind: Callable[..., Any],
            rows_as: str = "column") -> Any:
     """Σ body over ``index`` in ``values`` (1-based), or NoBatch. ``rows_as``: whether
     ``X_n`` (a row of a matrix) is read as a column or as a row."""
-    if rows_as != "column":
-        raise NoBatch()  # the rarer reading: term by term
-    batch = _batched(body, index, values, bind, uses, evaluate)
+    batch = _batched(body, index, values, bind, uses, evaluate, rows_as)
     if batch is None:
         raise NoBatch()  # the body does not depend on the index: let the loop say so
     return np.asarray(batch.sum(axis=0))
@@ -52,12 +50,13 @@ def _spread(a: np.ndarray, batched: bool, ndim: int) -> np.ndarray:
 
 
 def _batched(node: p.Node, index: str, values: range, bind: Callable[..., Any],
-             uses: Callable[[p.Node], frozenset[str]], evaluate: Evaluate) -> Any:
+             uses: Callable[[p.Node], frozenset[str]], evaluate: Evaluate,
+             rows_as: str = "column") -> Any:
     """The batched value of ``node``, or None when it does not depend on ``index``."""
     if index not in uses(node):
         return None
     if isinstance(node, p.Sym):
-        return _indexed(node, index, values, bind)
+        return _indexed(node, index, values, bind, rows_as)
     parts: list[tuple[np.ndarray, bool]] = []
     children: list[p.Node]
     if isinstance(node, p.Mul):
@@ -74,7 +73,7 @@ def _batched(node: p.Node, index: str, values: range, bind: Callable[..., Any],
     else:
         raise NoBatch()
     for child in children:
-        value = _batched(child, index, values, bind, uses, evaluate)
+        value = _batched(child, index, values, bind, uses, evaluate, rows_as)
         if value is None:
             const = evaluate(child)
             if not isinstance(const, np.ndarray):
@@ -99,7 +98,8 @@ def _batched(node: p.Node, index: str, values: range, bind: Callable[..., Any],
     return np.asarray(BUILTIN[node.name](value), dtype=np.float64)  # type: ignore[union-attr]
 
 
-def _indexed(node: p.Sym, index: str, values: range, bind: Callable[..., Any]) -> np.ndarray:
+def _indexed(node: p.Sym, index: str, values: range, bind: Callable[..., Any],
+             rows_as: str) -> np.ndarray:
     if node.sub != index or bind(node) is not None:
         raise NoBatch()  # two indices, or x_n is also a name of the code
     base = bind(p.Sym(node.base, node.accent, None, node.layer, node.primes))
@@ -111,7 +111,8 @@ def _indexed(node: p.Sym, index: str, values: range, bind: Callable[..., Any]) -
         raise NoBatch()
     try:
         if raw.ndim == 2 and 1 not in raw.shape:
-            return raw[rows][:, :, None]  # x_n: row n, as a column
+            # x_n: row n, as a column (or as a row)
+            return raw[rows][:, :, None] if rows_as == "column" else raw[rows][:, None, :]
         return raw.reshape(-1)[rows]
     except IndexError:
         raise NoBatch() from None
