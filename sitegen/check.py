@@ -89,6 +89,9 @@ def format_row(row: dict[str, Any]) -> str:
         text += f"\n    hint: {row['hint']}"
     if row.get("equation_status") == "contradicts":  # the equation as written (a plugin's)
         text += f"\n    equation contradicts the check: {row.get('equation_reason')}"
+    for step in row.get("equation_steps") or []:
+        if step.get("status") == "breaks":
+            text += f"\n    step {step.get('from')} → {step.get('to')} breaks: {step.get('reason')}"
     return text
 
 

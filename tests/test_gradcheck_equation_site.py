@@ -138,6 +138,9 @@ def test_sitegen_check_fails_on_a_contradicting_equation(tmp_path, capsys):
     typo = make_site(tmp_path / "typo", ["2024-01-02-typo.md"])
     assert main(["check", "-s", str(typo)]) == 1
     assert "equation contradicts the check" in capsys.readouterr().out
+    steps = make_site(tmp_path / "steps", ["2024-01-04-steps.md"])
+    assert main(["check", "-s", str(steps)]) == 1
+    assert "step 1 → 2 breaks" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name,fails", [("2024-01-01-right.md", False),

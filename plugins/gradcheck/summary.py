@@ -59,6 +59,10 @@ def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
                 "equation_status": check.get("equation_status") or "none",
                 "equation_reason": check.get("equation_reason") or "",
                 "equation_warnings": check.get("equation_warnings") or [],
+                "equation_steps": [
+                    {k: step.get(k) for k in ("from", "to", "status", "reason")}
+                    for step in check.get("equation_steps") or []
+                ],
                 "time": check.get("time"),
                 "numpy": numpy,
                 "number": check.get("number"),
