@@ -87,6 +87,11 @@ def format_row(row: dict[str, Any]) -> str:
         text += f"\n    {row['message']}"
     if status == "fail" and row.get("hint"):
         text += f"\n    hint: {row['hint']}"
+    if row.get("equation_status") == "contradicts":  # the equation as written (a plugin's)
+        text += f"\n    equation contradicts the check: {row.get('equation_reason')}"
+    for step in row.get("equation_steps") or []:
+        if step.get("status") == "breaks":
+            text += f"\n    step {step.get('from')} → {step.get('to')} breaks: {step.get('reason')}"
     return text
 
 
@@ -141,4 +146,5 @@ def run_check(
                     print(format_row(row), file=out)
         bar = "=" * 8
         print(f"{bar} {summary(rows, seconds)} {bar}", file=out)
-    return 1 if problems or errors else 0
+    # a plugin may fail the verification beyond its rows (an equation that contradicts them)
+    return 1 if problems or errors or site.data.get("verification_failed") else 0
