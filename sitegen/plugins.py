@@ -62,7 +62,9 @@ def _import_site_plugin(name: str, path: Path, root: Path) -> ModuleType:
     parent = module_name.rpartition(".")[0]
     if parent not in sys.modules:
         sys.modules[parent] = ModuleType(parent)
-        sys.modules[parent].__path__ = []  # a namespace for this site's plugins
+        # a package of this site's plugins folder, so that plugins can import the
+        # helper modules beside them (``from ._shared import x``; ``_`` names are no plugins)
+        sys.modules[parent].__path__ = [str(location.parent if path.is_file() else path.parent)]
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
