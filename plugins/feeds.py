@@ -62,6 +62,10 @@ NUMBERED_ENVIRONMENTS = {
 }
 
 
+# the settings [plugins.feeds] takes, with their defaults (checked when the site loads)
+SETTINGS = {"limit": DEFAULT_LIMIT}
+
+
 @dataclass(frozen=True)
 class FeedOptions:
     limit: int = DEFAULT_LIMIT

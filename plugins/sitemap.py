@@ -28,6 +28,9 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 CACHE_FILE = "sitemap.xml"  # the last sitemap, after a line with the digest of its entries
 
 
+SETTINGS: dict = {}  # only "enabled"
+
+
 def last_modified(post: Post) -> datetime | None:
     """``last_modified_at`` / ``updated`` from the front matter, else the post's date."""
     for key in ("last_modified_at", "updated"):

@@ -44,7 +44,7 @@ from sitegen.discover import discover_sources, discover_static
 from sitegen.errors import PostError, SiteError
 from sitegen.macros import load_macros
 from sitegen.model import BuildOptions, Page, Post, Site
-from sitegen.plugins import call_hook, load_plugins
+from sitegen.plugins import call_hook, load_plugins, plugin_settings_warnings
 from sitegen.read import (
     decode_source,
     is_jekyll_unpublished,
@@ -127,6 +127,8 @@ def load_site(root: Path, options: BuildOptions) -> Site:
     config = load_config(root)
     site = Site(root=root, config=config, options=options)
     site.plugins = load_plugins(root, config.plugins)
+    for diagnostic in config.warnings + plugin_settings_warnings(root, config, site.plugins):
+        site.report.add(diagnostic)
     site.theme_dirs = theme_dirs(root, config.theme)
     site.data["macros"] = load_macros(root, config.math.macros_file)
     call_hook(site, "sitegen_configure", site=site)
@@ -265,6 +267,8 @@ def _liquid_context(site: Site, post: Post, jinja_env: Any, index: _PostIndex) -
 def _site_vars(site: Site) -> dict[str, Any]:
     c = site.config
     base = {k: v for k, v in c.extra.items() if not isinstance(v, dict)}
+    if isinstance(c.extra.get("extra"), dict):  # [extra]: the site's own settings
+        base.update(c.extra["extra"])
     base.update(
         title=c.title, description=c.description, author=c.author, url=c.url, baseurl=c.baseurl
     )

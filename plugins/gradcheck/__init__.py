@@ -36,6 +36,10 @@ PENDING_KEY = "verify_pending"  # read by sitegen serve (sitegen.incremental)
 _EQ_IN_CODE = re.compile(r"""\beq\s*=\s*(["'])(.+?)\1""")
 
 
+# Its settings are the [verify] table; [plugins.gradcheck] takes only "enabled".
+SETTINGS: dict = {}
+
+
 # ------------------------------------------------------------------ collecting & running
 
 
