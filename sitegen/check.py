@@ -100,8 +100,12 @@ def run_check(
     out = stream or sys.stdout
     missing = [p for p in options.only or [] if not p.exists()]
     if missing:
-        for path in missing:
-            print(f"{path}: error: no such file or folder", file=sys.stderr)
+        messages = [f"{path}: error: no such file or folder" for path in missing]
+        for message in messages:
+            print(message, file=sys.stderr)
+        if as_json:  # a machine reading stdout learns why there are no checks
+            document = {"checks": [], "diagnostics": messages, "summary": None}
+            print(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True), file=out)
         return 2  # a usage error, as for an unknown option
     start = time.perf_counter()
     site, rows = collect(root, options)

@@ -53,6 +53,7 @@ class Config:
     timezone: str = "UTC"
     language: str = "en"
     posts_per_page: int = 10
+    favicon: str = ""  # a site path ("/assets/icon.png") or URL; the theme's own if empty
     math: MathConfig = field(default_factory=MathConfig)
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     # name -> options; a plugin is enabled unless its options say ``enabled = false``

@@ -15,6 +15,7 @@ included) and checked again. It binds 127.0.0.1 unless told otherwise.
 
 from __future__ import annotations
 
+import errno
 import json
 import mimetypes
 import queue
@@ -34,6 +35,7 @@ from urllib.parse import quote, unquote, urlsplit
 from sitegen.build import DEFAULT_OUT
 from sitegen.incremental import LiveBuild, Outcome, render_error_page
 from sitegen.model import BuildOptions
+from sitegen.report import plural
 from sitegen.watch import Watcher, start_watching
 
 EVENTS_PATH = "/__sitegen/events"
@@ -425,7 +427,7 @@ class Preview:
         count = len(outcome.changed) if total is None else total
         if count or outcome.removed or outcome.errors:
             print(
-                f"{time.strftime('%H:%M:%S')} {what}: {count} files changed"
+                f"{time.strftime('%H:%M:%S')} {what}: {plural(count, 'file')} changed"
                 f"{f', {len(outcome.removed)} removed' if outcome.removed else ''}"
                 f" in {seconds * 1000:.0f} ms",
                 file=sys.stderr,
@@ -464,7 +466,7 @@ def start_preview(
         for d in first.errors + first.warnings:
             print(d, file=sys.stderr)
         print(
-            f"built {len(first.changed)} files in {time.perf_counter() - start:.2f} s",
+            f"built {plural(len(first.changed), 'file')} in {time.perf_counter() - start:.2f} s",
             file=sys.stderr,
         )
     preview.thread = threading.Thread(target=httpd.serve_forever, name="sitegen-http", daemon=True)
@@ -488,7 +490,12 @@ def serve(
     try:
         preview = start_preview(root, options, host=host, port=port, quiet=options.quiet)
     except OSError as exc:
-        print(f"sitegen serve: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        hint = ""
+        if exc.errno == errno.EADDRINUSE:  # another preview, most likely
+            hint = f"; try --port {port + 1} (or --port 0 for any free one)"
+        print(
+            f"sitegen serve: cannot listen on {host}:{port}: {exc.strerror}{hint}", file=sys.stderr
+        )
         return 2
     print(f"serving {preview.url}  (Ctrl-C to stop)", file=sys.stderr)
     if open_browser:

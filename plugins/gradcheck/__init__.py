@@ -241,14 +241,15 @@ class PostState:
             if status != "pass":
                 failed = True
                 verdict = "failed" if status == "fail" else "could not be checked"
-                site.report.warning(
+                # an error, as it fails the build: the summary's counts say why it exits 1
+                site.report.error(
                     post.rel,
                     check.get("line"),
                     f"check {check.get('name') or ''} {verdict}: {check.get('message')}",
                 )
         for block in self.errors:
             failed = True
-            site.report.warning(
+            site.report.error(
                 post.rel,
                 block.get("error_line") or block.get("line"),
                 f"{block['kind']} block error: {error_reason(block)}",

@@ -196,7 +196,7 @@ def dims_table(arrays: Sequence[dict[str, Any]], traces: Sequence[str]) -> str:
 def block_error(block: dict[str, Any]) -> str:
     reason = block.get("error") or ""
     first, _, rest = reason.partition("\n")
-    if block.get("error_kind") == "exception":
+    if block.get("error_kind") in ("exception", "syntax"):
         # the last line of a traceback is the reason; the frames are detail
         lines = reason.strip().splitlines()
         first, rest = (lines[-1] if lines else reason), reason
