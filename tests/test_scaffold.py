@@ -117,3 +117,13 @@ def test_pages_link_a_favicon_the_site_can_replace(tmp_path, capsys):
     assert main(["build", "-q", "--no-verify", "--source", str(tmp_path / "s")]) == 0
     index = (tmp_path / "s/_site/index.html").read_text()
     assert '<link rel="icon" href="/assets/notes.txt">' in index
+
+
+def test_badges_count_in_good_english():
+    from sitegen_plugins.gradcheck import render
+    from sitegen_plugins.gradcheck.coverage import Coverage
+
+    one = render.summary_badge([{"status": "fail"}], 0, Coverage(stated=1, verified=0), False)
+    assert "1 of 1 check failed" in one
+    cover = render.summary_badge([{"status": "pass"}], 0, Coverage(stated=1, verified=1), False)
+    assert "1 of 1 stated gradient verified" in cover

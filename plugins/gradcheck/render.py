@@ -283,13 +283,15 @@ def summary_badge(
         noun = "error" if errored == 1 else "errors"
         return badge("error", f"⚠ {errored} {noun} in the verification code")
     if failed:
-        return badge("fail", f"✗ {failed} of {len(checks)} checks failed")
+        noun = "check" if len(checks) == 1 else "checks"  # "1 of 1 check", "1 of 2 checks"
+        return badge("fail", f"✗ {failed} of {len(checks)} {noun} failed")
     if cover.stated:
         complete = cover.verified == cover.stated
         mark = "✓ " if complete else ""
         return badge(
             "pass" if complete else "partial",
-            f"{mark}{cover.verified} of {cover.stated} stated gradients verified",
+            f"{mark}{cover.verified} of {cover.stated} stated "
+            f"{'gradient' if cover.stated == 1 else 'gradients'} verified",
         )
     if checks:
         noun = "check" if len(checks) == 1 else "checks"
