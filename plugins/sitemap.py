@@ -111,6 +111,17 @@ def build_robots(site: Any) -> str:
 
 
 @hookimpl
+def sitegen_configure(site: Any) -> None:
+    if not site.config.url and not site.options.serve:
+        site.report.warning(
+            site.config.source or "sitegen.toml",
+            None,
+            "no 'url' set: sitemap.xml and robots.txt need absolute addresses and get "
+            'relative ones; set url = "https://…"',
+        )
+
+
+@hookimpl
 def sitegen_extra_pages(site: Any) -> list[Page]:
     pages = [Page(url=SITEMAP_URL, content=build_sitemap(site))]
     if not has_own_robots(site):

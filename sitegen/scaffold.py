@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -54,6 +55,9 @@ posts_per_page = 10
 [verify]
 timeout = 60
 memory_mb = 2048
+
+[plugins.feeds]
+id = "{feed_id}"   # the feed's permanent identity: keep it when the site moves
 """
 
 # GitHub Pages from Actions: the build is strict, so a failed check stops the deploy.
@@ -141,7 +145,9 @@ def init_site(target: Path, quiet: bool = False) -> int:
         return EXIT_USAGE
     (target / "posts").mkdir(parents=True, exist_ok=True)
     (target / "assets").mkdir(exist_ok=True)
-    (target / "sitegen.toml").write_text(SITE_CONFIG.format(title=target.name), encoding="utf-8")
+    title = target.absolute().name.replace("\\", "\\\\").replace('"', '\\"')
+    config = SITE_CONFIG.format(title=title, feed_id=uuid.uuid4().urn)
+    (target / "sitegen.toml").write_text(config, encoding="utf-8")
     (target / ".gitignore").write_text("_site/\n.sitegen-cache/\n", encoding="utf-8")
     workflow = target / WORKFLOW_PATH
     workflow.parent.mkdir(parents=True, exist_ok=True)
