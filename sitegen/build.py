@@ -60,7 +60,13 @@ from sitegen.templates import (
     template_dirs,
     theme_dirs,
 )
-from sitegen.write import OutputFolder, check_output_folder, copy_static, output_identity
+from sitegen.write import (
+    OutputFolder,
+    check_output_folder,
+    copy_static,
+    output_identity,
+    unsafe_reason,
+)
 
 DEFAULT_OUT = "_site"
 LAYOUT_TEMPLATES = {"post": "post.html", "page": "page.html", "default": "page.html"}
@@ -695,6 +701,14 @@ def render_pages(site: Site, jinja_env: Any, pages: list[Page]) -> dict[str, byt
     quick = keys is not None and quick_keys_sound(site)
     for page in pages:
         out_path = page.output_path
+        problem = unsafe_reason(out_path)
+        if problem:  # a URL read.py did not make (a plugin's page): never written
+            where = page.post.rel if page.post else out_path
+            message = f"not written: the output path of {page.url!r} {problem}"
+            site.report.error(where, None, message)
+            if page.post is not None:
+                page.post.failed = True
+            continue
         if writer.taken(out_path):
             site.report.error(
                 page.post.rel if page.post else out_path, None, f"two pages write {page.url}"

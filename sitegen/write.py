@@ -21,6 +21,43 @@ from sitegen.errors import SiteError
 MARKER = ".sitegen-output"
 
 
+class UnsafeOutputPath(ValueError):
+    """An output path that would leave the output folder (or cannot name a file in it)."""
+
+
+def confine(out: Path | str, rel: str) -> str:
+    """The one gate every output path passes: ``rel`` joined to the output folder ``out``,
+    refused unless it stays inside it.
+
+    An output path comes from a URL, and URLs come from front matter (``permalink``,
+    ``slug``), tag names and plugins; one with ``..`` could replace a source file. The
+    check is lexical, because sitegen makes every folder of its output itself, so no link
+    inside it can lead elsewhere.
+    """
+    problem = unsafe_reason(rel)
+    if problem:
+        raise UnsafeOutputPath(f"output path {rel!r} {problem}")
+    return os.path.join(out, rel)
+
+
+def unsafe_reason(rel: str) -> str:
+    """Why ``rel`` may not be written inside the output folder, or "" when it may."""
+    if not rel:
+        return "is empty"
+    if "\x00" in rel:
+        return "contains a NUL character"
+    if "\\" in rel:
+        return "contains a backslash"
+    if rel.startswith("/") or os.path.isabs(rel):
+        return "is absolute"
+    parts = rel.split("/")
+    if ".." in parts:
+        return "contains '..'"
+    if any(part in ("", ".") for part in parts):
+        return "has an empty or '.' segment"
+    return ""
+
+
 def check_output_folder(out: Path, root: Path) -> None:
     """Refuse output folders sitegen must not replace: the site itself, its parents, and
     non-empty folders that sitegen did not create."""
@@ -175,7 +212,7 @@ class OutputFolder:
                 missing.append(folder)
                 folder = os.path.dirname(folder)
             for name in reversed(missing):
-                path = os.path.join(self.staging, name)
+                path = confine(self.staging, name)
                 try:
                     os.mkdir(path)
                 except FileExistsError:  # made by another worker, or in the spare
@@ -183,7 +220,7 @@ class OutputFolder:
                         os.unlink(path)  # a file of the old output where a folder goes now
                         os.mkdir(path)
                 self._made.add(name)
-        return os.path.join(self.staging, rel)
+        return confine(self.staging, rel)
 
     def _target(self, rel: str) -> str:
         """Where ``rel`` goes, with nothing there: a spare's file may be a hard link to
@@ -206,6 +243,7 @@ class OutputFolder:
     def write(self, rel: str, data: bytes, key: str = "") -> None:
         """Write ``data`` at ``rel``; ``key``, the page key of those bytes, lets a spare
         folder keep a file it already has."""
+        confine(self.staging, rel)  # refused here, not later in the writer thread
         if self._keeps(rel, key):
             return
 
@@ -218,9 +256,9 @@ class OutputFolder:
     def reuse(self, rel: str, key: str = "") -> bool:
         """Hard-link the previous output's file ``rel`` into the new folder (its bytes are
         known to be right); False when there is no such file."""
+        old = confine(self.out, rel)
         if self._keeps(rel, key):
             return True
-        old = os.path.join(self.out, rel)
         if not os.path.isfile(old):
             self._touched.discard(rel)
             return False
@@ -242,6 +280,7 @@ class OutputFolder:
     def copy(self, source: Path, rel: str) -> None:
         """Copy a static file, with its modification time: a spare's copy of the same
         size and time is kept."""
+        confine(self.staging, rel)
         self._touched.add(rel)
         if rel in self._spare_files and _same_stat(source, os.path.join(self.staging, rel)):
             return
@@ -404,7 +443,7 @@ def write_files_in_place(out: Path, files: dict[str, bytes]) -> list[str]:
     Returns the output paths whose bytes changed."""
     changed = []
     for rel, data in files.items():
-        target = out / rel
+        target = Path(confine(out, rel))
         if _same_bytes(target, data):
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
