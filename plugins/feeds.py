@@ -207,10 +207,13 @@ class EquationNumbers:
     counter: int = 0
     labels: dict[str, str] = field(default_factory=dict)  # label -> number shown
 
-    def number(self, tex: str) -> str:
+    def number(self, tex: str, display: bool = False) -> str:
         """Record the labels of one formula; return its TeX with every number written as
         ``\\tag`` and no ``\\label``/``\\nonumber``."""
         m = _ENVIRONMENT.match(tex)
+        if m is None and display and _commands(tex, "label"):
+            # the theme numbers a labelled display outside any environment, as an equation
+            return self._label_row(tex, self._auto(tex))
         if m is None or m.group(1) not in NUMBERED_ENVIRONMENTS or m.group(2):
             self._label_row(tex, None)  # only an explicit \tag numbers it
             return _clean(tex)
@@ -341,7 +344,7 @@ def prepare_math(tokens: list[Any], macros: dict[str, Any]) -> dict[int, str]:
         if token.markup == "ref":
             continue
         display = token.type == "math_block" or bool((token.meta or {}).get("display"))
-        tex = numbers.number(expand_macros(token.content, macros))
+        tex = numbers.number(expand_macros(token.content, macros), display)
         prepared.append((token, tex, display))
     html: dict[int, str] = {}
     for token, tex, display in prepared:
@@ -605,7 +608,8 @@ def build_feed(site: Any, posts: list[Post]) -> bytes:
     _text(feed, "generator", "sitegen")
     for post in posts:
         entry = ET.SubElement(feed, "entry")
-        _text(entry, "title", post.title)
+        # a title with math: its plain-text form (feed readers show titles as text)
+        _text(entry, "title", post.data.get("title_text") or post.title)
         _link(entry, site.absolute_url(post.url), "alternate", "text/html")
         _text(entry, "id", _identifier(site, post))
         if post.date is not None:

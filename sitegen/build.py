@@ -639,7 +639,17 @@ def rendered_fields(post: Post) -> tuple:
     """What rendering a post's body adds to what a page may show of a post other than its
     own (list entries, badges). With its ``source_fields``, these are its listing fields.
     (A page that shows other posts' bodies is keyed by them too: see ``BODIES``.)"""
-    return (post.has_math, post.failed, post.data.get("badge_html"), post.data.get("checks"))
+    data = post.data
+    return (
+        post.has_math,
+        post.failed,
+        data.get("badge_html"),
+        data.get("checks"),
+        # what a list shows of a post besides its front matter (plugins/excerpts.py)
+        data.get("title_html"),
+        data.get("excerpt_html"),
+        data.get("listing_math"),
+    )
 
 
 class SiteView(dict):

@@ -65,7 +65,7 @@ def test_verbose_build_names_plugins_and_stage_times(tmp_path, capsys):
     shutil.copytree(__import__("pathlib").Path(__file__).parent / "sites/basic", tmp_path / "s")
     assert main(["build", "-v", "--source", str(tmp_path / "s")]) == 0
     out = capsys.readouterr().out
-    assert "plugins: feeds, gradcheck, sitemap, tags" in out
+    assert "plugins: excerpts, feeds, gradcheck, links, references, sitemap, tags" in out
     assert re.search(r"\d+\.\d{3} s  Markdown, verification, post pages \(4 sources\)", out)
     assert re.search(r"\d+\.\d{3} s  write \d+ files", out)
 
