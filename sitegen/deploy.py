@@ -58,7 +58,8 @@ def dirty_files(root: Path, ignored: list[Path]) -> list[str]:
     skip = [p.resolve() for p in ignored]
     dirty = []
     for line in listing.splitlines():
-        name = line[3:].split(" -> ")[-1].strip('"')
+        # "XY path" (git's output is stripped, so an unstaged " M" may have lost its space)
+        name = line.split(maxsplit=1)[-1].split(" -> ")[-1].strip('"')
         path = (top / name).resolve()
         if not any(path == s or s in path.parents for s in skip):
             dirty.append(name)

@@ -90,6 +90,12 @@ def test_deploy_refuses_a_dirty_tree(repo, capsys):
     assert "uncommitted changes (posts/2024-01-09-new.md)" in err
     assert git(remote, "branch", "--list") == ""  # nothing was pushed
     assert main(["deploy", "--source", str(site), "--allow-dirty"]) == 0
+    capsys.readouterr()
+    (site / "posts/2024-01-09-new.md").unlink()
+    post = site / "posts/2024-01-02-first-post.md"
+    post.write_text(post.read_text() + "\nAn edit not committed.\n")
+    assert main(["deploy", "--source", str(site)]) == 2
+    assert "uncommitted changes (posts/2024-01-02-first-post.md)" in capsys.readouterr().err
 
 
 def test_deploy_refuses_a_failed_check(repo, capsys):
