@@ -125,3 +125,22 @@ def test_links_below_a_baseurl(tmp_path):
         "posts/2024-02-02-links.md:5: error: broken link: /blog/nothing/ (/nothing/): "
         "no such page or file in the site"
     ]
+
+
+def test_serve_reports_broken_links_as_warnings_and_sees_a_fix(tmp_path, capsys):
+    from sitegen.server import start_preview
+
+    root = _site(tmp_path)
+    preview = start_preview(root, BuildOptions(), port=0, watch=False, quiet=False)
+    try:
+        err = capsys.readouterr().err
+        assert "posts/2024-02-02-links.md:11: warning: broken link: /2024/01/09/gone/" in err
+        assert "error: broken" not in err
+        post = root / "posts/2024-02-02-links.md"
+        post.write_text(post.read_text().replace("/2024/01/09/gone/", "/2024/01/03/gone/"))
+        outcome = preview.live.apply({post})
+        broken = [str(d) for d in outcome.warnings if "broken" in d.message]
+        assert any("broken link: /2024/01/03/gone/" in d for d in broken), broken
+        assert not any("/2024/01/09/gone/" in d for d in broken)
+    finally:
+        preview.stop()
