@@ -1,6 +1,6 @@
 """links: every link and image of a post that points into the site must find a file there.
 
-A link to a missing post or page, a missing image or asset, a ``{% post_url %}`` or
+A link to a missing post or page, a missing image or asset (Markdown or raw HTML), a
 ``{% link %}`` to nothing: reported with file and line once the output is complete. They
 are errors in a strict build (``sitegen build``, the default), so a broken link fails it
 as a failed check does; warnings under ``--no-strict`` and in ``sitegen serve``.
@@ -14,6 +14,7 @@ are not checked.
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -25,6 +26,33 @@ LINKS_KEY = "links"  # post.data: [(file line, "link" | "image", url as written)
 _UNRESOLVED_TAG = re.compile(r"^\{% (post_url|link) (.+) %\}: no such (post|file)$")
 
 
+class _RawLinks(HTMLParser):
+    """``<a href>`` and ``<img src>`` of raw HTML in a post, with their line in it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[int, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        wanted = {"a": ("href", "link"), "img": ("src", "image")}.get(tag)
+        if wanted is None:
+            return
+        for name, value in attrs:
+            if name == wanted[0] and value is not None:
+                self.found.append((self.getpos()[0] - 1, wanted[1], value))
+
+
+def raw_html_links(html: str) -> list[tuple[int, str, str]]:
+    """(0-based line within ``html``, kind, URL) of its links and images."""
+    parser = _RawLinks()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # HTMLParser gives up on little; a fragment it cannot read has none
+        return parser.found
+    return parser.found
+
+
 def collect_links(state: Any) -> None:
     """A core rule, after inline parsing: note each link and image with its line."""
     post = state.env.get("post")
@@ -33,12 +61,16 @@ def collect_links(state: Any) -> None:
     offset = state.env.get("line_offset", 1)
     found: list[tuple[int, str, str]] = []
     for token in state.tokens:
+        line = offset + (token.map[0] if token.map else 0)
+        if token.type == "html_block":
+            found.extend((line + at, kind, url) for at, kind, url in raw_html_links(token.content))
         if not token.children:
             continue
-        line = offset + (token.map[0] if token.map else 0)
         for child in token.children:
             if child.type in ("softbreak", "hardbreak"):
                 line += 1
+            elif child.type == "html_inline":
+                found.extend((line, kind, url) for _, kind, url in raw_html_links(child.content))
             elif child.type == "link_open":
                 found.append((line, "link", str(child.attrGet("href") or "")))
             elif child.type == "image":

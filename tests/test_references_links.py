@@ -144,3 +144,21 @@ def test_serve_reports_broken_links_as_warnings_and_sees_a_fix(tmp_path, capsys)
         assert not any("/2024/01/09/gone/" in d for d in broken)
     finally:
         preview.stop()
+
+
+def test_links_in_raw_html_are_checked_too(tmp_path):
+    root = _site(tmp_path)
+    (root / "posts/2024-02-02-links.md").write_text(
+        "---\ntitle: L\n---\n\n"
+        '<div class="imgcap">\n<img src="/assets/notes.txt">\n<img src="/assets/gone.png">\n'
+        "</div>\n\n"
+        'Inline <a href="/about/">fine</a> and <a href="/nowhere/">not</a>.\n'
+    )
+    result = build_site(root, BuildOptions(out=tmp_path / "out", verify=False))
+    broken = [str(d) for d in result.site.report.errors if "broken" in d.message]
+    assert broken == [
+        "posts/2024-02-02-links.md:7: error: broken image: /assets/gone.png: "
+        "no such image in the site",
+        "posts/2024-02-02-links.md:10: error: broken link: /nowhere/: "
+        "no such page or file in the site",
+    ]
