@@ -121,12 +121,17 @@ def sitegen_build_finished(site: Any, output: Any) -> None:
         return
     output = Path(output)
     level = "error" if _strict(site) else "warning"
+    known: dict[str, bool] = {}  # posts link to the same few pages and images
     for post in site.posts + site.pages:
         if post.failed:
             continue
         for line, kind, url in post.data.get(LINKS_KEY, []):
             path = target_in_output(site, post.url, url)
-            if path is None or exists_in(output, path):
+            if path is None:
+                continue
+            if path not in known:
+                known[path] = exists_in(output, path)
+            if known[path]:
                 continue
             what = "image" if kind == "image" else "page or file"
             shown = url if unquote(url) == path else f"{url} ({path})"
