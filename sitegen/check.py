@@ -111,7 +111,9 @@ def run_check(
     site, rows = collect(root, options)
     seconds = time.perf_counter() - start
     problems = [r for r in rows if r.get("status") != "pass"]
-    errors = site.report.errors
+    # a failed check is also a build error; its row says it already
+    shown = {(r.get("source"), r.get("line")) for r in problems}
+    errors = [d for d in site.report.errors if (d.path, d.line) not in shown]
     if as_json:
         document = {
             "summary": {

@@ -127,3 +127,15 @@ def test_badges_count_in_good_english():
     assert "1 of 1 check failed" in one
     cover = render.summary_badge([{"status": "pass"}], 0, Coverage(stated=1, verified=1), False)
     assert "1 of 1 stated gradient verified" in cover
+
+
+def test_failed_checks_are_counted_as_errors_not_warnings(tmp_path, capsys):
+    shutil.copytree(Path(__file__).parent / "sites" / "gradcheck", tmp_path / "g")
+    assert main(["build", "--source", str(tmp_path / "g")]) == 1
+    captured = capsys.readouterr()
+    assert "posts/2024-01-02-wrong.md:14: error: check ∂L/∂W failed" in captured.err
+    assert "(2 errors, " in captured.out  # the failed check and the block that raised
+    # sitegen check shows each failed check once: as its row, not again as a diagnostic
+    assert main(["check", "--source", str(tmp_path / "g")]) == 1
+    captured = capsys.readouterr()
+    assert "error: check" not in captured.err and "FAILED" in captured.out
