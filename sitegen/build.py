@@ -40,7 +40,7 @@ from sitegen.cache import (
     write_manifest,
 )
 from sitegen.config import load_config
-from sitegen.discover import discover_sources, discover_static
+from sitegen.discover import HTML_EXTENSIONS, discover_sources, discover_static
 from sitegen.errors import PostError, SiteError
 from sitegen.macros import load_macros
 from sitegen.model import BuildOptions, Page, Post, Site
@@ -297,7 +297,12 @@ def parse_posts(site: Site, md: Any, jinja_env: Any, posts: list[Post]) -> None:
             "highlighted": code,
         }
         try:
-            post.data["tokens"] = md.parse(post.body, env)
+            if post.path.suffix.lower() in HTML_EXTENSIONS:  # an HTML page is its own body
+                from sitegen.markdown.liquid import html_page_tokens
+
+                post.data["tokens"] = html_page_tokens(env, post.body)
+            else:
+                post.data["tokens"] = md.parse(post.body, env)
         except Exception as exc:  # a parser plugin bug: this post fails, the rest build
             site.report.error(post.rel, None, f"Markdown failed: {type(exc).__name__}: {exc}")
             post.failed = True
@@ -396,8 +401,12 @@ def index_pages(site: Site) -> list[Page]:
         pages.append(
             Page(url=url, template="index.html", context={"paginator": paginator}, lists_posts=True)
         )
-    pages.append(Page(url="/archive/", template="archive.html", lists_posts=True))
-    pages.append(Page(url="/404.html", template="404.html"))
+    # a page of the site's own at one of these URLs (a Jekyll site's 404.html) wins
+    own = {page.url for page in site.pages}
+    if "/archive/" not in own:
+        pages.append(Page(url="/archive/", template="archive.html", lists_posts=True))
+    if "/404.html" not in own:
+        pages.append(Page(url="/404.html", template="404.html"))
     return pages
 
 
@@ -1080,8 +1089,9 @@ def front_matter_version() -> str:
     # Only sitegen's version: asking PyYAML for its own would import it on every build,
     # and a YAML header means the same to every PyYAML release.
     from sitegen import __version__
+    from sitegen.frontmatter import HEADER_FORMAT
 
-    return __version__
+    return f"{__version__}.{HEADER_FORMAT}"
 
 
 def _render_cache(site: Site) -> RenderCache:
