@@ -116,14 +116,20 @@ def run_check(
     out = stream or sys.stdout
     missing = [p for p in options.only or [] if not p.exists()]
     if missing:
-        for path in missing:
-            print(f"{path}: error: no such file or folder", file=sys.stderr)
+        messages = [f"{path}: error: no such file or folder" for path in missing]
+        for message in messages:
+            print(message, file=sys.stderr)
+        if as_json:  # a machine reading stdout learns why there are no checks
+            document = {"checks": [], "diagnostics": messages, "summary": None}
+            print(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True), file=out)
         return 2  # a usage error, as for an unknown option
     start = time.perf_counter()
     site, rows = collect(root, options)
     seconds = time.perf_counter() - start
     problems = [r for r in rows if r.get("status") in PROBLEMS]
-    errors = site.report.errors
+    # a failed check is also a build error; its row says it already
+    shown = {(r.get("source"), r.get("line")) for r in rows if r.get("status") != "pass"}
+    errors = [d for d in site.report.errors if (d.path, d.line) not in shown]
     if as_json:
         document = {
             "summary": {

@@ -140,6 +140,23 @@ def load_plugins(root: Path, settings: dict[str, dict[str, Any]]) -> pluggy.Plug
     return pm
 
 
+def plugin_settings_warnings(root: Path, config: Any, pm: pluggy.PluginManager) -> list[Any]:
+    """Check ``[plugins.NAME]`` sections against the plugins there are and the settings
+    each declares (its module's ``SETTINGS``: key -> default value)."""
+    from sitegen.config import check_plugin_settings
+
+    available = set(_plugin_names(builtin_plugin_dir())) | set(DEFAULT_PLUGINS)
+    available |= {name for name, _ in pm.list_name_plugin()}
+    available |= set(_plugin_names(root / "plugins"))
+    available |= {name for name, _ in installed_plugins(cache_dir(root) / ENTRY_POINTS_FILE)}
+    declared = {
+        name: dict(module.SETTINGS)
+        for name, module in pm.list_name_plugin()
+        if isinstance(getattr(module, "SETTINGS", None), dict)
+    }
+    return check_plugin_settings(config, sorted(available), declared)
+
+
 def call_hook(site: Any, name: str, /, **kwargs: Any) -> list[Any]:
     """Call every implementation of hook ``name`` in pluggy's order, isolating failures.
 

@@ -16,6 +16,7 @@ included) and checked again. It binds 127.0.0.1 unless told otherwise.
 
 from __future__ import annotations
 
+import errno
 import json
 import mimetypes
 import queue
@@ -36,6 +37,7 @@ from sitegen.build import DEFAULT_OUT
 from sitegen.incremental import LiveBuild, Outcome, render_error_page
 from sitegen.model import BuildOptions
 from sitegen.preview_http import PreviewHTTPServer
+from sitegen.report import plural
 from sitegen.watch import Watcher, start_watching
 
 EVENTS_PATH = "/__sitegen/events"
@@ -431,7 +433,7 @@ class Preview:
         count = len(outcome.changed) if total is None else total
         if count or outcome.removed or outcome.errors:
             print(
-                f"{time.strftime('%H:%M:%S')} {what}: {count} files changed"
+                f"{time.strftime('%H:%M:%S')} {what}: {plural(count, 'file')} changed"
                 f"{f', {len(outcome.removed)} removed' if outcome.removed else ''}"
                 f" in {seconds * 1000:.0f} ms",
                 file=sys.stderr,
@@ -469,7 +471,7 @@ def start_preview(
         for d in first.errors + first.warnings:
             print(d, file=sys.stderr)
         print(
-            f"built {len(first.changed)} files in {time.perf_counter() - start:.2f} s",
+            f"built {plural(len(first.changed), 'file')} in {time.perf_counter() - start:.2f} s",
             file=sys.stderr,
         )
     preview.thread = threading.Thread(target=httpd.serve_forever, name="sitegen-http", daemon=True)
@@ -493,7 +495,12 @@ def serve(
     try:
         preview = start_preview(root, options, host=host, port=port, quiet=options.quiet)
     except OSError as exc:
-        print(f"sitegen serve: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        hint = ""
+        if exc.errno == errno.EADDRINUSE:  # another preview, most likely
+            hint = f"; try --port {port + 1} (or --port 0 for any free one)"
+        print(
+            f"sitegen serve: cannot listen on {host}:{port}: {exc.strerror}{hint}", file=sys.stderr
+        )
         return 2
     print(f"serving {preview.url}  (Ctrl-C to stop)", file=sys.stderr)
     if open_browser:

@@ -36,6 +36,10 @@ PENDING_KEY = "verify_pending"  # read by sitegen serve (sitegen.incremental)
 _EQ_IN_CODE = re.compile(r"""\beq\s*=\s*(["'])(.+?)\1""")
 
 
+# Its settings are the [verify] table; [plugins.gradcheck] takes only "enabled".
+SETTINGS: dict = {}
+
+
 # ------------------------------------------------------------------ collecting & running
 
 
@@ -261,14 +265,17 @@ class PostState:
                 failed = failed or status in FAILING
                 verdict = {"fail": "failed", "inconclusive": "is inconclusive"}.get(
                     status, "could not be checked")
-                site.report.warning(
+                # a check that fails the build is an error: the summary's counts say why
+                # it exits 1
+                site.report.add_level(
+                    "error" if status in FAILING else "warning",
                     post.rel,
                     check.get("line"),
                     f"check {check.get('name') or ''} {verdict}: {check.get('message')}",
                 )
         for block in self.errors:
             failed = True
-            site.report.warning(
+            site.report.error(
                 post.rel,
                 block.get("error_line") or block.get("line"),
                 f"{block['kind']} block error: {error_reason(block)}",

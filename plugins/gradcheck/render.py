@@ -216,7 +216,7 @@ def dims_table(arrays: Sequence[dict[str, Any]], traces: Sequence[str]) -> str:
 def block_error(block: dict[str, Any]) -> str:
     reason = block.get("error") or ""
     first, _, rest = reason.partition("\n")
-    if block.get("error_kind") == "exception":
+    if block.get("error_kind") in ("exception", "syntax"):
         # the last line of a traceback is the reason; the frames are detail
         lines = reason.strip().splitlines()
         first, rest = (lines[-1] if lines else reason), reason
@@ -382,16 +382,19 @@ def summary_badge(
         noun = "error" if errored == 1 else "errors"
         return badge("error", f"⚠ {errored} {noun} in the verification code")
     if failed:
-        return badge("fail", f"✗ {failed} of {len(checks)} checks failed")
+        noun = "check" if len(checks) == 1 else "checks"  # "1 of 1 check", "1 of 2 checks"
+        return badge("fail", f"✗ {failed} of {len(checks)} {noun} failed")
     unsure = sum(1 for c in checks if c.get("status") == "inconclusive")
     if unsure:
-        return badge("inconclusive", f"? {unsure} of {len(checks)} checks inconclusive")
+        noun = "check" if len(checks) == 1 else "checks"
+        return badge("inconclusive", f"? {unsure} of {len(checks)} {noun} inconclusive")
     if cover.stated:
         complete = cover.verified == cover.stated
         mark = "✓ " if complete else ""
         return badge(
             "pass" if complete else "partial",
-            f"{mark}{cover.verified} of {cover.stated} stated gradients verified",
+            f"{mark}{cover.verified} of {cover.stated} stated "
+            f"{'gradient' if cover.stated == 1 else 'gradients'} verified",
         )
     if checks:
         noun = "check" if len(checks) == 1 else "checks"

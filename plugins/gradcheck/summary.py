@@ -26,7 +26,8 @@ def error_reason(block: dict[str, Any]) -> str:
     lines = (block.get("error") or "").strip().splitlines()
     if not lines:
         return ""
-    return lines[-1] if block.get("error_kind") == "exception" else lines[0]
+    # a traceback's or a syntax error's last line: its first names the line, given apart
+    return lines[-1] if block.get("error_kind") in ("exception", "syntax") else lines[0]
 
 
 def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
