@@ -46,7 +46,7 @@ from sitegen.macros import load_macros
 from sitegen.markdown.html_math import mark_up_html_page
 from sitegen.markdown.jekyll import template_macros
 from sitegen.model import BuildOptions, Page, Post, Site
-from sitegen.plugins import call_hook, load_plugins
+from sitegen.plugins import call_hook, load_plugins, plugin_settings_warnings
 from sitegen.read import (
     decode_source,
     is_jekyll_unpublished,
@@ -135,6 +135,8 @@ def load_site(root: Path, options: BuildOptions) -> Site:
     config = load_config(root)
     site = Site(root=root, config=config, options=options)
     site.plugins = load_plugins(root, config.plugins)
+    for diagnostic in config.warnings + plugin_settings_warnings(root, config, site.plugins):
+        site.report.add(diagnostic)
     site.theme_dirs = theme_dirs(root, config.theme)
     # A Jekyll site's layouts define the macros its posts use; macros_file wins.
     site.data["macros"] = {**template_macros(root), **load_macros(root, config.math.macros_file)}
@@ -275,6 +277,8 @@ def _liquid_context(site: Site, post: Post, jinja_env: Any, index: _PostIndex) -
 def _site_vars(site: Site) -> dict[str, Any]:
     c = site.config
     base = {k: v for k, v in c.extra.items() if not isinstance(v, dict)}
+    if isinstance(c.extra.get("extra"), dict):  # [extra]: the site's own settings
+        base.update(c.extra["extra"])
     base.update(
         title=c.title, description=c.description, author=c.author, url=c.url, baseurl=c.baseurl
     )
@@ -650,7 +654,17 @@ def rendered_fields(post: Post) -> tuple:
     """What rendering a post's body adds to what a page may show of a post other than its
     own (list entries, badges). With its ``source_fields``, these are its listing fields.
     (A page that shows other posts' bodies is keyed by them too: see ``BODIES``.)"""
-    return (post.has_math, post.failed, post.data.get("badge_html"), post.data.get("checks"))
+    data = post.data
+    return (
+        post.has_math,
+        post.failed,
+        data.get("badge_html"),
+        data.get("checks"),
+        # what a list shows of a post besides its front matter (plugins/excerpts.py)
+        data.get("title_html"),
+        data.get("excerpt_html"),
+        data.get("listing_math"),
+    )
 
 
 class SiteView(dict):

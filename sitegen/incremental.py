@@ -556,8 +556,8 @@ class LiveBuild:
                 pass
         self.written = current
         self._last_site = site
+        call_hook(site, "sitegen_build_finished", site=site, output=out)  # may report more
         outcome.errors, outcome.warnings = site.report.errors, site.report.warnings
-        call_hook(site, "sitegen_build_finished", site=site, output=out)
         return outcome
 
 
