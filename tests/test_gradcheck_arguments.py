@@ -50,3 +50,19 @@ def test_the_parameter_passed_as_its_own_gradient():
 def test_swapped_x_and_grad_gets_no_batch_mean_hint():
     res = check_grad(loss, G, W)
     assert res.status == "fail" and "batch mean" not in (res.hint or "")
+
+
+def test_a_string_or_none_where_an_array_belongs_is_an_error_naming_it():
+    w = np.array([1.0, 2.0])
+
+    def f(w):
+        return float(np.sum(w ** 2))
+
+    for bad in ("dW", None):
+        res = check_grad(f, w, bad)
+        assert res.status == "error"
+        assert "grad must be an array of numbers" in res.message
+        assert "signature is check_grad(f, x, grad" in res.message
+    res = check_grad(f, "w", 2 * w)
+    assert res.status == "error" and "x must be an array of numbers" in res.message
+    assert check_grad(f, [1.0, 2.0], [2.0, 4.0]).status == "pass"  # nested lists are fine

@@ -58,6 +58,17 @@ def _bad_argument(api: str, argument: str, expected: str, got: Any, extra: str =
             f"signature is {SIGNATURES[api]}")
 
 
+def _numeric(a: Any) -> bool:
+    """Numbers, arrays of them, or nested lists of them (not a string, None, an object)."""
+    if isinstance(a, str | bytes) or a is None:
+        return False
+    try:
+        kind = np.asarray(a).dtype.kind
+    except Exception:
+        return False
+    return kind in "biufc"
+
+
 def argument_error(api: str, f: Any, x: Any, grad: Any, upstream: Any) -> str | None:
     """A message for a call whose arguments are in the wrong places, else None."""
     order = " (arguments in the wrong order?)"
@@ -68,6 +79,9 @@ def argument_error(api: str, f: Any, x: Any, grad: Any, upstream: Any) -> str | 
         values = value.values() if isinstance(value, Mapping) else [value]
         if any(callable(v) and not isinstance(v, np.ndarray) for v in values):
             return _bad_argument(api, argument, "an array (or a dict of arrays)", value, order)
+        if any(not _numeric(v) for v in values):
+            return _bad_argument(api, argument, "an array of numbers (or a dict of them)",
+                                 value)
     if not isinstance(x, Mapping) and isinstance(grad, Mapping):
         return (f"{api}: grad is a dict of {', '.join(map(str, grad))} but x is "
                 f"{_what(x)}: pass x as a dict with the same keys (f is then called as "

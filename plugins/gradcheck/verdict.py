@@ -236,6 +236,17 @@ def summarise(fd: Findings, name: str | None, eq: str | None, pshape: Any, gshap
 def _inconclusive_message(fd: Findings) -> str:
     gmax = max((float(np.max(np.abs(p.grad), initial=0.0)) for p, _ in fd.entries),
                default=0.0)
+    obj = fd.obj
+    if obj.eps_f > EPS64:
+        return (f"cannot verify here: f returns {obj.out_dtype} even at float64 points, and "
+                f"its rounding (f(x) = {fmt_num(fd.f0 + 0.0)}) is as large as the changes "
+                f"that would tell this gradient (largest entry {gmax:.2g}) from a wrong one; "
+                "compute f in float64 to verify it")
+    if any(bool(np.any(v.moved & v.unresolved)) for _, v in fd.entries):
+        return (f"cannot verify here: f's float64 rounding at x (f(x) = "
+                f"{fmt_num(fd.f0 + 0.0)}) is larger than the changes the stated gradient "
+                f"(largest entry {gmax:.2g}) predicts over the steps tried; move the point, "
+                "or check a loss that is not dominated by a large constant")
     return (f"cannot verify here: the loss does not change in float64 within the steps "
             f"tried (f(x) = {fmt_num(fd.f0 + 0.0)}; the stated gradient, largest entry "
             f"{gmax:.2g}, is below what a difference resolves); move the point or use less "
