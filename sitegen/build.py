@@ -40,11 +40,11 @@ from sitegen.cache import (
     write_manifest,
 )
 from sitegen.config import load_config
-from sitegen.discover import discover_sources, discover_static
+from sitegen.discover import HTML_EXTENSIONS, discover_sources, discover_static
 from sitegen.errors import PostError, SiteError
 from sitegen.macros import load_macros
 from sitegen.model import BuildOptions, Page, Post, Site
-from sitegen.plugins import call_hook, load_plugins
+from sitegen.plugins import call_hook, load_plugins, plugin_settings_warnings
 from sitegen.read import (
     decode_source,
     is_jekyll_unpublished,
@@ -133,6 +133,8 @@ def load_site(root: Path, options: BuildOptions) -> Site:
     config = load_config(root)
     site = Site(root=root, config=config, options=options)
     site.plugins = load_plugins(root, config.plugins)
+    for diagnostic in config.warnings + plugin_settings_warnings(root, config, site.plugins):
+        site.report.add(diagnostic)
     site.theme_dirs = theme_dirs(root, config.theme)
     site.data["macros"] = load_macros(root, config.math.macros_file)
     call_hook(site, "sitegen_configure", site=site)
@@ -272,6 +274,8 @@ def _liquid_context(site: Site, post: Post, jinja_env: Any, index: _PostIndex) -
 def _site_vars(site: Site) -> dict[str, Any]:
     c = site.config
     base = {k: v for k, v in c.extra.items() if not isinstance(v, dict)}
+    if isinstance(c.extra.get("extra"), dict):  # [extra]: the site's own settings
+        base.update(c.extra["extra"])
     base.update(
         title=c.title, description=c.description, author=c.author, url=c.url, baseurl=c.baseurl
     )
@@ -293,7 +297,12 @@ def parse_posts(site: Site, md: Any, jinja_env: Any, posts: list[Post]) -> None:
             "highlighted": code,
         }
         try:
-            post.data["tokens"] = md.parse(post.body, env)
+            if post.path.suffix.lower() in HTML_EXTENSIONS:  # an HTML page is its own body
+                from sitegen.markdown.liquid import html_page_tokens
+
+                post.data["tokens"] = html_page_tokens(env, post.body)
+            else:
+                post.data["tokens"] = md.parse(post.body, env)
         except Exception as exc:  # a parser plugin bug: this post fails, the rest build
             site.report.error(post.rel, None, f"Markdown failed: {type(exc).__name__}: {exc}")
             post.failed = True
@@ -392,8 +401,12 @@ def index_pages(site: Site) -> list[Page]:
         pages.append(
             Page(url=url, template="index.html", context={"paginator": paginator}, lists_posts=True)
         )
-    pages.append(Page(url="/archive/", template="archive.html", lists_posts=True))
-    pages.append(Page(url="/404.html", template="404.html"))
+    # a page of the site's own at one of these URLs (a Jekyll site's 404.html) wins
+    own = {page.url for page in site.pages}
+    if "/archive/" not in own:
+        pages.append(Page(url="/archive/", template="archive.html", lists_posts=True))
+    if "/404.html" not in own:
+        pages.append(Page(url="/404.html", template="404.html"))
     return pages
 
 
@@ -637,7 +650,17 @@ def rendered_fields(post: Post) -> tuple:
     """What rendering a post's body adds to what a page may show of a post other than its
     own (list entries, badges). With its ``source_fields``, these are its listing fields.
     (A page that shows other posts' bodies is keyed by them too: see ``BODIES``.)"""
-    return (post.has_math, post.failed, post.data.get("badge_html"), post.data.get("checks"))
+    data = post.data
+    return (
+        post.has_math,
+        post.failed,
+        data.get("badge_html"),
+        data.get("checks"),
+        # what a list shows of a post besides its front matter (plugins/excerpts.py)
+        data.get("title_html"),
+        data.get("excerpt_html"),
+        data.get("listing_math"),
+    )
 
 
 class SiteView(dict):
@@ -1066,8 +1089,9 @@ def front_matter_version() -> str:
     # Only sitegen's version: asking PyYAML for its own would import it on every build,
     # and a YAML header means the same to every PyYAML release.
     from sitegen import __version__
+    from sitegen.frontmatter import HEADER_FORMAT
 
-    return __version__
+    return f"{__version__}.{HEADER_FORMAT}"
 
 
 def _render_cache(site: Site) -> RenderCache:

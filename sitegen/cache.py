@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sitegen import __version__
+from sitegen.discover import jekyll_inputs
 
 CACHE_DIR = ".sitegen-cache"
 MANIFEST = "manifest.json"
@@ -73,6 +74,13 @@ def _fingerprint(
         folder = root / name
         if (content or name not in CONTENT_DIRS) and folder.is_dir():
             _stat_lines(folder, "", digest)
+    if content:  # a Jekyll site's pages and files outside those folders
+        for path in jekyll_inputs(root):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            digest.update(f"jekyll:{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     for folder in extra_dirs:  # built-in themes and plugins: changed by upgrades or in a clone
         _stat_lines(folder, "builtin:", digest)
     return digest.hexdigest()

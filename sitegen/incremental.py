@@ -41,7 +41,14 @@ from typing import Any
 
 from sitegen import build
 from sitegen.config import Config
-from sitegen.discover import MARKDOWN_EXTENSIONS, PAGE_DIRS, POST_DIRS, STATIC_DIRS, Source
+from sitegen.discover import (
+    MARKDOWN_EXTENSIONS,
+    PAGE_DIRS,
+    POST_DIRS,
+    STATIC_DIRS,
+    Source,
+    is_jekyll_input,
+)
 from sitegen.errors import Diagnostic, SiteError
 from sitegen.model import BuildOptions, Page, Post, Site
 from sitegen.plugins import call_hook
@@ -98,6 +105,8 @@ def classify(root: Path, paths: set[Path] | list[Path], macros_file: str = "") -
             changes.static = True
         elif top in POST_DIRS + PAGE_DIRS and rel.suffix.lower() in MARKDOWN_EXTENSIONS:
             changes.sources.add(rel.as_posix())
+        elif is_jekyll_input(root, rel.as_posix()):  # a Jekyll site's page or file elsewhere
+            changes.reload = True
     return changes
 
 
@@ -547,8 +556,8 @@ class LiveBuild:
                 pass
         self.written = current
         self._last_site = site
+        call_hook(site, "sitegen_build_finished", site=site, output=out)  # may report more
         outcome.errors, outcome.warnings = site.report.errors, site.report.warnings
-        call_hook(site, "sitegen_build_finished", site=site, output=out)
         return outcome
 
 
