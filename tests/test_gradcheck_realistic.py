@@ -834,6 +834,62 @@ case("malformed", "check_vjp given a scalar f", "pass|error",
 case("malformed", "grad of the wrong length", "fail",
      lambda: check_grad(ls, Wm, gm[:2]))
 
+# a dict whose big parameter (10⁵ entries) has one bad entry, next to a small one
+Wbig = np.random.default_rng(13).standard_normal((1000, 100)) * 0.1
+xin = np.random.default_rng(14).standard_normal(100)
+bsm = np.array([0.1, -0.2])
+
+
+def wide(W, b):
+    return float(np.sum(np.tanh(W @ xin) ** 2) + b @ b)
+
+
+tw = np.tanh(Wbig @ xin)
+gW = np.outer(2 * tw * (1 - tw ** 2), xin)
+gW_bad = gW.copy()
+flat_order = np.argsort(np.abs(gW).reshape(-1))
+gW_bad.reshape(-1)[flat_order[gW.size // 2 + 7]] *= 1.001
+grad_cases("large", "dict with a 10⁵-entry weight", wide, {"W": Wbig, "b": bsm},
+           {"W": gW, "b": 2 * bsm}, {"one median entry of W 1e-3 off": {"W": gW_bad,
+                                                                         "b": 2 * bsm}})
+
+# binary cross-entropy from logits, written stably, at saturated logits
+zb = np.array([12.0, -15.0, 0.3, 40.0])
+yb4 = np.array([1.0, 0.0, 1.0, 0.0])
+grad_cases("precision", "BCE from logits, saturated",
+           lambda z: float(np.sum(np.logaddexp(0, z) - yb4 * z)), zb, sigmoid(zb) - yb4,
+           {"y - σ": yb4 - sigmoid(zb), "σ' multiplied in": (sigmoid(zb) - yb4) * sigmoid(zb)
+            * (1 - sigmoid(zb))})
+
+# layer-norm parameters as a dict, dβ kept as (1, D)
+Xln = R.standard_normal((5, 4))
+Uln = R.standard_normal((5, 4))
+xh_ln = (Xln - Xln.mean(1, keepdims=True)) / np.sqrt(Xln.var(1, keepdims=True) + 1e-5)
+pg = {"gamma": R.standard_normal(4), "beta": R.standard_normal(4)}
+
+
+def ln_affine(gamma, beta):
+    return float(np.sum(Uln * (gamma * xh_ln + beta)))
+
+
+grad_cases("norms", "layer-norm γ, β (dict)", ln_affine, pg,
+           {"gamma": (Uln * xh_ln).sum(0), "beta": Uln.sum(0)},
+           {"β not summed over rows (mean)": {"gamma": (Uln * xh_ln).sum(0),
+                                              "beta": Uln.mean(0)}})
+case("shapes", "layer-norm dβ kept as (1, D) in a dict", "fail",
+     lambda: check_grad(ln_affine, pg, {"gamma": (Uln * xh_ln).sum(0),
+                                        "beta": Uln.sum(0, keepdims=True)}),
+     hint_has="keepdims", hint_not=("not summed", "is a scalar"))
+
+# a Monte Carlo estimate biased jointly: 3 SE per entry along the correlated direction
+J2, th2, est2, se2, cov2, true2 = reinforce(np.random.default_rng(21))
+wv2, vv2 = np.linalg.eigh(cov2)
+thin = vv2[:, 0] * np.sqrt(wv2[0]) * 6.0  # 6 SE along the least uncertain direction
+case("montecarlo", "REINFORCE biased along its least uncertain direction, with cov", "fail",
+     lambda: check_grad(J2, th2, true2 + thin, stderr=se2, cov=cov2))
+case("montecarlo", "REINFORCE (another sample), with cov", "pass",
+     lambda: check_grad(J2, th2, est2, stderr=se2, cov=cov2))
+
 
 # --------------------------------------------------------------------------- the test
 
