@@ -890,6 +890,21 @@ case("montecarlo", "REINFORCE biased along its least uncertain direction, with c
 case("montecarlo", "REINFORCE (another sample), with cov", "pass",
      lambda: check_grad(J2, th2, est2, stderr=se2, cov=cov2))
 
+# a scalar parameter as a 0-d array, with float(t) inside f
+case("scalar", "0-d temperature, float() inside f: correct", "pass",
+     lambda: check_grad(lambda t: float(np.log(np.sum(np.exp(zt2 / t)))), np.array(1.5),
+                        np.array(-(pt @ zt2) / 1.5 ** 2)))
+case("scalar", "0-d temperature: sign", "fail",
+     lambda: check_grad(lambda t: float(np.log(np.sum(np.exp(zt2 / t)))), np.array(1.5),
+                        np.array((pt @ zt2) / 1.5 ** 2)))
+case("malformed", "rtol given as a string", "error",
+     lambda: check_grad(ls, Wm, gm, rtol="1e-3"), hint_has="rtol")
+case("malformed", "stderr that does not fit x", "error",
+     lambda: check_grad(J, theta, est, stderr=se[:4]), hint_has="stderr")
+case("ties", "max with ties counted twice, integer gradient: no truncation hint", "fail",
+     lambda: check_grad(lambda x: float(np.max(x)), np.array([2.0, 2.0, 2.0, 1.0]),
+                        np.array([1, 1, 0, 0])), hint_not=("integer buffer",))
+
 
 # --------------------------------------------------------------------------- the test
 

@@ -89,6 +89,19 @@ def argument_error(api: str, f: Any, x: Any, grad: Any, upstream: Any) -> str | 
     return None
 
 
+def tolerance_error(api: str, rtol: Any, atol: Any) -> str | None:
+    """A message for an ``rtol=`` or ``atol=`` that is not a non-negative number."""
+    for argument, value in (("rtol", rtol), ("atol", atol)):
+        if value is None:
+            continue
+        ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+            value, bool)
+        if not ok or not np.isfinite(value) or value < 0:
+            return (f"{api}: {argument} must be a non-negative number, but it is "
+                    f"{value!r}; the signature is {SIGNATURES[api]}")
+    return None
+
+
 def same_object(api: str, x: Any, grad: Any) -> str | None:
     """The message for a gradient that is the parameter itself.  That is right for
     ½‖x‖², so it is said only when the check fails."""
@@ -193,7 +206,7 @@ def _standard_errors(
         try:
             se = np.broadcast_to(np.asarray(sv, dtype=np.float64), shape_of(xv)).copy()
         except (ValueError, KeyError) as exc:
-            raise _Stop("fail", f"stderr of shape {fmt_shape(shape_of(sv))} does not fit "
+            raise _Stop("error", f"stderr of shape {fmt_shape(shape_of(sv))} does not fit "
                         f"{wrt_label(name, k)} ({fmt_shape(shape_of(xv))}): {exc}") from exc
         if not np.all(np.isfinite(se)) or np.any(se < 0):
             raise _Stop("error", "stderr must be finite and non-negative")

@@ -280,6 +280,10 @@ def _failure(fd: Findings, worst: list[Entry], n_bad: int, n_checked: int,
     msg = "; ".join(parts)
     failing = [(p, v) for p, v in fd.entries if np.any(~v.ok)]
     hint = hints.integer_buffer({p.key: p.grad_dtype for p, _ in fd.entries})
+    if hint is not None and not any(
+            np.any(~v.ok & (np.abs(v.numerical - np.round(v.numerical)) > v.allowed))
+            for _, v in fd.entries):
+        hint = None  # no failing entry needs a fraction: truncation is not what went wrong
     if hint is None:
         f_moved = any(bool(np.any(v.moved)) for _, v in fd.entries) or any(
             d.judged and d.numerical != 0 for _, d in fd.directions)
