@@ -103,7 +103,7 @@ def test_the_repository_root_builds_as_a_site_with_its_own_plugins_folder(tmp_pa
         if (repo / name).is_dir():
             shutil.copytree(repo / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(repo / "sitegen.toml", root / "sitegen.toml")
-    result = build_site(root, BuildOptions(verify=False))
+    result = build_site(root, BuildOptions())
     errors = [str(d) for d in result.site.report.diagnostics if d.level == "error"]
     assert errors == []
     assert (root / "_site" / "feed.xml").is_file() and (root / "_site" / "sitemap.xml").is_file()
