@@ -124,3 +124,16 @@ def test_f_ignoring_its_argument_still_fails_at_ordinary_size():
     frozen = z.copy()
     res = check_grad(lambda _: f(frozen), z, g)
     assert res.status == "fail" and "argument" in (res.hint or "")
+
+
+def test_tiny_parameters_are_judged_with_steps_f_can_resolve():
+    """All entries ~1e-8 and f ~ 4: steps scaled to the entries leave only rounding noise,
+    which once let a gradient of the wrong sign pass.  Larger steps resolve it."""
+    w = np.array([1e-8, -3e-9, 0.0, 2e-7])
+
+    def f(w):
+        return float(np.sum(np.cos(w) + w ** 2))
+
+    assert check_grad(f, w, -np.sin(w) + 2 * w).status == "pass"
+    res = check_grad(f, w, -np.sin(w) - 2 * w)
+    assert res.status == "fail"
