@@ -734,9 +734,13 @@ def f_in_float16(w):
 
 
 w16 = np.array([0.5, -1.25, 2.0], dtype=np.float16)
-grad_cases("precision", "f computes in float16", f_in_float16, w16,
-           (2 * w16.astype(np.float64)).astype(np.float16),
-           {"factor 2 dropped": w16.copy()})
+# f's own float16 rounding makes the reference too coarse to claim a pass: inconclusive
+case("precision", "f computes in float16: correct", "inconclusive",
+     lambda: check_grad(f_in_float16, w16, (2 * w16.astype(np.float64)).astype(np.float16)))
+case("precision", "f computes in float16: 20% too large, never verified", "fail|inconclusive",
+     lambda: check_grad(f_in_float16, w16, (2.4 * w16.astype(np.float64)).astype(np.float16)))
+case("precision", "f computes in float16: factor 2 dropped", "fail",
+     lambda: check_grad(f_in_float16, w16, w16.copy()))
 
 # mixed-precision dict: float32 weights, float64 bias
 Wd = R.standard_normal((3, 2)).astype(np.float32)
