@@ -88,6 +88,15 @@ def test_cov_of_the_wrong_size_is_an_error():
     assert res.status == "error" and "cov must be 6×6" in res.message
 
 
+def test_cov_that_is_no_covariance_is_an_error():
+    J, theta, g, se, cov, _ = reinforce(np.random.default_rng(4))
+    flipped = cov.copy()
+    flipped[0, 1] = flipped[1, 0] = 2 * np.sqrt(cov[0, 0] * cov[1, 1])  # |correlation| > 1
+    res = check_grad(J, theta, g, stderr=se, cov=flipped)
+    assert res.status == "error" and "not positive semi-definite" in res.message
+    assert check_grad(J, theta, g, stderr=se, cov=cov).status == "pass"
+
+
 def test_cov_alone_gives_the_standard_errors():
     J, theta, g, se, cov, _ = reinforce(np.random.default_rng(6))
     res = check_grad(J, theta, g, cov=cov)

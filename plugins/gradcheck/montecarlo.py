@@ -73,6 +73,10 @@ def parse_cov(cov: Any, sizes: list[int]) -> np.ndarray:
         raise ValueError("cov must be finite and symmetric")
     if np.any(np.diag(c) < 0):
         raise ValueError("cov has negative variances")
+    if n and n <= 5000:  # a matrix that is no covariance would make the joint test meaningless
+        lowest = float(np.linalg.eigvalsh(c).min())
+        if lowest < -1e-9 * max(float(np.abs(c).max()), 1e-300):
+            raise ValueError(f"cov is not positive semi-definite (an eigenvalue is {lowest:.2g})")
     return c
 
 
