@@ -150,3 +150,20 @@ def test_tiny_parameters_are_judged_with_steps_f_can_resolve():
     assert check_grad(f, w, -np.sin(w) + 2 * w).status == "pass"
     res = check_grad(f, w, -np.sin(w) - 2 * w)
     assert res.status == "fail"
+
+
+def test_a_reference_of_zero_within_rounding_reads_as_an_absolute_error():
+    """sum(softmax(θ)) is 1 for every θ: its gradient is 0, and the stated one is rounding."""
+    theta = np.array([0.3, -1.2, 0.8, 0.1])
+
+    def total(theta):
+        e = np.exp(theta - theta.max())
+        return float(np.sum(e / e.sum()))
+
+    p = np.exp(theta) / np.exp(theta).sum()
+    stated = p @ (np.eye(4) - p)  # ~1e-17 entries, zero in exact arithmetic
+    res = check_grad(total, theta, stated)
+    assert res.status == "pass"
+    assert res.measure == "abs"
+    assert res.max_rel_err <= res.tolerance < 1e-6
+    assert check_grad(total, theta, stated + 0.01).status == "fail"

@@ -148,8 +148,9 @@ def _scan_entries(fd: Findings, shown: _Shown) -> _Tally:
             ratio = np.where(v.allowed > 0, v.err / v.allowed, np.where(v.err > 0, np.inf, 0.0))
         if ratio.size:
             k = int(np.argmax(ratio))
-            if not mc and v.numerical[k] == 0:
-                # a zero reference has no relative error: say how far off, absolutely
+            if not mc and abs(v.numerical[k]) <= v.allowed[k]:
+                # a reference that is zero (or within the allowance of zero) has no
+                # relative error to speak of: say how far off, absolutely
                 shown.offer(float(ratio[k]), float(v.err[k]), float(v.allowed[k]), "abs")
             else:
                 shown.offer(float(ratio[k]), float(m[k]), float(thresh[k]),
@@ -172,6 +173,8 @@ def _scan_directions(fd: Findings, shown: _Shown) -> None:
             plain = d.allowed - fd.z * d.se
             in_se = max(d.err - plain, 0.0) / d.se if d.se > 0 else math.inf
             shown.offer(ratio, in_se, fd.z, "se")
+        elif abs(d.numerical) <= d.allowed:  # a reference of ~0 along it: absolute terms
+            shown.offer(ratio, d.err, d.allowed, "abs")
         else:
             shown.offer(ratio, d.err / d.denom, d.allowed / d.denom, "rel")
 
