@@ -188,3 +188,19 @@ def test_a_row_of_a_matrix_is_read_as_a_column_or_a_row_whichever_fits():
     assert row["equation_status"] == "verified", row["equation_reason"]
     as_column = as_row.replace(r"X_i W", r"X_i^\top W")
     assert read(as_column, grad, ns, f=f, x=W, label="e")["equation_status"] == "verified"
+
+
+def test_a_term_that_is_zero_for_every_index_of_a_sum_is_a_weak_test():
+    """Σ_n (r_n X_n + z_n X_n) with z = 0: the data cannot tell the second term right from
+    wrong, also where the sum is evaluated for all n at once."""
+    X6, r = rng.standard_normal((6, 3)), rng.standard_normal((6, 1))
+    w, z = rng.standard_normal((3, 1)), np.zeros((6, 1))
+
+    def f(w):
+        return float(np.sum(r * (X6 @ w)))
+
+    namespace = {"X": X6, "r": r, "W": w, "z": z, "N": 6}
+    tex = r"\nabla_W L = \sum_{n=1}^{N} \big( r_n X_n + z_n X_n \big) \label{q}"
+    row = read(tex, X6.T @ r, namespace, f=f, x=w, label="q")
+    assert row["equation_status"] == "verified"
+    assert any("z_{n} X_{n}" in w and "zero" in w for w in row["equation_warnings"])

@@ -29,10 +29,12 @@ Evaluate = Callable[[p.Node], Any]
 
 def summed(body: p.Node, index: str, values: range, bind: Callable[..., Any],
            uses: Callable[[p.Node], frozenset[str]], evaluate: Evaluate,
-           rows_as: str = "column") -> Any:
+           rows_as: str = "column", zero_term: Callable[[p.Node], None] | None = None) -> Any:
     """Σ body over ``index`` in ``values`` (1-based), or NoBatch. ``rows_as``: whether
-    ``X_n`` (a row of a matrix) is read as a column or as a row."""
-    batch = _batched(body, index, values, bind, uses, evaluate, rows_as)
+    ``X_n`` (a row of a matrix) is read as a column or as a row; ``zero_term`` is told of
+    every term of a sum inside the body that is zero for every value of the index (a weak
+    test: the data cannot tell that term right from wrong)."""
+    batch = _batched(body, index, values, bind, uses, evaluate, rows_as, zero_term)
     if batch is None:
         raise NoBatch()  # the body does not depend on the index: let the loop say so
     return np.asarray(batch.sum(axis=0))
@@ -51,7 +53,7 @@ def _spread(a: np.ndarray, batched: bool, ndim: int) -> np.ndarray:
 
 def _batched(node: p.Node, index: str, values: range, bind: Callable[..., Any],
              uses: Callable[[p.Node], frozenset[str]], evaluate: Evaluate,
-             rows_as: str = "column") -> Any:
+             rows_as: str = "column", zero_term: Callable[[p.Node], None] | None = None) -> Any:
     """The batched value of ``node``, or None when it does not depend on ``index``."""
     if index not in uses(node):
         return None
@@ -73,7 +75,7 @@ def _batched(node: p.Node, index: str, values: range, bind: Callable[..., Any],
     else:
         raise NoBatch()
     for child in children:
-        value = _batched(child, index, values, bind, uses, evaluate, rows_as)
+        value = _batched(child, index, values, bind, uses, evaluate, rows_as, zero_term)
         if value is None:
             const = evaluate(child)
             if not isinstance(const, np.ndarray):
@@ -84,6 +86,10 @@ def _batched(node: p.Node, index: str, values: range, bind: Callable[..., Any],
     if isinstance(node, p.Mul):
         return _product(parts, node.ops)
     if isinstance(node, p.Add):
+        if zero_term is not None:
+            for (value, _), (_, term) in zip(parts, node.terms, strict=True):
+                if value.size and not np.any(value):
+                    zero_term(term)
         return _sum_terms(parts, [sign for sign, _ in node.terms])
     if isinstance(node, p.Frac):
         return _entrywise(parts[0], parts[1], np.divide)[0]

@@ -329,7 +329,9 @@ def _sum(node: p.Sum, ctx: Context) -> Value:
     outer = ctx.indices.pop(node.index, None)
     try:
         value = batch.summed(node.body, node.index, range(lower, upper + 1), ctx.bind,
-                             ctx.indices_used, lambda child: evaluate(child, ctx), ctx.rows_as)
+                             ctx.indices_used, lambda child: evaluate(child, ctx), ctx.rows_as,
+                             lambda term: ctx.note(f"the term {tex_of(term)} is zero in the "
+                                                   "test data"))
         ctx.read_a_row = ctx.read_a_row or _rows_in(node.body, ctx)
         return value
     except batch.NoBatch:
