@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -115,6 +114,7 @@ def build_settings(options: Any, out: Path) -> dict[str, Any]:
         "drafts": options.drafts,
         "future": options.future,
         "verify": options.verify,
+        "serve": options.serve,
     }
 
 
@@ -271,6 +271,14 @@ class ReadCache:
 
         return cached_read
 
+    def forget(self, rels: set[str]) -> None:
+        """Read these sources anew whatever their stat says (``sitegen serve``'s watcher
+        saw them change); ``folder/`` stands for everything in it."""
+        for rel in rels:
+            folder = rel.endswith("/")
+            for known in [k for k in self.entries if k == rel or (folder and k.startswith(rel))]:
+                del self.entries[known]
+
     def save(self) -> None:
         """Keep this build's posts, when any was read anew or went away."""
         if self.used.keys() == self.entries.keys() and all(
@@ -280,42 +288,29 @@ class ReadCache:
         _save_pickle(self.path, {"salt": self.salt, "entries": self.used})
 
 
-# --------------------------------------------------------------------------- output folders
+# --------------------------------------------------------------------------- page records
 
-OUTPUTS_FILE = "outputs.pickle"
-# where the output a build replaced is kept, for the next build to fill in place
-SPARE_OUTPUT = "previous-output"
+RECORDS_FORMAT = 1
 
 
-@dataclass
-class OutputRecord:
-    """What a build wrote into an output folder: the identity of the folder's marker file
-    (``write.output_identity``) and, for each file, the key of its page, the entries of
-    ``site`` its template read and, for a post's page, its quick key (``("", ())`` for a
-    file without a key). A record is trusted only while the folder's marker has that
-    identity."""
-
-    identity: str = ""
-    files: dict[str, tuple] = field(default_factory=dict)
-
-    def keys(self) -> dict[str, str]:
-        return {rel: entry[0] for rel, entry in self.files.items()}
+def _records_path(root: Path, out: Path) -> Path:
+    name = hashlib.sha256(str(out).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return cache_dir(root) / f"outputs-{name}.pickle"
 
 
-def load_output_records(root: Path) -> tuple[OutputRecord, OutputRecord]:
-    """The records of the current output folder and of the spare (the output before it)."""
-    stored = _load_pickle(cache_dir(root) / OUTPUTS_FILE)
-    if (
-        isinstance(stored, tuple)
-        and len(stored) == 2
-        and all(isinstance(r, OutputRecord) for r in stored)
-    ):
-        return stored
-    return OutputRecord(), OutputRecord()
+def load_page_records(root: Path, out: Path) -> dict[str, Any]:
+    """What the last build into ``out`` recorded of each file (see ``sitegen.deps``);
+    empty when missing or damaged (every page is then rendered again)."""
+    stored = _load_pickle(_records_path(root, out))
+    if isinstance(stored, dict) and stored.get("format") == RECORDS_FORMAT:
+        records = stored.get("records")
+        if isinstance(records, dict):
+            return records
+    return {}
 
 
-def save_output_records(root: Path, current: OutputRecord, spare: OutputRecord) -> None:
-    _save_pickle(cache_dir(root) / OUTPUTS_FILE, (current, spare))
+def save_page_records(root: Path, out: Path, records: dict[str, Any]) -> None:
+    _save_pickle(_records_path(root, out), {"format": RECORDS_FORMAT, "records": records})
 
 
 # --------------------------------------------------------------------------- rendered bodies

@@ -33,7 +33,8 @@ def _expand(paths: list[Path]) -> list[Path]:
 
 def collect(root: Path, options: BuildOptions) -> tuple[Any, list[dict[str, Any]]]:
     """Read, parse and verify; return the site and every check row, by source and line."""
-    from sitegen.build import create_markdown, load_site, parse_posts, read_posts
+    from sitegen.bodies import create_markdown, parse_posts
+    from sitegen.build import load_site, read_posts
     from sitegen.plugins import call_hook
     from sitegen.templates import create_environment, template_dirs
 

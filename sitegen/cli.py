@@ -7,12 +7,8 @@ Exit codes: 0 success; 1 the build finished but something failed (a post, a chec
 from __future__ import annotations
 
 import argparse
-import atexit
 import gc
-import os
-import re
 import sys
-import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -114,16 +110,21 @@ def cmd_build(args: argparse.Namespace) -> int:
     from sitegen.build import build_site
     from sitegen.plugins import plugin_names
     from sitegen.report import print_diagnostics, summary_line
+    from sitegen.write import OutputError
 
     # A build makes millions of short-lived objects (Markdown tokens) and few cycles; the
     # collector's default thresholds spend ~5% of a large build looking for them.
     gc.set_threshold(50_000, 20, 50)
-    result = build_site(root, options, fingerprint=fingerprint)
+    try:
+        result = build_site(root, options, fingerprint=fingerprint)
+    except OutputError as exc:  # the output folder is full or read-only: nothing more to do
+        print(exc, file=sys.stderr)
+        return EXIT_FAILED
     report = result.site.report
     print_diagnostics(report, quiet=args.quiet)
     if args.verbose:
         print("plugins: " + ", ".join(sorted(plugin_names(result.site.plugins))))
-        for stage, seconds in result.site.data.get("timings", []):
+        for stage, seconds in result.timings:
             print(f"  {seconds:7.3f} s  {stage}")
     if not args.quiet:
         print(
@@ -136,8 +137,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                 report,
             )
         )
-    failed = bool(report.errors) or bool(result.site.data.get("verification_failed"))
-    return EXIT_FAILED if failed and options.strict else EXIT_OK
+    return EXIT_FAILED if result.failed and options.strict else EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -182,12 +182,9 @@ check_grad(loss, w, dw, name="∂L/∂w", eq="eq:grad")
 """
 
 
-def slug_of(title: str) -> str:
-    slug = re.sub(r"[^\w\s-]", "", title.lower())
-    return re.sub(r"[\s_-]+", "-", slug).strip("-") or "post"
-
-
 def cmd_new(args: argparse.Namespace) -> int:
+    from sitegen.read import slugify
+
     now = datetime.now().replace(microsecond=0)
     folder = args.source / (
         "_posts"
@@ -195,7 +192,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         else "posts"
     )
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{now:%Y-%m-%d}-{slug_of(args.title)}.md"
+    path = folder / f"{now:%Y-%m-%d}-{slugify(args.title)}.md"
     if path.exists():
         print(f"{path}: error: already exists", file=sys.stderr)
         return EXIT_FAILED
@@ -267,27 +264,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(argv: list[str] | None = None) -> None:
-    """The ``sitegen`` program (console script and ``python -m sitegen``): ``main``, then
-    exit without tearing the interpreter down when nothing else is running."""
-    exit_quickly(main(argv))
-
-
-def exit_quickly(code: int) -> None:
-    """Exit with ``code``, skipping the interpreter's teardown.
-
-    A build of 1,000 posts leaves a few hundred thousand objects; freeing them one by one
-    at shutdown takes ~50 ms, a tenth of a one-post rebuild, and the system reclaims the
-    memory anyway. Exit handlers run first (and only once: running them empties their
-    list), then output is flushed. The exit is the usual one, which waits or reports as
-    Python does, with another thread still alive, output that cannot be flushed (a closed
-    pipe), or a profiler or tracer watching (``python -m cProfile -m sitegen``, coverage):
-    they write their results after the program returns."""
-    if threading.active_count() > 1 or sys.getprofile() is not None or sys.gettrace() is not None:
-        sys.exit(code)
-    atexit._run_exitfuncs()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        sys.exit(code)
-    os._exit(code)
+    """The ``sitegen`` program (console script and ``python -m sitegen``)."""
+    sys.exit(main(argv))

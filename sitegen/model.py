@@ -91,8 +91,6 @@ class Page:
     context: dict[str, Any] = field(default_factory=dict)
     content: str | bytes | None = None
     post: Post | None = None  # the post this page shows, if any
-    # which posts a page lists, so a rebuild after one edit knows which pages to redo
-    lists_posts: bool = False
 
     @property
     def output_path(self) -> str:
@@ -130,6 +128,8 @@ class Site:
     plugins: Any = None  # the pluggy PluginManager
     theme_dirs: list[Path] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)  # site-wide results of plugins
+    # why plugins judged the site failed (e.g. a check did not pass): strict builds exit 1
+    failed: list[str] = field(default_factory=list)
 
     def url_for(self, url: str) -> str:
         """A site-relative URL with the configured base path in front."""
@@ -137,9 +137,3 @@ class Site:
 
     def absolute_url(self, url: str) -> str:
         return self.config.url.rstrip("/") + self.url_for(url)
-
-    def rel(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return str(path)

@@ -79,6 +79,21 @@ def sitegen_configure(site: Any) -> None:
 
 
 @hookimpl
+def sitegen_body_key(site: Any, post: Any) -> str:
+    """A post's results depend on the options its code runs with and the versions it
+    runs on (this plugin's own code is part of the site's settings)."""
+    key = site.data.get("gradcheck_body_key")
+    if key is None:
+        from .runner import Environment
+
+        env = Environment.current()
+        running = site.options.verify or site.options.serve
+        key = f"{running}\0{site.options.serve}\0{site.config.verify!r}\0{env.numpy}\0{env.python}"
+        site.data["gradcheck_body_key"] = key
+    return key
+
+
+@hookimpl
 def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
     """Run every post's blocks (from the cache when nothing changed) before rendering.
 
@@ -104,8 +119,6 @@ def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
         post.data[STATE_KEY] = state
         if blocks:
             jobs.append(_job(site, post, blocks))
-            # its page shows results of running code: never reuse a rendering of it
-            post.data["cacheable"] = False
         else:
             state.finish(site, post, None)
     by_rel = {p.rel: p for p in posts}
@@ -154,6 +167,7 @@ def apply_results(site: Any, verification: Verification, by_rel: dict[str, Any])
         state = post.data.get(STATE_KEY) if post is not None else None
         if isinstance(state, PostState) and state.pending:
             post.data[PENDING_KEY] = True
+            post.data["cacheable"] = False  # "verifying…" is not a result to keep
             post.data["badge_html"] = render.summary_badge([], 0, coverage.Coverage(), True)
 
 
@@ -223,6 +237,8 @@ class PostState:
             if block.get("error"):
                 self.errors.append(block)
         self.cover = coverage.coverage(self.equations, self.checks)
+        if any(b.get("error_kind") == "timeout" for b in self.result.get("blocks", [])):
+            post.data["cacheable"] = False  # a timeout depends on the machine's load
         # plain rows for ``sitegen check`` (which must not know this plugin's classes)
         post.data["checks"] = post_rows(post, self)
         post.data["badge_html"] = render.summary_badge(
@@ -256,7 +272,7 @@ class PostState:
                 post.rel, None, f"a check names eq='{label}' but no \\label or \\tag has it"
             )
         if failed:
-            site.data["verification_failed"] = True
+            site.failed.append("verification")
 
     def equation_of(self, token: Any) -> coverage.Equation | None:
         """The coverage facts of a math token of this post (None for other tokens)."""

@@ -128,7 +128,7 @@ def extra_pages(site: Any, key: str) -> list[Page]:
         if any(r["status"] != "pass" for r in rows):
             # posts may have been verified in forked render processes, whose site.data
             # changes are lost: the verdict is taken again from the posts themselves
-            site.data["verification_failed"] = True
+            site.failed.append("verification")
         entries.append(
             {
                 "post": post,
@@ -139,7 +139,6 @@ def extra_pages(site: Any, key: str) -> list[Page]:
         )
     context = {"title": "Verification", "entries": entries, "counts": counts(total)}
     return [
-        Page(url="/verification/", template="verification.html", context=context,
-             lists_posts=True),
-        Page(url="/verification.json", content=verification_json(site, key), lists_posts=True),
+        Page(url="/verification/", template="verification.html", context=context),
+        Page(url="/verification.json", content=verification_json(site, key)),
     ]
