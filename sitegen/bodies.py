@@ -32,9 +32,10 @@ _TRANSIENT = ("env", "tokens")
 
 
 def create_markdown(site: Site) -> Any:
-    from sitegen.markdown import create_parser
+    from sitegen.markdown import create_parser, detect_dialect
 
-    md = create_parser(math_options=dict(site.config.math.delimiters))
+    dialect = detect_dialect(site.root, site.config.math.dollars)
+    md = create_parser(math_options=dict(site.config.math.delimiters), dialect=dialect)
     call_hook(site, "sitegen_extend_markdown", md=md, site=site)
     return md
 
@@ -101,6 +102,7 @@ def parse_posts(
             "line_offset": post.body_line,
             "diagnostics": [],
             "liquid": _liquid_context(site, post, jinja_env, index),
+            "mathjax": post.meta.get("mathjax"),  # False: no math markup (no script loads)
             "post": post,
             "site": site,
             "highlighted": code,

@@ -29,6 +29,7 @@ INPUT_DIRS = (
     "static",
     "includes",
     "_includes",
+    "_layouts",  # a Jekyll site's MathJax setup decides its single-dollar rule
     "templates",
     "themes",
     "plugins",

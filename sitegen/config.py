@@ -27,6 +27,7 @@ class MathConfig:
     mathjax_url: str = DEFAULT_MATHJAX_URL
     macros_file: str = ""  # a file of \newcommand lines applied to every post
     delimiters: dict[str, bool] = field(default_factory=dict)  # switch single forms off
+    dollars: str = ""  # single-dollar math: "off" | "pandoc" | "mathjax"; "" = the site's own
 
 
 @dataclass
@@ -149,6 +150,11 @@ def load_config(root: Path) -> Config:
     if not permalink.startswith("/"):
         raise ConfigError(f"permalink must start with '/': {permalink!r}", config.source)
     config.permalink = permalink
+    if config.math.dollars not in ("", "off", "pandoc", "mathjax"):
+        raise ConfigError(
+            f"math.dollars must be \"off\", \"pandoc\" or \"mathjax\", not {config.math.dollars!r}",
+            config.source,
+        )
     if config.posts_per_page < 1:
         raise ConfigError("posts_per_page must be at least 1", config.source)
     config.baseurl = config.baseurl.rstrip("/")

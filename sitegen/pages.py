@@ -17,7 +17,7 @@ from sitegen.errors import SiteError
 from sitegen.model import Page, Post, Site
 from sitegen.plugins import call_hook
 from sitegen.templates import render_template
-from sitegen.write import OutputError, OutputWriter, digest_of
+from sitegen.write import OutputError, OutputWriter, digest_of, unsafe_reason
 
 LAYOUT_TEMPLATES = {"post": "post.html", "page": "page.html", "default": "page.html"}
 
@@ -106,6 +106,14 @@ class PageRun:
         lookups = Lookups(base["site"], site.posts + site.pages)
         for page in pages:
             rel = page.output_path
+            problem = unsafe_reason(rel)
+            if problem:  # a URL read.py did not make (a plugin's page): never written
+                where = page.post.rel if page.post else rel
+                message = f"not written: the output path of {page.url!r} {problem}"
+                site.report.error(where, None, message)
+                if page.post is not None:
+                    page.post.failed = True
+                continue
             if rel in self.records:
                 who = page.post.rel if page.post else rel
                 site.report.error(who, None, f"two pages write {page.url}")

@@ -141,7 +141,33 @@ def read_post(
         post.url = f"/{post.slug}/"
     else:
         post.url = make_url(config.permalink, post)
+    post.url = safe_url(post.url, post, "permalink" if permalink else "slug")
     return post
+
+
+def safe_url(url: str, post: Post, key: str) -> str:
+    """``url`` without ``.`` segments; a URL that could leave the output folder (``..``,
+    a NUL, a backslash, a control character) is an error naming the post and the line of
+    ``key``, the front matter that made it."""
+    parts = url.split("/")
+    bad = ""
+    if ".." in parts:
+        bad = "'..'"
+    elif "\\" in url:
+        bad = "a backslash"
+    elif any(ord(c) < 0x20 or c == "\x7f" for c in url):
+        bad = "a NUL or control character" if "\x00" in url else "a control character"
+    if bad:
+        where = key if key_line(post.source, key) else "permalink"
+        raise PostError(
+            f"the URL {url!r} contains {bad}: it could write outside the output folder; "
+            f"fix '{where}:' in the front matter",
+            post.rel,
+            key_line(post.source, key) or key_line(post.source, "permalink"),
+        )
+    if "." in parts:
+        url = "/".join(part for part in parts if part != ".")
+    return url
 
 
 def is_jekyll_unpublished(source: Source) -> bool:

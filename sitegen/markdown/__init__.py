@@ -8,7 +8,9 @@ Liquid (:mod:`sitegen.markdown.liquid`) and kramdown's ``{: .class}`` attribute 
 ``render_markdown`` renders one body. The ``env`` dict carries, in:
 ``line_offset`` (1-based file line of the first body line), ``diagnostics`` (a list that
 ``(file_line, "warning"|"error", message)`` tuples are appended to), ``liquid`` (a
-:class:`LiquidContext`, or absent: Liquid is then left as text with a warning); and out:
+:class:`LiquidContext`, or absent: Liquid is then left as text with a warning), ``mathjax``
+(the post's front matter key: False renders math as the text written, without math
+markup, since no script will typeset it); and out:
 ``has_math``, ``toc`` (``[(level, id, text)]`` for h2-h4) and ``title`` (first h1, if any).
 """
 
@@ -22,13 +24,17 @@ from mdit_py_plugins.footnote import footnote_plugin
 from sitegen.markdown.attributes import kramdown_ial_plugin
 from sitegen.markdown.headings import headings_plugin, slugify
 from sitegen.markdown.highlight import highlight_code, make_fence_renderer, render_code_block
+from sitegen.markdown.jekyll import MarkdownDialect, detect_dialect
+from sitegen.markdown.kramdown import kramdown_blocks_plugin
 from sitegen.markdown.liquid import LiquidContext, liquid_plugin
 from sitegen.markdown.math import MathOptions, math_plugin
 
 __all__ = [
     "LiquidContext",
+    "MarkdownDialect",
     "MathOptions",
     "create_parser",
+    "detect_dialect",
     "highlight_code",
     "render_markdown",
     "slugify",
@@ -39,9 +45,25 @@ def create_parser(
     *,
     highlight: bool = True,
     math_options: dict | None = None,
+    dialect: MarkdownDialect | None = None,
     extensions: Iterable[Callable[[MarkdownIt], None]] = (),
 ) -> MarkdownIt:
-    """A parser for post bodies; build it once and reuse it for every post."""
+    """A parser for post bodies; build it once and reuse it for every post.
+
+    ``dialect`` (:func:`detect_dialect`) says whether posts follow kramdown's rules (a
+    Jekyll site) and which single-dollar rule applies; ``math_options`` then switches
+    single delimiters on or off.
+    """
+    dialect = dialect or MarkdownDialect()
+    math_settings: dict = {
+        "dollars": dialect.dollars,
+        "kramdown": dialect.kramdown,
+        "process_escapes": dialect.process_escapes,
+    }
+    if dialect.kramdown:
+        # kramdown reads "\[" and "\(" as escaped brackets: MathJax never saw them.
+        math_settings["brackets"] = False
+    math_settings.update(math_options or {})
     md = MarkdownIt(
         "commonmark",
         # typographer: smart quotes and dashes, as kramdown did for Jekyll posts.
@@ -50,7 +72,9 @@ def create_parser(
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.use(footnote_plugin)
     # Math first: its rules must see "$", "\(" ... before Liquid, escapes and emphasis do.
-    md.use(math_plugin, **(math_options or {}))
+    md.use(math_plugin, **math_settings)
+    if dialect.kramdown:
+        md.use(kramdown_blocks_plugin)
     md.use(liquid_plugin, highlight=highlight)
     md.use(kramdown_ial_plugin)  # {: .btn} after links, as Jekyll posts write it
     md.use(headings_plugin)

@@ -28,6 +28,11 @@ Delimiters (each can be switched off through ``math_plugin`` options):
 * ``\\eqref{..}`` / ``\\ref{..}`` in running text: inline math holding just the reference, as
   MathJax's ``processRefs`` would have found it in Jekyll's page.
 
+Posts of a Jekyll site (``MathOptions.kramdown``, see :mod:`sitegen.markdown.jekyll`) differ:
+``\\(``/``\\[`` are escaped brackets (text), kramdown's escapes are resolved inside ``$ .. $``,
+a ``$$`` block right after a line of text is inline unless numbered, and single dollars
+follow ``MathOptions.dollars`` ("off", "pandoc", or MathJax's rule: :mod:`.dollars`).
+
 Bad math (an opener without closer, unbalanced braces) is left in the text as written, with
 a warning in ``env["diagnostics"]``; parsing goes on after it.
 
@@ -52,6 +57,8 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
+from sitegen.markdown.dollars import find_mathjax_dollar
+from sitegen.markdown.jekyll import note_difference
 from sitegen.markdown.lines import inline_body_line, line_tracking_plugin, report
 
 __all__ = [
@@ -75,6 +82,11 @@ class MathOptions:
     # Keep \[ \] around \begin{..}\end{..} in display markup; MathJax 3 typesets both ways
     # (checked in headless Chromium), and one markup for all display math is simpler to style.
     wrap_environments: bool = True
+    # The site's dialect (sitegen.markdown.jekyll): single-dollar rule "off" | "pandoc" |
+    # "mathjax"; kramdown: a Jekyll post (escapes resolved in $..$, "\[" a bracket, ...).
+    dollars: str = "pandoc"
+    kramdown: bool = False
+    process_escapes: bool = True
 
 
 # kramdown-parser-gfm's ESCAPED_CHARS_GFM plus its LINE_BREAK rule (``\\`` before a newline
@@ -262,6 +274,7 @@ def _accept(
             token.content = tex
             token.markup = markup
             token.meta["display"] = display  # the token's own fresh dict: one less to build
+            token.meta["source"] = state.src[start:stop]
         else:
             _warn(state, start, f"unbalanced braces in math {markup}…; shown as text")
             _push_text(state, state.src[start:stop])
@@ -295,7 +308,9 @@ def _double_dollar(state: StateInline, silent: bool, pos: int) -> bool:
     return _accept(state, silent, pos, end + 2, tex, "$$", numbered)
 
 
-def _single_dollar(state: StateInline, silent: bool, pos: int) -> bool:
+def _single_dollar(state: StateInline, silent: bool, pos: int, opts: MathOptions) -> bool:
+    if opts.dollars == "mathjax":
+        return _mathjax_dollar(state, silent, pos, opts.kramdown)
     src = state.src
     maximum = state.posMax
     if pos + 1 >= maximum or src[pos + 1].isspace():
@@ -310,7 +325,47 @@ def _single_dollar(state: StateInline, silent: bool, pos: int) -> bool:
         if before == "\\" or before.isspace() or after.isdigit() or end == pos + 1:
             search = end + 1
             continue
-        return _accept(state, silent, pos, end + 1, src[pos + 1 : end], "$", False)
+        tex = src[pos + 1 : end]
+        if opts.kramdown:  # kramdown resolved its escapes in this text before MathJax saw it
+            tex = resolve_kramdown_escapes(tex)[0]
+            _note_typography(state, silent, pos, tex)
+        return _accept(state, silent, pos, end + 1, tex, "$", False)
+
+
+def _mathjax_dollar(state: StateInline, silent: bool, pos: int, kramdown: bool) -> bool:
+    found = find_mathjax_dollar(state.src, pos, state.posMax, kramdown)
+    if found is None:
+        return False  # a lone dollar is prose: no warning
+    if found.refused:
+        if not silent and kramdown:
+            note_difference(
+                state.env,
+                "dollar-pair",
+                inline_body_line(state, pos),
+                f"this $ is shown as a dollar sign: the $…$ it opens {found.refused} "
+                "(on the Jekyll site MathJax read it all as one formula and could not "
+                "typeset it)",
+            )
+        return False
+    if kramdown:
+        _note_typography(state, silent, pos, found.tex)
+    return _accept(state, silent, pos, found.stop, found.tex, "$", False)
+
+
+# kramdown's typographic replacements, which it made in $..$ text before MathJax saw it.
+_TYPOGRAPHY = re.compile(r"\.\.\.|--|<<|>>|['\"]")
+
+
+def _note_typography(state: StateInline, silent: bool, pos: int, tex: str) -> None:
+    if silent or _TYPOGRAPHY.search(tex) is None:
+        return
+    note_difference(
+        state.env,
+        "typography",
+        inline_body_line(state, pos),
+        "math keeps ' \" ... -- << >> as written (kramdown made them ’ ” … – « » before "
+        "MathJax saw them on the Jekyll site)",
+    )
 
 
 def _unbalanced(state: StateInline, silent: bool, pos: int, stop: int) -> bool:
@@ -399,7 +454,9 @@ def _make_inline_rule(opts: MathOptions):
         if ch == "$":
             if src.startswith("$$", pos):
                 return opts.double_dollar and _double_dollar(state, silent, pos)
-            return opts.dollar and _single_dollar(state, silent, pos)
+            if not opts.dollar or opts.dollars == "off":
+                return False
+            return _single_dollar(state, silent, pos, opts)
         if ch != "\\" or pos + 2 > state.posMax:
             return False
         nxt = src[pos + 1]
@@ -409,6 +466,23 @@ def _make_inline_rule(opts: MathOptions):
             third = src[pos + 2]
             if third == "(" or third == "[":
                 return _escaped_delimited(state, silent, pos, third == "[")
+            mathjax_escapes = opts.dollars == "mathjax" and opts.process_escapes
+            if third == "$" and mathjax_escapes and opts.kramdown:
+                # kramdown made "\\$" a "\$", which MathJax shows as a dollar sign
+                if not silent:
+                    _push_text(state, "$")
+                state.pos = pos + 3
+                return True
+            return False
+        if nxt == "$" and opts.dollars == "mathjax" and opts.kramdown:
+            if not silent and src.find("$", pos + 2, state.posMax) >= 0:
+                note_difference(
+                    state.env,
+                    "escaped-dollar",
+                    inline_body_line(state, pos),
+                    "\\$ is a dollar sign here (on the Jekyll site kramdown dropped the "
+                    "backslash, and MathJax could pair that $ with a later one as math)",
+                )
             return False
         if nxt == "(" or nxt == "[":
             return opts.brackets and _plain_delimited(state, silent, pos, nxt == "[")
@@ -423,7 +497,7 @@ def _make_inline_rule(opts: MathOptions):
                 token = state.push("math_inline", "math", 0)
                 token.content = match.group(0)
                 token.markup = "ref"
-                token.meta = {"display": False}
+                token.meta = {"display": False, "source": match.group(0)}
             state.pos = match.end()
             return True
         return False
@@ -447,6 +521,17 @@ def _inside_open_dollars(state: StateBlock, line: int) -> bool:
         count += _line_text(state, prev).count("$$")
         prev -= 1
     return count % 2 == 1
+
+
+def _follows_paragraph(state: StateBlock, line: int) -> bool:
+    """True if the block at ``line`` ended the paragraph just before it."""
+    tokens = state.tokens
+    return (
+        len(tokens) >= 3
+        and tokens[-1].type == "paragraph_close"
+        and tokens[-3].map is not None
+        and tokens[-3].map[1] == line
+    )
 
 
 def _scan_block(
@@ -530,6 +615,20 @@ def _make_block_rule(opts: MathOptions):
             return False
         if not braces_balanced(tex):
             return False  # a paragraph then: its inline rule warns and shows the text
+        if opts.kramdown and kind == "$$":
+            # kramdown: a $$ block right after a line of text is inline math in that
+            # paragraph. Only a numbered one stays display (MathJax 3 drops inline \tag).
+            numbered = "\\tag" in tex or "\\label" in tex
+            if silent and not numbered:
+                return False
+            if not silent and numbered and _follows_paragraph(state, start_line):
+                note_difference(
+                    state.env,
+                    "display-after-text",
+                    start_line,
+                    "$$ … $$ right after a line of text is display math here, so its \\tag/"
+                    "\\label work (kramdown made it inline math in the paragraph)",
+                )
         if silent:
             return True
         token = state.push("math_block", "div", 0)
@@ -538,6 +637,7 @@ def _make_block_rule(opts: MathOptions):
         token.markup = kind
         token.info = env
         token.map = [start_line, last + 1]
+        token.meta["source"] = state.getLines(start_line, last + 1, state.blkIndent, False)
         state.line = last + 1
         return True
 
@@ -548,8 +648,10 @@ def _make_block_rule(opts: MathOptions):
 
 
 def _render_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict):
-    env["has_math"] = True
     token = tokens[idx]
+    if env.get("mathjax") is False:  # no script will typeset it: show it as written
+        return escapeHtml(token.meta.get("source", token.content))
+    env["has_math"] = True
     tex = escapeHtml(token.content)
     if token.meta.get("display"):
         return f'<span class="math display">\\[{tex}\\]</span>'
@@ -558,8 +660,10 @@ def _render_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict
 
 def _make_block_renderer(opts: MathOptions):
     def render_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict):
-        env["has_math"] = True
         token = tokens[idx]
+        if env.get("mathjax") is False:  # no script will typeset it: show it as written
+            return f"<p>{escapeHtml(token.meta.get('source', token.content).strip())}</p>\n"
+        env["has_math"] = True
         tex = escapeHtml(token.content)
         if token.markup == "env" and not opts.wrap_environments:
             return f'<div class="math display">{tex}</div>\n'
@@ -576,7 +680,9 @@ def math_plugin(md: MarkdownIt, **options: bool) -> None:
         raise ValueError(
             f"unknown math option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
-    opts = MathOptions(**{k: bool(v) for k, v in options.items()})
+    opts = MathOptions(
+        **{k: v if k == "dollars" else bool(v) for k, v in options.items()}
+    )
     line_tracking_plugin(md)
     # Before "escape" (which would eat "\\" and "\(") and "backticks"/"emphasis".
     md.inline.ruler.before("escape", "math_inline", _make_inline_rule(opts))

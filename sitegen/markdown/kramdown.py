@@ -1,0 +1,222 @@
+"""kramdown's block rules where they differ from CommonMark, for posts of Jekyll sites.
+
+* An HTML block that opens with a block-level tag (``<div>``, ``<table>``, ``<p>`` ...) ends
+  at the line holding its matching closing tag, not at the next blank line: the lines after
+  it are Markdown again (math typeset, ``1. …`` a list), as kramdown reads them.
+* A line that opens with a span-level tag (``<img>``, ``<br>``, ``<a>``, ``<span>`` ...) is
+  the start of a paragraph, never an HTML block.
+* Lines that start with ``|`` are a table even without a separator row (kramdown's tables
+  need none); a separator row after the first rows makes those the header. GFM tables
+  (header, separator, body) are left to markdown-it's own rule, which runs first.
+* ``{{ site.KEY }}`` / ``{{ page.KEY }}`` inside code (fenced ``~~~``/```` ``` ````, indented)
+  is substituted: Jekyll runs Liquid over the whole post before kramdown sees it. Other
+  Liquid in code, and anything inside ``{% raw %}``, stays as written.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block.paragraph import paragraph
+from markdown_it.rules_core import StateCore
+
+from sitegen.markdown.lines import report
+from sitegen.markdown.liquid import (
+    _OUTPUT,
+    _VARIABLE,
+    LiquidContext,
+    LiquidError,
+    UndefinedVariable,
+    _value_of,
+)
+
+__all__ = ["kramdown_blocks_plugin", "split_row"]
+
+# kramdown's block-level HTML elements whose content it keeps as raw HTML. pre, script,
+# style and textarea are left out: markdown-it already ends those at their closing tag.
+_BLOCK_TAGS = frozenset(
+    """address article aside blockquote body center dd details dir div dl dt fieldset
+    figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr html iframe legend li
+    listing main menu nav noscript ol optgroup option p section summary table tbody td tfoot
+    th thead tr ul video""".split()
+)
+_VOID_BLOCK_TAGS = frozenset({"hr"})
+# Span-level elements: a line that starts with one is paragraph text in kramdown.
+_SPAN_TAGS = frozenset(
+    """a abbr acronym b bdo big br button cite code del dfn em font i img input ins kbd
+    label map mark q s samp small span strike strong sub sup time tt u var wbr""".split()
+)
+_OPEN_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9]*)(?=[\s/>]|$)")
+_SEPARATOR_ROW = re.compile(r"\|[ \t]*:?-[-:| \t+]*$")
+
+
+def _line(state: StateBlock, line: int) -> str:
+    return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
+
+
+def _tag_counter(tag: str) -> re.Pattern[str]:
+    return re.compile(r"<(/?)" + tag + r"(?=[\s/>]|$)", re.I)
+
+
+def _html_block_end(state: StateBlock, start: int, end: int, tag: str) -> int:
+    """The line holding the closing tag that matches the ``<tag`` opening ``start``, or -1."""
+    counter = _tag_counter(tag)
+    depth = 0
+    for line in range(start, end):
+        text = state.src[state.bMarks[line] : state.eMarks[line]]
+        for match in counter.finditer(text):
+            depth += -1 if match.group(1) else 1
+        if depth <= 0:
+            return line
+    return -1
+
+
+def _kramdown_html(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    if state.sCount[start] - state.blkIndent >= 4:
+        return False
+    text = _line(state, start)
+    match = _OPEN_TAG.match(text)
+    if match is None:
+        return False
+    tag = match.group(1).lower()
+    if tag in _SPAN_TAGS:
+        # Paragraph text; a paragraph never interrupts another block.
+        return False if silent else paragraph(state, start, end, False)
+    if tag not in _BLOCK_TAGS:
+        return False
+    last = start if tag in _VOID_BLOCK_TAGS else _html_block_end(state, start, end, tag)
+    if last < 0:
+        return False  # never closed: markdown-it's own rule (to the next blank line)
+    if silent:
+        return True
+    token = state.push("html_block", "", 0)
+    token.map = [start, last + 1]
+    token.content = state.getLines(start, last + 1, state.blkIndent, True)
+    state.line = last + 1
+    return True
+
+
+def split_row(text: str) -> list[str]:
+    """The cells of a ``| a | b |`` row: split at pipes that are not escaped and not inside
+    a code span or ``$$ … $$`` math."""
+    cells: list[str] = []
+    current: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and i + 1 < n:
+            current.append(text[i : i + 2])
+            i += 2
+            continue
+        if ch == "`" or text.startswith("$$", i):
+            opener = "$$" if ch == "$" else re.match(r"`+", text[i:]).group(0)  # type: ignore[union-attr]
+            close = text.find(opener, i + len(opener))
+            if close >= 0:
+                current.append(text[i : close + len(opener)])
+                i = close + len(opener)
+                continue
+        if ch == "|":
+            cells.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    cells.append("".join(current))
+    # The leading pipe opens the first cell; a trailing one closes the last.
+    if cells and not cells[0].strip():
+        cells = cells[1:]
+    if cells and not cells[-1].strip() and text.rstrip().endswith("|"):
+        cells = cells[:-1]
+    return [cell.strip() for cell in cells]
+
+
+def _kramdown_table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    if state.sCount[start] - state.blkIndent >= 4:
+        return False
+    if not _line(state, start).startswith("|"):
+        return False
+    last = start
+    while (
+        last + 1 < end
+        and state.sCount[last + 1] - state.blkIndent < 4
+        and _line(state, last + 1).startswith("|")
+    ):
+        last += 1
+    if silent:
+        return True
+    rows: list[tuple[int, list[str]]] = []
+    header_rows = 0
+    for line in range(start, last + 1):
+        text = _line(state, line).rstrip()
+        if _SEPARATOR_ROW.match(text):
+            if rows and not header_rows:
+                header_rows = len(rows)
+            continue
+        rows.append((line, split_row(text)))
+    state.push("table_open", "table", 1).map = [start, last + 1]
+    sections = [("thead", "th", rows[:header_rows]), ("tbody", "td", rows[header_rows:])]
+    for section, cell_tag, section_rows in sections:
+        if not section_rows:
+            continue
+        state.push(f"{section}_open", section, 1)
+        for line, cells in section_rows:
+            state.push("tr_open", "tr", 1).map = [line, line + 1]
+            for cell in cells:
+                state.push(f"{cell_tag}_open", cell_tag, 1)
+                inline = state.push("inline", "", 0)
+                inline.content = cell
+                inline.map = [line, line + 1]
+                inline.children = []
+                state.push(f"{cell_tag}_close", cell_tag, -1)
+            state.push("tr_close", "tr", -1)
+        state.push(f"{section}_close", section, -1)
+    state.push("table_close", "table", -1)
+    state.line = last + 1
+    return True
+
+
+_CODE_TOKENS = frozenset({"fence", "code_block", "liquid_highlight"})
+
+
+def _code_values(state: StateCore) -> None:
+    ctx = state.env.get("liquid")
+    if not isinstance(ctx, LiquidContext):
+        return
+    raw_depth = 0
+    for token in state.tokens:
+        if token.type == "liquid_raw_open":
+            raw_depth += 1
+        elif token.type == "liquid_raw_close":
+            raw_depth -= 1
+        elif token.type in _CODE_TOKENS and not raw_depth and "{{" in token.content:
+            # the first code line: fences and highlight tags have an opening line
+            first = token.map[0] + (token.type != "code_block") if token.map else 0
+            token.content = _substitute_code(state.env, ctx, token.content, first)
+
+
+def _substitute_code(env: dict, ctx: LiquidContext, code: str, first_line: int) -> str:
+    def value(found: re.Match[str]) -> str:
+        if _VARIABLE.fullmatch(found.group(1)) is None:
+            return found.group(0)
+        try:
+            return _value_of(ctx, found)  # not escaped: the code renderer escapes it
+        except LiquidError as exc:
+            report(env, first_line + code.count("\n", 0, found.start()), "warning", str(exc))
+            return "" if isinstance(exc, UndefinedVariable) else found.group(0)
+
+    return _OUTPUT.sub(value, code)
+
+
+def kramdown_blocks_plugin(md: MarkdownIt) -> None:
+    """Read blocks as kramdown does (see the module doc); for posts of Jekyll sites."""
+    md.core.ruler.push("kramdown_code_liquid", _code_values)
+    md.block.ruler.before(
+        "html_block",
+        "kramdown_html",
+        _kramdown_html,
+        {"alt": ["paragraph", "reference", "blockquote"]},
+    )
+    md.block.ruler.after("table", "kramdown_table", _kramdown_table)
