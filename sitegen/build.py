@@ -241,7 +241,8 @@ def run_pipeline(site: Site, out: Path, changed: set[str] | None = None) -> Buil
     clock.done(f"pages ({rendered} of {len(pages)} rendered, {written} written)")
     if cache is not None:
         cache.save()
-    save_page_records(site.root, out, run.records)
+    if run.rendered or writer.changed or writer.removed or set(previous) != set(run.records):
+        save_page_records(site.root, out, run.stored_records())
     result.files = set(run.records)
     result.pages_of = {p.post.rel: p.output_path for p in pages if p.post is not None}
     result.failed_sources = {p.rel for p in everything if p.failed}

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
+import pickle
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,12 +37,40 @@ def fingerprint(value: Any) -> str:
     functions by name (they depend only on the settings). A value shared in several
     places is encoded once and referred back to, so a YAML alias bomb stays small.
     Values of unknown kinds that cannot be described are never equal to anything."""
+    buffer = io.BytesIO()
+    try:
+        _Pickler(buffer).dump(value)  # the common case, at the speed of C
+        return "p" + hashlib.sha256(buffer.getbuffer()).hexdigest()
+    except Exception:  # an object pickle cannot take: described one part at a time
+        pass
     parts: list[str] = []
     try:
         _encode(value, parts, {})
     except RecursionError:
         return _never_equal()
-    return hashlib.sha256("".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return "e" + hashlib.sha256("".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class _Pickler(pickle.Pickler):
+    """Pickle's encoding of plain data, with posts as their paths and functions as
+    their names. Its memo writes a shared value once (equal bytes still mean equal
+    values; equal values written differently only cost a render)."""
+
+    def __init__(self, buffer: io.BytesIO) -> None:
+        super().__init__(buffer, protocol=5)
+
+    def persistent_id(self, obj: Any) -> Any:
+        kind = type(obj)
+        if kind is Post:
+            return ("post", obj.rel)
+        if kind in _PLAIN:
+            return None
+        if callable(obj) and not isinstance(obj, type) and hasattr(obj, "__qualname__"):
+            return ("function", obj.__qualname__)
+        return None
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None), dict, list, tuple, bytes})
 
 
 _UNIQUE = [0]
@@ -247,6 +277,9 @@ class PageRecord:
     size: int = -1  # of the file written, with its modification time: a file changed
     mtime: int = 0  # since (by hand, or by a build that stopped half-way) is outdated
     digest: str = ""  # sha256 of the bytes written
+
+
+PAGE_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(PageRecord))
 
 
 class Lookups:

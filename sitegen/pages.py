@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sitegen.bodies import site_vars
-from sitegen.deps import Lookups, PageRecord, Reads, fingerprint, outdated, site_view
+from sitegen.deps import (
+    PAGE_RECORD_FIELDS,
+    Lookups,
+    PageRecord,
+    Reads,
+    fingerprint,
+    outdated,
+    site_view,
+)
 from sitegen.errors import SiteError
 from sitegen.model import Page, Post, Site
 from sitegen.plugins import call_hook
@@ -96,8 +104,8 @@ class PageRun:
     jinja_env: Any
     writer: OutputWriter
     salt: str
-    previous: dict[str, PageRecord | None]
-    records: dict[str, PageRecord | None] = field(default_factory=dict)
+    previous: dict[str, tuple | None]  # as ``stored_records`` gives them
+    records: dict[str, PageRecord | tuple | None] = field(default_factory=dict)
     rendered: list[str] = field(default_factory=list)  # output paths whose template ran
 
     def render(self, pages: list[Page]) -> None:
@@ -146,13 +154,13 @@ class PageRun:
         if post is not None and post.html_key and given.get("content") is post.html:
             given["content"] = ("body", post.html_key)  # the body's key stands for it
         key = fingerprint((self.salt, page.url, page.template, given))
-        record = self.previous.get(rel)
+        record = self._previous(rel)
         if (
             isinstance(record, PageRecord)
             and not outdated(record, key, lookups)
             and self.writer.stamp(rel) == (record.size, record.mtime)
         ):
-            self.records[rel] = record
+            self.records[rel] = self.previous[rel]  # kept as stored
             return
         reads = Reads()
         context["site"] = site_view(base["site"], reads)
@@ -164,12 +172,28 @@ class PageRun:
         self.rendered.append(rel)
         self._put(rel, html.encode("utf-8"), key, lookups.record(key, reads))
 
+    def _previous(self, rel: str) -> PageRecord | None:
+        stored = self.previous.get(rel)
+        if isinstance(stored, tuple) and len(stored) == len(PAGE_RECORD_FIELDS):
+            return PageRecord(*stored)
+        return None
+
+    def stored_records(self) -> dict[str, tuple | None]:
+        """This build's records as plain tuples (quicker to save and load)."""
+        stored: dict[str, tuple | None] = {}
+        for rel, r in self.records.items():
+            if isinstance(r, PageRecord):
+                stored[rel] = tuple(getattr(r, name) for name in PAGE_RECORD_FIELDS)
+            else:
+                stored[rel] = r
+        return stored
+
     def _put(self, rel: str, data: bytes, key: str, record: PageRecord | None = None) -> None:
         """Write ``data`` at ``rel`` unless the file there is already those bytes."""
         digest = digest_of(data)
         if record is None:
             record = PageRecord(context=key)
-        before = self.previous.get(rel)
+        before = self._previous(rel)
         if (
             isinstance(before, PageRecord)
             and before.digest == digest
