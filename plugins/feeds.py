@@ -27,13 +27,11 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from markdown_it.common.utils import escapeHtml
 
 from sitegen import __version__
-from sitegen.cache import cache_dir, write_cache_file
 from sitegen.errors import ConfigError
 from sitegen.frontmatter import parse_date
 from sitegen.hooks import hookimpl
@@ -475,19 +473,17 @@ def entry_key(site: Any, post: Post) -> str:
     return digest.hexdigest()
 
 
-def _cache_path(site: Any, key: str) -> Path:
-    return cache_dir(site.root) / CACHE_FOLDER / f"{key}.html"
-
-
 def read_cached_entry(site: Any, key: str) -> str | None:
+    data = site.cache.get(f"feeds:{key}") if site.cache is not None else None
     try:
-        return _cache_path(site, key).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return data.decode("utf-8") if data is not None else None
+    except UnicodeDecodeError:
         return None
 
 
 def write_cached_entry(site: Any, key: str, html: str) -> None:
-    write_cache_file(_cache_path(site, key), html.encode("utf-8"))
+    if site.cache is not None:
+        site.cache.put(f"feeds:{key}", html.encode("utf-8"))
 
 
 @hookimpl
@@ -502,25 +498,6 @@ def sitegen_post_rendered(site: Any, post: Post) -> None:
         html = render_entry(site, post, tokens, env)
         write_cached_entry(site, key, html)
     post.data[HTML_KEY] = html
-
-
-@hookimpl
-def sitegen_build_finished(site: Any) -> None:
-    # keep only the entries of this feed, so the cache never grows
-    folder = cache_dir(site.root) / CACHE_FOLDER
-    if not folder.is_dir():
-        return
-    keep = {
-        f"{entry_key(site, p)}.html"
-        for p in site.posts[: feed_options(site).limit]
-        if HTML_KEY in p.data
-    }
-    for path in folder.iterdir():
-        if path.name not in keep:
-            try:
-                path.unlink()
-            except OSError:
-                pass
 
 
 def _rfc3339(value: datetime) -> str:

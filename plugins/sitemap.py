@@ -18,14 +18,12 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
 
-from sitegen.cache import cache_dir, write_cache_file
 from sitegen.frontmatter import parse_date
 from sitegen.hooks import hookimpl
 from sitegen.model import Page, Post
 
 SITEMAP_URL = "/sitemap.xml"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-CACHE_FILE = "sitemap.xml"  # the last sitemap, after a line with the digest of its entries
 
 
 def last_modified(post: Post) -> datetime | None:
@@ -67,13 +65,10 @@ def build_sitemap(site: Any) -> bytes:
         for url, modified in sitemap_entries(site)
     ]
     digest = hashlib.sha256(json.dumps(rows).encode()).hexdigest()
-    stored = cache_dir(site.root) / CACHE_FILE
-    try:
-        data = stored.read_bytes()
-        if data.startswith(f"<!-- {digest} -->\n".encode()):
-            return data.split(b"\n", 1)[1]
-    except OSError:
-        pass
+    key = f"sitemap:{digest}"
+    stored = site.cache.get(key) if site.cache is not None else None
+    if stored is not None:
+        return stored
     urlset = ET.Element("urlset", {"xmlns": SITEMAP_NS})
     for loc, lastmod in rows:
         entry = ET.SubElement(urlset, "url")
@@ -82,8 +77,8 @@ def build_sitemap(site: Any) -> bytes:
             ET.SubElement(entry, "lastmod").text = lastmod
     ET.indent(urlset, space="  ")
     data = xml_bytes(urlset)
-    # a read-only site serialises it every time
-    write_cache_file(stored, f"<!-- {digest} -->\n".encode() + data)
+    if site.cache is not None:
+        site.cache.put(key, data)
     return data
 
 

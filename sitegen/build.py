@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sitegen.bodies import create_markdown, default_jobs, render_all_bodies
 from sitegen.cache import (
+    CacheStore,
     FrontMatterCache,
     ReadCache,
     RenderCache,
@@ -199,6 +200,7 @@ def run_pipeline(site: Site, out: Path, changed: set[str] | None = None) -> Buil
     result = BuildResult(site=site, out=out)
     clock = _Clock(site, result.timings)
     use_caches = not site.options.rerun
+    site.cache = CacheStore(site.root, enabled=use_caches)
     if use_caches:
         headers = FrontMatterCache(site.root, _read_salt(site))
         reads = ReadCache(site.root, _read_salt(site))
@@ -241,6 +243,7 @@ def run_pipeline(site: Site, out: Path, changed: set[str] | None = None) -> Buil
     clock.done(f"pages ({rendered} of {len(pages)} rendered, {written} written)")
     if cache is not None:
         cache.save()
+    site.cache.sweep()
     if run.rendered or writer.changed or writer.removed or set(previous) != set(run.records):
         save_page_records(site.root, out, run.stored_records())
     result.files = set(run.records)

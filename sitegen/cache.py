@@ -84,10 +84,12 @@ def input_fingerprint(root: Path, settings: dict[str, Any], extra_dirs: list[Pat
 
 
 def read_manifest(root: Path) -> dict[str, Any]:
+    data = read_cache_file(cache_dir(root) / MANIFEST)
     try:
-        return json.loads((cache_dir(root) / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        manifest = json.loads(data) if data is not None else {}
+    except ValueError:
         return {}
+    return manifest if isinstance(manifest, dict) else {}
 
 
 def write_manifest(root: Path, data: dict[str, Any]) -> None:
@@ -136,27 +138,60 @@ def unchanged_since_last_build(root: Path, options: Any, out: Path) -> tuple[str
 # --------------------------------------------------------------------------- cache files
 
 
+# Every cache file starts with this line and the sha256 of the rest: a file cut short or
+# damaged (a full disk, a crash, a flipped bit) is a miss, never a wrong page or a crash.
+# Raised when the layout of what sitegen stores changes; older files are then misses.
+CACHE_FORMAT = b"sitegen cache 1\n"
+
+
+def seal(payload: bytes) -> bytes:
+    return CACHE_FORMAT + hashlib.sha256(payload).digest() + payload
+
+
+def unseal(data: bytes) -> bytes | None:
+    """The payload of a sealed file, or None when it is not one sitegen wrote whole."""
+    head = len(CACHE_FORMAT)
+    if len(data) < head + 32 or not data.startswith(CACHE_FORMAT):
+        return None
+    payload = data[head + 32 :]
+    return payload if hashlib.sha256(payload).digest() == data[head : head + 32] else None
+
+
+def read_cache_file(path: Path) -> bytes | None:
+    """A sealed cache file's payload; None when missing or damaged."""
+    try:
+        with open(path, "rb") as fh:
+            return unseal(fh.read())
+    except OSError:
+        return None
+
+
 def _load_pickle(path: Path) -> Any:
     """A cache file's content; None when it is missing or damaged (a slower build)."""
     import pickle
 
+    payload = read_cache_file(path)
+    if payload is None:
+        return None
     try:
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
+        return pickle.loads(payload)
     except Exception:
         return None
 
 
-def write_cache_file(path: Path, data: bytes) -> bool:
+def write_cache_file(path: Path, data: bytes, sealed: bool = True) -> bool:
     """Write a cache file whole: a temporary file (one per process, as render workers
     may write at the same time) renamed over it. False when the site cannot be written:
-    a read-only site still builds, only without caches."""
+    a read-only site still builds, only without caches; nothing is left behind."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
+        with open(tmp, "wb") as fh:
+            fh.write(seal(data) if sealed else data)
         os.replace(tmp, path)
     except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         return False
     return True
 
@@ -165,6 +200,47 @@ def _save_pickle(path: Path, data: Any) -> bool:
     import pickle
 
     return write_cache_file(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+# --------------------------------------------------------------------------- the store
+
+STORE_DIR = "store"
+
+
+class CacheStore:
+    """The cache plugins share with the engine (``site.cache``): bytes under string keys,
+    where a key is a digest of everything the bytes were made from (content-addressed:
+    an entry is never out of date, only unused). Damaged entries are misses. A complete
+    build sweeps the entries it did not ask for, so the store holds one site's worth."""
+
+    def __init__(self, root: Path, enabled: bool = True) -> None:
+        self.folder = cache_dir(root) / STORE_DIR
+        self.enabled = enabled  # off: every get misses (``--rerun``); puts still count
+        self.used: set[str] = set()  # file names this build asked for or added
+
+    def _name(self, key: str) -> str:
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def get(self, key: str) -> bytes | None:
+        name = self._name(key)
+        self.used.add(name)
+        return read_cache_file(self.folder / name) if self.enabled else None
+
+    def put(self, key: str, data: bytes) -> None:
+        name = self._name(key)
+        self.used.add(name)
+        write_cache_file(self.folder / name, data)
+
+    def sweep(self) -> None:
+        """Remove the entries (and any temporary file) this build did not use."""
+        try:
+            names = os.listdir(self.folder)
+        except OSError:
+            return
+        for name in names:
+            if name not in self.used:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.folder / name)
 
 
 # --------------------------------------------------------------------------- front matter

@@ -128,6 +128,7 @@ class Site:
     plugins: Any = None  # the pluggy PluginManager
     theme_dirs: list[Path] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)  # site-wide results of plugins
+    cache: Any = None  # the build's ``sitegen.cache.CacheStore``, for plugins too
     # why plugins judged the site failed (e.g. a check did not pass): strict builds exit 1
     failed: list[str] = field(default_factory=list)
 

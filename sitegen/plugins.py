@@ -17,13 +17,12 @@ from typing import Any
 import pluggy
 
 from sitegen import hooks
-from sitegen.cache import cache_dir, write_cache_file
+from sitegen.cache import cache_dir, read_cache_file, write_cache_file
 from sitegen.errors import ConfigError, SiteError
 
 ENTRY_POINT_GROUP = "sitegen.plugins"
 ENTRY_POINTS_FILE = "entry-points.json"
 BUILTIN_PACKAGE = "sitegen_plugins"
-DEFAULT_PLUGINS = ("tags", "feeds", "sitemap", "gradcheck")
 
 
 def builtin_plugin_dir() -> Path | None:
@@ -90,7 +89,7 @@ def installed_plugins(cache_file: Path | None = None) -> list[tuple[str, str]]:
             continue  # a zip file or a missing folder: no metadata folders to list
     if cache_file is not None:
         try:
-            stored = json.loads(cache_file.read_text(encoding="utf-8"))
+            stored = json.loads(read_cache_file(cache_file) or b"{}")
             if stored["key"] == key:
                 return [(name, value) for name, value in stored["plugins"]]
         except (OSError, ValueError, KeyError, TypeError):

@@ -6,7 +6,6 @@ Lookup order for a template name: the site's ``templates/``, then the theme (the
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from pathlib import Path
 from typing import Any
@@ -77,9 +76,9 @@ def include_dirs(root: Path, themes: list[Path]) -> list[Path]:
 
 
 class CheckedBytecodeCache(jinja2.BytecodeCache):
-    """Compiled templates kept between builds, each file starting with the digest of the
-    rest: a damaged or cut file is compiled again, never loaded (a flipped bit in
-    marshalled code can crash the interpreter)."""
+    """Compiled templates kept between builds in sealed cache files: a damaged or cut
+    file is compiled again, never loaded (a flipped bit in marshalled code can crash the
+    interpreter)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -88,12 +87,10 @@ class CheckedBytecodeCache(jinja2.BytecodeCache):
         return self.folder / f"{bucket.key}.cache"
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            data = self._path(bucket).read_bytes()
-        except OSError:
-            return
-        body = data[32:]
-        if len(data) < 32 or hashlib.sha256(body).digest() != data[:32]:
+        from sitegen.cache import read_cache_file
+
+        body = read_cache_file(self._path(bucket))
+        if body is None:
             return
         try:
             bucket.bytecode_from_string(body)  # checks Jinja2's version and the source
@@ -103,8 +100,7 @@ class CheckedBytecodeCache(jinja2.BytecodeCache):
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         from sitegen.cache import write_cache_file
 
-        body = bucket.bytecode_to_string()
-        write_cache_file(self._path(bucket), hashlib.sha256(body).digest() + body)
+        write_cache_file(self._path(bucket), bucket.bytecode_to_string())
 
 
 def create_environment(search_path: list[Path], compiled: Path | None = None) -> jinja2.Environment:
