@@ -150,6 +150,8 @@ class PageRun:
             context["content"] = post.html
             context["math"] = math_context(self.site, post)
         call_hook(self.site, "sitegen_template_context", page=page, context=context, post=post)
+        if post is not None and post.failed:
+            return  # a plugin failed on it (reported): no page rather than a wrong one
         given = {k: v for k, v in context.items() if k != "site"}
         if post is not None and post.html_key and given.get("content") is post.html:
             given["content"] = ("body", post.html_key)  # the body's key stands for it
