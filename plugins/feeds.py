@@ -401,11 +401,11 @@ def feed_parser(md: Any) -> Any:
 def render_entry(site: Any, post: Post, tokens: list[Any], env: dict[str, Any]) -> str:
     md = site.data.get("feeds_parser")
     if md is None:
-        md = site.data["feeds_parser"] = feed_parser(site.data["markdown"])
+        md = site.data["feeds_parser"] = feed_parser(site.markdown)
     # A shallow copy: the feed render must not disturb what the page's render recorded.
     local = {k: v for k, v in env.items() if k != TOKENS_KEY}
     local["diagnostics"] = []
-    local[MATHML_KEY] = prepare_math(tokens, site.data.get("macros") or {})
+    local[MATHML_KEY] = prepare_math(tokens, site.macros or {})
     return md.renderer.render(tokens, md.options, local)
 
 
@@ -415,7 +415,7 @@ def _entry_html(site: Any, post: Post) -> str:
     html = post.data.get(HTML_KEY)
     if html is not None:
         return html
-    md = site.data.get("markdown")
+    md = site.markdown
     if md is None:
         return post.html
     # a post whose body came from the build cache has no parse environment left: make one
@@ -467,7 +467,7 @@ def entry_key(site: Any, post: Post) -> str:
     """Cache key of an entry body: whatever changes the post's tokens changes its page
     HTML too, so the page HTML stands for the tokens."""
     digest = hashlib.sha256()
-    macros = json.dumps(site.data.get("macros") or {}, sort_keys=True)
+    macros = json.dumps(site.macros or {}, sort_keys=True)
     for part in (CACHE_FORMAT, __version__, converter_identity(), macros, post.html):
         digest.update(part.encode("utf-8") + b"\0")
     return digest.hexdigest()
@@ -490,7 +490,7 @@ def write_cached_entry(site: Any, key: str, html: str) -> None:
 def sitegen_post_rendered(site: Any, post: Post) -> None:
     env = post.data.get("env") or {}
     tokens = env.pop(TOKENS_KEY, None)
-    if tokens is None or "markdown" not in site.data:
+    if tokens is None or site.markdown is None:
         return
     key = entry_key(site, post)
     html = read_cached_entry(site, key)

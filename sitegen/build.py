@@ -81,7 +81,7 @@ def load_site(root: Path, options: BuildOptions) -> Site:
     site = Site(root=root, config=config, options=options)
     site.plugins = load_plugins(root, config.plugins)
     site.theme_dirs = theme_dirs(root, config.theme)
-    site.data["macros"] = load_macros(root, config.math.macros_file)
+    site.macros = load_macros(root, config.math.macros_file)
     call_hook(site, "sitegen_configure", site=site)
     return site
 
@@ -217,7 +217,7 @@ def run_pipeline(site: Site, out: Path, changed: set[str] | None = None) -> Buil
     compiled = cache_dir(site.root) / "templates" if use_caches else None
     jinja_env = create_environment(template_dirs(site.root, site.theme_dirs), compiled)
     md = create_markdown(site)
-    site.data["markdown"] = md
+    site.markdown = md
     everything = site.posts + site.pages
     clock.done("load caches, templates, Markdown parser")
     jobs = min(site.options.jobs or default_jobs(), 8)

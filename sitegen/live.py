@@ -124,7 +124,7 @@ class LiveBuild:
         base = self.loaded_site
         assert base is not None
         site = Site(root=self.root, config=base.config, options=self.options)
-        site.plugins, site.theme_dirs = base.plugins, base.theme_dirs
+        site.plugins, site.theme_dirs, site.macros = base.plugins, base.theme_dirs, base.macros
         site.data = {k: v for k, v in base.data.items()}
         call_hook(site, "sitegen_configure", site=site)
         return site

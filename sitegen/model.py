@@ -127,8 +127,11 @@ class Site:
     static: list[tuple[Path, str]] = field(default_factory=list)  # (source, output path)
     plugins: Any = None  # the pluggy PluginManager
     theme_dirs: list[Path] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)  # site-wide results of plugins
+    # plugins' site-wide data (templates see it as ``site.data``); never engine state
+    data: dict[str, Any] = field(default_factory=dict)
     cache: Any = None  # the build's ``sitegen.cache.CacheStore``, for plugins too
+    markdown: Any = None  # the build's Markdown parser (markdown-it), once made
+    macros: dict[str, Any] = field(default_factory=dict)  # TeX macros of the macros file
     # why plugins judged the site failed (e.g. a check did not pass): strict builds exit 1
     failed: list[str] = field(default_factory=list)
 

@@ -69,7 +69,7 @@ def math_context(site: Site, post: Post | None) -> dict[str, Any]:
     return {
         "enabled": bool(post is not None and post.has_math and wants is not False) or wants is True,
         "url": site.config.math.mathjax_url,
-        "macros": site.data.get("macros", {}),
+        "macros": site.macros,
     }
 
 
