@@ -116,7 +116,7 @@ def build_settings(options: Any, out: Path) -> dict[str, Any]:
         "out": str(out),
         "drafts": options.drafts,
         "future": options.future,
-        "verify": options.verify,
+        "extra": dict(sorted(options.extra.items())),
         "serve": options.serve,
     }
 
@@ -407,8 +407,8 @@ class RenderCache:
     """Rendered bodies of posts (and parsed front matter), keyed by content, between builds.
 
     A rebuild after one post changed parses and renders only that post; the others come
-    from here. Posts whose output depends on more than their text (a plugin sets
-    ``post.data["cacheable"] = False``, e.g. verification) are never stored.
+    from here. Keys cover what plugins declare their work depends on (``sitegen_body_key``);
+    a post a plugin marks ``post.data["cacheable"] = False`` is never stored.
 
     Entries are kept pickled and unpickled only when asked for, so loading the cache costs
     little more than reading it. Each build (and each forked render worker) adds its new

@@ -12,6 +12,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any, NoReturn
 
 from sitegen import __version__
 from sitegen.errors import SiteError
@@ -20,7 +21,8 @@ from sitegen.model import BuildOptions
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def _add_build_options(p: argparse.ArgumentParser) -> None:
+def add_build_options(p: argparse.ArgumentParser) -> None:
+    """The options every command that builds takes (plugins' commands too)."""
     p.add_argument("--drafts", action="store_true", help="include posts marked draft")
     p.add_argument("--future", action="store_true", help="include posts dated in the future")
     p.add_argument("--jobs", "-j", type=int, default=0, help="parallel workers (default: cores)")
@@ -30,8 +32,21 @@ def _add_build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", "-s", type=Path, default=Path("."), help="site folder (default .)")
 
 
-def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _Unparsed(Exception):
+    """The built-in commands alone do not parse these arguments (a plugin's may)."""
+
+
+class _TrialParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _Unparsed(message)
+
+
+def make_parser(
+    plugins: Any = None, parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser
+) -> argparse.ArgumentParser:
+    """The program's arguments; ``plugins`` (a plugin manager) add options to ``build`` and
+    ``serve`` and commands of their own."""
+    parser = parser_class(
         prog="sitegen", description="Static site generator for math blogs with verified gradients."
     )
     parser.add_argument("--version", action="version", version=f"sitegen {__version__}")
@@ -41,29 +56,22 @@ def make_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
     common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=parser_class)
 
     build = sub.add_parser("build", parents=[common], help="build the site")
     build.add_argument("--out", "-o", type=Path, default=None, help="output folder (default _site)")
     build.add_argument(
-        "--no-strict", dest="strict", action="store_false", help="exit 0 even when checks fail"
+        "--no-strict", dest="strict", action="store_false",
+        help="exit 0 even when a post fails or a plugin fails the site",
     )
-    build.add_argument(
-        "--no-verify", dest="verify", action="store_false", help="skip running verify blocks"
-    )
-    _add_build_options(build)
+    add_build_options(build)
 
     serve = sub.add_parser("serve", parents=[common], help="build, serve, watch and reload")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--open", action="store_true", help="open a browser")
     serve.add_argument("--out", "-o", type=Path, default=None)
-    _add_build_options(serve)
-
-    check = sub.add_parser("check", parents=[common], help="run only the verification")
-    check.add_argument("paths", nargs="*", type=Path, help="posts to check (default: all)")
-    check.add_argument("--json", action="store_true", help="machine-readable report")
-    _add_build_options(check)
+    add_build_options(serve)
 
     new = sub.add_parser("new", parents=[common], help="create a new post")
     new.add_argument("title")
@@ -71,10 +79,23 @@ def make_parser() -> argparse.ArgumentParser:
 
     init = sub.add_parser("init", parents=[common], help="create a new site")
     init.add_argument("directory", type=Path)
+    if plugins is not None:
+        for command, command_parser in (("build", build), ("serve", serve)):
+            group = command_parser.add_argument_group("options of plugins")
+            plugins.hook.sitegen_add_options(command=command, parser=group)
+        plugins.hook.sitegen_add_commands(subparsers=sub, common=common)
     return parser
 
 
-def _options(args: argparse.Namespace) -> BuildOptions:
+# what the built-in commands parse; any other option a plugin added goes to options.extra
+_BUILTIN_DESTS = {
+    "command", "verbose", "quiet", "out", "strict", "drafts", "future", "jobs", "rerun",
+    "source", "host", "port", "open", "run",
+}
+
+
+def options_from_args(args: argparse.Namespace) -> BuildOptions:
+    """The build options the arguments give (for plugins' commands too)."""
     return BuildOptions(
         out=getattr(args, "out", None),
         drafts=args.drafts,
@@ -82,16 +103,16 @@ def _options(args: argparse.Namespace) -> BuildOptions:
         strict=getattr(args, "strict", True),
         jobs=args.jobs,
         rerun=args.rerun,
-        verify=getattr(args, "verify", True),
         quiet=args.quiet,
         verbose=args.verbose,
+        extra={k: v for k, v in vars(args).items() if k not in _BUILTIN_DESTS},
     )
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from sitegen.cache import unchanged_since_last_build
 
-    options = _options(args)
+    options = options_from_args(args)
     start = time.perf_counter()
     root = args.source.absolute()
     out = (options.out or root / "_site").absolute()
@@ -144,16 +165,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from sitegen.server import serve
 
     return serve(
-        args.source, _options(args), host=args.host, port=args.port, open_browser=args.open
+        args.source, options_from_args(args), host=args.host, port=args.port, open_browser=args.open
     )
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    from sitegen.check import run_check
-
-    options = _options(args)
-    options.only = [p for p in args.paths] or None
-    return run_check(args.source, options, as_json=args.json)
 
 
 NEW_POST = """---
@@ -242,20 +255,51 @@ def cmd_init(args: argparse.Namespace) -> int:
 COMMANDS = {
     "build": cmd_build,
     "serve": cmd_serve,
-    "check": cmd_check,
     "new": cmd_new,
     "init": cmd_init,
 }
 
 
+def _site_plugins(argv: list[str]) -> Any:
+    """The plugins of the site ``--source`` names (built-ins when it cannot be loaded)."""
+    from sitegen.config import load_config
+    from sitegen.plugins import load_plugins
+
+    first = argparse.ArgumentParser(add_help=False)
+    first.add_argument("--source", "-s", type=Path, default=Path("."))
+    known, _ = first.parse_known_args(argv)
+    root = known.source.absolute()
+    try:
+        settings = load_config(root).plugins
+    except SiteError:
+        settings = {}
+    try:
+        return load_plugins(root, settings)
+    except SiteError:
+        return load_plugins(root / ".no-site", {})
+
+
+def parse_args(argv: list[str]) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """Built-in commands are parsed without loading any plugin (a build with nothing to
+    do stays quick); anything else is parsed again with the site's plugins."""
+    if not {"-h", "--help"} & set(argv):
+        try:
+            parser = make_parser(parser_class=_TrialParser)
+            return parser, parser.parse_args(argv)
+        except _Unparsed:
+            pass
+    parser = make_parser(_site_plugins(argv))
+    return parser, parser.parse_args(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = make_parser()
-    args = parser.parse_args(argv)
+    parser, args = parse_args(sys.argv[1:] if argv is None else list(argv))
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return COMMANDS[args.command](args)
+        run = getattr(args, "run", None) or COMMANDS[args.command]
+        return run(args)
     except SiteError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE

@@ -24,6 +24,21 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
+def sitegen_add_options(command: str, parser: Any) -> None:
+    """Add options to a built-in command (``build`` or ``serve``) with
+    ``parser.add_argument``; a build sees their values in ``site.options.extra[DEST]``.
+    Called only when the built-in options alone do not parse the command line."""
+
+
+@hookspec
+def sitegen_add_commands(subparsers: Any, common: Any) -> None:
+    """Add commands to the program: ``subparsers.add_parser(NAME, parents=[common])``
+    (``common`` holds ``-v``/``-q``), then ``set_defaults(run=FUNCTION)``, a function of
+    the parsed arguments returning the exit code. ``sitegen.cli.add_build_options`` and
+    ``options_from_args`` give a command the options of ``sitegen build``."""
+
+
+@hookspec
 def sitegen_configure(site: Any) -> None:
     """Called once per build, before anything is read. A plugin reads its own settings
     (``[plugins.NAME]`` in sitegen.toml) with ``site.config.plugin_options("NAME")`` and

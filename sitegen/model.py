@@ -72,7 +72,7 @@ class Post:
     has_math: bool = False
     reading_minutes: int = 1
     failed: bool = False  # set when the post could not be built
-    # results plugins attach to a post (e.g. "verification"); read by templates
+    # results plugins attach to a post; read by templates
     data: dict[str, Any] = field(default_factory=dict)
     previous: Post | None = field(default=None, repr=False)
     next: Post | None = field(default=None, repr=False)
@@ -108,9 +108,10 @@ class BuildOptions:
     future: bool = False
     strict: bool = True
     jobs: int = 0  # 0: number of cores
-    rerun: bool = False  # ignore cached verification results
+    rerun: bool = False  # ignore every cache: run all code, render every page
     serve: bool = False  # building for the live preview
-    verify: bool = True
+    # options plugins added to the command line (``sitegen_add_options``), by name
+    extra: dict[str, Any] = field(default_factory=dict)
     only: list[Path] | None = None  # restrict to these sources (sitegen check PATHS)
     quiet: bool = False
     verbose: bool = False

@@ -197,7 +197,7 @@ from sitegen.hooks import hookimpl
 @hookimpl
 def sitegen_posts_parsed(site, posts):
     for post in posts:
-        if "CHECKME" in post.body and not site.options.verify:
+        if "CHECKME" in post.body and site.options.extra.get("verify") is False:
             post.data["verify_pending"] = True
         elif "CHECKME" in post.body:
             post.data["fake_result"] = "verified"

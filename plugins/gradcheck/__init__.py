@@ -67,9 +67,28 @@ def _workers(site: Any) -> int:
     return site.options.jobs or os.cpu_count() or 1
 
 
+def _verifying(site: Any) -> bool:
+    """Whether this build runs the code (``--no-verify`` turns it off)."""
+    return site.options.extra.get("verify", True) is not False
+
+
+@hookimpl
+def sitegen_add_options(command: str, parser: Any) -> None:
+    parser.add_argument(
+        "--no-verify", dest="verify", action="store_false", help="skip running verify blocks"
+    )
+
+
+@hookimpl
+def sitegen_add_commands(subparsers: Any, common: Any) -> None:
+    from .command import add_command
+
+    add_command(subparsers, common)
+
+
 @hookimpl
 def sitegen_configure(site: Any) -> None:
-    if site.options.verify or site.options.serve:
+    if _verifying(site) or site.options.serve:
         nav = site.data.setdefault("nav", [])
         if ("Verification", "/verification/") not in nav:
             nav.append(("Verification", "/verification/"))
@@ -87,7 +106,7 @@ def sitegen_body_key(site: Any, post: Any) -> str:
         from .runner import Environment
 
         env = Environment.current()
-        running = site.options.verify or site.options.serve
+        running = _verifying(site) or site.options.serve
         key = f"{running}\0{site.options.serve}\0{site.config.verify!r}\0{env.numpy}\0{env.python}"
         site.data["gradcheck_body_key"] = key
     return key
@@ -97,12 +116,12 @@ def sitegen_body_key(site: Any, post: Any) -> str:
 def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
     """Run every post's blocks (from the cache when nothing changed) before rendering.
 
-    With ``options.verify`` off nothing runs; under ``sitegen serve`` (its first, fast
+    With ``--no-verify`` nothing runs; under ``sitegen serve`` (its first, fast
     pass) cached results are still shown, and posts that need a run are marked
     ``post.data["verify_pending"]`` and render "verifying…" badges until the second pass.
     """
-    peek = not site.options.verify and site.options.serve
-    if not site.options.verify and not peek:
+    peek = not _verifying(site) and site.options.serve
+    if not _verifying(site) and not peek:
         return
     jobs: list[PostJob] = []
     for post in posts:
@@ -398,6 +417,6 @@ def sitegen_extend_markdown(md: Any, site: Any) -> None:
 
 @hookimpl
 def sitegen_extra_pages(site: Any) -> list[Any]:
-    if not site.options.verify and not site.options.serve:
+    if not _verifying(site) and not site.options.serve:
         return []  # sitegen build --no-verify
     return extra_pages(site, STATE_KEY)

@@ -1,8 +1,9 @@
-"""``sitegen check [PATHS]``: run only the verification and report like pytest.
+"""``sitegen check [PATHS]``, the command this plugin adds: run only the verification and
+report like pytest.
 
 Reads and parses the posts, calls the ``sitegen_posts_parsed`` hook (where the verification
 plugin runs the code) and prints one line per check. Nothing is rendered or written.
-Plugins report results as plain rows in ``post.data["checks"]`` (see the gradcheck plugin):
+Results are plain rows in ``post.data["checks"]`` (see ``summary.post_rows``):
 dicts with ``source``, ``line``, ``name``, ``status`` (pass/fail/error), ``message`` and,
 for checks, ``max_rel_err``, ``tolerance``, ``entries_checked``, ``entries_total``, ``hint``.
 """
@@ -38,7 +39,7 @@ def collect(root: Path, options: BuildOptions) -> tuple[Any, list[dict[str, Any]
     from sitegen.plugins import call_hook
     from sitegen.templates import create_environment, template_dirs
 
-    options.verify = True
+    options.extra["verify"] = True
     if options.only:
         options.only = _expand(options.only)
     site = load_site(root, options)
@@ -131,3 +132,21 @@ def run_check(
         bar = "=" * 8
         print(f"{bar} {summary(rows, seconds)} {bar}", file=out)
     return 1 if problems or errors else 0
+
+
+def add_command(subparsers: Any, common: Any) -> None:
+    from sitegen.cli import add_build_options
+
+    check = subparsers.add_parser("check", parents=[common], help="run only the verification")
+    check.add_argument("paths", nargs="*", type=Path, help="posts to check (default: all)")
+    check.add_argument("--json", action="store_true", help="machine-readable report")
+    add_build_options(check)
+    check.set_defaults(run=_run)
+
+
+def _run(args: Any) -> int:
+    from sitegen.cli import options_from_args
+
+    options = options_from_args(args)
+    options.only = list(args.paths) or None
+    return run_check(args.source, options, as_json=args.json)
