@@ -31,16 +31,6 @@ class MathConfig:
 
 
 @dataclass
-class VerifyConfig:
-    timeout: float = 60.0
-    memory_mb: int = 2048
-    rtol: float | None = None
-    atol: float | None = None
-    seed: int = 0
-    strict: bool = True
-
-
-@dataclass
 class Config:
     title: str = "sitegen site"
     description: str = ""
@@ -53,7 +43,6 @@ class Config:
     language: str = "en"
     posts_per_page: int = 10
     math: MathConfig = field(default_factory=MathConfig)
-    verify: VerifyConfig = field(default_factory=VerifyConfig)
     # name -> options; a plugin is enabled unless its options say ``enabled = false``
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
     # every key of the file, for templates (``site.KEY``)

@@ -9,7 +9,7 @@ from sitegen.errors import ConfigError
 def test_defaults_when_no_file(tmp_path):
     config = load_config(tmp_path)
     assert config.permalink == "/:year/:month/:day/:slug/"
-    assert config.posts_per_page == 10 and config.verify.timeout == 60.0
+    assert config.posts_per_page == 10
 
 
 def test_toml_values_and_nested_tables(tmp_path):
@@ -19,7 +19,7 @@ def test_toml_values_and_nested_tables(tmp_path):
     )
     config = load_config(tmp_path)
     assert config.title == "T" and config.baseurl == "/blog"
-    assert config.verify.timeout == 5.0 and config.verify.rtol == 1e-6
+    assert config.extra["verify"] == {"timeout": 5, "rtol": 1e-6}  # the plugin's own table
     assert config.plugin_options("feeds") == {"limit": 5}
 
 
@@ -45,3 +45,14 @@ def test_jekyll_config_is_used_when_no_toml(tmp_path):
     assert config.title == "Jekyll blog"
     assert config.permalink == "/:categories/:year/:month/:day/:title/"
     assert config.extra["kramdown"] == {"input": "GFM"}
+
+
+def test_the_verify_table_is_checked_by_its_plugin(tmp_path):
+    from sitegen.build import build_site
+
+    (tmp_path / "sitegen.toml").write_text('[verify]\ntimeout = "slow"\n')
+    [error] = build_site(tmp_path).site.report.errors
+    assert str(error) == "sitegen.toml: error: 'verify.timeout' must be float, not str"
+    (tmp_path / "sitegen.toml").write_text("[plugins.gradcheck]\nenabled = false\n"
+                                          '[verify]\ntimeout = "slow"\n')
+    assert build_site(tmp_path).ok  # without the plugin, nobody reads the table

@@ -29,6 +29,7 @@ from sitegen.hooks import hookimpl
 from . import coverage, render, shapes
 from .blocks import META_KEY, Block, collect_blocks, parse_info
 from .runner import PostJob, Verification, WorkerPool, run_jobs
+from .settings import SETTINGS_KEY, settings
 from .summary import error_reason, extra_pages, post_rows
 
 STATE_KEY = "verification"
@@ -40,7 +41,7 @@ _EQ_IN_CODE = re.compile(r"""\beq\s*=\s*(["'])(.+?)\1""")
 
 
 def _job(site: Any, post: Any, blocks: list[Block]) -> PostJob:
-    config = site.config.verify
+    config = settings(site)
     seed = post.meta.get("seed", config.seed)
     return PostJob(
         rel=post.rel,
@@ -88,6 +89,8 @@ def sitegen_add_commands(subparsers: Any, common: Any) -> None:
 
 @hookimpl
 def sitegen_configure(site: Any) -> None:
+    site.data.pop(SETTINGS_KEY, None)
+    settings(site)  # [verify] is checked before anything is read
     if _verifying(site) or site.options.serve:
         nav = site.data.setdefault("nav", [])
         if ("Verification", "/verification/") not in nav:
@@ -107,7 +110,7 @@ def sitegen_body_key(site: Any, post: Any) -> str:
 
         env = Environment.current()
         running = _verifying(site) or site.options.serve
-        key = f"{running}\0{site.options.serve}\0{site.config.verify!r}\0{env.numpy}\0{env.python}"
+        key = f"{running}\0{site.options.serve}\0{settings(site)!r}\0{env.numpy}\0{env.python}"
         site.data["gradcheck_body_key"] = key
     return key
 
