@@ -2,11 +2,12 @@
 
 Measures, for posts whose code does next to nothing (so what is timed is the machinery):
 
-* warm: a post run in an already started worker (pipe round trip, fresh namespace,
-  seeded rng, memory limit, result collection) — the cost every post pays;
+* warm: a post run by an already started warm parent (a fresh forked process for the
+  post, its own result pipe and process group, seeded rng, memory limit, result
+  collection, the process's end reported) — the cost every post pays;
 * check: the same with one small ``check_grad`` and its shape trace;
 * cached: fetching a post's result from the content-addressed cache (a rebuild);
-* cold: starting a worker (Python + numpy import), paid once per worker per build.
+* cold: starting a warm parent (Python + numpy import), paid once per worker per build.
 
 Run from the repository root:  python bench/bench_verify_overhead.py [--posts N]
 """
@@ -25,7 +26,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from plugins.gradcheck.blocks import BlockOptions  # noqa: E402
-from plugins.gradcheck.runner import PostJob, Worker, WorkerPool, run_jobs  # noqa: E402
+from plugins.gradcheck.processes import Worker  # noqa: E402
+from plugins.gradcheck.runner import PostJob, WorkerPool, run_jobs  # noqa: E402
 
 TRIVIAL = "x = 1\n"
 ONE_CHECK = (

@@ -37,6 +37,8 @@ from sitegen.frontmatter import parse_date
 from sitegen.hooks import hookimpl
 from sitegen.model import Page, Post
 
+from ._xml_text import clean_tree, warn_removed
+
 FEED_URL = "/feed.xml"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DEFAULT_LIMIT = 20
@@ -574,6 +576,8 @@ def build_feed(site: Any, posts: list[Post]) -> bytes:
             type="html",
             **{"xml:base": site.absolute_url(post.url)},
         )
+        warn_removed(site, "feed.xml", post, clean_tree(entry))
+    warn_removed(site, "feed.xml", None, clean_tree(feed))  # the site's title and the like
     ET.indent(feed, space="  ")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
 

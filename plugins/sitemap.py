@@ -22,6 +22,8 @@ from sitegen.frontmatter import parse_date
 from sitegen.hooks import hookimpl
 from sitegen.model import Page, Post
 
+from ._xml_text import warn_removed, xml_safe
+
 SITEMAP_URL = "/sitemap.xml"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
@@ -60,10 +62,14 @@ def sitemap_entries(site: Any) -> list[tuple[str, datetime | None]]:
 def build_sitemap(site: Any) -> bytes:
     """The sitemap's bytes; the previous build's when its entries are the same (a large
     site's sitemap takes longer to serialise than a rebuild after one edit renders)."""
-    rows = [
-        (site.absolute_url(url), _w3c_date(modified) if modified is not None else None)
-        for url, modified in sitemap_entries(site)
-    ]
+    rows = []
+    for url, modified in sitemap_entries(site):
+        found: set[str] = set()
+        loc = xml_safe(site.absolute_url(url), found)
+        if found:  # rare: look up whose address it is only then
+            owner = next((p for p in site.posts + site.pages if p.url == url), None)
+            warn_removed(site, "sitemap.xml", owner, found)
+        rows.append((loc, _w3c_date(modified) if modified is not None else None))
     digest = hashlib.sha256(json.dumps(rows).encode()).hexdigest()
     key = f"sitemap:{digest}"
     stored = site.cache.get(key) if site.cache is not None else None

@@ -1,8 +1,12 @@
-"""Running posts' code: a pool of warm worker processes, limits, and a result cache.
+"""Running posts' code: a fresh process per post, limits, and a result cache.
 
-The builder never imports numpy; each worker imports it once and then runs post after post
-(``worker.py``). A worker that hits a limit or dies is replaced, and the post it was running
-gets an error naming the reason; the other posts are not affected.
+The builder never imports numpy. A warm parent process imports it once and forks a fresh
+child for every post (``worker.py``; where forking is unavailable each post is spawned),
+so no post runs in a state another post has touched. The child runs in a process group
+of its own, which is killed when the post ends, so nothing the post started outlives it.
+Its results come back on a pipe made for that post alone (``channel.py``), read with a
+deadline; its standard error is capped. A post that hits a limit, crashes or garbles its
+channel gets an error naming the reason; the other posts are not affected.
 
 Results are cached by content in ``<site>/.sitegen-cache/verify/``: the key covers the
 post's executed code and options, the numpy and Python versions, and the source of this
@@ -15,49 +19,30 @@ import hashlib
 import json
 import os
 import re
-import signal
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import channel
+from .processes import (
+    PACKAGE_DIR,
+    Worker,
+    WorkerDied,
+    collect,
+    default_start,
+    fail_block,
+    spawn_post,
+)
+
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
 CACHE_DIR = Path(".sitegen-cache") / "verify"
-CACHE_VERSION = 2
-STARTUP_SECONDS = 60.0  # importing numpy on a loaded machine
-GRACE_SECONDS = 2.0  # after a block's limit, before the process is killed
-PACKAGE_DIR = Path(__file__).parent
-WORKER_PACKAGE = "sitegen_gradcheck_worker"
-# Started with ``python -c``: the plugin's folder becomes a private package, so the worker
-# imports only worker.py, checker.py and shapes.py (not the plugin's hooks or sitegen).
-BOOT = (
-    "import importlib, sys, types\n"
-    f"pkg = types.ModuleType({WORKER_PACKAGE!r}); pkg.__path__ = [sys.argv[1]]\n"
-    f"sys.modules[{WORKER_PACKAGE!r}] = pkg\n"
-    f"importlib.import_module({WORKER_PACKAGE!r} + '.worker').main(int(sys.argv[2]), "
-    "int(sys.argv[3]))\n"
-)
-# one BLAS thread per worker: posts already run in parallel, and results stay reproducible
-WORKER_ENV = {
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "PYTHONHASHSEED": "0",
-    "PYTHONDONTWRITEBYTECODE": "1",
-}
-SIGNAL_REASONS = {
-    signal.SIGSEGV: "crashed with a segmentation fault",
-    signal.SIGBUS: "crashed with a bus error",
-    signal.SIGABRT: "aborted",
-    signal.SIGFPE: "crashed with a floating-point exception",
-    signal.SIGKILL: "was killed (out of memory?)",
-}
+CACHE_VERSION = 3  # 3: each post runs in a fresh process
 
 
 @dataclass
@@ -85,11 +70,12 @@ class PostJob:
 
 
 def _worker_sources_digest() -> str:
-    """Results depend on the checker and worker code: a change there invalidates them."""
+    """Results depend on the code that runs in the post's process and on how the runner
+    reads it: a change to any module of this plugin invalidates them."""
     digest = hashlib.sha256()
-    for name in ("checker.py", "worker.py", "shapes.py"):
-        path = PACKAGE_DIR / name
-        digest.update(path.read_bytes() if path.is_file() else b"")
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -177,127 +163,51 @@ class ResultCache:
 
     def put(self, key: str, result: dict[str, Any]) -> None:
         try:
+            data = json.dumps(result, sort_keys=True).encode("utf-8")
+        except (TypeError, ValueError):
+            return  # results only ever hold JSON data; never half-write one that does not
+        tmp = None
+        try:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(result, f, sort_keys=True)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
             os.replace(tmp, self.folder / f"{key}.json")
         except OSError:
-            pass  # a read-only site still builds; it just runs the code every time
+            # a read-only site still builds; it just runs the code every time
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+
+
+# a timeout depends on how busy the machine was, a garbled channel or a failed worker on
+# what else happened: run those posts again next time
+_NOT_CACHED = {"timeout", "channel", "worker"}
 
 
 def _cacheable(result: dict[str, Any]) -> bool:
-    """A timeout depends on how busy the machine was: run that post again next time."""
-    return not any(b.get("error_kind") == "timeout" for b in result["blocks"])
-
-
-# ------------------------------------------------------------------------- workers
-
-
-class WorkerDied(Exception):
-    pass
-
-
-class Worker:
-    """One warm worker process and its two pipes."""
-
-    def __init__(self, cwd: Path) -> None:
-        # here, not at the top: a build without verify blocks never starts a worker
-        import subprocess
-        from multiprocessing.connection import Connection
-
-        to_worker_r, to_worker_w = os.pipe()
-        from_worker_r, from_worker_w = os.pipe()
-        self.stderr = tempfile.TemporaryFile()
-        env = dict(os.environ, **WORKER_ENV)
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", BOOT, str(PACKAGE_DIR), str(to_worker_r), str(from_worker_w)],
-            pass_fds=(to_worker_r, from_worker_w),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=self.stderr,
-            cwd=str(cwd),
-            env=env,
-            start_new_session=True,  # Ctrl-C in the terminal reaches the builder only
-        )
-        os.close(to_worker_r)
-        os.close(from_worker_w)
-        self.send_conn = Connection(to_worker_w, readable=False)
-        self.recv_conn = Connection(from_worker_r, writable=False)
-        self.ready = False
-        self.versions: tuple[str, str] = ("", "")
-
-    def receive(self, deadline: float) -> tuple | None:
-        """The next message, None at the deadline; WorkerDied if the process is gone."""
-        try:
-            if not self.recv_conn.poll(max(deadline - time.monotonic(), 0)):
-                return None
-            return self.recv_conn.recv()
-        except (EOFError, OSError) as exc:
-            raise WorkerDied(self.death_reason()) from exc
-
-    def wait_ready(self) -> None:
-        if self.ready:
-            return
-        message = self.receive(time.monotonic() + STARTUP_SECONDS)
-        if message is None or message[0] != "ready":
-            self.kill()
-            raise WorkerDied("the worker process did not start (could not import numpy?)")
-        self.versions = (message[1], message[2])
-        self.ready = True
-
-    def death_reason(self) -> str:
-        import subprocess
-
-        try:
-            code = self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return "the worker process stopped answering"
-        if code < 0:
-            reason = SIGNAL_REASONS.get(-code, f"was killed by signal {-code}")
-            return f"the Python process {reason}"
-        return f"the Python process exited with status {code} (os._exit or a fatal error)"
-
-    def stderr_tail(self, limit: int = 2000) -> str:
-        try:
-            self.stderr.seek(0)
-            return self.stderr.read().decode("utf-8", "replace")[-limit:]
-        except OSError:
-            return ""
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except OSError:
-                self.process.kill()
-            self.process.wait()
-        for conn in (self.send_conn, self.recv_conn):
-            conn.close()
-        self.stderr.close()
-
-    def close(self) -> None:
-        """An idle worker holds nothing worth a clean exit (numpy's teardown is slow)."""
-        self.kill()
+    return not any(b.get("error_kind") in _NOT_CACHED for b in result["blocks"])
 
 
 @dataclass
 class WorkerPool:
-    """Up to ``size`` warm workers, shared by the threads that run posts.
+    """Up to ``size`` warm parents, shared by the threads that run posts.
 
     ``sitegen serve`` can keep one pool across rebuilds so edits never wait for numpy to
-    import; a build creates one and closes it when verification ends.
+    import; a build creates one and closes it when verification ends. With ``start`` =
+    "spawn" no parent is kept: each post starts a process of its own.
     """
 
     size: int
     cwd: Path
-    started: int = 0  # workers ever started (tests read it: a cached build starts none)
+    start: str = field(default_factory=default_start)
+    started: int = 0  # processes ever started that import numpy (a cached build: none)
     _idle: list[Worker] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def warm(self, count: int) -> None:
-        """Start workers ahead of need, so numpy imports in parallel with other work."""
+        """Start parents ahead of need, so numpy imports in parallel with other work."""
+        if self.start != "fork":
+            return
         with self._lock:
             while len(self._idle) < min(count, self.size):
                 self._idle.append(Worker(self.cwd))
@@ -324,89 +234,37 @@ class WorkerPool:
             worker.close()
 
     def run(self, job: PostJob) -> dict[str, Any]:
-        """Run one post in a worker; every failure becomes part of the result."""
+        """Run one post in a fresh process; every failure becomes part of the result."""
+        result: dict[str, Any] = {"blocks": [], "sizes": {}, "size_names": {}, "time": 0.0}
+        token = channel.new_token()
+        message = dict(job.to_message(), token=token.hex())
+        if self.start != "fork":
+            with self._lock:
+                self.started += 1
+            post = spawn_post(self.cwd, message)
+            try:
+                collect(post, job, token, result)
+            finally:
+                post.close()
+            return result
         worker = self.acquire()
-        result = {"blocks": [], "sizes": {}, "size_names": {}, "time": 0.0}
         healthy = False
         try:
             worker.wait_ready()
             result["numpy"], result["python"] = worker.versions
-            healthy = _converse(worker, job, result)
+            post = worker.start_post(message)
+            try:
+                healthy = collect(post, job, token, result)
+            finally:
+                post.close()
         except WorkerDied as exc:
-            _fail_block(job, result, str(exc), "crash", worker.stderr_tail())
+            fail_block(job, result, str(exc), "worker", worker.stderr_tail())
         finally:
             if healthy:
                 self.release(worker)
             else:
                 worker.kill()
         return result
-
-
-def _converse(worker: Worker, job: PostJob, result: dict[str, Any]) -> bool:
-    """Send the job and collect messages until "done"; False if the worker had to go."""
-    try:
-        worker.send_conn.send(job.to_message())
-    except OSError as exc:
-        raise WorkerDied(worker.death_reason()) from exc
-    deadline = time.monotonic() + STARTUP_SECONDS
-    current: tuple[int, float] | None = None
-    healthy = True
-    while True:
-        try:
-            message = worker.receive(deadline)
-        except WorkerDied as exc:
-            _fail_block(job, result, str(exc), "crash", worker.stderr_tail())
-            return False
-        if message is None:
-            own = job.blocks[current[0]]["options"].get("timeout") if current else None
-            limit = own or job.timeout
-            _fail_block(job, result, f"timed out: the time limit is {limit:g} s", "timeout", "")
-            return False
-        kind = message[0]
-        if kind == "start":
-            current = (message[1], message[2])
-            deadline = time.monotonic() + message[2] + GRACE_SECONDS
-        elif kind == "block":
-            block = message[1]
-            result["blocks"].append(block)
-            # after a MemoryError the worker's heap may be huge and fragmented: replace it
-            healthy = healthy and block.get("error_kind") != "memory"
-        elif kind == "done":
-            result.update(message[1])
-            return healthy
-
-
-def _fail_block(
-    job: PostJob, result: dict[str, Any], reason: str, kind: str, detail: str
-) -> None:
-    """Record that the block after the last reported one failed with ``reason``."""
-    done = {b["index"] for b in result["blocks"]}
-    pending = [b for b in job.blocks if b["index"] not in done]
-    if not pending:
-        return
-    block = pending[0]
-    where = _segfault_line(detail, job.rel)
-    found = re.search(r"line (\d+)", where)
-    result["blocks"].append(
-        {
-            "index": block["index"],
-            "kind": block["kind"],
-            "line": block["line"],
-            "checks": [],
-            "arrays": [],
-            "output": "",
-            "error": reason + (f"\n{where}" if where else ""),
-            "error_kind": kind,
-            "error_line": int(found.group(1)) if found else block["line"],
-            "time": 0.0,
-        }
-    )
-
-
-def _segfault_line(stderr: str, rel: str) -> str:
-    """faulthandler's line for the post's frame, e.g. 'File "posts/x.md", line 12'."""
-    lines = [line.strip() for line in stderr.splitlines() if f'"{rel}"' in line]
-    return lines[0] if lines else ""
 
 
 # ------------------------------------------------------------------------ verifying

@@ -1,7 +1,8 @@
-"""The worker process: runs one post's executed blocks at a time, like a notebook.
+"""A post's process: runs one post's executed blocks, like a notebook, and ends with it.
 
-Started by ``runner.py`` with two pipe descriptors; it imports numpy once, says "ready",
-then serves jobs until its input closes. For each job it sends, in order:
+``launcher.py`` gives each post a fresh process (forked from a warm parent, or spawned)
+and calls ``run_child``; no post ever runs in a process another post has touched. For each
+block the child sends, in order, on a pipe made for this post alone (see ``channel.py``):
 
     ("start", block_index, seconds_allowed)   before each block
     ("block", block_result)                    after each block (also when it failed)
@@ -9,7 +10,7 @@ then serves jobs until its input closes. For each job it sends, in order:
 
 so that a post which kills the process (``os._exit``, a segfault, a memory bomb the
 kernel stops) still reports the blocks that finished, and the runner knows which block
-was running. Everything sent is plain data (dicts, lists, strings, numbers).
+was running. Everything sent is plain JSON data.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import ast
 import builtins
 import faulthandler
 import io
+import json
 import linecache
+import numbers
 import os
 import random
 import resource
@@ -27,11 +30,10 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from multiprocessing.connection import Connection
 from typing import Any
 
 # the runner puts this package under a private name; both spellings work
-from . import render, shapes
+from . import channel, render, shapes
 
 OUTPUT_LIMIT = 200_000  # characters of printed output a post may produce
 TRUNCATED_SHOWN = 20_000
@@ -74,6 +76,16 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise BlockTimeout()
 
 
+def prepare_process() -> None:
+    """Signals and descriptors of a process that will run posts (its forks inherit them)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the builder's to handle
+    signal.signal(signal.SIGALRM, _on_alarm)
+    faulthandler.enable(file=sys.__stderr__)  # a segfault's Python stack, for the runner
+    # the author's code prints into a CappedWriter; C code writing to fd 1 goes nowhere
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+
+
 def _address_space() -> int:
     """Current virtual memory size of this process in bytes."""
     with open("/proc/self/statm") as f:
@@ -81,8 +93,7 @@ def _address_space() -> int:
 
 
 def _limit_memory(megabytes: int) -> None:
-    """Allow the post ``megabytes`` beyond what the warm worker already maps. Only the soft
-    limit is lowered, so the next post can raise it again."""
+    """Allow the post ``megabytes`` beyond what the warm process already maps."""
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     try:
         soft = _address_space() + megabytes * 1024 * 1024
@@ -91,11 +102,6 @@ def _limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
     except (OSError, ValueError):
         pass  # not Linux, or not allowed: the runner's time limit still applies
-
-
-def _unlimit_memory() -> None:
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
 
 
 def _register_source(rel: str, blocks: list[dict]) -> None:
@@ -117,6 +123,19 @@ def _post_traceback(exc: BaseException, rel: str) -> tuple[str, int | None]:
     text += "".join(traceback.format_list(frames))
     text += "".join(traceback.format_exception_only(type(exc), exc))
     return text, line
+
+
+def _check_options(function: str, options: dict[str, Any]) -> None:
+    """A wrong type is the author's error at their line, not something for the page to
+    trip over later: names must be strings, tolerances numbers."""
+    for key in ("name", "eq"):
+        value = options.get(key)
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{function}: {key} must be a string, not {type(value).__name__}")
+    for key in ("rtol", "atol", "n_sigma"):
+        value = options.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+            raise TypeError(f"{function}: {key} must be a number, not {type(value).__name__}")
 
 
 class Session:
@@ -158,6 +177,7 @@ class Session:
         return self._check(self.checker.check_vjp, (f, x, upstream, grad), options)
 
     def _check(self, function: Any, args: tuple, options: dict[str, Any]) -> Any:
+        _check_options(function.__name__, options)
         frame = sys._getframe(2)  # the author's line that called check_grad/check_vjp
         line = frame.f_lineno if frame.f_code.co_filename == self.rel else None
         block_options = self.block.get("options", {})
@@ -309,71 +329,71 @@ class Session:
         return result
 
 
-def _fresh_globals(np: Any, seed: int) -> Callable[[], None]:
-    """Give the post the process-wide state a fresh interpreter would have (legacy global
-    RNGs seeded, default print options), and return what undoes the post's own changes
-    (working folder, sys.path), so no post's results depend on the posts run before it."""
-    cwd, path, printing = os.getcwd(), list(sys.path), np.get_printoptions()
+def _seed_globals(np: Any, seed: int) -> None:
+    """The legacy global RNGs start where a fresh interpreter's seeded ones would."""
     np.random.seed(seed)
     random.seed(seed)
 
-    def restore() -> None:
-        os.chdir(cwd)
-        sys.path[:] = path
-        np.set_printoptions(**printing)
 
-    return restore
+def _sendable(result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` if it is plain JSON data, else the block's error saying why not."""
+    try:
+        json.dumps(result)
+    except (TypeError, ValueError) as exc:
+        return dict(
+            result,
+            checks=[],
+            arrays=[],
+            output="",
+            error=f"the block's results could not be sent: {exc}",
+            error_kind="exception",
+            error_line=result["line"],
+        )
+    return result
 
 
-def run_post(np: Any, checker: Any, job: dict[str, Any], conn: Connection) -> None:
+def run_post(np: Any, checker: Any, job: dict[str, Any], send: Callable[[Any], None]) -> None:
     started = time.perf_counter()
     session = Session(np, checker, job)
     _register_source(job["rel"], job["blocks"])
-    restore = _fresh_globals(np, job["seed"])
+    _seed_globals(np, job["seed"])
     _limit_memory(job["memory_mb"])
     budget = float(job["timeout"])
-    try:
-        for block in job["blocks"]:
-            own = block["options"].get("timeout")
-            seconds = float(own) if own else max(budget - (time.perf_counter() - started), 0.01)
-            conn.send(("start", block["index"], seconds))
-            result = session.run_block(block, seconds)
-            conn.send(("block", result))
-            if result["error"]:
-                break  # like a notebook's "run all": later blocks depend on this one
-    finally:
-        _unlimit_memory()
-        restore()
+    for block in job["blocks"]:
+        own = block["options"].get("timeout")
+        seconds = float(own) if own else max(budget - (time.perf_counter() - started), 0.01)
+        send(["start", block["index"], seconds])
+        result = _sendable(session.run_block(block, seconds))
+        send(["block", result])
+        if result["error"]:
+            break  # like a notebook's "run all": later blocks depend on this one
     names = session.names()
-    conn.send(
-        (
+    send(
+        [
             "done",
             {
                 "sizes": session.sizes(),
                 "size_names": {str(k): v for k, v in names.items()},
                 "time": round(time.perf_counter() - started, 4),
             },
-        )
+        ]
     )
 
 
-def main(read_fd: int, write_fd: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the builder's to handle
-    signal.signal(signal.SIGALRM, _on_alarm)
-    faulthandler.enable(file=sys.__stderr__)  # a segfault's Python stack, for the runner
-    # the author's code prints into a CappedWriter; C code writing to fd 1 goes nowhere
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    import numpy as np
+def _sender(fd: int, token: bytes) -> Callable[[Any], None]:
+    def send(message: Any) -> None:
+        channel.write_all(fd, channel.encode(token, message))
 
-    from . import checker
+    return send
 
-    conn_in = Connection(read_fd, writable=False)
-    conn_out = Connection(write_fd, readable=False)
-    conn_out.send(("ready", np.__version__, sys.version.split()[0]))
-    while True:
-        try:
-            job = conn_in.recv()
-        except (EOFError, OSError):
-            return
-        run_post(np, checker, job, conn_out)
+
+def run_child(np: Any, checker: Any, job: dict[str, Any], result_fd: int) -> None:
+    """Run the post and end the process: nothing of it may outlive the post."""
+    code = 0
+    try:
+        run_post(np, checker, job, _sender(result_fd, bytes.fromhex(job["token"])))
+    except BaseException:
+        traceback.print_exc(file=sys.__stderr__)
+        code = 70
+    finally:
+        os._exit(code)
