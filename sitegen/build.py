@@ -24,19 +24,21 @@ from sitegen.cache import (
     FrontMatterCache,
     ReadCache,
     RenderCache,
-    build_settings,
-    builtin_dirs,
     cache_dir,
-    input_fingerprint,
     load_page_records,
     save_page_records,
-    settings_fingerprint,
-    write_manifest,
 )
 from sitegen.config import load_config
 from sitegen.discover import discover_sources, discover_static
 from sitegen.errors import PostError
 from sitegen.macros import load_macros
+from sitegen.manifest import (
+    build_settings,
+    builtin_dirs,
+    input_fingerprint,
+    settings_fingerprint,
+    write_manifest,
+)
 from sitegen.model import BuildOptions, Post, Site
 from sitegen.pages import PageRun, index_pages, post_pages
 from sitegen.plugins import call_hook, load_plugins

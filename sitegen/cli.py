@@ -110,7 +110,7 @@ def options_from_args(args: argparse.Namespace) -> BuildOptions:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from sitegen.cache import unchanged_since_last_build
+    from sitegen.manifest import unchanged_since_last_build
 
     options = options_from_args(args)
     start = time.perf_counter()
