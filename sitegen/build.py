@@ -35,6 +35,7 @@ from sitegen.macros import load_macros
 from sitegen.manifest import (
     build_settings,
     builtin_dirs,
+    forget_manifest,
     input_fingerprint,
     settings_fingerprint,
     write_manifest,
@@ -234,6 +235,7 @@ def run_pipeline(site: Site, out: Path, changed: set[str] | None = None) -> Buil
     site.static = discover_static(
         site.root, [(t / "static", "theme/") for t in reversed(site.theme_dirs)]
     )
+    forget_manifest(site.root)
     previous = load_page_records(site.root, out) if use_caches else {}
     writer = OutputWriter(out, set(previous) | set(files_written(out)))
     run = PageRun(site, jinja_env, writer, salt, previous)

@@ -92,6 +92,15 @@ def write_manifest(root: Path, data: dict[str, Any]) -> None:
     )
 
 
+def forget_manifest(root: Path) -> None:
+    """Before a build writes anything: until it finishes (and ``sitegen serve`` never
+    does), no build may skip itself as if the output were the last clean build's."""
+    try:
+        os.unlink(cache_dir(root) / MANIFEST)
+    except OSError:
+        pass
+
+
 def builtin_dirs() -> list[Path]:
     import importlib.util
 

@@ -133,7 +133,7 @@ def test_a_draft_written_by_serve_goes_with_the_next_build(tmp_path):
     live = LiveBuild(root, BuildOptions(drafts=True), root / "_site")
     live.start()
     assert (root / "_site/2024/01/02/secret/index.html").is_file()
-    build_site(root)
+    assert main(["build", "-q", "--source", str(root)]) == 0  # not "nothing changed"
     assert not (root / "_site/2024/01/02/secret/index.html").exists()
 
 
