@@ -581,3 +581,20 @@ def test_a_page_deleted_from_the_output_comes_back_on_the_next_build(
     result = build_site(root, BuildOptions(out=out))
     assert result.ok, result.site.report.diagnostics
     assert page.read_bytes() == before
+
+
+def test_without_fork_the_bodies_are_rendered_in_one_process(site_copy, tmp_path, monkeypatch):
+    import multiprocessing
+
+    import sitegen.bodies as bodies
+
+    root = site_copy("basic")
+    serial = build_site(root, BuildOptions(out=tmp_path / "serial", jobs=1, rerun=True))
+    monkeypatch.setattr(bodies, "PARALLEL_MIN_POSTS", 2)
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(multiprocessing, "get_context", lambda *a: pytest.fail("forked"))
+    alone = build_site(root, BuildOptions(out=tmp_path / "alone", jobs=4, rerun=True))
+    assert alone.ok and _output(tmp_path / "alone") == _output(tmp_path / "serial")
+    assert [str(d) for d in alone.site.report.diagnostics] == [
+        str(d) for d in serial.site.report.diagnostics
+    ]

@@ -33,7 +33,7 @@ from .settings import SETTINGS_KEY, settings
 from .summary import error_reason, extra_pages, post_rows
 
 STATE_KEY = "verification"
-PENDING_KEY = "verify_pending"  # read by sitegen serve (sitegen.incremental)
+PENDING_KEY = "verify_pending"  # a post whose results are not in yet (--no-verify under serve)
 _EQ_IN_CODE = re.compile(r"""\beq\s*=\s*(["'])(.+?)\1""")
 
 
