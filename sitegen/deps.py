@@ -40,7 +40,7 @@ def fingerprint(value: Any) -> str:
     buffer = io.BytesIO()
     try:
         _Pickler(buffer).dump(value)  # the common case, at the speed of C
-        return "p" + hashlib.sha256(buffer.getbuffer()).hexdigest()
+        return "p" + hashlib.sha256(buffer.getbuffer()).hexdigest()[:32]
     except Exception:  # an object pickle cannot take: described one part at a time
         pass
     parts: list[str] = []
@@ -48,7 +48,7 @@ def fingerprint(value: Any) -> str:
         _encode(value, parts, {})
     except RecursionError:
         return _never_equal()
-    return "e" + hashlib.sha256("".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return "e" + hashlib.sha256("".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 class _Pickler(pickle.Pickler):
