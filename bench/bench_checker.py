@@ -1,4 +1,6 @@
-"""Time gradient checks of 100,000-entry parameters (SPEC §10 target: under 1 s each).
+"""Time gradient checks of 100,000-entry parameters (SPEC §10 target: under 1 s each),
+correct ones and one with a 1e-3 error in a single median-size entry (which must fail:
+every entry lies in one of 1,000 blocks of 100).
 
 Run from the repository root:  python bench/bench_checker.py
 """
@@ -39,6 +41,15 @@ def quadratic_case() -> tuple[Callable[..., Any], Any, Any, str]:
         return 0.5 * float(np.sum(c * x * x))
 
     return f, x, c * x, "quadratic, 316×317"
+
+
+def one_wrong_entry_case() -> tuple[Callable[..., Any], Any, Any, str]:
+    f, x, g, _ = quadratic_case()
+    wrong = g.copy()
+    i = int(np.argsort(np.abs(g).reshape(-1))[g.size // 2])  # the median-size entry
+    wrong.flat[i] *= 1 + 1e-3
+    where = tuple(int(v) for v in np.unravel_index(i, g.shape))
+    return f, x, wrong, f"quadratic, 316×317, entry {where} 1e-3 off"
 
 
 def two_layer_case() -> tuple[Callable[..., Any], Any, Any, str]:
@@ -84,6 +95,8 @@ def time_case(make: Callable[[], tuple[Callable[..., Any], Any, Any, str]]) -> N
         f(**x) if isinstance(x, dict) else f(x)
     per_call = (time.perf_counter() - t_f) / 20
     print(f"{label}: {res.status}, {res.method}")
+    if res.status != "pass":
+        print(f"  {res.message}")
     print(f"  wall median {statistics.median(times):.3f} s (min {min(times):.3f}, max "
           f"{max(times):.3f}), CPU median {statistics.median(cpu):.3f} s, over {REPEATS} runs; "
           f"{calls} calls of f at {per_call * 1e3:.3f} ms each; target < 1 s")
@@ -94,6 +107,7 @@ def main() -> None:
     print(f"numpy {np.__version__}, OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, "
           f"load average {os.getloadavg()[0]:.1f}")
     time_case(quadratic_case)
+    time_case(one_wrong_entry_case)
     time_case(two_layer_case)
 
 

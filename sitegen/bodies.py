@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.cache import CodeCache, RenderCache
+from sitegen.discover import HTML_EXTENSIONS
 from sitegen.errors import SiteError
 from sitegen.model import Post, Site
 from sitegen.plugins import call_hook
@@ -108,7 +109,12 @@ def parse_posts(
             "highlighted": code,
         }
         try:
-            post.data["tokens"] = md.parse(post.body, env)
+            if post.path.suffix.lower() in HTML_EXTENSIONS:  # an HTML page is its own body
+                from sitegen.markdown.liquid import html_page_tokens
+
+                post.data["tokens"] = html_page_tokens(env, post.body)
+            else:
+                post.data["tokens"] = md.parse(post.body, env)
         except Exception as exc:  # a parser plugin bug: this post fails, the rest build
             site.report.error(post.rel, None, f"Markdown failed: {type(exc).__name__}: {exc}")
             post.failed = True

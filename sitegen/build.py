@@ -160,8 +160,9 @@ def _drop_duplicate_urls(site: Site, posts: list[Post]) -> list[Post]:
 def _read_salt(site: Site) -> str:
     """What reading a post depends on besides its file."""
     from sitegen import __version__
+    from sitegen.frontmatter import HEADER_FORMAT
 
-    return f"{__version__}\0{site.config!r}\0{site.config.timezone}"
+    return f"{__version__}.{HEADER_FORMAT}\0{site.config!r}\0{site.config.timezone}"
 
 
 def _settings_salt(site: Site, out: Path) -> str:

@@ -13,13 +13,15 @@ CONFIG_FILE = "sitegen.toml"
 
 DEFAULT_MATHJAX_URL = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml-full.js"
 
-# Jekyll's named permalink styles, as sitegen patterns.
+# Jekyll's named permalink styles, as sitegen patterns (``:output_ext`` is ``.html``).
 PERMALINK_STYLES = {
     "pretty": "/:categories/:year/:month/:day/:title/",
-    "date": "/:categories/:year/:month/:day/:title.html",
-    "ordinal": "/:categories/:year/:y_day/:title.html",
-    "none": "/:categories/:title.html",
+    "date": "/:categories/:year/:month/:day/:title:output_ext",
+    "ordinal": "/:categories/:year/:y_day/:title:output_ext",
+    "weekdate": "/:categories/:year/W:week/:short_day/:title:output_ext",
+    "none": "/:categories/:title:output_ext",
 }
+JEKYLL_CONFIG_FILE = "_config.yml"
 
 
 @dataclass
@@ -100,9 +102,11 @@ def _from_jekyll(path: Path) -> dict[str, Any]:
     for key in ("title", "description", "url", "baseurl", "author", "timezone"):
         if isinstance(data.get(key), str):
             values[key] = data[key]
+    # Jekyll's own default style is "date" (``.html`` URLs); Jekyll adds the leading "/"
     permalink = data.get("permalink")
-    if isinstance(permalink, str):
-        values["permalink"] = PERMALINK_STYLES.get(permalink, permalink)
+    permalink = permalink.strip() if isinstance(permalink, str) and permalink.strip() else "date"
+    permalink = PERMALINK_STYLES.get(permalink, permalink)
+    values["permalink"] = permalink if permalink.startswith("/") else "/" + permalink
     if isinstance(data.get("paginate"), int):
         values["posts_per_page"] = data["paginate"]
     return values
@@ -112,7 +116,7 @@ def load_config(root: Path) -> Config:
     """Read the site's configuration; a folder with no config file gets the defaults."""
     config = Config()
     toml_path = root / CONFIG_FILE
-    jekyll_path = root / "_config.yml"
+    jekyll_path = root / JEKYLL_CONFIG_FILE
     if toml_path.is_file():
         try:
             values = tomllib.loads(toml_path.read_text(encoding="utf-8"))
@@ -130,7 +134,7 @@ def load_config(root: Path) -> Config:
         config.extra = dict(values)
     elif jekyll_path.is_file():
         values = _from_jekyll(jekyll_path)
-        config.source = "_config.yml"
+        config.source = JEKYLL_CONFIG_FILE
         config.extra = values.pop("extra")
     else:
         values = {}

@@ -37,6 +37,14 @@ class PostError(SiteError):
     """A post that cannot be built; the other posts still are."""
 
 
+class SkippedSource(PostError):
+    """A source sitegen knowingly does not build (say, a page that needs Liquid it does not
+    run): reported as a warning, so that no file is left out without a word."""
+
+    def diagnostic(self) -> Diagnostic:
+        return Diagnostic(self.path, self.line, "warning", self.message)
+
+
 class ConfigError(SiteError):
     """The site's configuration is invalid; nothing can be built."""
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sitegen.build import BuildResult, load_site, run_pipeline
-from sitegen.discover import MARKDOWN_EXTENSIONS, PAGE_DIRS, POST_DIRS
+from sitegen.discover import MARKDOWN_EXTENSIONS, PAGE_DIRS, POST_DIRS, is_jekyll_input
 from sitegen.errors import Diagnostic, SiteError
 from sitegen.model import BuildOptions, Site
 from sitegen.plugins import call_hook
@@ -66,6 +66,9 @@ def classify(root: Path, paths: set[Path] | list[Path], macros_file: str = "") -
                 changes.sources.add(rel.as_posix())
             elif len(rel.parts) == 1:  # the folder itself: made, removed or moved whole
                 changes.sources.add(rel.as_posix() + "/")
+        elif is_jekyll_input(root, rel.as_posix()):  # a Jekyll site's page or file elsewhere
+            changes.build = True
+            changes.sources.add(rel.as_posix())
     return changes
 
 

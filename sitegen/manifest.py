@@ -15,6 +15,7 @@ from typing import Any
 
 from sitegen import __version__
 from sitegen.cache import cache_dir, read_cache_file, write_cache_file
+from sitegen.discover import jekyll_inputs
 
 MANIFEST = "manifest.json"
 # folders of a site whose files are inputs of a build
@@ -65,6 +66,13 @@ def _fingerprint(
         folder = root / name
         if (content or name not in CONTENT_DIRS) and folder.is_dir():
             _stat_lines(folder, "", digest)
+    if content:  # a Jekyll site's pages and files outside those folders
+        for path in jekyll_inputs(root):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            digest.update(f"jekyll:{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     for folder in extra_dirs:  # built-in themes and plugins: changed by upgrades or in a clone
         _stat_lines(folder, "builtin:", digest)
     return digest.hexdigest()

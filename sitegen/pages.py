@@ -59,8 +59,12 @@ def index_pages(site: Site) -> list[Page]:
             "next_url": f"/page/{number + 1}/" if number < len(chunks) else None,
         }
         pages.append(Page(url=url, template="index.html", context={"paginator": paginator}))
-    pages.append(Page(url="/archive/", template="archive.html"))
-    pages.append(Page(url="/404.html", template="404.html"))
+    # a page of the site's own at one of these URLs (a Jekyll site's 404.html) wins
+    own = {page.url for page in site.pages}
+    if "/archive/" not in own:
+        pages.append(Page(url="/archive/", template="archive.html"))
+    if "/404.html" not in own:
+        pages.append(Page(url="/404.html", template="404.html"))
     return pages
 
 

@@ -6,18 +6,19 @@ import hashlib
 import math
 import os
 import re
-from datetime import datetime, timezone
+from datetime import datetime, tzinfo
 from pathlib import Path
 
-from sitegen.config import Config
-from sitegen.discover import DATED_NAME, Source
-from sitegen.errors import PostError
+from sitegen.config import JEKYLL_CONFIG_FILE, PERMALINK_STYLES, Config
+from sitegen.discover import DATED_NAME, HTML_EXTENSIONS, JEKYLL_MARKDOWN_EXTENSIONS, Source
+from sitegen.errors import PostError, SkippedSource
 from sitegen.frontmatter import (
     HeaderStore,
     as_list,
     key_line,
     parse_date,
     split_front_matter,
+    with_defaults,
 )
 from sitegen.model import Post
 
@@ -54,7 +55,8 @@ def decode_source(data: bytes, rel: str) -> str:
             line,
         ) from None
     text = text.removeprefix("\ufeff")
-    return text.replace("\r\n", "\n") if "\r" in text else text
+    # Windows "\r\n" and old Mac "\r" line endings both become "\n"
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def slugify(text: str) -> str:
@@ -62,9 +64,28 @@ def slugify(text: str) -> str:
     return re.sub(r"[\s_-]+", "-", slug).strip("-") or "post"
 
 
-def make_url(pattern: str, post: Post) -> str:
-    """Fill a permalink pattern (Jekyll placeholders) for one post."""
+# Jekyll's slugify modes: "pretty" keeps the characters that read well in a URL
+_PRETTY_RUN = re.compile(r"[^\w.~!$&'()+,;=@]+")
+_DEFAULT_RUN = re.compile(r"[\W_]+")
+
+
+def jekyll_slugify(text: str, *, pretty: bool = True, cased: bool = True) -> str:
+    """Jekyll's ``slugify``: runs of other characters become one "-", none at either end
+    (``with space`` -> ``with-space``); "pretty" mode keeps ``._~!$&'()+,;=@``."""
+    slug = (_PRETTY_RUN if pretty else _DEFAULT_RUN).sub("-", text)
+    slug = slug.removeprefix("-").removesuffix("-")
+    return slug if cased else slug.lower()
+
+
+def make_url(pattern: str, post: Post, jekyll: bool = False, extra: dict | None = None) -> str:
+    """Fill a permalink pattern (Jekyll placeholders) for one post. ``jekyll``: Jekyll's
+    meaning of ``:slug`` (lower case) and ``:categories`` (as written, lower case)."""
     d = post.date or datetime(1970, 1, 1)
+    title = jekyll_slugify(post.slug)
+    if jekyll:
+        categories = "/".join(dict.fromkeys(c.lower() for c in post.categories))
+    else:
+        categories = "/".join(slugify(c) for c in post.categories)
     values = {
         "year": f"{d.year:04d}",
         "month": f"{d.month:02d}",
@@ -73,47 +94,125 @@ def make_url(pattern: str, post: Post) -> str:
         "i_day": str(d.day),
         "y_day": f"{d.timetuple().tm_yday:03d}",
         "short_year": f"{d.year % 100:02d}",
+        "short_month": d.strftime("%b").upper(),
+        "long_month": d.strftime("%B"),
+        "week": f"{d.isocalendar()[1]:02d}",
+        "w_year": str(d.isocalendar()[0]),
+        "w_day": str(d.isoweekday()),
+        "short_day": d.strftime("%a").upper(),
+        "long_day": d.strftime("%A"),
         "hour": f"{d.hour:02d}",
         "minute": f"{d.minute:02d}",
         "second": f"{d.second:02d}",
-        "title": post.slug,
-        "slug": post.slug,
-        "categories": "/".join(slugify(c) for c in post.categories),
+        "title": title,
+        "slug": jekyll_slugify(post.slug, pretty=False, cased=False) if jekyll else title,
+        "name": jekyll_slugify(post.path.stem, pretty=False, cased=False),
+        "categories": categories,
+        "output_ext": ".html",
+        **(extra or {}),
     }
     url = re.sub(r":([a-z_]+)", lambda m: values.get(m.group(1), m.group(0)), pattern)
     return re.sub(r"/{2,}", "/", url)
+
+
+def _finish_url(url: str, jekyll: bool) -> str:
+    """A URL that names the file written: "/" in front, and a URL that does not end in
+    "/" gets ``.html`` (Jekyll: unless it ends in ``.html``; elsewhere: unless its last
+    part has an extension), so ``permalink: /a/noslash`` is ``/a/noslash.html``."""
+    url = re.sub(r"/{2,}", "/", "/" + url.lstrip("/"))
+    if not url.endswith("/"):
+        last = url.rsplit("/", 1)[1]
+        if (not url.endswith(".html")) if jekyll else ("." not in last):
+            url += ".html"
+    return url
+
+
+def _page_url(post: Post, rel: str, config: Config) -> str:
+    """Jekyll's URL of a page: ``/:path/:basename`` with the ending of the site's
+    permalink style ("/" or ``.html``), ``/:path/`` for an index page."""
+    folder, _, name = rel.rpartition("/")
+    basename = name.rsplit(".", 1)[0]
+    if basename == "index":
+        return _finish_url(f"/{folder}/", True)
+    return _finish_url(f"/{folder}/{basename}{_style_ending(config.permalink)}", True)
+
+
+def _style_ending(permalink: str) -> str:
+    """What Jekyll ends a page's URL with, after the site's permalink style."""
+    if permalink.endswith("/"):
+        return "/"
+    return ".html" if permalink.endswith(":output_ext") else ""
+
+
+def _collection_permalink(config: Config, label: str) -> str | None:
+    """The ``permalink`` of a Jekyll collection in ``_config.yml`` (``posts`` too), as a
+    pattern."""
+    collections = config.extra.get("collections")
+    meta = collections.get(label) if isinstance(collections, dict) else None
+    permalink = meta.get("permalink") if isinstance(meta, dict) else None
+    if not isinstance(permalink, str) or not permalink.strip():
+        return None
+    return PERMALINK_STYLES.get(permalink.strip(), permalink.strip())
+
+
+def _collection_url(post: Post, rel: str, folder: str, config: Config) -> str:
+    """A collection document's URL: the collection's ``permalink``, else
+    ``/:collection/:path`` with the ending of the site's permalink style."""
+    label = folder[1:]
+    pattern = _collection_permalink(config, label)
+    if pattern is None:
+        pattern = "/:collection/:path" + _style_ending(config.permalink)
+    path = rel[len(folder) : len(rel) - len(post.path.suffix)].rstrip(".")
+    return _finish_url(make_url(pattern, post, True, {"collection": label, "path": path}), True)
+
+
+def _name_date(groups: tuple[str, ...], rel: str) -> datetime:
+    year, month, day = (int(g) for g in groups)
+    if len(groups[0]) == 2:  # Ruby's parser completes a two-digit year
+        year += 1900 if year >= 69 else 2000
+    try:
+        return datetime(year, month, day)
+    except ValueError:
+        raise PostError(f"no such date in the file name: {'-'.join(groups)}", rel, 1) from None
 
 
 def read_post(
     source: Source,
     rel: str,
     config: Config,
-    tz: timezone | None,
+    tz: tzinfo | None,
     headers: HeaderStore | None = None,
 ) -> Post:
     """Everything about a post that needs no Markdown: meta, title, date, slug, URL.
     ``headers`` keeps parsed front matter between builds."""
+    jekyll = config.source == JEKYLL_CONFIG_FILE
+    if jekyll:
+        _check_jekyll_kind(source, rel)
     post = Post(path=source.path, rel=rel, kind=source.kind)
     data = read_bytes(source.path)
     post.source = decode_source(data, rel)
     post.source_digest = hashlib.sha256(data).hexdigest()
     meta, body, body_line = split_front_matter(post.source, rel, headers)
     post.meta, post.body, post.body_line = meta, body, body_line
+    if jekyll and "defaults" in config.extra:
+        meta = post.meta = with_defaults(meta, config.extra["defaults"], rel, source.kind)
 
     stem = source.path.stem
     dated = DATED_NAME.match(stem)
     if dated:
-        post.slug = dated.group(4)
-        name_date = datetime(*(int(g) for g in dated.groups()[:3]))
+        # Jekyll drops trailing dots of a slug
+        post.slug = dated.group(4).rstrip(".") if jekyll else dated.group(4)
+        name_date = _name_date(dated.groups()[:3], rel)
     else:
         post.slug = stem
         name_date = None
     if isinstance(meta.get("slug"), str):
         post.slug = meta["slug"]
+        safe_url(post.slug, post, "slug")  # URLs slugify it, but a hostile slug is an error
 
     if "date" in meta:
         try:
-            post.date = parse_date(meta["date"], tz)
+            post.date = parse_date(meta["date"], tz, jekyll)
         except ValueError as exc:
             raise PostError(str(exc), rel, key_line(post.source, "date")) from None
     elif name_date is not None:
@@ -127,6 +226,10 @@ def read_post(
     post.title = str(title) if title is not None else ""
     post.tags = as_list(meta.get("tags"))
     post.categories = as_list(meta.get("categories") or meta.get("category"))
+    if jekyll and source.kind == "post":
+        # the folders above a nested _posts/ ("blog/_posts/") come first, as in Jekyll
+        above = rel.split("/_posts/", 1)[0].split("/") if "/_posts/" in rel else []
+        post.categories = list(dict.fromkeys(above + post.categories))
     post.draft = bool(meta.get("draft", False)) or meta.get("published") is False
     post.layout = str(meta.get("layout") or ("post" if source.kind == "post" else "page"))
     post.excerpt = str(meta.get("excerpt") or meta.get("description") or "")
@@ -134,15 +237,73 @@ def read_post(
 
     permalink = meta.get("permalink")
     if isinstance(permalink, str) and permalink.strip():
-        post.url = make_url(permalink.strip(), post)
-        if not post.url.startswith("/"):
-            post.url = "/" + post.url
+        post.url = _finish_url(make_url(permalink.strip(), post, jekyll, _page_values(rel)), jekyll)
+    elif source.kind == "page" and jekyll and source.folder.startswith("_"):
+        post.url = _collection_url(post, rel, source.folder, config)
     elif source.kind == "page":
-        post.url = f"/{post.slug}/"
+        post.url = _page_url(post, rel, config) if jekyll else f"/{post.slug}/"
     else:
-        post.url = make_url(config.permalink, post)
+        pattern = _collection_permalink(config, "posts") if jekyll else None
+        post.url = _finish_url(make_url(pattern or config.permalink, post, jekyll), jekyll)
+    if jekyll:
+        if post.url == "/" and source.kind == "page":
+            raise SkippedSource(
+                "not built: the home page is sitegen's own list of posts (with the theme's "
+                "index.html, or yours in templates/)",
+                rel,
+                1,
+            )
+        _check_jekyll_page(post)
     post.url = safe_url(post.url, post, "permalink" if permalink else "slug")
     return post
+
+
+def _page_values(rel: str) -> dict[str, str]:
+    folder, _, name = rel.rpartition("/")
+    return {"path": folder, "basename": name.rsplit(".", 1)[0]}
+
+
+# In an HTML page sitegen substitutes Liquid values ({{ site.KEY }}, {{ page.KEY }},
+# {% link %}, {% post_url %}); any other Liquid would be shown as text.
+_LIQUID = re.compile(r"\{%-?\s*(\w*)[^%]*?%\}|\{\{.*?\}\}|\{[{%]", re.S)
+_LIQUID_VALUE = re.compile(
+    r"\{\{-?\s*(?:site|page)(?:\.[A-Za-z_][\w-]*)+\s*-?\}\}|\{%-?\s*(?:link|post_url)\s[^%]*%\}"
+)
+
+
+def _check_jekyll_kind(source: Source, rel: str) -> None:
+    """A Jekyll page or post sitegen can build is Markdown or HTML; any other is left out
+    with a warning that says why, before its bytes are read."""
+    suffix = source.path.suffix.lower()
+    if suffix in JEKYLL_MARKDOWN_EXTENSIONS or suffix in HTML_EXTENSIONS:
+        return
+    if source.kind == "post":
+        message = f"not built: a {suffix or 'plain'} post; sitegen builds Markdown and HTML posts"
+    else:
+        message = (
+            f"not built: Jekyll runs Liquid (or Sass) over a {suffix or 'plain'} file with "
+            "front matter, sitegen does not; sitegen makes its own feed and sitemap"
+        )
+    raise SkippedSource(message, rel, 1)
+
+
+def _check_jekyll_page(post: Post) -> None:
+    """An HTML page or post sitegen can build has no Liquid but values; any other is left
+    out with a warning that names the Liquid and its line."""
+    if post.path.suffix.lower() not in HTML_EXTENSIONS:
+        return
+    for found in _LIQUID.finditer(post.body):
+        if _LIQUID_VALUE.fullmatch(found.group(0)):
+            continue
+        line = post.body_line + post.body.count("\n", 0, found.start())
+        what = f"{{% {found.group(1)} %}}" if found.group(1) else found.group(0)[:40]
+        raise SkippedSource(
+            f"not built: this HTML {post.kind} uses Liquid ({what}) that sitegen does not run "
+            "(only {{ site.KEY }}, {{ page.KEY }}, {% link %} and {% post_url %}); make it "
+            "a Markdown page or a template in templates/",
+            post.rel,
+            line,
+        )
 
 
 def safe_url(url: str, post: Post, key: str) -> str:

@@ -18,8 +18,10 @@ def test_parse_info_ignores_other_fences_and_keeps_unknown_words():
     assert parse_info("python") is None
     assert parse_info("javascript verify") is None
     assert parse_info("") is None
-    kind, options = parse_info("python exec fold seed=x")
-    assert kind == "exec" and options.unknown == ["fold", "seed=x"] and options.seed is None
+    kind, options = parse_info("python exec fold seed=x timeout=abc")
+    assert kind == "exec" and options.unknown == ["fold"] and options.seed is None
+    # a known option with a bad value is a bad value, not an unknown option
+    assert options.invalid == ["seed=x", "timeout=abc"] and options.timeout is None
 
 
 def test_collect_blocks_gives_file_lines_and_tags_tokens():

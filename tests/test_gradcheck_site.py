@@ -126,8 +126,11 @@ def test_seed_from_front_matter_makes_rng_reproducible(built):
 def test_verification_page_and_json(built):
     _, out, result = built
     data = json.loads((out / "verification.json").read_text(encoding="utf-8"))
-    assert data["summary"] == {"passed": 2, "failed": 1, "errors": 1}
+    # the red stated-shape badge of the verified post is a failure of the page too
+    assert data["summary"] == {"passed": 2, "failed": 2, "errors": 1, "inconclusive": 0}
     rows = {(r["source"], r["line"]): r for p in data["posts"] for r in p["checks"]}
+    shape = rows[("posts/2024-01-01-verified.md", 6)]
+    assert shape["kind"] == "shape" and shape["status"] == "fail" and "1×3" in shape["message"]
     dw = rows[("posts/2024-01-01-verified.md", 32)]
     assert dw["name"] == "∂L/∂W" and dw["status"] == "pass" and dw["equation"] == "eq:dW"
     assert dw["shapes"]["param"] == "3×1" and dw["max_rel_err"] < dw["tolerance"]
@@ -159,15 +162,19 @@ def test_check_command_reports_like_pytest(built, capsys):
     assert "posts/2024-01-01-verified.md:32: ∂L/∂W PASSED" in text
     assert "posts/2024-01-02-wrong.md:14: ∂L/∂W FAILED" in text
     assert "posts/2024-01-03-broken.md:9: verify block ERROR" in text
-    assert re.search(r"=+ 2 passed, 1 failed, 1 error in \d+\.\d s =+", text)
+    # the verified post's red stated-shape badge is reported (and fails) too
+    assert "posts/2024-01-01-verified.md:6: stated shape FAILED" in text
+    assert re.search(r"=+ 2 passed, 2 failed, 1 error in \d+\.\d s =+", text)
 
 
 def test_check_command_on_one_post_and_as_json(built, capsys):
     root = built[0]
     post = root / "posts" / "2024-01-01-verified.md"
-    assert main(["check", "-s", str(root), "--json", str(post)]) == 0
+    # both checks pass, but the page shows a red stated-shape badge: the gate fails on it
+    assert main(["check", "-s", str(root), "--json", str(post)]) == 1
     data = json.loads(capsys.readouterr().out)
-    assert data["summary"]["passed"] == 2 and data["summary"]["failed"] == 0
+    assert data["summary"]["passed"] == 2 and data["summary"]["failed"] == 1
+    assert [r["kind"] for r in data["checks"] if r["status"] == "fail"] == ["shape"]
     assert {r["source"] for r in data["checks"]} == {"posts/2024-01-01-verified.md"}
 
 

@@ -286,6 +286,7 @@ def test_native_sites_keep_commonmark_and_pandoc_rules():
 
 
 def _jekyll_post(tmp_path: Path, name: str, text: str) -> Path:
+    # no permalink in _config.yml: Jekyll's "date" style, /2020/01/01/NAME.html
     (tmp_path / "_posts").mkdir(exist_ok=True)
     (tmp_path / "_config.yml").write_text("title: t\nurl: https://example.org\n")
     (tmp_path / "_posts" / name).write_text(text, encoding="utf-8")
@@ -299,7 +300,7 @@ def test_liquid_values_in_code_are_substituted_as_jekyll_does(tmp_path):
     )
     root = _jekyll_post(tmp_path, "2020-01-01-code.md", text)
     build_site(root, BuildOptions(out=root / "_site"))
-    html = next((root / "_site").rglob("code*/index.html")).read_text(encoding="utf-8")
+    html = next((root / "_site").rglob("code.html")).read_text(encoding="utf-8")
     assert "curl https://example.org/api" in html
     assert "{{ site.url }}" in html  # the raw block keeps it
 
@@ -308,7 +309,7 @@ def test_mathjax_false_gets_no_math_markup(tmp_path):
     text = "---\ntitle: t\nmathjax: false\n---\nPrice $$x^2$$ here.\n\n$$\ny\n$$\n"
     root = _jekyll_post(tmp_path, "2020-01-01-nomath.md", text)
     build_site(root, BuildOptions(out=root / "_site"))
-    html = next((root / "_site").rglob("nomath*/index.html")).read_text(encoding="utf-8")
+    html = next((root / "_site").rglob("nomath.html")).read_text(encoding="utf-8")
     assert 'class="math' not in html
     assert "Price $$x^2$$ here." in html and "<p>$$\ny\n$$</p>" in html
     assert "MathJax" not in html
@@ -320,7 +321,7 @@ def test_heading_math_is_typeset_once_and_copied_into_the_contents(tmp_path):
     body = "".join(f"## Step $${v}_1$$\n\ntext\n\n" for v in "abc") + "## Bad $$\\nosuchmacro x$$\n"
     root = _jekyll_post(tmp_path, "2020-01-01-toc.md", f"---\ntitle: t\n---\n{body}")
     build_site(root, BuildOptions(out=root / "_site"))
-    page = next((root / "_site").rglob("toc*/index.html"))
+    page = next((root / "_site").rglob("toc.html"))
     assert 'class="toc tex2jax_ignore"' in page.read_text(encoding="utf-8")
     report = mathjax_report(page)
     assert report["n"] == 4  # the headings' math, not once more for the contents

@@ -19,7 +19,14 @@ def test_read_bytes_returns_the_whole_file(tmp_path):
 
 def test_decoding_drops_a_byte_order_mark_and_windows_line_ends():
     assert decode_source("\ufefftitle\r\nline\r\n".encode(), "a.md") == "title\nline\n"
-    assert decode_source(b"a lone \r stays", "a.md") == "a lone \r stays"
+
+
+def test_old_mac_line_ends_are_line_ends():
+    # a lone "\r" ends a line for CommonMark and YAML alike
+    assert decode_source(b"---\rtitle: A\r---\rBody $x$.\r", "a.md") == (
+        "---\ntitle: A\n---\nBody $x$.\n"
+    )
+    assert decode_source(b"mixed\r\nold\rnew\n", "a.md") == "mixed\nold\nnew\n"
 
 
 @pytest.mark.parametrize(

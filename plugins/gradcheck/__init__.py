@@ -27,10 +27,10 @@ from typing import Any
 from sitegen.hooks import hookimpl
 
 from . import coverage, render, shapes
-from .blocks import META_KEY, Block, collect_blocks, parse_info
+from .blocks import META_KEY, Block, collect_blocks, option_problems, parse_info
 from .runner import PostJob, Verification, WorkerPool, run_jobs
 from .settings import SETTINGS_KEY, settings
-from .summary import error_reason, extra_pages, post_rows
+from .summary import FAILING, error_reason, extra_pages, post_rows
 
 STATE_KEY = "verification"
 PENDING_KEY = "verify_pending"  # a post whose results are not in yet (--no-verify under serve)
@@ -145,10 +145,8 @@ def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
         env = post.data.get("env") or {}
         blocks = collect_blocks(post.data["tokens"], int(env.get("line_offset", 1)))
         for block in blocks:
-            for word in block.options.unknown:
-                site.report.warning(
-                    post.rel, block.line - 1, f"unknown option '{word}' on a {block.kind} block"
-                )
+            for message in option_problems(block.options, block.kind):
+                site.report.warning(post.rel, block.line - 1, message)
         state = PostState(blocks=blocks, equations=_equations(post))
         post.data[STATE_KEY] = state
         if blocks:
@@ -285,8 +283,9 @@ class PostState:
         for check in self.checks:
             status = check.get("status")
             if status != "pass":
-                failed = True
-                verdict = "failed" if status == "fail" else "could not be checked"
+                failed = failed or status in FAILING
+                verdict = {"fail": "failed", "inconclusive": "is inconclusive"}.get(
+                    status, "could not be checked")
                 site.report.warning(
                     post.rel,
                     check.get("line"),
@@ -299,14 +298,28 @@ class PostState:
                 block.get("error_line") or block.get("line"),
                 f"{block['kind']} block error: {error_reason(block)}",
             )
-        for tex, message in self.shape_problems():
-            site.report.warning(post.rel, _line_of(post, tex), f"stated shape: {message}")
-        for label in self.cover.missing_labels:
-            site.report.warning(
-                post.rel, None, f"a check names eq='{label}' but no \\label or \\tag has it"
-            )
+        for line, kind, _, _, message in self.gate_problems(post):
+            if kind != "option":  # options were reported when the blocks were read
+                site.report.warning(post.rel, line, message)
+            failed = True  # what the page marks red, a strict build refuses
         if failed:
             site.failed.append("verification")
+
+    def gate_problems(self, post: Any) -> list[tuple[int | None, str, str, str, str]]:
+        """(line, kind, status, name, message) for the problems besides checks that the page
+        shows: block options not understood, stated shapes, ``eq=`` naming no equation."""
+        found = []
+        for block in self.blocks:
+            for message in option_problems(block.options, block.kind):
+                found.append((block.line - 1, "option", "error", f"{block.kind} block", message))
+        for tex, message in self.shape_problems():
+            found.append((_line_of(post, tex), "shape", "fail", "stated shape",
+                          f"stated shape: {message}"))
+        for label in self.cover.missing_labels:
+            check = next((c for c in self.checks if str(c.get("eq")) == label), {})
+            found.append((check.get("line"), "eq", "error", check.get("name") or "check",
+                          f"a check names eq='{label}' but no \\label or \\tag has it"))
+        return found
 
     def equation_of(self, token: Any) -> coverage.Equation | None:
         """The coverage facts of a math token of this post (None for other tokens)."""

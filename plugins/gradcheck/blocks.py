@@ -24,6 +24,7 @@ class BlockOptions:
     rtol: float | None = None
     atol: float | None = None
     unknown: list[str] = field(default_factory=list)  # words we did not understand
+    invalid: list[str] = field(default_factory=list)  # known options with a bad value
 
 
 @dataclass
@@ -58,8 +59,19 @@ def parse_info(info: str) -> tuple[str, BlockOptions] | None:
         try:
             setattr(options, key, convert(value)) if convert else options.unknown.append(word)
         except ValueError:
-            options.unknown.append(word)
+            options.invalid.append(word)
     return words[1], options
+
+
+def option_problems(options: BlockOptions, kind: str) -> list[str]:
+    """Messages for the words of a fence that were not understood."""
+    found = [f"unknown option '{word}' on a {kind} block" for word in options.unknown]
+    for word in options.invalid:
+        key, _, value = word.partition("=")
+        expected = "an integer" if NUMBER_OPTIONS[key] is int else "a number"
+        found.append(f"bad value for option {key} on a {kind} block: '{value}' is not "
+                     f"{expected}")
+    return found
 
 
 def collect_blocks(tokens: list[Any], line_offset: int) -> list[Block]:

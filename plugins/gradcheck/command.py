@@ -18,7 +18,8 @@ from typing import Any, TextIO
 
 from sitegen.model import BuildOptions
 
-WORDS = {"pass": "PASSED", "fail": "FAILED", "error": "ERROR"}
+WORDS = {"pass": "PASSED", "fail": "FAILED", "error": "ERROR", "inconclusive": "INCONCLUSIVE"}
+PROBLEMS = ("fail", "error")  # what fails the command (inconclusive: cannot tell here)
 
 
 def _expand(paths: list[Path]) -> list[Path]:
@@ -64,10 +65,18 @@ def format_row(row: dict[str, Any]) -> str:
     where = f"{row.get('source')}:{row.get('line')}" if row.get("line") else row.get("source")
     status = row.get("status", "error")
     text = f"{where}: {row.get('name') or 'check'} {WORDS.get(status, status.upper())}"
-    if row.get("kind") == "check" and status != "error":
-        if row.get("stderr") is not None:  # a Monte Carlo estimate, judged in standard errors
+    if row.get("kind") == "check" and status not in ("error", "inconclusive") and row.get(
+        "entries_checked"
+    ):  # a failure before any entry was compared (a shape, a NaN) has no figures
+        unit = row.get("measure") or ("se" if row.get("stderr") is not None else "rel")
+        if unit == "se":  # a Monte Carlo estimate, judged in standard errors
             measure = (
                 f"{_number(row.get('max_rel_err'))} standard errors off, "
+                f"allowed {_number(row.get('tolerance'))}"
+            )
+        elif unit == "abs":  # the reference is 0: no relative error to speak of
+            measure = (
+                f"abs. error {_number(row.get('max_rel_err'))}, "
                 f"allowed {_number(row.get('tolerance'))}"
             )
         else:
@@ -90,6 +99,8 @@ def summary(rows: list[dict[str, Any]], seconds: float) -> str:
         parts.append(f"{counts['fail']} failed")
     if counts["error"]:
         parts.append(f"{counts['error']} error" + ("s" if counts["error"] > 1 else ""))
+    if counts["inconclusive"]:
+        parts.append(f"{counts['inconclusive']} inconclusive")
     if not rows:
         parts = ["no checks found"]
     return f"{', '.join(parts)} in {seconds:.1f} s"
@@ -108,12 +119,13 @@ def run_check(
     start = time.perf_counter()
     site, rows = collect(root, options)
     seconds = time.perf_counter() - start
-    problems = [r for r in rows if r.get("status") != "pass"]
+    problems = [r for r in rows if r.get("status") in PROBLEMS]
     errors = site.report.errors
     if as_json:
         document = {
             "summary": {
-                "passed": len(rows) - len(problems),
+                "passed": sum(1 for r in rows if r.get("status") == "pass"),
+                "inconclusive": sum(1 for r in rows if r.get("status") == "inconclusive"),
                 "failed": sum(1 for r in rows if r.get("status") == "fail"),
                 "errors": sum(1 for r in rows if r.get("status") == "error"),
                 "seconds": round(seconds, 3),

@@ -289,7 +289,7 @@ def _next_block(job: PostJob, result: dict[str, Any]) -> dict[str, Any] | None:
     return job.blocks[done] if done < len(job.blocks) else None
 
 
-_STATUSES = {"pass", "fail", "error"}
+_STATUSES = {"pass", "fail", "error", "inconclusive"}
 
 
 def _is_block(block: Any, expected: dict[str, Any] | None) -> bool:

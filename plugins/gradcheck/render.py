@@ -1,8 +1,10 @@
 """HTML for what the reader sees: check rows, dimension tables, heat maps, badges.
 
 Contract used by tests and the theme: every check renders an element with class
-``sg-check`` and ``data-status="pass|fail|error"`` (``pending`` while ``sitegen serve`` is
-still verifying). Everything is built from result dicts; nothing here runs code.
+``sg-check`` and ``data-status="pass|fail|error|inconclusive"`` (``pending`` while
+``sitegen serve`` is still verifying; ``inconclusive``: the reference cannot resolve the
+gradient at that point, a grey badge). Everything is built from result dicts; nothing
+here runs code.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ BADGE_TEXT = {
     "pass": "✓ verified",
     "fail": "✗ failed",
     "error": "⚠ error",
+    "inconclusive": "? inconclusive",
     "pending": "… verifying",
     "unverified": "not verified",
     "shape": "✗ shape",
@@ -47,6 +50,8 @@ def _num(value: float | None) -> str:
 
 def entries_text(checked: int, total: int) -> str:
     noun = "entry" if total == 1 else "entries"
+    if checked == 0:
+        return f"no entries compared (of {total})"
     if checked == total:
         return f"all {total} {noun}" if total > 1 else f"{total} {noun}"
     return f"{checked} of {total} {noun} (sampled)"
@@ -57,7 +62,13 @@ def check_id(number: int) -> str:
 
 
 def _error_measure(check: dict[str, Any]) -> str:
-    if check.get("stderr") is not None:
+    measure = check.get("measure") or ("se" if check.get("stderr") is not None else "rel")
+    if measure == "abs":
+        return (
+            f"abs. error {_num(check.get('max_rel_err'))} where the reference is 0 "
+            f"(allowed {_num(check.get('tolerance'))})"
+        )
+    if measure == "se":
         return (
             f"off by {_num(check.get('max_rel_err'))} standard errors "
             f"(allowed {_num(check.get('tolerance'))}; SE {_num(check.get('stderr'))})"
@@ -79,8 +90,9 @@ def check_row(check: dict[str, Any], number: int, eq_known: bool) -> str:
         badge(status),
         f' <span class="sg-check-name">{escape(name)}</span>',
     ]
-    if status != "error":
+    if status not in ("error", "inconclusive"):  # inconclusive: no error to speak of
         parts.append(f' <span class="sg-check-err">{escape(_error_measure(check))}</span>')
+    if status != "error":
         entries = entries_text(check.get("n_checked", 0), check.get("n_total", 0))
         parts.append(f' <span class="sg-check-count">{escape(entries)}</span>')
     if check.get("eq") and eq_known:
@@ -93,13 +105,16 @@ def check_row(check: dict[str, Any], number: int, eq_known: bool) -> str:
     if status == "fail":
         if check.get("hint"):
             parts.append(f'<p class="sg-hint">Hint: {escape(check["hint"])}</p>')
-        parts.append(worst_table(check.get("worst") or []))
+        parts.append(worst_table(check.get("worst") or [], check.get("measure") or "rel"))
         parts.append(heat_map(check.get("error_map"), check.get("tolerance")))
     parts.append("</div>")
     return "".join(parts)
 
 
-def worst_table(worst: Sequence[dict[str, Any]]) -> str:
+WORST_COLUMN = {"rel": "rel. error", "abs": "abs. error", "se": "SE off"}
+
+
+def worst_table(worst: Sequence[dict[str, Any]], measure: str = "rel") -> str:
     if not worst:
         return ""
     rows = []
@@ -112,7 +127,8 @@ def worst_table(worst: Sequence[dict[str, Any]]) -> str:
         )
     return (
         '<table class="sg-worst"><caption>Worst entries</caption>'
-        "<thead><tr><th>entry</th><th>stated</th><th>numerical</th><th>rel. error</th></tr>"
+        f"<thead><tr><th>entry</th><th>stated</th><th>numerical</th>"
+        f"<th>{escape(WORST_COLUMN.get(measure, 'error'))}</th></tr>"
         "</thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
 
@@ -284,6 +300,9 @@ def summary_badge(
         return badge("error", f"⚠ {errored} {noun} in the verification code")
     if failed:
         return badge("fail", f"✗ {failed} of {len(checks)} checks failed")
+    unsure = sum(1 for c in checks if c.get("status") == "inconclusive")
+    if unsure:
+        return badge("inconclusive", f"? {unsure} of {len(checks)} checks inconclusive")
     if cover.stated:
         complete = cover.verified == cover.stated
         mark = "✓ " if complete else ""

@@ -45,6 +45,8 @@ def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
                 "hint": check.get("hint"),
                 "max_rel_err": check.get("max_rel_err"),
                 "tolerance": check.get("tolerance"),
+                "measure": check.get("measure"),
+                "method": check.get("method"),
                 "stderr": check.get("stderr"),
                 "entries_checked": check.get("n_checked"),
                 "entries_total": check.get("n_total"),
@@ -74,7 +76,19 @@ def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
                 "numpy": numpy,
             }
         )
+    rows += gate_rows(post, state, numpy)
     rows.sort(key=lambda r: (r["line"] or 0, r["kind"]))
+    return rows
+
+
+def gate_rows(post: Any, state: Any, numpy: str | None) -> list[dict[str, Any]]:
+    """What the page marks red besides checks: a stated shape that disagrees with the code,
+    an ``eq=`` that names no equation, a block option that is unknown or has a bad value.
+    Each is a row, so ``sitegen check`` reports it and a strict build fails on it."""
+    rows = []
+    for line, kind, status, name, message in state.gate_problems(post):
+        rows.append({"source": post.rel, "line": line, "kind": kind, "name": name,
+                     "status": status, "message": message, "numpy": numpy})
     return rows
 
 
@@ -89,11 +103,14 @@ def site_rows(site: Any, key: str) -> list[tuple[Any, Any, list[dict[str, Any]]]
     return found
 
 
+KEYS = {"pass": "passed", "fail": "failed", "inconclusive": "inconclusive"}
+FAILING = ("fail", "error")  # inconclusive rows do not fail a strict build
+
+
 def counts(rows: list[dict[str, Any]]) -> dict[str, int]:
-    result = {"passed": 0, "failed": 0, "errors": 0}
+    result = {"passed": 0, "failed": 0, "errors": 0, "inconclusive": 0}
     for row in rows:
-        status = row.get("status")
-        result["passed" if status == "pass" else "failed" if status == "fail" else "errors"] += 1
+        result[KEYS.get(row.get("status") or "", "errors")] += 1
     return result
 
 
@@ -125,7 +142,7 @@ def extra_pages(site: Any, key: str) -> list[Page]:
     total: list[dict[str, Any]] = []
     for post, state, rows in site_rows(site, key):
         total += rows
-        if any(r["status"] != "pass" for r in rows):
+        if any(r["status"] in FAILING for r in rows):
             # posts may have been verified in forked render processes, whose site.data
             # changes are lost: the verdict is taken again from the posts themselves
             site.failed.append("verification")

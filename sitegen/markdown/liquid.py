@@ -40,7 +40,7 @@ from sitegen.markdown.lines import (
     report,
 )
 
-__all__ = ["LiquidContext", "liquid_plugin"]
+__all__ = ["LiquidContext", "html_page_tokens", "liquid_plugin"]
 
 
 def _no_include(name: str, params: dict, line: int) -> str:
@@ -474,6 +474,17 @@ def _substitute_text(env: dict, ctx: LiquidContext, html: str, line: int) -> str
 
 
 _ANY_LIQUID = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
+
+
+def html_page_tokens(env: dict, html: str) -> list[Token]:
+    """The tokens of a page written in HTML (no Markdown): one raw HTML block, with the
+    Liquid values substituted as in a post's raw HTML."""
+    token = Token("html_block", "", 0)
+    token.content = html
+    ctx = env.get("liquid")
+    if isinstance(ctx, LiquidContext):
+        _substitute(env, ctx, token, 0)
+    return [token]
 
 
 # -- rendering -----------------------------------------------------------------------------
