@@ -168,7 +168,9 @@ def _read_salt(site: Site) -> str:
 def _settings_salt(site: Site, out: Path) -> str:
     """What every body and page depends on besides the posts: settings, includes,
     templates, themes, plugins, the macros file and every post's URL (Liquid links)."""
-    settings = dict(build_settings(site.options, out), out="")  # the same in every folder
+    # the same in every folder, and for serve (what a template does with ``site.serve``
+    # is recorded as it reads it)
+    settings = dict(build_settings(site.options, out), out="", serve=False)
     salt = settings_fingerprint(site.root, settings, builtin_dirs())
     digest = hashlib.sha256(salt.encode())
     macros = site.config.math.macros_file

@@ -346,3 +346,15 @@ def test_plugin_change_reloads_the_plugin(live_plugin: LiveBuild) -> None:
     outcome = live.apply({plugin})
     assert outcome.reload
     assert "checked again" in page.read_text()
+
+
+def test_serve_and_build_take_each_others_pages_as_they_are(tmp_path: Path) -> None:
+    """One pipeline: a build after serve (and serve after a build) renders nothing anew."""
+    root = make_site(tmp_path / "site")
+    build_site(root)
+    live = LiveBuild(root=root, options=BuildOptions(), out=root / "_site")
+    assert live.start().rendered == []
+    post = root / "posts" / "2026-01-03-third.md"
+    post.write_text(post.read_text().replace("third body", "third body, served"))
+    assert live.apply({post}).rendered == [page_of("2026-01-03-third.md")]
+    assert build_site(root).rendered == []

@@ -106,8 +106,9 @@ def sitegen_body_key(site: Any, post: Any) -> str:
     runs on (this plugin's own code is part of the site's settings)."""
     key = site.data.get("gradcheck_body_key")
     if key is None:
-        running = _verifying(site) or site.options.serve
-        key = f"{running}\0{site.options.serve}\0{settings(site)!r}\0{_numpy_install()}"
+        # serve with --no-verify shows cached results only (and keeps no body of it)
+        peek = not _verifying(site) and site.options.serve
+        key = f"{_verifying(site)}\0{peek}\0{settings(site)!r}\0{_numpy_install()}"
         site.data["gradcheck_body_key"] = key
     return key
 
