@@ -99,7 +99,10 @@ def site_rows(site: Any, key: str) -> list[tuple[Any, Any, list[dict[str, Any]]]
         state = post.data.get(key)
         if state is None or not getattr(state, "blocks", None):
             continue
-        found.append((post, state, [] if state.pending else post_rows(post, state)))
+        rows = post.data.get("checks")  # made when the results came (kept with the body)
+        if not isinstance(rows, list):
+            rows = post_rows(post, state)
+        found.append((post, state, [] if state.pending else rows))
     return found
 
 
