@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import re
+import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -60,6 +61,10 @@ NUMBERED_ENVIRONMENTS = {
     "flalign": True,
     "eqnarray": True,
 }
+
+
+# the settings [plugins.feeds] takes, with their defaults (checked when the site loads)
+SETTINGS = {"limit": DEFAULT_LIMIT, "id": ""}
 
 
 @dataclass(frozen=True)
@@ -202,10 +207,13 @@ class EquationNumbers:
     counter: int = 0
     labels: dict[str, str] = field(default_factory=dict)  # label -> number shown
 
-    def number(self, tex: str) -> str:
+    def number(self, tex: str, display: bool = False) -> str:
         """Record the labels of one formula; return its TeX with every number written as
         ``\\tag`` and no ``\\label``/``\\nonumber``."""
         m = _ENVIRONMENT.match(tex)
+        if m is None and display and _commands(tex, "label"):
+            # the theme numbers a labelled display outside any environment, as an equation
+            return self._label_row(tex, self._auto(tex))
         if m is None or m.group(1) not in NUMBERED_ENVIRONMENTS or m.group(2):
             self._label_row(tex, None)  # only an explicit \tag numbers it
             return _clean(tex)
@@ -336,7 +344,7 @@ def prepare_math(tokens: list[Any], macros: dict[str, Any]) -> dict[int, str]:
         if token.markup == "ref":
             continue
         display = token.type == "math_block" or bool((token.meta or {}).get("display"))
-        tex = numbers.number(expand_macros(token.content, macros))
+        tex = numbers.number(expand_macros(token.content, macros), display)
         prepared.append((token, tex, display))
     html: dict[int, str] = {}
     for token, tex, display in prepared:
@@ -432,6 +440,13 @@ def _entry_html(site: Any, post: Post) -> str:
 @hookimpl
 def sitegen_configure(site: Any) -> None:
     feed_options(site)  # reject a bad limit before any post is read
+    if not site.config.url and not site.options.serve:
+        site.report.warning(
+            site.config.source or "sitegen.toml",
+            None,
+            "no 'url' set: the feed's links are relative, which feed readers cannot follow; "
+            'set url = "https://…" (the address the site is published at)',
+        )
 
 
 @hookimpl
@@ -532,12 +547,26 @@ def _text(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:
     return element
 
 
-def _identifier(site: Any, url: str) -> str:
-    """Atom ids must be absolute IRIs: the post's address when the site has a ``url``."""
-    if site.config.url:
-        return site.absolute_url(url)
-    # without one, a stable URN from the page's path (never empty: the root is "/")
-    return "urn:sitegen:" + site.url_for(url)
+def feed_identity(site: Any) -> uuid.UUID:
+    """The feed's own id: ``[plugins.feeds] id`` (``sitegen init`` writes one), else one
+    made from the site's title. Never from ``url``: ids must not change when a site moves."""
+    chosen = site.config.plugin_options("feeds").get("id")
+    if isinstance(chosen, str) and chosen:
+        return uuid.uuid5(uuid.NAMESPACE_URL, chosen)
+    return uuid.uuid5(uuid.NAMESPACE_URL, "sitegen-feed:" + site.config.title)
+
+
+def _identifier(site: Any, post: Post | None) -> str:
+    """Atom ids are permanent: an entry's is made from the feed's identity and the post's
+    date and slug (or its front matter's ``id``), not from where the site is served."""
+    feed = feed_identity(site)
+    if post is None:
+        return feed.urn
+    own = post.meta.get("id")
+    if isinstance(own, str) and own:
+        return own
+    day = post.date.strftime("%Y-%m-%d") if post.date else ""
+    return uuid.uuid5(feed, f"{day}/{post.slug or post.url}").urn
 
 
 def build_feed(site: Any, posts: list[Post]) -> bytes:
@@ -549,7 +578,7 @@ def build_feed(site: Any, posts: list[Post]) -> bytes:
         _text(feed, "subtitle", cfg.description)
     _link(feed, site.absolute_url(FEED_URL), "self", "application/atom+xml")
     _link(feed, site.absolute_url("/"), "alternate", "text/html")
-    _text(feed, "id", _identifier(site, "/"))
+    _text(feed, "id", _identifier(site, None))
     dates = [d for d in (updated_date(p) for p in posts) if d is not None]
     newest = max(dates, key=lambda d: d.replace(tzinfo=None)) if dates else datetime(1970, 1, 1)
     _text(feed, "updated", _rfc3339(newest))
@@ -558,9 +587,10 @@ def build_feed(site: Any, posts: list[Post]) -> bytes:
     _text(feed, "generator", "sitegen")
     for post in posts:
         entry = ET.SubElement(feed, "entry")
-        _text(entry, "title", post.title)
+        # a title with math: its plain-text form (feed readers show titles as text)
+        _text(entry, "title", post.data.get("title_text") or post.title)
         _link(entry, site.absolute_url(post.url), "alternate", "text/html")
-        _text(entry, "id", _identifier(site, post.url))
+        _text(entry, "id", _identifier(site, post))
         if post.date is not None:
             _text(entry, "published", _rfc3339(post.date))
         _text(entry, "updated", _rfc3339(updated_date(post) or newest))

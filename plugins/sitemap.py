@@ -28,6 +28,9 @@ SITEMAP_URL = "/sitemap.xml"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
 
+SETTINGS: dict = {}  # only "enabled"
+
+
 def last_modified(post: Post) -> datetime | None:
     """``last_modified_at`` / ``updated`` from the front matter, else the post's date."""
     for key in ("last_modified_at", "updated"):
@@ -106,6 +109,17 @@ def has_own_robots(site: Any) -> bool:
 
 def build_robots(site: Any) -> str:
     return f"User-agent: *\nAllow: /\n\nSitemap: {site.absolute_url(SITEMAP_URL)}\n"
+
+
+@hookimpl
+def sitegen_configure(site: Any) -> None:
+    if not site.config.url and not site.options.serve:
+        site.report.warning(
+            site.config.source or "sitegen.toml",
+            None,
+            "no 'url' set: sitemap.xml and robots.txt need absolute addresses and get "
+            'relative ones; set url = "https://…"',
+        )
 
 
 @hookimpl

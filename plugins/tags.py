@@ -20,6 +20,9 @@ from sitegen.read import slugify
 TAGS_URL = "/tags/"
 
 
+SETTINGS: dict = {}  # only "enabled"
+
+
 @dataclass
 class Tag:
     name: str  # as the newest post tagged with it spells it

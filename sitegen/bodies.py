@@ -54,6 +54,8 @@ class _PostIndex:
 def site_vars(site: Site) -> dict[str, Any]:
     c = site.config
     base = {k: v for k, v in c.extra.items() if not isinstance(v, dict)}
+    if isinstance(c.extra.get("extra"), dict):  # [extra]: the site's own settings
+        base.update(c.extra["extra"])
     base.update(
         title=c.title, description=c.description, author=c.author, url=c.url, baseurl=c.baseurl
     )
@@ -138,8 +140,10 @@ def render_post_body(site: Site, md: Any, post: Post) -> None:
         return
     post.has_math = bool(env.get("has_math"))
     post.toc = list(env.get("toc", []))
-    for line, level, message in env.get("diagnostics", []):
+    notes = [(level, line, message) for line, level, message in env.get("diagnostics", [])]
+    for level, line, message in notes:
         site.report.add_level(level, post.rel, line, message)
+    post.data["notes"] = notes  # what the parser said of it, for plugins (kept with the body)
     if not post.title:
         post.title = env.get("title") or post.slug.replace("-", " ").capitalize()
         site.report.warning(post.rel, 1, f"no title in front matter; using '{post.title}'")

@@ -42,7 +42,7 @@ from sitegen.manifest import (
 )
 from sitegen.model import BuildOptions, Post, Site
 from sitegen.pages import PageRun, index_pages, post_pages
-from sitegen.plugins import call_hook, load_plugins
+from sitegen.plugins import call_hook, load_plugins, plugin_settings_warnings
 from sitegen.read import decode_source, is_jekyll_unpublished, read_bytes, read_post, source_rel
 from sitegen.report import show_progress
 from sitegen.templates import create_environment, template_dirs, theme_dirs
@@ -83,6 +83,8 @@ def load_site(root: Path, options: BuildOptions) -> Site:
     config = load_config(root)
     site = Site(root=root, config=config, options=options)
     site.plugins = load_plugins(root, config.plugins)
+    for diagnostic in config.warnings + plugin_settings_warnings(root, config, site.plugins):
+        site.report.add(diagnostic)
     site.theme_dirs = theme_dirs(root, config.theme)
     site.macros = load_macros(root, config.math.macros_file)
     call_hook(site, "sitegen_configure", site=site)

@@ -10,7 +10,6 @@ import argparse
 import gc
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -25,11 +24,11 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
     """The options every command that builds takes (plugins' commands too)."""
     p.add_argument("--drafts", action="store_true", help="include posts marked draft")
     p.add_argument("--future", action="store_true", help="include posts dated in the future")
-    p.add_argument("--jobs", "-j", type=int, default=0, help="parallel workers (default: cores)")
+    p.add_argument("--jobs", "-j", type=int, default=0, help="parallel workers (0: one per core)")
     p.add_argument(
         "--rerun", action="store_true", help="ignore every cache: run all code, render every page"
     )
-    p.add_argument("--source", "-s", type=Path, default=Path("."), help="site folder (default .)")
+    p.add_argument("--source", "-s", type=Path, default=Path("."), help="site folder")
 
 
 class _Unparsed(Exception):
@@ -47,50 +46,130 @@ def make_parser(
     """The program's arguments; ``plugins`` (a plugin manager) add options to ``build`` and
     ``serve`` and commands of their own."""
     parser = parser_class(
-        prog="sitegen", description="Static site generator for math blogs with verified gradients."
+        prog="sitegen",
+        description="Static site generator for math blogs with verified gradients.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"sitegen {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="say more")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     # -v/-q are accepted after the command too ("sitegen build -q")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
-    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS)
+    common.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="say more"
+    )
+    common.add_argument(
+        "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="print only errors"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=parser_class)
 
-    build = sub.add_parser("build", parents=[common], help="build the site")
-    build.add_argument("--out", "-o", type=Path, default=None, help="output folder (default _site)")
+    def command(name: str, help: str, examples: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            parents=[common],
+            help=help,
+            description=help[0].upper() + help[1:] + ".",
+            epilog="examples:\n" + examples,
+            formatter_class=HelpFormatter,
+        )
+
+    build = command(
+        "build",
+        "build the site",
+        "  sitegen build                 build into _site/, exit 1 if a check fails\n"
+        "  sitegen build -o public -j 2  into public/, with two workers\n"
+        "  sitegen build --no-strict -q  exit 0 whatever fails; print only errors",
+    )
+    build.add_argument("--out", "-o", type=Path, default=None, help="output folder (_site)")
     build.add_argument(
-        "--no-strict", dest="strict", action="store_false",
-        help="exit 0 even when a post fails or a plugin fails the site",
+        "--no-strict", dest="strict", action="store_false", help="exit 0 even when checks fail"
     )
     add_build_options(build)
 
-    serve = sub.add_parser("serve", parents=[common], help="build, serve, watch and reload")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = command(
+        "serve",
+        "build, serve, watch and reload",
+        "  sitegen serve                 http://127.0.0.1:8000/, rebuilt on every save\n"
+        "  sitegen serve --port 8001 --open\n"
+        "  sitegen serve --host 0.0.0.0  reachable from other machines (a phone)",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.add_argument("--open", action="store_true", help="open a browser")
-    serve.add_argument("--out", "-o", type=Path, default=None)
+    serve.add_argument(
+        "--out", "-o", type=Path, default=None, help="output folder (_site)"
+    )
     add_build_options(serve)
 
-    new = sub.add_parser("new", parents=[common], help="create a new post")
-    new.add_argument("title")
-    new.add_argument("--source", "-s", type=Path, default=Path("."))
+    new = command(
+        "new",
+        "create a new post",
+        '  sitegen new "Backprop through softmax"   posts/YYYY-MM-DD-backprop-through-softmax.md',
+    )
+    new.add_argument("title", help="the post's title; its file is named after it")
+    new.add_argument("--source", "-s", type=Path, default=Path("."), help="site folder")
 
-    init = sub.add_parser("init", parents=[common], help="create a new site")
-    init.add_argument("directory", type=Path)
+    init = command(
+        "init",
+        "create a new site",
+        "  sitegen init my-blog && cd my-blog && sitegen serve",
+    )
+    init.add_argument("directory", type=Path, help="a new or empty folder")
+
+    deploy = command(
+        "deploy",
+        "build strict and publish the output to a gh-pages branch",
+        "  sitegen deploy                      build, commit to gh-pages, push to origin\n"
+        "  sitegen deploy --remote upstream -b pages\n"
+        "  sitegen deploy --no-push            commit only, to look at it first",
+    )
+    deploy.add_argument("--remote", default="origin", help="where to push")
+    deploy.add_argument("--branch", "-b", default="gh-pages", help="the branch to publish to")
+    deploy.add_argument("--message", "-m", default="", help="commit message")
+    deploy.add_argument("--no-push", dest="push", action="store_false", help="only commit")
+    deploy.add_argument(
+        "--allow-dirty", action="store_true", help="publish although files are uncommitted"
+    )
+    deploy.add_argument("--out", "-o", type=Path, default=None, help="output folder")
+    add_build_options(deploy)
     if plugins is not None:
-        for command, command_parser in (("build", build), ("serve", serve)):
+        for name, command_parser in (("build", build), ("serve", serve), ("deploy", deploy)):
             group = command_parser.add_argument_group("options of plugins")
-            plugins.hook.sitegen_add_options(command=command, parser=group)
+            plugins.hook.sitegen_add_options(command=name, parser=group)
         plugins.hook.sitegen_add_commands(subparsers=sub, common=common)
     return parser
+
+
+EXAMPLES = """examples:
+  sitegen init my-blog              a new site, with a workflow that publishes it
+  sitegen new "Why the gradient vanishes"
+  sitegen serve                     preview at http://127.0.0.1:8000/
+  sitegen build                     build into _site/ (exit 1 if a check fails)
+  sitegen deploy                    publish to the gh-pages branch
+
+-v/--verbose and -q/--quiet may also follow the command; 'sitegen COMMAND --help' for more.
+exit codes: 0 success, 1 something in the site failed, 2 the command could not run."""
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Examples kept as written; an option's default shown when it has a telling one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if default in (None, False, True, argparse.SUPPRESS) or "%(default)" in text:
+            return text
+        if action.option_strings and action.nargs != 0:
+            text += " (default: %(default)s)"
+        return text
 
 
 # what the built-in commands parse; any other option a plugin added goes to options.extra
 _BUILTIN_DESTS = {
     "command", "verbose", "quiet", "out", "strict", "drafts", "future", "jobs", "rerun",
-    "source", "host", "port", "open", "run",
+    "source", "host", "port", "open", "run", "remote", "branch", "message", "push",
+    "allow_dirty",
 }
 
 
@@ -169,87 +248,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
 
 
-NEW_POST = """---
-title: "{title}"
-date: {date}
-tags: []
-excerpt: ""
----
-
-Write the derivation here. Inline math: $\\nabla_W L$; display math:
-
-$$
-\\frac{{\\partial L}}{{\\partial w}} = (\\hat y - y)\\, x \\label{{eq:grad}}
-$$
-
-```python verify
-dims(D=3)
-x = rng.standard_normal(D); y = 1.0; w = rng.standard_normal(D)
-
-def loss(w):
-    return 0.5 * (x @ w - y) ** 2
-
-dw = (x @ w - y) * x
-check_grad(loss, w, dw, name="∂L/∂w", eq="eq:grad")
-```
-"""
-
-
 def cmd_new(args: argparse.Namespace) -> int:
-    from sitegen.read import slugify
+    from sitegen.scaffold import new_post
 
-    now = datetime.now().replace(microsecond=0)
-    folder = args.source / (
-        "_posts"
-        if (args.source / "_posts").is_dir() and not (args.source / "posts").is_dir()
-        else "posts"
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{now:%Y-%m-%d}-{slugify(args.title)}.md"
-    if path.exists():
-        print(f"{path}: error: already exists", file=sys.stderr)
-        return EXIT_FAILED
-    title = args.title.replace('"', '\\"')
-    path.write_text(
-        NEW_POST.format(title=title, date=now.strftime("%Y-%m-%d %H:%M:%S")), encoding="utf-8"
-    )
-    print(path)
-    return EXIT_OK
-
-
-SITE_CONFIG = """# sitegen configuration; every key is optional.
-title = "{title}"
-description = ""
-author = ""
-url = ""            # e.g. "https://example.org", for feeds and the sitemap
-baseurl = ""        # e.g. "/blog" when the site lives below the domain's root
-permalink = "/:year/:month/:day/:slug/"
-posts_per_page = 10
-
-[math]
-# mathjax_url = "/assets/mathjax/tex-chtml-full.js"   # to self-host MathJax
-# macros_file = "macros.tex"                          # \\newcommand lines for every post
-
-[verify]
-timeout = 60
-memory_mb = 2048
-"""
+    return new_post(args.source, args.title)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    target: Path = args.directory
-    if target.exists() and any(target.iterdir()):
-        print(f"{target}: error: folder exists and is not empty", file=sys.stderr)
-        return EXIT_FAILED
-    (target / "posts").mkdir(parents=True, exist_ok=True)
-    (target / "assets").mkdir(exist_ok=True)
-    (target / "sitegen.toml").write_text(SITE_CONFIG.format(title=target.name), encoding="utf-8")
-    (target / ".gitignore").write_text("_site/\n.sitegen-cache/\n", encoding="utf-8")
-    args.source, args.title = target, "Hello, world"
-    cmd_new(args)
-    if not args.quiet:
-        print(f"created a new site in {target}; next: cd {target} && sitegen serve")
-    return EXIT_OK
+    from sitegen.scaffold import init_site
+
+    return init_site(args.directory, quiet=args.quiet)
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from sitegen.deploy import DeployOptions, deploy
+
+    options = DeployOptions(
+        remote=args.remote,
+        branch=args.branch,
+        message=args.message,
+        push=args.push,
+        allow_dirty=args.allow_dirty,
+    )
+    return deploy(args.source, options_from_args(args), options)
 
 
 COMMANDS = {
@@ -257,6 +278,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "new": cmd_new,
     "init": cmd_init,
+    "deploy": cmd_deploy,
 }
 
 
@@ -297,6 +319,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    if args.command in ("build", "serve", "deploy") or getattr(args, "run", None):
+        from sitegen.scaffold import not_a_site
+
+        problem = not_a_site(args.source)
+        if problem:  # as Hugo and MkDocs do: building nothing is not a success
+            print(problem, file=sys.stderr)
+            return EXIT_USAGE
     try:
         run = getattr(args, "run", None) or COMMANDS[args.command]
         return run(args)

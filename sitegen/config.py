@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from sitegen.errors import ConfigError
+from sitegen.errors import ConfigError, Diagnostic
 
 CONFIG_FILE = "sitegen.toml"
 
@@ -33,6 +35,16 @@ class MathConfig:
 
 
 @dataclass
+class VerifyConfig:
+    timeout: float = 60.0
+    memory_mb: int = 2048
+    rtol: float | None = None
+    atol: float | None = None
+    seed: int = 0
+    strict: bool = True
+
+
+@dataclass
 class Config:
     title: str = "sitegen site"
     description: str = ""
@@ -44,46 +56,154 @@ class Config:
     timezone: str = "UTC"
     language: str = "en"
     posts_per_page: int = 10
+    favicon: str = ""  # a site path ("/assets/icon.png") or URL; the theme's own if empty
     math: MathConfig = field(default_factory=MathConfig)
+    verify: VerifyConfig = field(default_factory=VerifyConfig)
     # name -> options; a plugin is enabled unless its options say ``enabled = false``
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
     # every key of the file, for templates (``site.KEY``)
     extra: dict[str, Any] = field(default_factory=dict)
     source: str = ""  # which file the configuration came from ("" for defaults)
+    # unknown keys and the like, found while reading the file; a build reports them
+    warnings: list[Diagnostic] = field(default_factory=list)
+    text: str = field(default="", repr=False)  # the file as read, to find a key's line
 
     def plugin_options(self, name: str) -> dict[str, Any]:
         return dict(self.plugins.get(name, {}))
 
 
-def _check_type(value: Any, expected: type, key: str, source: str) -> Any:
+# Settings a site may keep for its own templates without a warning (``site.extra.KEY``).
+FREE_TABLES = ("extra",)
+_INTERNAL = ("extra", "source", "warnings", "text")
+
+
+def key_line(text: str, table: str, key: str) -> int | None:
+    """The line of ``key = …`` inside ``[table]`` ("" for the top level) of TOML ``text``,
+    or of the table's header when ``key`` is ""; None when it cannot be told."""
+    current = ""
+    header = re.compile(r"\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+    for number, line in enumerate(text.splitlines(), 1):
+        match = header.match(line)
+        if match:
+            current = match.group(1).replace('"', "").replace("'", "").replace(" ", "")
+            if not key and current == table:
+                return number
+            continue
+        if key and current == table:
+            stripped = line.lstrip()
+            for form in (key, f'"{key}"', f"'{key}'"):
+                if stripped.startswith(form) and stripped[len(form) :].lstrip().startswith("="):
+                    return number
+    return None
+
+
+def nearest(name: str, choices: list[str]) -> str | None:
+    """The valid name a typo most likely meant ("titel" -> "title", "mathjax-url" ->
+    "mathjax_url"), or None."""
+    plain = {c.replace("_", "").replace("-", ""): c for c in choices}
+    folded = name.replace("_", "").replace("-", "").lower()
+    if folded in plain:
+        return plain[folded]
+    close = difflib.get_close_matches(name.lower(), choices, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def unknown_key_message(what: str, name: str, choices: list[str], prefix: str = "") -> str:
+    guess = nearest(name, choices)
+    if guess:
+        hint = f"; did you mean '{prefix}{guess}'?"
+    else:
+        hint = f" (known: {', '.join(sorted(choices))})" if choices else ""
+    return f"unknown {what} '{prefix}{name}'{hint}"
+
+
+def type_name(expected: type) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+            dict: "a table", list: "a list"}.get(expected, expected.__name__)
+
+
+def check_type(value: Any, expected: type, key: str, source: str, line: int | None) -> Any:
+    """``value`` as ``expected`` (an integer is a fine float), or a ConfigError at the key."""
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
         raise ConfigError(
-            f"'{key}' must be {expected.__name__}, not {type(value).__name__}", source
+            f"'{key}' must be {type_name(expected)}, not {type(value).__name__} ({value!r})",
+            source,
+            line,
         )
     return value
 
 
-def _fill(target: Any, values: dict[str, Any], prefix: str, source: str) -> None:
-    """Copy known keys into a config dataclass, checking each value's type."""
-    known = {f.name: f for f in fields(target)}
+def _fill(target: Any, values: dict[str, Any], table: str, config: Config) -> None:
+    """Copy known keys into a config dataclass, checking each value's type; an unknown key
+    is a warning that names the nearest known one."""
+    known = {f.name: f for f in fields(target) if f.name not in _INTERNAL}
+    source = config.source or CONFIG_FILE
+    prefix = f"{table}." if table else ""
     for key, value in values.items():
+        line = key_line(config.text, table, key) if config.text else None
         f = known.get(key)
-        if f is None or key in ("extra", "source"):
+        if f is None:
+            if not table and key in FREE_TABLES:
+                continue
+            if config.text:  # a Jekyll _config.yml holds Jekyll's own settings
+                if isinstance(value, dict) and not table:
+                    line = key_line(config.text, key, "") or line
+                message = unknown_key_message("setting", key, list(known), prefix)
+                config.warnings.append(Diagnostic(source, line, "warning", message))
             continue
         current = getattr(target, key)
         if hasattr(current, "__dataclass_fields__"):
             if not isinstance(value, dict):
-                raise ConfigError(f"'{prefix}{key}' must be a table", source)
-            _fill(current, value, f"{prefix}{key}.", source)
+                raise ConfigError(f"'{prefix}{key}' must be a table ([{key}])", source, line)
+            _fill(current, value, f"{prefix}{key}", config)
         elif isinstance(current, dict):
-            setattr(target, key, dict(_check_type(value, dict, prefix + key, source)))
+            line = line or key_line(config.text, f"{prefix}{key}", "")
+            setattr(target, key, dict(check_type(value, dict, prefix + key, source, line)))
         elif current is None:
             if value is not None:
-                setattr(target, key, _check_type(value, float, prefix + key, source))
+                setattr(target, key, check_type(value, float, prefix + key, source, line))
         else:
-            setattr(target, key, _check_type(value, type(current), prefix + key, source))
+            setattr(target, key, check_type(value, type(current), prefix + key, source, line))
+
+
+def check_plugin_settings(
+    config: Config, available: list[str], declared: dict[str, dict[str, Any]]
+) -> list[Diagnostic]:
+    """Warnings for ``[plugins.NAME]`` sections no plugin answers to and for keys a plugin
+    does not declare; errors for values of the wrong type for a declared key.
+
+    A plugin declares its settings with a module attribute ``SETTINGS``: a dict of each
+    key's default value (its type is the value's type). A plugin without one is not
+    checked. ``enabled`` is every plugin's."""
+    source = config.source or CONFIG_FILE
+    found = []
+    for name, options in config.plugins.items():
+        table = f"plugins.{name}"
+        line = key_line(config.text, table, "") or key_line(config.text, "plugins", name)
+        if not isinstance(options, dict):
+            raise ConfigError(f"'{table}' must be a table ([{table}])", source, line)
+        if name not in available:
+            found.append(
+                Diagnostic(source, line, "warning", unknown_key_message("plugin", name, available))
+            )
+            continue
+        schema = declared.get(name)
+        if schema is None:
+            continue
+        schema = {"enabled": True, **schema}
+        for key, value in options.items():
+            key_at = key_line(config.text, table, key) or line
+            if key not in schema:
+                message = unknown_key_message("setting", key, list(schema), f"{table}.")
+                found.append(Diagnostic(source, key_at, "warning", message))
+            elif schema[key] is not None:
+                try:
+                    check_type(value, type(schema[key]), f"{table}.{key}", source, key_at)
+                except ConfigError as exc:  # the plugin is not run with it: see its hook
+                    found.append(exc.diagnostic())
+    return found
 
 
 def _from_jekyll(path: Path) -> dict[str, Any]:
@@ -131,6 +251,7 @@ def load_config(root: Path) -> Config:
                     line = None
             raise ConfigError(f"invalid TOML: {text}", CONFIG_FILE, line) from None
         config.source = CONFIG_FILE
+        config.text = toml_path.read_text(encoding="utf-8")
         config.extra = dict(values)
     elif jekyll_path.is_file():
         values = _from_jekyll(jekyll_path)
@@ -138,7 +259,7 @@ def load_config(root: Path) -> Config:
         config.extra = values.pop("extra")
     else:
         values = {}
-    _fill(config, values, "", config.source or CONFIG_FILE)
+    _fill(config, values, "", config)
     permalink = PERMALINK_STYLES.get(config.permalink, config.permalink)
     if not permalink.startswith("/"):
         raise ConfigError(f"permalink must start with '/': {permalink!r}", config.source)

@@ -61,7 +61,9 @@ def _import_site_plugin(name: str, path: Path, root: Path) -> ModuleType:
     parent = module_name.rpartition(".")[0]
     if parent not in sys.modules:
         sys.modules[parent] = ModuleType(parent)
-        sys.modules[parent].__path__ = []  # a namespace for this site's plugins
+        # a package of this site's plugins folder, so that plugins can import the
+        # helper modules beside them (``from ._shared import x``; ``_`` names are no plugins)
+        sys.modules[parent].__path__ = [str(location.parent if path.is_file() else path.parent)]
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
@@ -139,6 +141,23 @@ def load_plugins(root: Path, settings: dict[str, dict[str, Any]]) -> pluggy.Plug
             for impl in caller.get_hookimpls():
                 _isolate(pm, impl)
     return pm
+
+
+def plugin_settings_warnings(root: Path, config: Any, pm: pluggy.PluginManager) -> list[Any]:
+    """Check ``[plugins.NAME]`` sections against the plugins there are and the settings
+    each declares (its module's ``SETTINGS``: key -> default value)."""
+    from sitegen.config import check_plugin_settings
+
+    available = set(_plugin_names(builtin_plugin_dir()))
+    available |= {name for name, _ in pm.list_name_plugin()}
+    available |= set(_plugin_names(root / "plugins"))
+    available |= {name for name, _ in installed_plugins(cache_dir(root) / ENTRY_POINTS_FILE)}
+    declared = {
+        name: dict(module.SETTINGS)
+        for name, module in pm.list_name_plugin()
+        if isinstance(getattr(module, "SETTINGS", None), dict)
+    }
+    return check_plugin_settings(config, sorted(available), declared)
 
 
 def call_hook(site: Any, name: str, /, **kwargs: Any) -> list[Any]:

@@ -16,13 +16,20 @@ def print_diagnostics(report: Report, stream: TextIO | None = None, quiet: bool 
         print(diagnostic, file=stream)
 
 
+def plural(count: int, noun: str, many: str = "") -> str:
+    """ "1 post", "2 posts" (``many`` for an irregular plural)."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
 def summary_line(
     n_posts: int, n_pages: int, n_files: int, seconds: float, out: str, report: Report
 ) -> str:
-    parts = [f"built {n_posts} posts and {n_pages} pages ({n_files} files) in {seconds:.2f} s"]
+    built = f"{plural(n_posts, 'post')} and {plural(n_pages, 'page')}"
+    parts = [f"built {built} ({plural(n_files, 'file')}) in {seconds:.2f} s"]
     parts.append(f"-> {out}")
     if report.errors or report.warnings:
-        parts.append(f"({len(report.errors)} errors, {len(report.warnings)} warnings)")
+        counts = f"{plural(len(report.errors), 'error')}, {plural(len(report.warnings), 'warning')}"
+        parts.append(f"({counts})")
     return " ".join(parts)
 
 

@@ -1,8 +1,9 @@
 """``sitegen serve``: build, serve the output folder, watch the sources, push changes.
 
 Threads, all in one process:
-- the HTTP server (``ThreadingHTTPServer``: one thread per connection, so long-lived
-  Server-Sent Events streams do not block page requests);
+- the HTTP server (:class:`~sitegen.preview_http.PreviewHTTPServer`: one thread per
+  connection, so long-lived Server-Sent Events streams do not block page requests, at
+  most 64 at once; only requests for its own host names are answered);
 - the watcher, which hands debounced batches of changed files to ``LiveBuild.apply``
   (the build pipeline of ``sitegen build``, see ``sitegen.live``) and publishes what
   changed.
@@ -14,6 +15,7 @@ included) and checked again. It binds 127.0.0.1 unless told otherwise.
 
 from __future__ import annotations
 
+import errno
 import json
 import mimetypes
 import queue
@@ -32,6 +34,8 @@ from urllib.parse import quote, unquote, urlsplit
 from sitegen.build import DEFAULT_OUT
 from sitegen.live import LiveBuild, Outcome, render_error_page
 from sitegen.model import BuildOptions
+from sitegen.preview_http import PreviewHTTPServer
+from sitegen.report import plural
 from sitegen.watch import Watcher, start_watching
 
 EVENTS_PATH = "/__sitegen/events"
@@ -176,6 +180,10 @@ def make_handler(state: ServeState) -> type[BaseHTTPRequestHandler]:
             self._respond(head=True)
 
         def _respond(self, head: bool) -> None:
+            if not self.server.host_allowed(self.headers.get("Host")):  # DNS rebinding
+                body = b"sitegen serve answers only its own host names (see --host)"
+                self._send(HTTPStatus.MISDIRECTED_REQUEST, body, "text/plain", head)
+                return
             path = urlsplit(self.path).path
             if path == EVENTS_PATH and not head:
                 self._events()
@@ -335,7 +343,8 @@ class Preview:
             print(d, file=sys.stderr)
         if outcome.changed or outcome.removed or outcome.errors:
             print(
-                f"{time.strftime('%H:%M:%S')} rebuilt: {len(outcome.changed)} files changed"
+                f"{time.strftime('%H:%M:%S')} rebuilt: {plural(len(outcome.changed), 'file')}"
+                " changed"
                 f"{f', {len(outcome.removed)} removed' if outcome.removed else ''}"
                 f" in {seconds * 1000:.0f} ms",
                 file=sys.stderr,
@@ -357,8 +366,7 @@ def start_preview(
     live = LiveBuild(root=root, options=options, out=out)
     state = ServeState(live=live, hub=EventHub())
     # bind before building, so a taken port fails at once
-    httpd = ThreadingHTTPServer((host, port), make_handler(state))
-    httpd.daemon_threads = True
+    httpd = PreviewHTTPServer((host, port), make_handler(state), host=host)
     start = time.perf_counter()
     try:
         first = live.start()
@@ -370,7 +378,7 @@ def start_preview(
         for d in first.errors + first.warnings:
             print(d, file=sys.stderr)
         print(
-            f"built {len(first.changed)} files in {time.perf_counter() - start:.2f} s",
+            f"built {plural(len(first.changed), 'file')} in {time.perf_counter() - start:.2f} s",
             file=sys.stderr,
         )
     preview.thread = threading.Thread(target=httpd.serve_forever, name="sitegen-http", daemon=True)
@@ -393,7 +401,12 @@ def serve(
     try:
         preview = start_preview(root, options, host=host, port=port, quiet=options.quiet)
     except OSError as exc:
-        print(f"sitegen serve: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        hint = ""
+        if exc.errno == errno.EADDRINUSE:  # another preview, most likely
+            hint = f"; try --port {port + 1} (or --port 0 for any free one)"
+        print(
+            f"sitegen serve: cannot listen on {host}:{port}: {exc.strerror}{hint}", file=sys.stderr
+        )
         return 2
     print(f"serving {preview.url}  (Ctrl-C to stop)", file=sys.stderr)
     if open_browser:

@@ -34,7 +34,7 @@ def test_init_then_build(tmp_path, capsys):
 def test_init_refuses_a_non_empty_folder(tmp_path):
     (tmp_path / "x").mkdir()
     (tmp_path / "x/file").write_text("keep")
-    assert main(["init", str(tmp_path / "x")]) == 1
+    assert main(["init", str(tmp_path / "x")]) == 2  # nothing was made: a usage error
 
 
 def test_new_creates_a_dated_post(tmp_path, capsys):
@@ -43,7 +43,7 @@ def test_new_creates_a_dated_post(tmp_path, capsys):
     assert post.name.endswith("-backprop-again.md")
     text = post.read_text()
     assert 'title: "Backprop, again!"' in text and "```python verify" in text
-    assert main(["new", "Backprop, again!", "--source", str(tmp_path)]) == 1
+    assert main(["new", "Backprop, again!", "--source", str(tmp_path)]) == 2
 
 
 def test_config_error_exits_2(tmp_path, capsys):
@@ -65,7 +65,7 @@ def test_verbose_build_names_plugins_and_stage_times(tmp_path, capsys):
     shutil.copytree(__import__("pathlib").Path(__file__).parent / "sites/basic", tmp_path / "s")
     assert main(["build", "-v", "--source", str(tmp_path / "s")]) == 0
     out = capsys.readouterr().out
-    assert "plugins: feeds, gradcheck, sitemap, tags" in out
+    assert "plugins: excerpts, feeds, gradcheck, links, references, sitemap, tags" in out
     assert re.search(r"\d+\.\d{3} s  Markdown and plugins \(4 sources\)", out)
     assert re.search(r"\d+\.\d{3} s  pages \(\d+ of \d+ rendered, \d+ written\)", out)
 

@@ -47,12 +47,71 @@ def test_jekyll_config_is_used_when_no_toml(tmp_path):
     assert config.extra["kramdown"] == {"input": "GFM"}
 
 
-def test_the_verify_table_is_checked_by_its_plugin(tmp_path):
-    from sitegen.build import build_site
+def test_unknown_keys_warn_with_the_nearest_valid_name_and_line(tmp_path):
+    (tmp_path / "sitegen.toml").write_text(
+        'titel = "My blog"\n\n[math]\nmathjax-url = "/m.js"\n[verify]\ntimout = 3\n'
+    )
+    config = load_config(tmp_path)
+    assert [str(w) for w in config.warnings] == [
+        "sitegen.toml:1: warning: unknown setting 'titel'; did you mean 'title'?",
+        "sitegen.toml:4: warning: unknown setting 'math.mathjax-url'; did you mean "
+        "'math.mathjax_url'?",
+        "sitegen.toml:6: warning: unknown setting 'verify.timout'; did you mean "
+        "'verify.timeout'?",
+    ]
+    assert config.title == "sitegen site"  # the typo is not taken for the title
 
-    (tmp_path / "sitegen.toml").write_text('[verify]\ntimeout = "slow"\n')
-    [error] = build_site(tmp_path).site.report.errors
-    assert str(error) == "sitegen.toml: error: 'verify.timeout' must be float, not str"
-    (tmp_path / "sitegen.toml").write_text("[plugins.gradcheck]\nenabled = false\n"
-                                          '[verify]\ntimeout = "slow"\n')
-    assert build_site(tmp_path).ok  # without the plugin, nobody reads the table
+
+def test_extra_table_is_free_for_templates(tmp_path):
+    (tmp_path / "sitegen.toml").write_text('title = "T"\n[extra]\ntwitter = "me"\n')
+    assert load_config(tmp_path).warnings == []
+
+
+def test_wrong_type_is_an_error_with_file_and_line(tmp_path):
+    (tmp_path / "sitegen.toml").write_text('title = "T"\n\n[verify]\ntimeout = "soon"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path)
+    assert str(info.value) == (
+        "sitegen.toml:4: error: 'verify.timeout' must be a number, not str ('soon')"
+    )
+    (tmp_path / "sitegen.toml").write_text('title = "T"\nmath = 3\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path)
+    assert info.value.line == 2
+
+
+def test_plugin_sections_are_checked_against_plugins_and_their_declared_settings(tmp_path):
+    from sitegen.build import load_site
+    from sitegen.model import BuildOptions
+
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "sitegen.toml").write_text(
+        '[plugins.gradchek]\nenabled = true\n\n[plugins.feeds]\nlimt = 5\n'
+        '[plugins.sitemap]\nenabled = false\n'
+    )
+    site = load_site(tmp_path, BuildOptions())
+    assert [str(d) for d in site.report.warnings if "no 'url'" not in d.message] == [
+        "sitegen.toml:1: warning: unknown plugin 'gradchek'; did you mean 'gradcheck'?",
+        "sitegen.toml:5: warning: unknown setting 'plugins.feeds.limt'; did you mean "
+        "'plugins.feeds.limit'?",
+    ]
+    (tmp_path / "sitegen.toml").write_text('[plugins.feeds]\nlimit = "all"\n')
+    errors = [str(d) for d in load_site(tmp_path, BuildOptions()).report.errors]
+    wanted = "sitegen.toml:2: error: 'plugins.feeds.limit' must be an integer, not str ('all')"
+    assert wanted in errors
+
+
+def test_a_site_plugin_declares_its_own_settings(tmp_path):
+    from sitegen.build import load_site
+    from sitegen.model import BuildOptions
+
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "stamp.py").write_text('SETTINGS = {"text": "", "size": 3}\n')
+    (tmp_path / "sitegen.toml").write_text(
+        'url = "https://x.org"\n[plugins.stamp]\ntext = "hi"\nsise = 4\n'
+    )
+    site = load_site(tmp_path, BuildOptions())
+    assert [str(d) for d in site.report.warnings] == [
+        "sitegen.toml:4: warning: unknown setting 'plugins.stamp.sise'; did you mean "
+        "'plugins.stamp.size'?"
+    ]

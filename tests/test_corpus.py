@@ -52,7 +52,14 @@ def jekyll_pages():
 
 def test_every_published_post_is_at_its_jekyll_permalink(built):
     result, out = built
-    assert not result.site.report.errors, result.site.report.errors
+    # the stored copy of the blog holds its posts, not its images: those links are broken
+    # here, and reported as such (the links plugin), with the post's file and line
+    missing_images = [
+        d for d in result.site.report.errors if d.message.startswith("broken image: /assets/")
+    ]
+    assert missing_images and all(d.line for d in missing_images)
+    others = [d for d in result.site.report.errors if d not in missing_images]
+    assert not others, others
     published = jekyll_pages()
     assert len(published) == 13
     for _, folder in published:

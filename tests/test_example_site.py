@@ -40,6 +40,9 @@ def test_builds_with_exit_0_and_every_check_passes(example):
         assert set(statuses) == {"pass"}, page
         assert "sg-badge-unverified" not in html, page  # no stated gradient left unchecked
         assert "sg-badge-shape" not in html, page  # stated shapes agree with the code
+        # every checked equation is verified as written, not only the code beside it
+        eq_statuses = re.findall(r'data-eq-status="(\w+)" class="sg-badge', html)
+        assert eq_statuses and set(eq_statuses) == {"verified"}, page
 
 
 def test_every_stated_gradient_is_linked_to_a_check(example):
@@ -68,3 +71,6 @@ def test_the_wrong_draft_fails_when_drafts_are_built(example, tmp_path, capsys):
     html = draft.read_text(encoding="utf-8")
     assert 'data-status="fail"' in html
     assert "factor N=" in html  # the hint names the forgotten batch mean
+    # the sign typo under correct code: the check passes, the equation contradicts it
+    typo = re.search(r'id="sg-eq-eq-sign-typo".*?</span></div>', html, re.S).group(0)
+    assert 'data-eq-status="contradicts"' in typo and "equation contradicts the check" in typo

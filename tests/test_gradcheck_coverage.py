@@ -65,3 +65,34 @@ def test_coverage_counts_verified_and_unlinked_gradients():
     # ∂L/∂W (verified), ∇_b L (no check), z (named by a failing check)
     assert (result.stated, result.verified, result.unlinked_gradients) == (3, 1, 1)
     assert result.missing_labels == ["nowhere"]
+
+
+@pytest.mark.parametrize(
+    "tex",
+    [
+        r"\pdv{L}{W} = X^\top \delta",
+        r"\pdv[2]{L}{x} = a",
+        r"\dv{L}{x} = a",
+        r"d\mu = \frac{1}{N} \sum_n dx_n",
+        r"\mathrm{d}W = \mathrm{d}Z\, X^\top",
+    ],
+)
+def test_pdv_and_differentials_are_stated_gradients(tex):
+    assert [s.gradient for s in statements(tex)] == [True]
+
+
+def test_a_bmatrix_is_read_whole_not_cut_into_rows():
+    tex = (
+        r"\nabla_w L = \begin{bmatrix} \partial L / \partial w_1 \\ \partial L / \partial w_2"
+        r" \end{bmatrix} \label{eq:g}"
+    )
+    assert [(s.gradient, s.labels) for s in statements(tex)] == [(True, ("eq:g",))]
+    rows = r"\begin{align} a &= \begin{pmatrix} 1 \\ 2 \end{pmatrix} \\ \nabla_b L &= c \end{align}"
+    assert [s.gradient for s in statements(rows)] == [True]
+
+
+def test_labels_on_the_lines_of_a_chain_name_its_one_gradient():
+    tex = (r"\begin{align} \frac{d}{dx}\sigma(x) &= a \label{B} \\ &= b \\"
+           r" &= c \label{C} \\ y &= d \label{D} \end{align}")
+    assert [(s.gradient, s.labels) for s in statements(tex)] == [
+        (True, ("B", "C")), (False, ("D",))]

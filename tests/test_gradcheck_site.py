@@ -47,7 +47,7 @@ def test_a_failed_check_shows_worst_entries_hint_and_heat_map(built):
     assert '<table class="sg-worst">' in html
     assert "factor N=8" in html  # the hint names the forgotten batch size
     assert "<svg" in html and 'class="sg-heat-bad"' in html
-    assert "sg-badge-fail" in html and "1 of 1 checks failed" in html
+    assert "sg-badge-fail" in html and "1 of 1 check failed" in html
 
 
 def test_equation_badges_link_to_checks_and_back(built):

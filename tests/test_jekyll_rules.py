@@ -22,10 +22,13 @@ def make_site(root: Path, files: dict[str, str], config: str = "permalink: prett
     """A site of ``files`` (path -> text); ``config`` is its ``_config.yml``, or with
     ``config=None`` it is a sitegen site."""
     root.mkdir(parents=True, exist_ok=True)
+    # every site has a url: without one the feed and sitemap plugins warn, which these
+    # tests do not look for
     if config is None:
-        (root / "sitegen.toml").write_text('title = "native"\n')
+        (root / "sitegen.toml").write_text('title = "native"\nurl = "https://example.org"\n')
     else:
-        (root / "_config.yml").write_text(config)
+        url = "" if "url:" in config else "url: https://example.org\n"
+        (root / "_config.yml").write_text(config + url)
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -346,6 +349,7 @@ def test_cr_only_line_endings_are_read(tmp_path):
     root = tmp_path / "s"
     (root / "posts").mkdir(parents=True)
     (root / "posts" / "2024-01-03-cr-only.md").write_bytes(data)
+    (root / "sitegen.toml").write_text('url = "https://example.org"\n')  # no url warning
     result, _ = build(root)
     assert not result.site.report.diagnostics, result.site.report.diagnostics
     post = result.site.posts[0]

@@ -356,5 +356,8 @@ def test_serve_and_build_take_each_others_pages_as_they_are(tmp_path: Path) -> N
     assert live.start().rendered == []
     post = root / "posts" / "2026-01-03-third.md"
     post.write_text(post.read_text().replace("third body", "third body, served"))
-    assert live.apply({post}).rendered == [page_of("2026-01-03-third.md")]
+    rendered = live.apply({post}).rendered
+    # its page, and the lists that show its first paragraph as its excerpt
+    assert page_of("2026-01-03-third.md") in rendered
+    assert page_of("2026-01-01-first.md") not in rendered
     assert build_site(root).rendered == []

@@ -122,3 +122,41 @@ def test_hooks_go_through_pluggy_with_wrappers_ordering_and_isolation(tmp_path):
     assert error.path == "posts/2024-01-01-a.md"
     assert "plugin 'broken' raised ValueError on posts/2024-01-01-a.md" in error.message
     assert not (tmp_path / "out/2024/01/01/a/index.html").exists()
+
+
+def test_a_site_plugin_imports_a_helper_module_beside_it(tmp_path):
+    """A site's plugins folder is a package: a plugin imports the ``_`` helper beside it."""
+    root = tmp_path / "site"
+    (root / "posts").mkdir(parents=True)
+    (root / "plugins").mkdir()
+    (root / "plugins" / "_shared.py").write_text("GREETING = 'from the helper'\n")
+    (root / "plugins" / "greeter.py").write_text(
+        "from sitegen.hooks import hookimpl\n"
+        "from ._shared import GREETING\n\n"
+        "@hookimpl\n"
+        "def sitegen_configure(site):\n"
+        "    site.data['greeting'] = GREETING\n"
+    )
+    pm = load_plugins(root, {})
+    assert "greeter" in plugin_names(pm)
+    assert "_shared" not in plugin_names(pm)
+
+
+def test_the_repository_root_builds_as_a_site_with_its_own_plugins_folder(tmp_path):
+    """The repository root is itself a site whose plugins/ folder holds the built-ins."""
+    import shutil
+    from pathlib import Path
+
+    from sitegen.build import build_site
+    from sitegen.model import BuildOptions
+
+    repo = Path(__file__).resolve().parents[1]
+    root = tmp_path / "repo"
+    for name in ("posts", "pages", "plugins", "themes"):
+        if (repo / name).is_dir():
+            shutil.copytree(repo / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(repo / "sitegen.toml", root / "sitegen.toml")
+    result = build_site(root, BuildOptions())
+    errors = [str(d) for d in result.site.report.diagnostics if d.level == "error"]
+    assert errors == []
+    assert (root / "_site" / "feed.xml").is_file() and (root / "_site" / "sitemap.xml").is_file()

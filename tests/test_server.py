@@ -218,7 +218,7 @@ def read_event(sock_file, deadline: float = 10.0) -> tuple[str, dict]:
 def open_events(preview: Preview):
     host, port = preview.httpd.server_address[:2]
     sock = socket.create_connection((host, port), timeout=10)
-    sock.sendall(f"GET {EVENTS_PATH} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    sock.sendall(f"GET {EVENTS_PATH} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
     stream = sock.makefile("rb")
     status_line = stream.readline()
     assert b" 200 " in status_line

@@ -37,13 +37,42 @@ PENDING_KEY = "verify_pending"  # a post whose results are not in yet (--no-veri
 _EQ_IN_CODE = re.compile(r"""\beq\s*=\s*(["'])(.+?)\1""")
 
 
+# Its settings are the [verify] table; [plugins.gradcheck] takes only "enabled".
+SETTINGS: dict = {}
+
+
 # ------------------------------------------------------------------ collecting & running
 
 
-def _job(site: Any, post: Any, blocks: list[Block]) -> PostJob:
+NOTATION = {"superscript": ("power", "index"), "product": ("matrix", "entrywise")}
+
+
+def _notation(site: Any, post: Any) -> dict[str, str]:
+    """The post's ``notation:`` (how its TeX is read), unknown keys and values warned."""
+    given = post.meta.get("notation")
+    if given is None:
+        return {}
+    if not isinstance(given, dict):
+        site.report.warning(post.rel, None, "notation: must be a mapping, e.g. "
+                            "{superscript: index}")
+        return {}
+    found = {}
+    for key, value in given.items():
+        allowed = NOTATION.get(str(key))
+        if allowed is None or str(value) not in allowed:
+            choices = ", ".join(f"{k}: {'|'.join(v)}" for k, v in NOTATION.items())
+            site.report.warning(post.rel, None, f"notation: unknown {key}: {value} ({choices})")
+            continue
+        found[str(key)] = str(value)
+    return found
+
+
+def _job(site: Any, post: Any, blocks: list[Block], equations: list[Any]) -> PostJob:
     config = settings(site)
     seed = post.meta.get("seed", config.seed)
     return PostJob(
+        equations={label: e.tex for e in equations for label in e.labels},
+        notation=_notation(site, post),
         rel=post.rel,
         blocks=[b.to_dict() for b in blocks],
         seed=int(seed) if isinstance(seed, int | str) and str(seed).isdigit() else config.seed,
@@ -70,7 +99,7 @@ def _workers(site: Any) -> int:
 
 def _verifying(site: Any) -> bool:
     """Whether this build runs the code (``--no-verify`` turns it off)."""
-    return site.options.extra.get("verify", True) is not False
+    return site.options.extra.get("verify", site.options.verify) is not False
 
 
 @hookimpl
@@ -151,7 +180,7 @@ def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
         state = PostState(blocks=blocks, equations=_equations(post))
         post.data[STATE_KEY] = state
         if blocks:
-            jobs.append(_job(site, post, blocks))
+            jobs.append(_job(site, post, blocks, state.equations))
         else:
             state.finish(site, post, None)
     by_rel = {p.rel: p for p in posts}
@@ -287,18 +316,26 @@ class PostState:
                 failed = failed or status in FAILING
                 verdict = {"fail": "failed", "inconclusive": "is inconclusive"}.get(
                     status, "could not be checked")
-                site.report.warning(
+                # a check that fails the build is an error: the summary's counts say why
+                # it exits 1
+                site.report.add_level(
+                    "error" if status in FAILING else "warning",
                     post.rel,
                     check.get("line"),
                     f"check {check.get('name') or ''} {verdict}: {check.get('message')}",
                 )
         for block in self.errors:
             failed = True
-            site.report.warning(
+            site.report.error(
                 post.rel,
                 block.get("error_line") or block.get("line"),
                 f"{block['kind']} block error: {error_reason(block)}",
             )
+        for check in self.checks:
+            for problem in equation_problems(check):
+                failed = True
+                site.report.warning(post.rel, self.equation_line(post, str(check["eq"])),
+                                    problem)
         for line, kind, _, _, message in self.gate_problems(post):
             if kind != "option":  # options were reported when the blocks were read
                 site.report.warning(post.rel, line, message)
@@ -332,6 +369,13 @@ class PostState:
         found = self._by_key.get(key)
         return found if found is not None else coverage.equation_for(*key)
 
+    def equation_line(self, post: Any, label: str) -> int | None:
+        """The file line where the equation carrying ``label`` starts."""
+        for equation in self.equations:
+            if label in equation.labels:
+                return _line_of(post, equation.tex)
+        return None
+
     @property
     def sizes(self) -> dict[str, int]:
         return dict(self.result.get("sizes", {}))
@@ -350,10 +394,26 @@ class PostState:
         return [(e.tex, m) for e in self.equations for m in self.problems_in(e.tex)]
 
 
+def equation_problems(check: dict[str, Any]) -> list[str]:
+    """What is wrong with the equation a check names, as written (fails a strict build)."""
+    found = []
+    label = check.get("eq")
+    if check.get("equation_status") == "contradicts":
+        found.append(f"equation '{label}' contradicts check "
+                     f"{check.get('name') or ''}: {check.get('equation_reason')}")
+    for step in check.get("equation_steps") or []:
+        if step.get("status") == "breaks":
+            found.append(f"equation '{label}': step {step['from']} → {step['to']} breaks: "
+                         f"{step.get('reason')}")
+    return found
+
+
 def _line_of(post: Any, tex: str) -> int | None:
     """The file line where this TeX starts (math tokens inside text carry no line)."""
-    first = tex.strip().splitlines()[0] if tex.strip() else ""
-    at = post.source.find(first) if first else -1
+    at = post.source.find(tex.strip()) if tex.strip() else -1
+    if at < 0:  # the TeX was changed on its way (a Jekyll post's escapes): its first line
+        first = tex.strip().splitlines()[0] if tex.strip() else ""
+        at = post.source.find(first) if first else -1
     return post.source.count("\n", 0, at) + 1 if at >= 0 else None
 
 
@@ -402,7 +462,8 @@ def _equation_badges(state: PostState, token: Any) -> tuple[str, str]:
         linked = False
         for label in statement.labels:
             for check in state.checks:
-                if str(check.get("eq")) == label:
+                if str(check.get("eq")) == label and all(
+                        number != check["number"] for _, _, number in links):
                     links.append((label, check, check["number"]))
                     linked = True
             if state.pending and label in state.expected_labels:
@@ -412,7 +473,9 @@ def _equation_badges(state: PostState, token: Any) -> tuple[str, str]:
     problems = state.problems_in(equation.tex)
     named = [label for label, _, _ in links]
     wrapper_id = coverage.anchor(named[0]) if named else ""
-    return wrapper_id, render.equation_badges(links, unverified, problems)
+    steps = "".join(render.derivation_steps(check.get("equation_steps") or [], number)
+                    for _, check, number in links if check is not None)
+    return wrapper_id, render.equation_badges(links, unverified, problems) + steps
 
 
 def _make_math(original: Any, block: bool) -> Any:

@@ -89,6 +89,11 @@ def format_row(row: dict[str, Any]) -> str:
         text += f"\n    {row['message']}"
     if status == "fail" and row.get("hint"):
         text += f"\n    hint: {row['hint']}"
+    if row.get("equation_status") == "contradicts":  # the equation as written (a plugin's)
+        text += f"\n    equation contradicts the check: {row.get('equation_reason')}"
+    for step in row.get("equation_steps") or []:
+        if step.get("status") == "breaks":
+            text += f"\n    step {step.get('from')} → {step.get('to')} breaks: {step.get('reason')}"
     return text
 
 
@@ -113,14 +118,20 @@ def run_check(
     out = stream or sys.stdout
     missing = [p for p in options.only or [] if not p.exists()]
     if missing:
-        for path in missing:
-            print(f"{path}: error: no such file or folder", file=sys.stderr)
+        messages = [f"{path}: error: no such file or folder" for path in missing]
+        for message in messages:
+            print(message, file=sys.stderr)
+        if as_json:  # a machine reading stdout learns why there are no checks
+            document = {"checks": [], "diagnostics": messages, "summary": None}
+            print(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True), file=out)
         return 2  # a usage error, as for an unknown option
     start = time.perf_counter()
     site, rows = collect(root, options)
     seconds = time.perf_counter() - start
     problems = [r for r in rows if r.get("status") in PROBLEMS]
-    errors = site.report.errors
+    # a failed check is also a build error; its row says it already
+    shown = {(r.get("source"), r.get("line")) for r in rows if r.get("status") != "pass"}
+    errors = [d for d in site.report.errors if (d.path, d.line) not in shown]
     if as_json:
         document = {
             "summary": {
@@ -143,13 +154,24 @@ def run_check(
                     print(format_row(row), file=out)
         bar = "=" * 8
         print(f"{bar} {summary(rows, seconds)} {bar}", file=out)
-    return 1 if problems or errors else 0
+    # a plugin may fail the verification beyond its rows (an equation that contradicts them)
+    return 1 if problems or errors or site.failed else 0
 
 
 def add_command(subparsers: Any, common: Any) -> None:
-    from sitegen.cli import add_build_options
+    from sitegen.cli import HelpFormatter, add_build_options
 
-    check = subparsers.add_parser("check", parents=[common], help="run only the verification")
+    check = subparsers.add_parser(
+        "check",
+        parents=[common],
+        help="run only the verification",
+        description="Run only the verification.",
+        epilog="examples:\n"
+        "  sitegen check                           every post\n"
+        "  sitegen check posts/2024-01-02-x.md -v  one post, every check listed\n"
+        "  sitegen check --json > report.json",
+        formatter_class=HelpFormatter,
+    )
     check.add_argument("paths", nargs="*", type=Path, help="posts to check (default: all)")
     check.add_argument("--json", action="store_true", help="machine-readable report")
     add_build_options(check)

@@ -1,9 +1,11 @@
 """Which equations of a post state a gradient, and which of them a check verifies.
 
 An equation row states a gradient when its left-hand side (before the first ``=``) holds
-∂…/∂… (``\\frac{\\partial L}{\\partial W}``, ``\\partial L / \\partial W``), ``\\nabla`` or
-d…/d… (``\\frac{dL}{dW}``, ``\\frac{\\mathrm{d} L}{\\mathrm{d} w}``, ``dL/dw``). A check names an
-equation with ``eq=`` by one of its ``\\label``s or ``\\tag``s.
+∂…/∂… (``\\frac{\\partial L}{\\partial W}``, ``\\partial L / \\partial W``, ``\\pdv{L}{W}``),
+``\\nabla`` or d…/d… (``\\frac{dL}{dW}``, ``\\frac{\\mathrm{d} L}{\\mathrm{d} w}``, ``dL/dw``),
+or is a differential on its own (``d\\mu = …``, ``\\mathrm{d}W = …``). The rows of a
+``bmatrix`` (and the other matrix environments) are one row of the equation. A check names
+an equation with ``eq=`` by one of its ``\\label``s or ``\\tag``s.
 """
 
 from __future__ import annotations
@@ -24,9 +26,18 @@ _OTHER_FORMS = [
     # the operator form: \frac{d}{dx} f(x)
     re.compile(r"\\[dt]?frac\s*\{\s*" + _D + r"\s*\}\s*\{\s*" + _D + r"\s*[A-Za-z\\{]"),
     re.compile(r"(?<![A-Za-z\\])d[A-Za-z](?:_\{?\w+\}?)?\s*/\s*d[A-Za-z]"),
+    # the physics package: \pdv{L}{W}, \pdv[2]{L}{x}, \dv{L}{x}
+    re.compile(r"\\(?:pdv|dv)\s*(?:\[[^\]]*\])?\s*\{"),
 ]
+# a differential on its own: "d\mu = …", "\mathrm{d}W = …" (the whole left-hand side)
+_DIFFERENTIAL = re.compile(
+    r"^\s*(?:d\\[A-Za-z]+|\\(?:mathrm|operatorname)\s*\{d\}\s*(?:\\[A-Za-z]+|[A-Za-z]))"
+    r"\s*(?:_\{?[\w,]+\}?)?\s*$"
+)
 _LABEL = re.compile(r"\\(?:label|tag\*?)\s*\{([^{}]*)\}")
 _ROW_BREAK = re.compile(r"\\\\(?:\s*\[[^\]]*\])?")
+# environments whose \\ separate the rows of one matrix, not rows of the equation
+_MATRIX = re.compile(r"\\(begin|end)\s*\{\s*([pbBvV]?matrix|smallmatrix|array|cases)\*?\s*\}")
 _COMMENT = re.compile(r"(?<!\\)%.*")
 _ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}")
 
@@ -34,6 +45,29 @@ _ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}")
 def labels(tex: str) -> list[str]:
     """The names an ``eq=`` may use for this TeX: its ``\\label``s and ``\\tag``s."""
     return [m.group(1).strip() for m in _LABEL.finditer(tex) if m.group(1).strip()]
+
+
+def split_rows(tex: str) -> list[str]:
+    """The rows of an equation: split at ``\\\\``, except inside a ``bmatrix`` (and the
+    other matrix environments), which is read whole."""
+    if not _MATRIX.search(tex):
+        return _ROW_BREAK.split(tex)
+    rows, depth, start, at = [], 0, 0, 0
+    events = sorted(
+        [(m.start(), m.end(), "env", m.group(1)) for m in _MATRIX.finditer(tex)]
+        + [(m.start(), m.end(), "break", "") for m in _ROW_BREAK.finditer(tex)]
+    )
+    for begin, end, kind, which in events:
+        if begin < at:
+            continue
+        at = end
+        if kind == "env":
+            depth += 1 if which == "begin" else -1
+        elif depth <= 0:
+            rows.append(tex[start:begin])
+            start = end
+    rows.append(tex[start:])
+    return rows
 
 
 def _lhs(row: str) -> str | None:
@@ -49,7 +83,7 @@ def states_gradient(lhs: str) -> bool:
             return True
         if re.search(r"\\partial[^=]*?/\s*\\partial", lhs):
             return True
-    return any(p.search(lhs) for p in _OTHER_FORMS)
+    return any(p.search(lhs) for p in _OTHER_FORMS) or bool(_DIFFERENTIAL.match(lhs))
 
 
 @dataclass(frozen=True)
@@ -64,9 +98,10 @@ class Statement:
 # Cheap substrings one of which every gradient statement or label contains; most formulas of
 # a post hold none of them and skip the regular expressions below. Each pattern the analysis
 # matches needs one of them literally (\partial, \nabla, the "frac" of \frac, the "/" of
-# dL/dw, \label, \tag), and the analysis only removes text, never joins it, so a formula
-# without them has no statements (the tests run both on real and synthetic TeX).
-_TRIGGERS = ("\\partial", "\\nabla", "\\label", "\\tag", "frac", "/")
+# dL/dw, \label, \tag, the "dv" of \pdv, the "d\" of d\mu, the "{d}" of \mathrm{d}W), and
+# the analysis only removes text, never joins it, so a formula without them has no
+# statements (the tests run both on real and synthetic TeX).
+_TRIGGERS = ("\\partial", "\\nabla", "\\label", "\\tag", "frac", "/", "dv", "d\\", "{d}")
 # Distinct formulas kept per process; a real post repeats $W$, ∂L/∂W… many times, and a
 # build looks at each formula twice (when posts are parsed, and when they render).
 CACHE_SIZE = 8192
@@ -90,12 +125,17 @@ def _statements(tex: str) -> tuple[Statement, ...]:
 def analyse(tex: str) -> tuple[Statement, ...]:
     """The full analysis behind ``statements``, without prefilter or memo."""
     tex = _COMMENT.sub("", tex)
-    rows = _ROW_BREAK.split(tex)
+    rows = split_rows(tex)
     found: list[tuple[bool, list[str]]] = []
+    chain = False  # the rows since a gradient row continue its chain ("&= …")
     for row in rows:
         lhs = _lhs(row)
         gradient = lhs is not None and states_gradient(lhs)
         row_labels = labels(row)
+        if chain and lhs is not None and not lhs.replace("&", "").strip():
+            found[-1][1].extend(row_labels)  # a label on a later line names the same gradient
+            continue
+        chain = gradient
         if gradient or row_labels:
             found.append((gradient, row_labels))
     gradient_rows = [i for i, (gradient, _) in enumerate(found) if gradient]
@@ -188,7 +228,8 @@ def coverage(equations: list[Equation], checks: list[dict[str, Any]]) -> Coverag
             if not statement.gradient and not linked:
                 continue
             result.stated += 1
-            if linked and all(c.get("status") == "pass" for c in linked):
+            if linked and all(c.get("status") == "pass" and c.get("equation_status") not in
+                              ("contradicts",) for c in linked):
                 result.verified += 1
             if statement.gradient and not linked:
                 result.unlinked_gradients += 1

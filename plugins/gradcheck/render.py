@@ -24,15 +24,18 @@ BADGE_TEXT = {
     "pending": "… verifying",
     "unverified": "not verified",
     "shape": "✗ shape",
+    "unread": "✓ code verified; equation not machine-read",
 }
 HEAT_MAX_CELLS = 48  # per side; larger maps are pooled (max) down to this
 HEAT_CELL = 10
 Grid = list[list[float | None]]  # an error map: rows of relative errors (None: not checked)
 
 
-def badge(status: str, text: str | None = None, href: str = "", title: str = "") -> str:
+def badge(status: str, text: str | None = None, href: str = "", title: str = "",
+          eq_status: str = "") -> str:
     tag = "a" if href else "span"
-    attrs = f' class="sg-badge sg-badge-{escape(status)}"'
+    attrs = f' data-eq-status="{escape(eq_status)}"' if eq_status else ""
+    attrs += f' class="sg-badge sg-badge-{escape(status)}"'
     if href:
         attrs += f' href="{escape(href)}"'
     if title:
@@ -102,6 +105,7 @@ def check_row(check: dict[str, Any], number: int, eq_known: bool) -> str:
     parts.append("</div>")
     if status != "pass" and check.get("message"):
         parts.append(f'<p class="sg-check-message">{escape(check["message"])}</p>')
+    parts.append(equation_line(check))
     if status == "fail":
         if check.get("hint"):
             parts.append(f'<p class="sg-hint">Hint: {escape(check["hint"])}</p>')
@@ -212,7 +216,7 @@ def dims_table(arrays: Sequence[dict[str, Any]], traces: Sequence[str]) -> str:
 def block_error(block: dict[str, Any]) -> str:
     reason = block.get("error") or ""
     first, _, rest = reason.partition("\n")
-    if block.get("error_kind") == "exception":
+    if block.get("error_kind") in ("exception", "syntax"):
         # the last line of a traceback is the reason; the frames are detail
         lines = reason.strip().splitlines()
         first, rest = (lines[-1] if lines else reason), reason
@@ -263,6 +267,87 @@ def code_block(highlighted: str, hide: bool, kind: str) -> str:
     return f'<div class="sg-code sg-code-{kind}">{highlighted}</div>'
 
 
+EQUATION_TEXT = {
+    "verified": "✓ equation verified",
+    "contradicts": "✗ equation contradicts the check",
+    "unread": "✓ code verified; equation not machine-read",
+}
+
+
+EQUATION_LINE = {
+    "verified": "Equation verified as written",
+    "contradicts": "The equation as written contradicts the check",
+    "unread": "Equation not machine-read",
+}
+
+
+def equation_badge(check: dict[str, Any], number: int) -> str:
+    """The badge of one check on its equation; ``data-eq-status`` says what the TeX itself
+    was found to be (verified / contradicts / unread), whatever the code's check says."""
+    status = check.get("status", "error")
+    eq_status = check.get("equation_status") or "unread"
+    reason = check.get("equation_reason") or ""
+    title = f"{check.get('name') or 'check'}: {check.get('message') or status}"
+    if status == "pass":
+        text = EQUATION_TEXT.get(eq_status, BADGE_TEXT["pass"])
+        shown = "fail" if eq_status == "contradicts" else "pass" if eq_status == "verified" \
+            else "unread"
+    else:
+        text = BADGE_TEXT.get(status, status)
+        if eq_status == "verified":
+            text += "; equation verified"
+        shown = status
+    if reason:
+        title += f" — equation: {reason}"
+    html = badge(shown, text, href=f"#{check_id(number)}", title=title, eq_status=eq_status)
+    if eq_status in ("unread", "contradicts") and reason:
+        html += f' <span class="sg-eq-reason">{escape(reason)}</span>'
+    return html
+
+
+def equation_line(check: dict[str, Any]) -> str:
+    """The check row's line on the equation it names, as written."""
+    eq_status = check.get("equation_status")
+    if not eq_status or eq_status == "none":
+        return ""
+    words = EQUATION_LINE.get(eq_status, eq_status)
+    reason = check.get("equation_reason") or ""
+    text = words + (f": {reason}" if reason and eq_status != "verified" else "")
+    html = f'<p class="sg-eq-line" data-eq-status="{escape(eq_status)}">{escape(text)}</p>'
+    for warning in check.get("equation_warnings") or []:
+        html += f'<p class="sg-eq-warning">⚠ weak test: {escape(warning)}</p>'
+    if eq_status == "contradicts" and check.get("equation_worst"):
+        html += worst_table(check["equation_worst"])
+    return html
+
+
+def derivation_steps(steps: Sequence[dict[str, Any]], number: int) -> str:
+    """Under a derivation: "4 of 5 steps checked, step 3 → 4 breaks", one item per step."""
+    if not steps:
+        return ""
+    checked = [s for s in steps if s.get("status") != "unread"]
+    broken = [s for s in steps if s.get("status") == "breaks"]
+    head = f"{len(checked)} of {len(steps)} steps checked"
+    if broken:
+        head += ", " + ", ".join(f"step {s['from']} → {s['to']} breaks" for s in broken)
+    elif checked:
+        head += ", all hold"
+    items = []
+    for step in steps:
+        status = step.get("status", "unread")
+        reason = f": {step['reason']}" if step.get("reason") else ""
+        items.append(
+            f'<li class="sg-step" data-step-status="{escape(status)}">'
+            f"step {step['from']} → {step['to']} {escape(status)}{escape(reason)}</li>"
+        )
+    state = "breaks" if broken else "holds" if len(checked) == len(steps) else "partial"
+    return (
+        f'<details class="sg-steps" data-steps-status="{state}"'
+        f'{" open" if broken else ""}><summary>{escape(head)}</summary>'
+        f'<ol>{"".join(items)}</ol></details>'
+    )
+
+
 def equation_badges(
     links: Sequence[tuple[str, dict[str, Any] | None, int]],
     unverified: bool,
@@ -275,9 +360,7 @@ def equation_badges(
         if check is None:
             parts.append(badge("pending"))
             continue
-        status = check.get("status", "error")
-        title = f"{check.get('name') or 'check'}: {check.get('message') or status}"
-        parts.append(badge(status, href=f"#{check_id(number)}", title=title))
+        parts.append(equation_badge(check, number))
     if unverified:
         parts.append(badge("unverified", title="no check names this equation with eq="))
     for problem in shape_problems:
@@ -299,16 +382,19 @@ def summary_badge(
         noun = "error" if errored == 1 else "errors"
         return badge("error", f"⚠ {errored} {noun} in the verification code")
     if failed:
-        return badge("fail", f"✗ {failed} of {len(checks)} checks failed")
+        noun = "check" if len(checks) == 1 else "checks"  # "1 of 1 check", "1 of 2 checks"
+        return badge("fail", f"✗ {failed} of {len(checks)} {noun} failed")
     unsure = sum(1 for c in checks if c.get("status") == "inconclusive")
     if unsure:
-        return badge("inconclusive", f"? {unsure} of {len(checks)} checks inconclusive")
+        noun = "check" if len(checks) == 1 else "checks"
+        return badge("inconclusive", f"? {unsure} of {len(checks)} {noun} inconclusive")
     if cover.stated:
         complete = cover.verified == cover.stated
         mark = "✓ " if complete else ""
         return badge(
             "pass" if complete else "partial",
-            f"{mark}{cover.verified} of {cover.stated} stated gradients verified",
+            f"{mark}{cover.verified} of {cover.stated} stated "
+            f"{'gradient' if cover.stated == 1 else 'gradients'} verified",
         )
     if checks:
         noun = "check" if len(checks) == 1 else "checks"

@@ -56,9 +56,15 @@ class PostJob:
     memory_mb: int = 2048
     rtol: float | None = None
     atol: float | None = None
+    # the TeX of each labelled equation (label → TeX) and the post's ``notation:``, so the
+    # worker can read the equation a check names (``tex/``)
+    equations: dict[str, str] = field(default_factory=dict)
+    notation: dict[str, Any] = field(default_factory=dict)
 
     def to_message(self) -> dict[str, Any]:
         return {
+            "equations": self.equations,
+            "notation": self.notation,
             "rel": self.rel,
             "blocks": self.blocks,
             "seed": self.seed,

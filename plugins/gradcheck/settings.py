@@ -47,6 +47,9 @@ def read_settings(values: Any, source: str) -> VerifyConfig:
 
 def settings(site: Any) -> VerifyConfig:
     """The site's ``[verify]`` settings (read once per build, in ``sitegen_configure``)."""
+    core = getattr(site.config, "verify", None)
+    if core is not None:  # checked already where the configuration is read
+        return core  # type: ignore[no-any-return]
     found = site.data.get(SETTINGS_KEY)
     if not isinstance(found, VerifyConfig):
         found = site.data[SETTINGS_KEY] = read_settings(

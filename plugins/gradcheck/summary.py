@@ -26,7 +26,8 @@ def error_reason(block: dict[str, Any]) -> str:
     lines = (block.get("error") or "").strip().splitlines()
     if not lines:
         return ""
-    return lines[-1] if block.get("error_kind") == "exception" else lines[0]
+    # a traceback's or a syntax error's last line: its first names the line, given apart
+    return lines[-1] if block.get("error_kind") in ("exception", "syntax") else lines[0]
 
 
 def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
@@ -56,6 +57,13 @@ def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
                     "trace": check.get("trace"),
                 },
                 "equation": check.get("eq"),
+                "equation_status": check.get("equation_status") or "none",
+                "equation_reason": check.get("equation_reason") or "",
+                "equation_warnings": check.get("equation_warnings") or [],
+                "equation_steps": [
+                    {k: step.get(k) for k in ("from", "to", "status", "reason")}
+                    for step in check.get("equation_steps") or []
+                ],
                 "time": check.get("time"),
                 "numpy": numpy,
                 "number": check.get("number"),
@@ -71,6 +79,8 @@ def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
                 "status": "error",
                 "message": error_reason(block),
                 "error_kind": block.get("error_kind"),
+                "equation_status": "none",  # a block error states nothing about an equation
+                "equation_reason": "",
                 "detail": block.get("error"),
                 "time": block.get("time"),
                 "numpy": numpy,
@@ -81,6 +91,34 @@ def post_rows(post: Any, state: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def derivations(post: Any, state: Any) -> list[dict[str, Any]]:
+    """The derivations checks named, step by step, with the file line of each step."""
+    found = []
+    for check in state.checks:
+        steps = check.get("equation_steps") or []
+        if not steps:
+            continue
+        start = state.equation_line(post, str(check.get("eq")))
+        found.append(
+            {
+                "equation": check.get("eq"),
+                "check": check.get("number"),
+                "line": start,
+                "steps": [
+                    {
+                        "from": step["from"],
+                        "to": step["to"],
+                        "line": None if start is None else start + int(step["offset"]),
+                        "status": step["status"],
+                        "reason": step.get("reason") or "",
+                    }
+                    for step in steps
+                ],
+            }
+        )
+    return found
+
+
 def gate_rows(post: Any, state: Any, numpy: str | None) -> list[dict[str, Any]]:
     """What the page marks red besides checks: a stated shape that disagrees with the code,
     an ``eq=`` that names no equation, a block option that is unknown or has a bad value.
@@ -88,7 +126,8 @@ def gate_rows(post: Any, state: Any, numpy: str | None) -> list[dict[str, Any]]:
     rows = []
     for line, kind, status, name, message in state.gate_problems(post):
         rows.append({"source": post.rel, "line": line, "kind": kind, "name": name,
-                     "status": status, "message": message, "numpy": numpy})
+                     "status": status, "message": message, "numpy": numpy,
+                     "equation_status": "none", "equation_reason": ""})
     return rows
 
 
@@ -133,6 +172,7 @@ def verification_json(site: Any, key: str) -> bytes:
                 "stated_gradients": state.cover.stated,
                 "verified_gradients": state.cover.verified,
                 "checks": rows,
+                "derivations": [] if state.pending else derivations(post, state),
             }
         )
     document = {"summary": counts(everything), "posts": posts}
@@ -145,7 +185,9 @@ def extra_pages(site: Any, key: str) -> list[Page]:
     total: list[dict[str, Any]] = []
     for post, state, rows in site_rows(site, key):
         total += rows
-        if any(r["status"] in FAILING for r in rows):
+        if any(r["status"] in FAILING or r.get("equation_status") == "contradicts"
+               for r in rows) or any(s["status"] == "breaks" for d in derivations(post, state)
+                                     for s in d["steps"]):
             # posts may have been verified in forked render processes, whose site.data
             # changes are lost: the verdict is taken again from the posts themselves
             site.failed.append("verification")

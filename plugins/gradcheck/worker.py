@@ -188,6 +188,7 @@ class Session:
             if value is not None and options.get(key) is None:
                 options[key] = value
         options.setdefault("sizes", self.sizes())
+        symbols = options.pop("symbols", None)  # for the equation reader, not the checker
         started = time.perf_counter()
         result = function(*args, **options)
         record = result.to_dict()
@@ -197,8 +198,9 @@ class Session:
         record["line"] = line
         record["time"] = round(time.perf_counter() - started, 4)
         record["trace"] = None
+        scope = {**frame.f_globals, **frame.f_locals}  # the namespace at the time of the check
+        record.update(_read_equation(self.job, record, function, args, options, scope, symbols))
         if line is not None:
-            scope = {**frame.f_globals, **frame.f_locals}
             try:
                 trace = shapes.trace_check(self.trees, line, scope, self.names(scope))
             except Exception:
@@ -327,6 +329,17 @@ class Session:
         if tree is not None and result["error_kind"] != "syntax":
             result["arrays"] = self.arrays(tree)
         return result
+
+
+def _read_equation(job: dict[str, Any], record: dict[str, Any], function: Any, args: tuple,
+                   options: dict[str, Any], scope: dict[str, Any], symbols: Any) -> dict:
+    """The check's ``equation_*`` fields: the equation it names, read and evaluated."""
+    from .tex import read_check  # imports numpy: only ever in the worker
+
+    started = time.perf_counter()
+    fields = read_check(job, record, function, args, options, scope, symbols)
+    fields["equation_time"] = round(time.perf_counter() - started, 4)
+    return fields
 
 
 def _seed_globals(np: Any, seed: int) -> None:

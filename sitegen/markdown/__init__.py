@@ -1,6 +1,7 @@
 """The Markdown stage: one configured markdown-it parser per build, rendering post bodies.
 
-``create_parser`` assembles CommonMark + GFM tables, strikethrough, footnotes, heading ids,
+``create_parser`` assembles CommonMark + GFM tables (math found before cells are split,
+:mod:`sitegen.markdown.tables`), strikethrough, footnotes, heading ids,
 raw HTML, smart quotes, Pygments highlighting, math (:mod:`sitegen.markdown.math`),
 Liquid (:mod:`sitegen.markdown.liquid`) and kramdown's ``{: .class}`` attribute lists
 (:mod:`sitegen.markdown.attributes`), then lets each extension add its own rules.
@@ -24,10 +25,12 @@ from mdit_py_plugins.footnote import footnote_plugin
 from sitegen.markdown.attributes import kramdown_ial_plugin
 from sitegen.markdown.headings import headings_plugin, slugify
 from sitegen.markdown.highlight import highlight_code, make_fence_renderer, render_code_block
+from sitegen.markdown.inline_html import inline_html_plugin
 from sitegen.markdown.jekyll import MarkdownDialect, detect_dialect
 from sitegen.markdown.kramdown import kramdown_blocks_plugin
 from sitegen.markdown.liquid import LiquidContext, liquid_plugin
 from sitegen.markdown.math import MathOptions, math_plugin
+from sitegen.markdown.tables import math_table_plugin
 
 __all__ = [
     "LiquidContext",
@@ -71,6 +74,8 @@ def create_parser(
     )
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.use(footnote_plugin)
+    md.use(math_table_plugin)  # a "|" inside math in a table row splits no cell
+    md.use(inline_html_plugin)  # "<!-- x --> text" is a paragraph; math kept in alt text
     # Math first: its rules must see "$", "\(" ... before Liquid, escapes and emphasis do.
     md.use(math_plugin, **math_settings)
     if dialect.kramdown:

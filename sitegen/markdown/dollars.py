@@ -16,13 +16,17 @@ Where sitegen knowingly parts from what MathJax did, the ``$`` stays a dollar si
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
-__all__ = ["DollarMatch", "find_mathjax_dollar"]
+from sitegen.markdown.scan import CloserIndex, build_closer_index, token_pattern
+
+__all__ = ["DollarIndex", "DollarMatch", "dollar_index", "find_mathjax_dollar"]
 
 # What MathJax's findEnd looks at for the closer "$": the closer, a backslash pair, a brace.
-_DOLLAR_END = re.compile(r"\$|\\.|[{}]", re.S)
+_DOLLAR_END = token_pattern(r"\$", r"\\[\s\S]", r"[^\\{}$]")
+_DOUBLE = re.compile(r"(?=\$\$)")
 
 
 @dataclass(frozen=True)
@@ -35,54 +39,81 @@ class DollarMatch:
     refused: str = ""
 
 
-def _scan(text: str) -> int:
-    """Index of the closing ``$`` in ``text`` (MathJax's rule), or -1."""
-    depth = 0
-    for match in _DOLLAR_END.finditer(text):
-        token = match.group(0)
-        if token == "{":
-            depth += 1
-        elif token == "}":
-            depth = max(0, depth - 1)
-        elif token == "$" and depth == 0:
-            return match.start()
+@dataclass(frozen=True)
+class DollarIndex:
+    """What :func:`find_mathjax_dollar` needs of one source, found in one pass over it:
+    the text MathJax scans (kramdown's escapes resolved), the shifts that map it back,
+    where each ``$`` and each ``$$`` is, and the closers at depth 0 (a
+    :class:`~sitegen.markdown.scan.CloserIndex`), so no opener walks the text again."""
+
+    text: str
+    shifts: list  # (resolved index, characters removed so far), as resolve_kramdown_escapes
+    raw_ends: list[int]  # raw index after each shift's escape
+    dollars: list[int]  # raw index of every "$"
+    doubles: list[int]  # raw index of every "$$" (overlapping: "$$$" holds two)
+    closers: CloserIndex
+
+
+def dollar_index(src: str, kramdown: bool) -> DollarIndex:
+    from sitegen.markdown.math import resolve_kramdown_escapes
+
+    text, shifts = resolve_kramdown_escapes(src) if kramdown else (src, [])
+    dollars = [i for i, ch in enumerate(src) if ch == "$"]
+    doubles = [m.start() for m in _DOUBLE.finditer(src)]
+    raw_ends = [at + total for at, total in shifts]
+    return DollarIndex(
+        text, shifts, raw_ends, dollars, doubles, build_closer_index(text, _DOLLAR_END)
+    )
+
+
+def _next(positions: list[int], start: int, maximum: int, width: int = 1) -> int:
+    at = bisect.bisect_left(positions, start)
+    if at < len(positions) and positions[at] + width <= maximum:
+        return positions[at]
     return -1
 
 
-def find_mathjax_dollar(src: str, pos: int, maximum: int, kramdown: bool) -> DollarMatch | None:
+def find_mathjax_dollar(
+    src: str, pos: int, maximum: int, kramdown: bool, index: DollarIndex | None = None
+) -> DollarMatch | None:
     """The math that opens with the ``$`` at ``src[pos]``, or None when it never closes.
 
-    The search grows one ``$`` at a time, so a paragraph full of prices costs one pass per
-    dollar up to its partner, not one per dollar to the paragraph's end.
+    ``index``: :func:`dollar_index` of ``src`` (built here when not given); with it every
+    opener of a source is answered without walking the text again.
     """
-    from sitegen.markdown.math import _raw_index, resolve_kramdown_escapes
+    from sitegen.markdown.math import _raw_index
 
+    if index is None:
+        index = dollar_index(src, kramdown)
     start = pos + 1
-    candidate = start
-    while True:
-        candidate = src.find("$", candidate, maximum)
-        if candidate < 0:
-            return None
-        if src.startswith("$$", candidate):
-            close = src.find("$$", candidate + 2, maximum)
-            if close < 0:
-                return None
-            after = src.find("$", close + 2, maximum)
-            if after < 0:
-                return None  # nothing to pair with beyond the $$ math: a plain dollar
-            return DollarMatch(after + 1, "", "holds $$ math")
-        raw = src[start : candidate + 1]
-        if kramdown and "\\" in raw:
-            text, shifts = resolve_kramdown_escapes(raw)
-        else:
-            text, shifts = raw, []
-        found = _scan(text)
-        if found >= 0:
-            stop = start + _raw_index(found, shifts) + 1
-            tex = text[:found]
-            if "`" in tex:
-                return DollarMatch(stop, tex, "crosses a code span")
-            if not tex.strip():
-                return DollarMatch(stop, tex, "is empty")
-            return DollarMatch(stop, tex.strip())
-        candidate += 1
+    # The first "$" after the opener decides whether a "$$" comes first; else the closer
+    # is MathJax's: the first "$" at depth 0 of the resolved text.
+    double = _next(index.doubles, start, maximum, 2)
+    shifts = index.shifts
+    begin = start - _removed_before(index, start)
+    limit = maximum - _removed_before(index, maximum)
+    found, _, _ = index.closers.find(begin, limit)
+    raw_found = _raw_index(found, shifts) if found >= 0 else -1
+    if raw_found >= 0 and (double < 0 or raw_found < double):
+        tex = index.text[begin:found]
+        stop = raw_found + 1
+        if "`" in tex:
+            return DollarMatch(stop, tex, "crosses a code span")
+        if not tex.strip():
+            return DollarMatch(stop, tex, "is empty")
+        return DollarMatch(stop, tex.strip())
+    if double < 0:
+        return None
+    close = _next(index.doubles, double + 2, maximum, 2)
+    if close < 0:
+        return None
+    after = _next(index.dollars, close + 2, maximum)
+    if after < 0:
+        return None  # nothing to pair with beyond the $$ math: a plain dollar
+    return DollarMatch(after + 1, "", "holds $$ math")
+
+
+def _removed_before(index: DollarIndex, raw: int) -> int:
+    """Characters kramdown's escapes removed before raw position ``raw``."""
+    at = bisect.bisect_right(index.raw_ends, raw)
+    return index.shifts[at - 1][1] if at else 0

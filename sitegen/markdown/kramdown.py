@@ -24,12 +24,12 @@ from markdown_it.rules_core import StateCore
 
 from sitegen.markdown.lines import report
 from sitegen.markdown.liquid import (
-    _OUTPUT,
     _VARIABLE,
     LiquidContext,
     LiquidError,
     UndefinedVariable,
     _value_of,
+    iter_outputs,
 )
 
 __all__ = ["kramdown_blocks_plugin", "split_row"]
@@ -61,16 +61,43 @@ def _tag_counter(tag: str) -> re.Pattern[str]:
 
 
 def _html_block_end(state: StateBlock, start: int, end: int, tag: str) -> int:
-    """The line holding the closing tag that matches the ``<tag`` opening ``start``, or -1."""
-    counter = _tag_counter(tag)
-    depth = 0
-    for line in range(start, end):
-        text = state.src[state.bMarks[line] : state.eMarks[line]]
-        for match in counter.finditer(text):
-            depth += -1 if match.group(1) else 1
-        if depth <= 0:
-            return line
-    return -1
+    """The line holding the closing tag that matches the ``<tag`` opening ``start``, or -1.
+
+    Walking down from every opening line would be quadratic in a post of unclosed
+    ``<div>``s; instead the tag count of every line from the first one asked about is
+    taken once, and each line's answer is the next line where the running count comes
+    back to (or below) its level before the opening line (see _next_at_or_below).
+    """
+    memo = state.env.get(_HTML_MEMO_KEY)
+    if memo is None or memo.get("src") is not state.src:
+        memo = state.env[_HTML_MEMO_KEY] = {"src": state.src}
+    key = (tag, end, state.level, state.blkIndent)
+    known = memo.get(key)
+    if known is None or known[0] > start:
+        counter = _tag_counter(tag)
+        levels = [0]  # the running count before each line from ``start`` on, then after it
+        for line in range(start, end):
+            text = state.src[state.bMarks[line] : state.eMarks[line]]
+            step = 0
+            for match in counter.finditer(text):
+                step += -1 if match.group(1) else 1
+            levels.append(levels[-1] + step)
+        known = memo[key] = (start, _next_at_or_below(levels))
+    first, answers = known
+    found = answers[start - first]
+    return -1 if found < 0 else first + found - 1
+
+
+def _next_at_or_below(levels: list[int]) -> list[int]:
+    """For each index, the next later index whose level is not higher, or -1."""
+    answers = [-1] * len(levels)
+    waiting: list[int] = []  # indexes right of the current one, levels increasing
+    for i in range(len(levels) - 1, -1, -1):
+        while waiting and levels[waiting[-1]] > levels[i]:
+            waiting.pop()
+        answers[i] = waiting[-1] if waiting else -1
+        waiting.append(i)
+    return answers
 
 
 def _kramdown_html(state: StateBlock, start: int, end: int, silent: bool) -> bool:
@@ -178,6 +205,9 @@ def _kramdown_table(state: StateBlock, start: int, end: int, silent: bool) -> bo
     return True
 
 
+# Private env key: tag counts of the lines, for _html_block_end.
+_HTML_MEMO_KEY = "_sg_kramdown_html"
+
 _CODE_TOKENS = frozenset({"fence", "code_block", "liquid_highlight"})
 
 
@@ -198,16 +228,23 @@ def _code_values(state: StateCore) -> None:
 
 
 def _substitute_code(env: dict, ctx: LiquidContext, code: str, first_line: int) -> str:
-    def value(found: re.Match[str]) -> str:
+    pieces: list[str] = []
+    last = 0
+    line = first_line
+    for found in iter_outputs(code):  # linear, however many "{{" have no "}}"
+        pieces.append(code[last : found.start()])
+        line += code.count("\n", last, found.start())
+        last = found.end()
         if _VARIABLE.fullmatch(found.group(1)) is None:
-            return found.group(0)
+            pieces.append(found.group(0))
+            continue
         try:
-            return _value_of(ctx, found)  # not escaped: the code renderer escapes it
+            pieces.append(_value_of(ctx, found))  # not escaped: the code renderer escapes it
         except LiquidError as exc:
-            report(env, first_line + code.count("\n", 0, found.start()), "warning", str(exc))
-            return "" if isinstance(exc, UndefinedVariable) else found.group(0)
-
-    return _OUTPUT.sub(value, code)
+            report(env, line, "warning", str(exc))
+            pieces.append("" if isinstance(exc, UndefinedVariable) else found.group(0))
+    pieces.append(code[last:])
+    return "".join(pieces)
 
 
 def kramdown_blocks_plugin(md: MarkdownIt) -> None:

@@ -8,6 +8,8 @@ so an inline rule can turn a position in ``state.src`` into a line of the file.
 
 from __future__ import annotations
 
+import bisect
+
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
@@ -17,6 +19,7 @@ BLOCK_LINE_KEY = "_sg_block_line"  # 0-based body line of the block being inline
 RAW_DEPTH_KEY = "_sg_liquid_raw"  # > 0 while parsing inside {% raw %} ... {% endraw %}
 
 RULE_NAME = "sg_inline"
+_NEWLINES_KEY = ("newlines",)
 
 
 def report(env: dict, body_line: int, level: str, message: str) -> None:
@@ -27,9 +30,15 @@ def report(env: dict, body_line: int, level: str, message: str) -> None:
 
 def inline_body_line(state: StateInline, pos: int) -> int:
     """0-based body line of position ``pos`` in the inline source being parsed."""
-    # Only called when something is reported, so counting newlines here costs nothing
-    # on the common path.
-    return state.env.get(BLOCK_LINE_KEY, 0) + state.src.count("\n", 0, pos)
+    # Only called when something is reported; the newline positions are found once per
+    # source (state.cache is markdown-it's per-source memo, with integer keys of its own),
+    # so a block with thousands of warnings does not count its newlines thousands of times.
+    newlines = state.cache.get(_NEWLINES_KEY)  # type: ignore[call-overload]
+    if newlines is None:
+        src = state.src
+        newlines = [i for i, ch in enumerate(src) if ch == "\n"] if "\n" in src else []
+        state.cache[_NEWLINES_KEY] = newlines  # type: ignore[index]
+    return state.env.get(BLOCK_LINE_KEY, 0) + bisect.bisect_left(newlines, pos)
 
 
 def _inline_with_lines(state: StateCore) -> None:

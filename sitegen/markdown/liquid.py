@@ -65,16 +65,95 @@ class LiquidContext:
     link: Callable[[str], str | None] = _no_url
 
 
-# {% name args %} and {{ expr }}, with Liquid's whitespace-control dashes.
-_TAG = re.compile(r"\{%-?\s*([A-Za-z_]\w*)\s*(.*?)\s*-?%\}", re.S)
-_OUTPUT = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
+# {% name args %} and {{ expr }}, with Liquid's whitespace-control dashes. Written so that
+# no two parts can match the same characters (the name is possessive, the rest is one lazy
+# run up to the first closer): a tag without closer fails in one pass over the text, where
+# "\s*(.*?)\s*" tried every split of a run of spaces (cubic). Whitespace and dashes inside
+# are trimmed by _TagMatch.
+_TAG_RAW = re.compile(r"\{%-?\s*+([A-Za-z_]\w*+)(.*?)%\}", re.S)
+_OUTPUT_RAW = re.compile(r"\{\{(.*?)\}\}", re.S)
+class LiquidMatch:
+    """A ``{% name args %}`` or ``{{ expr }}`` found in a text, with re.Match's accessors:
+    group(0) the whole text; for a tag group(1) the name and group(2) the arguments, for an
+    output group(1) the expression (whitespace and Liquid's dashes trimmed)."""
+
+    __slots__ = ("_groups", "_start", "_end")
+
+    def __init__(self, groups: tuple[str, ...], start: int, end: int) -> None:
+        self._groups = groups
+        self._start = start
+        self._end = end
+
+    def group(self, index: int = 0) -> str:
+        return self._groups[index]
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+
+def match_liquid(src: str, pos: int, maximum: int, last_closer: int | None = None):
+    """The tag or output starting at ``src[pos]`` and ending by ``maximum``, or None.
+
+    ``last_closer``: where the last ``%}`` / ``}}`` of ``src`` is, when the caller knows
+    (an opener after it cannot close, and is then rejected without a search)."""
+    if src.startswith("{%", pos):
+        if last_closer is not None and last_closer < pos:
+            return None
+        raw = _TAG_RAW.match(src, pos, maximum)
+        if raw is None:
+            return None
+        args = raw.group(2)
+        if args.endswith("-"):
+            args = args[:-1]
+        return LiquidMatch((raw.group(0), raw.group(1), args.strip()), raw.start(), raw.end())
+    if src.startswith("{{", pos):
+        if last_closer is not None and last_closer < pos:
+            return None
+        raw = _OUTPUT_RAW.match(src, pos, maximum)
+        if raw is None:
+            return None
+        expr = raw.group(1)
+        expr = expr[1:] if expr.startswith("-") else expr
+        expr = expr[:-1] if expr.endswith("-") else expr
+        return LiquidMatch((raw.group(0), expr.strip()), raw.start(), raw.end())
+    return None
+
+
+def iter_outputs(text: str):
+    """Each ``{{ expr }}`` of ``text``, left to right, as :class:`LiquidMatch` (one pass: an
+    opener without a closer after it ends the search, since no later one has one)."""
+    pos = 0
+    while True:
+        begin = text.find("{{", pos)
+        if begin < 0:
+            return
+        close = text.find("}}", begin + 2)
+        if close < 0:
+            return
+        match = match_liquid(text, begin, close + 2)
+        if match is not None:
+            yield match
+        pos = close + 2
+
+
+def _fullmatch_liquid(text: str):
+    match = match_liquid(text, 0, len(text))
+    return match if match is not None and match.end() == len(text) else None
+
+
+
 _VARIABLE = re.compile(r"(site|page)((?:\.[A-Za-z_][\w-]*)+)")
 _PARAM = re.compile(r"""([A-Za-z_][\w-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"']+))""")
 _INCLUDE_NAME = re.compile(r"[\w./-]+")
 _END_HIGHLIGHT = re.compile(r"\{%-?\s*endhighlight\s*-?%\}")
 _END_RAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
 _END_COMMENT = re.compile(r"\{%-?\s*endcomment\s*-?%\}")
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+# Private env key: where a block search for a closing tag found none (see _find_line).
+_NO_CLOSER_KEY = "_sg_liquid_no_closer"
 
 _BLOCK_TAGS = frozenset({"highlight", "endhighlight", "raw", "endraw", "endcomment"})
 
@@ -99,11 +178,20 @@ def _lookup(ctx: LiquidContext, expr: str) -> Any:
     for key in m.group(2)[1:].split("."):
         if isinstance(value, dict) and key in value:
             value = value[key]
-        elif value is not None and not isinstance(value, dict) and hasattr(value, key):
+        elif value is not None and not isinstance(value, dict) and _public_field(value, key):
             value = getattr(value, key)
         else:
             raise UndefinedVariable(f"{{{{ {expr} }}}} is not defined; rendered empty")
     return value
+
+
+def _public_field(value: Any, key: str) -> bool:
+    """``page.date.year`` reads a field of a value; nothing else of Python may be reached
+    (``page.title.__class__``, ``page.title.upper``): Liquid has no such things, so as in
+    Jekyll they are undefined and render nothing."""
+    if key.startswith("_") or not hasattr(value, key):
+        return False
+    return not callable(getattr(value, key))
 
 
 def _to_text(value: Any) -> str:
@@ -128,7 +216,7 @@ def _url_tag(ctx: LiquidContext, name: str, arg: str) -> str:
     return url
 
 
-def _value_of(ctx: LiquidContext, match: re.Match[str]) -> str:
+def _value_of(ctx: LiquidContext, match: LiquidMatch) -> str:
     """Text of a ``{{ }}`` or a ``post_url`` / ``link`` tag (not escaped)."""
     if match.group(0)[1] == "{":
         return _to_text(_lookup(ctx, match.group(1)))
@@ -186,17 +274,14 @@ def _liquid_inline(state: StateInline, silent: bool) -> bool:
     if src[pos] != "{" or pos + 1 >= state.posMax:
         return False
     second = src[pos + 1]
-    if second == "%":
-        match = _TAG.match(src, pos, state.posMax)
-    elif second == "{":
-        match = _OUTPUT.match(src, pos, state.posMax)
-    else:
-        return False
-    if match is None:
+    if second != "%" and second != "{":
         return False
     env = state.env
     if env.get(RAW_DEPTH_KEY):
         return False  # inside {% raw %}: plain text
+    match = match_liquid(src, pos, state.posMax, _last(state, "%}" if second == "%" else "}}"))
+    if match is None:
+        return False
     name = match.group(1) if second == "%" else ""
     if name == "raw":
         return _inline_raw(state, silent, match, _END_RAW, keep=True)
@@ -234,15 +319,34 @@ def _liquid_inline(state: StateInline, silent: bool) -> bool:
     return True
 
 
+def _last(state: StateInline, text: str) -> int:
+    """Last position of ``text`` in the source, found once per source (state.cache is
+    markdown-it's per-source memo; its own keys are integers, so a tuple cannot clash)."""
+    key = ("last", text)
+    last = state.cache.get(key)  # type: ignore[call-overload]
+    if last is None:
+        last = state.cache[key] = state.src.rfind(text)  # type: ignore[index]
+    return last
+
+
 def _short(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
 def _inline_raw(
-    state: StateInline, silent: bool, match: re.Match[str], closer: re.Pattern[str], keep: bool
+    state: StateInline, silent: bool, match: LiquidMatch, closer: re.Pattern[str], keep: bool
 ) -> bool:
     """``{% raw %}`` (content kept as text) or ``{% comment %}`` (content dropped)."""
-    end = closer.search(state.src, match.end(), state.posMax)
+    # A search that found no closer from one opener finds none from a later one: remember
+    # where it started, so a row of unclosed {% raw %} costs one search, not one each.
+    key = ("no closer", closer.pattern, state.posMax)
+    failed_from = state.cache.get(key)  # type: ignore[call-overload]
+    if failed_from is not None and failed_from <= match.end():
+        end = None
+    else:
+        end = closer.search(state.src, match.end(), state.posMax)
+        if end is None:
+            state.cache[key] = match.end()  # type: ignore[index]
     if end is None:
         if not silent:
             name = match.group(1)
@@ -267,7 +371,7 @@ def _liquid_link(state: StateInline, silent: bool) -> bool:
     if src[start : start + 1] != "[" or state.env.get(RAW_DEPTH_KEY):
         return False
     # Cheap test before any real parsing: a Liquid-looking target must follow somewhere.
-    if src.find("]({", start, state.posMax) < 0:
+    if _last(state, "]({") < start or src.find("]({", start, state.posMax) < 0:
         return False
     ctx = state.env.get("liquid")
     if not isinstance(ctx, LiquidContext):
@@ -311,7 +415,7 @@ def _liquid_target(ctx: LiquidContext, src: str, pos: int, maximum: int) -> tupl
         if ch == ")":
             return "".join(parts), pos + 1
         if ch == "{":
-            match = _TAG.match(src, pos, maximum) or _OUTPUT.match(src, pos, maximum)
+            match = match_liquid(src, pos, maximum)
             if match is None:
                 return None, pos
             try:
@@ -335,9 +439,23 @@ def _line(state: StateBlock, line: int) -> str:
 
 
 def _find_line(state: StateBlock, pattern: re.Pattern[str], first: int, end: int) -> int:
+    """First line in ``first`` .. ``end - 1`` that ``pattern`` matches, or -1.
+
+    A search that fails from one line fails from every later one; that is remembered (per
+    container level and indent, whose lines read differently), so a row of unclosed
+    ``{% highlight %}`` lines costs one search, not one per line.
+    """
+    memo = state.env.get(_NO_CLOSER_KEY)
+    if memo is None or memo.get("src") is not state.src:
+        memo = state.env[_NO_CLOSER_KEY] = {"src": state.src}
+    key = (pattern.pattern, end, state.level, state.blkIndent)
+    failed_from = memo.get(key)
+    if failed_from is not None and failed_from <= first:
+        return -1
     for line in range(first, end):
         if pattern.match(_line(state, line)):
             return line
+    memo[key] = first
     return -1
 
 
@@ -349,7 +467,7 @@ def _liquid_block(state: StateBlock, start: int, end: int, silent: bool) -> bool
     if not src.startswith("{%", pos) or state.env.get(RAW_DEPTH_KEY):
         return False
     text = _line(state, start)
-    match = _TAG.match(text)
+    match = match_liquid(text, 0, len(text))
     if match is None:
         return False
     name = match.group(1)
@@ -378,7 +496,7 @@ def _liquid_block(state: StateBlock, start: int, end: int, silent: bool) -> bool
 
 
 def _block_highlight(
-    state: StateBlock, start: int, end: int, silent: bool, match: re.Match[str], text: str
+    state: StateBlock, start: int, end: int, silent: bool, match: LiquidMatch, text: str
 ) -> bool:
     close = _find_line(state, _END_HIGHLIGHT, start + 1, end)
     if close < 0:
@@ -440,10 +558,17 @@ def _substitute(env: dict, ctx: LiquidContext, token: Token, line: int) -> None:
         return
     pieces: list[str] = []
     last = 0
-    for comment in _COMMENT.finditer(html):  # comments are kept verbatim
-        pieces.append(_substitute_text(env, ctx, html[last : comment.start()], line))
-        pieces.append(comment.group(0))
-        last = comment.end()
+    search = 0
+    while True:  # comments are kept verbatim
+        begin = html.find("<!--", search)
+        if begin < 0:
+            break
+        close = html.find("-->", begin + 4)
+        if close < 0:
+            break  # an unclosed comment ends nothing; the rest is looked at as it is
+        pieces.append(_substitute_text(env, ctx, html[last:begin], line))
+        pieces.append(html[begin : close + 3])
+        last = search = close + 3
     pieces.append(_substitute_text(env, ctx, html[last:], line))
     token.content = "".join(pieces)
 
@@ -451,29 +576,53 @@ def _substitute(env: dict, ctx: LiquidContext, token: Token, line: int) -> None:
 def _substitute_text(env: dict, ctx: LiquidContext, html: str, line: int) -> str:
     if "{{" not in html and "{%" not in html:
         return html
+    pieces: list[str] = []
+    last = 0
+    pos = 0
+    # Each opener is followed to its closer with str.find; the next place of each opener is
+    # kept until the scan passes it, and once a kind of closer is missing from the rest, no
+    # opener of that kind is looked at again: one pass over the text.
+    closers = {"{{": "}}", "{%": "%}"}
+    next_at = {opener: html.find(opener) for opener in closers}
+    while True:
+        for opener in list(next_at):
+            if 0 <= next_at[opener] < pos:
+                next_at[opener] = html.find(opener, pos)
+            if next_at[opener] < 0:
+                del next_at[opener]
+        if not next_at:
+            break
+        begin, opener = min((at, opener) for opener, at in next_at.items())
+        close = html.find(closers[opener], begin + 2)
+        if close < 0:
+            del next_at[opener]
+            continue
+        stop = close + 2
+        pieces.append(html[last:begin])
+        line += html.count("\n", last, begin)  # counted as the text goes by, not from 0
+        pieces.append(_html_value(env, ctx, html[begin:stop], line))
+        line += html.count("\n", begin, stop)
+        last = pos = stop
+    pieces.append(html[last:])
+    return "".join(pieces)
 
-    def value(found: re.Match[str]) -> str:
-        text = found.group(0)
-        match = (_TAG if text[1] == "%" else _OUTPUT).fullmatch(text)
-        # Only the value forms; anything else in HTML (TeX's "{{" in a raw <div>, say) is
-        # left alone without a word.
-        if match is None:
+
+def _html_value(env: dict, ctx: LiquidContext, text: str, line: int) -> str:
+    match = _fullmatch_liquid(text)
+    # Only the value forms; anything else in HTML (TeX's "{{" in a raw <div>, say) is
+    # left alone without a word.
+    if match is None:
+        return text
+    if text[1] == "%":
+        if match.group(1) not in ("post_url", "link"):
             return text
-        if text[1] == "%":
-            if match.group(1) not in ("post_url", "link"):
-                return text
-        elif _VARIABLE.fullmatch(match.group(1)) is None:
-            return text
-        try:
-            return escapeHtml(_value_of(ctx, match))
-        except LiquidError as exc:
-            report(env, line + html.count("\n", 0, found.start()), "warning", str(exc))
-            return "" if isinstance(exc, UndefinedVariable) else text
-
-    return _ANY_LIQUID.sub(value, html)
-
-
-_ANY_LIQUID = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
+    elif _VARIABLE.fullmatch(match.group(1)) is None:
+        return text
+    try:
+        return escapeHtml(_value_of(ctx, match))
+    except LiquidError as exc:
+        report(env, line, "warning", str(exc))
+        return "" if isinstance(exc, UndefinedVariable) else text
 
 
 def html_page_tokens(env: dict, html: str) -> list[Token]:

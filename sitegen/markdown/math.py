@@ -45,6 +45,7 @@ MathJax 3 configuration this output needs: ``tex.inlineMath = [["\\(", "\\)"]]``
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Sequence
@@ -57,9 +58,10 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
-from sitegen.markdown.dollars import find_mathjax_dollar
+from sitegen.markdown.dollars import dollar_index, find_mathjax_dollar
 from sitegen.markdown.jekyll import note_difference
 from sitegen.markdown.lines import inline_body_line, line_tracking_plugin, report
+from sitegen.markdown.scan import CloserIndex, build_closer_index, token_pattern
 
 __all__ = [
     "MathOptions",
@@ -95,16 +97,13 @@ _KRAMDOWN_ESCAPE = re.compile(r"\\\\(?=\n)|\\([\\.*_+`<>()\[\]{}#!:|\"'$=\-~])")
 
 # Tokens MathJax's findEnd looks at: a backslash pair (skipped as a unit) or a brace.
 _PAIR_OR_BRACE = r"\\.|[{}]"
-_CLOSE_BRACKET = re.compile(r"\\\]|" + _PAIR_OR_BRACE, re.S)
 _PAIR = re.compile(r"\\.", re.S)
-_INNERMOST_GROUP = re.compile(r"\{[^{}]*\}")
-
-# Everything up to the next brace or closer, backslash pairs included, in one regex step:
-# the scan loop below then turns once per brace instead of once per TeX command.
-_SKIP_TO_PAREN = re.compile(r"(?:[^\\{}]+|\\[^)])*", re.S)
-_SKIP_TO_BRACKET = re.compile(r"(?:[^\\{}]+|\\[^\]])*", re.S)
+_BRACE = re.compile(r"[{}]")
+# The same, for CloserIndex (sitegen.markdown.scan): the closer \) or \], or a brace.
+_PAREN_TOKENS = token_pattern(r"\\\)", r"\\[^)]")
+_BRACKET_TOKENS = token_pattern(r"\\\]", r"\\[^\]]")
 # Braces nested at most two deep and balanced (valid only when no brace is escaped): one
-# C-level match decides the common case before the general peeling below.
+# C-level match decides the common case before the general count below.
 _SHALLOW_BALANCED = re.compile(r"[^{}]*(?:\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}[^{}]*)*")
 
 _BEGIN = re.compile(r"\\begin\s*\{([A-Za-z]+\*?)\}")
@@ -112,9 +111,10 @@ _REF = re.compile(r"\\(?:eq)?ref\s*\{[^}]*\}")
 
 
 @functools.lru_cache(maxsize=64)
-def _env_end_pattern(env: str) -> re.Pattern[str]:
-    # A cache of compiled patterns, not state: the result depends only on ``env``.
-    return re.compile(r"\\end\s*\{" + re.escape(env) + r"\}|" + _PAIR_OR_BRACE, re.S)
+def _env_end_pattern(env: str, space: str = r"\s") -> re.Pattern[str]:
+    # A cache of compiled patterns, not state: the result depends only on the arguments.
+    end = r"\\end" + space + r"*\{" + re.escape(env) + r"\}"
+    return token_pattern(end, r"\\(?!" + end[2:] + r")[\s\S]")
 
 
 def resolve_kramdown_escapes(raw: str) -> tuple[str, list[tuple[int, int]]]:
@@ -144,12 +144,9 @@ def resolve_kramdown_escapes(raw: str) -> tuple[str, list[tuple[int, int]]]:
 
 
 def _raw_index(resolved_index: int, shifts: Sequence[tuple[int, int]]) -> int:
-    removed = 0
-    for at, total in shifts:
-        if at > resolved_index:
-            break
-        removed = total
-    return resolved_index + removed
+    # shifts are sorted by resolved index: a bisection, so mapping stays O(log n) per call
+    at = bisect.bisect_right(shifts, (resolved_index, float("inf")))
+    return resolved_index + (shifts[at - 1][1] if at else 0)
 
 
 def find_tex_end(
@@ -160,9 +157,10 @@ def find_tex_end(
     end: int | None = None,
     depth: int = 0,
 ) -> tuple[int, int, int]:
-    """Find a closing delimiter the way MathJax's FindTeX does.
+    """Find a closing delimiter the way MathJax's FindTeX does (one walk from ``pos``; the
+    rules use :class:`~sitegen.markdown.scan.CloserIndex`, which answers every start at once).
 
-    ``pattern`` matches the closer, a backslash pair or a brace (closer first); ``closer`` is
+    ``pattern`` matches the closer (in group 1), a backslash pair or a brace; ``closer`` is
     the closer's text, or "" for an environment (whose ``\\end{..}`` is the only token of more
     than two characters). Returns ``(start, stop, depth)`` of the closer at brace depth 0, or
     ``(-1, -1, depth)`` with the depth reached at ``end``, so a scan can go on next line.
@@ -187,46 +185,14 @@ def braces_balanced(tex: str) -> bool:
     if "\\{" not in tex and "\\}" not in tex and _SHALLOW_BALANCED.fullmatch(tex):
         # No brace follows a backslash, so no brace is escaped and the regex sees them all.
         return True
-    # Regex passes instead of a Python loop over braces: drop backslash pairs, then peel
-    # innermost {...} groups until none is left (one pass per nesting level).
+    # Drop backslash pairs, then count the braces that are left: one pass, however deep.
     text = _PAIR.sub("", tex) if "\\" in tex else tex
-    removed = 1
-    while removed:
-        text, removed = _INNERMOST_GROUP.subn("", text)
-    return "{" not in text and "}" not in text
-
-
-def _find_closer(text: str, pos: int, stop: int, skip: re.Pattern[str]) -> tuple[int, int, bool]:
-    """:func:`find_tex_end` for the closers ``\\)`` / ``\\]`` (``skip`` picks which), plus
-    whether the braces before the closer balance.
-
-    Returns ``(start, stop, balanced)``, or ``(-1, -1, False)``. A ``}`` at depth 0 is
-    skipped, as MathJax does, but makes the TeX unbalanced; any other imbalance would have
-    kept the closer from depth 0. So ``balanced`` equals :func:`braces_balanced` of the TeX
-    before the closer (same backslash pairs; surrounding whitespace holds no braces).
-    """
     depth = 0
-    balanced = True
-    i = pos
-    while True:
-        i = skip.match(text, i, stop).end()
-        if i >= stop:
-            return -1, -1, False
-        ch = text[i]
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            if depth:
-                depth -= 1
-            else:
-                balanced = False
-        elif i + 1 >= stop:  # a lone backslash at the very end: no closer
-            return -1, -1, False
-        elif depth == 0:  # "\\" followed by the closing ")" or "]"
-            return i, i + 2, balanced
-        else:  # the closer inside braces is just a backslash pair
-            i += 1
-        i += 1
+    for brace in _BRACE.findall(text):
+        depth += 1 if brace == "{" else -1
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _drop_final_row_break(tex: str) -> str:
@@ -291,9 +257,35 @@ def _unclosed(state: StateInline, silent: bool, pos: int, opener: str) -> bool:
     return True
 
 
+def _memo(state: StateInline, key: tuple, build):
+    """A value computed once per inline source (``build()``), kept in ``state.cache``.
+
+    markdown-it keeps that dict for one source's parse (integer keys, its own); tuple keys
+    cannot clash with them, and the values die with the parse.
+    """
+    cache = state.cache
+    value = cache.get(key)  # type: ignore[call-overload]
+    if value is None:
+        value = cache[key] = build()  # type: ignore[index]
+    return value
+
+
+def _last(state: StateInline, text: str) -> int:
+    """Last position of ``text`` in the source: an opener after it has no closer, which is
+    then known at once instead of by a search to the end for every such opener."""
+    return _memo(state, ("last", text), lambda: state.src.rfind(text))
+
+
+def _find_after(state: StateInline, text: str, start: int) -> int:
+    """``src.find(text, start, posMax)``, without the search when it cannot succeed."""
+    if _last(state, text) < start:
+        return -1
+    return state.src.find(text, start, state.posMax)
+
+
 def _double_dollar(state: StateInline, silent: bool, pos: int) -> bool:
     src = state.src
-    end = src.find("$$", pos + 2, state.posMax)
+    end = _find_after(state, "$$", pos + 2)
     if end < 0:
         return _unclosed(state, silent, pos, "$$")
     tex = src[pos + 2 : end].strip()
@@ -308,32 +300,52 @@ def _double_dollar(state: StateInline, silent: bool, pos: int) -> bool:
     return _accept(state, silent, pos, end + 2, tex, "$$", numbered)
 
 
+def _dollar_closer(state: StateInline, start: int) -> int:
+    """First ``$`` at or after ``start`` that may close ``$`` math (pandoc: not after a
+    backslash or a space, not before a digit), or -1.
+
+    The last answer is remembered: for a later start up to that closer it is the same, so
+    a row of dollars that never close ("$a $b $c ...") costs one pass, not one per dollar.
+    """
+    src = state.src
+    maximum = state.posMax
+    memo = state.cache.get(("$", maximum))  # type: ignore[call-overload]
+    if memo is not None and memo[0] <= start and (memo[1] < 0 or start <= memo[1]):
+        return memo[1]
+    search = start
+    while True:
+        end = src.find("$", search, maximum)
+        if end < 0:
+            break
+        before = src[end - 1]
+        after = src[end + 1] if end + 1 < maximum else ""
+        if before == "\\" or before.isspace() or after.isdigit():
+            search = end + 1
+            continue
+        break
+    state.cache[("$", maximum)] = (start, end)  # type: ignore[index]
+    return end
+
+
 def _single_dollar(state: StateInline, silent: bool, pos: int, opts: MathOptions) -> bool:
     if opts.dollars == "mathjax":
         return _mathjax_dollar(state, silent, pos, opts.kramdown)
     src = state.src
-    maximum = state.posMax
-    if pos + 1 >= maximum or src[pos + 1].isspace():
+    if pos + 1 >= state.posMax or src[pos + 1].isspace():
         return False
-    search = pos + 1
-    while True:
-        end = src.find("$", search, maximum)
-        if end < 0:
-            return False  # a lone dollar is prose ("costs $5"): no warning
-        before = src[end - 1]
-        after = src[end + 1] if end + 1 < maximum else ""
-        if before == "\\" or before.isspace() or after.isdigit() or end == pos + 1:
-            search = end + 1
-            continue
-        tex = src[pos + 1 : end]
-        if opts.kramdown:  # kramdown resolved its escapes in this text before MathJax saw it
-            tex = resolve_kramdown_escapes(tex)[0]
-            _note_typography(state, silent, pos, tex)
-        return _accept(state, silent, pos, end + 1, tex, "$", False)
+    end = _dollar_closer(state, pos + 2)  # "$$" right after the opener is no closer
+    if end < 0:
+        return False  # a lone dollar is prose ("costs $5"): no warning
+    tex = src[pos + 1 : end]
+    if opts.kramdown:  # kramdown resolved its escapes in this text before MathJax saw it
+        tex = resolve_kramdown_escapes(tex)[0]
+        _note_typography(state, silent, pos, tex)
+    return _accept(state, silent, pos, end + 1, tex, "$", False)
 
 
 def _mathjax_dollar(state: StateInline, silent: bool, pos: int, kramdown: bool) -> bool:
-    found = find_mathjax_dollar(state.src, pos, state.posMax, kramdown)
+    index = _memo(state, ("mathjax $", kramdown), lambda: dollar_index(state.src, kramdown))
+    found = find_mathjax_dollar(state.src, pos, state.posMax, kramdown, index)
     if found is None:
         return False  # a lone dollar is prose: no warning
     if found.refused:
@@ -377,54 +389,62 @@ def _unbalanced(state: StateInline, silent: bool, pos: int, stop: int) -> bool:
     return True
 
 
+def _closers(state: StateInline, display: bool) -> CloserIndex:
+    pattern = _BRACKET_TOKENS if display else _PAREN_TOKENS
+    return _memo(state, ("closers", display), lambda: build_closer_index(state.src, pattern))
+
+
+def _resolved_closers(state: StateInline, display: bool) -> tuple[str, list, list, CloserIndex]:
+    """The whole source with kramdown's escapes resolved, the shifts that map positions
+    back, each shift's raw end (to map forward), and the closer index of the resolved text.
+
+    Resolving once for the whole source equals resolving from any opener on: an escape
+    never straddles the ``(`` / ``[`` that ends an opener.
+    """
+
+    def build() -> tuple[str, list, list, CloserIndex]:
+        resolved, shifts = resolve_kramdown_escapes(state.src)
+        raw_ends = [at + total for at, total in shifts]
+        pattern = _BRACKET_TOKENS if display else _PAREN_TOKENS
+        return resolved, shifts, raw_ends, build_closer_index(resolved, pattern)
+
+    return _memo(state, ("kramdown", display), build)
+
+
+def _resolved_index(raw_index: int, shifts: list, raw_ends: list) -> int:
+    at = bisect.bisect_right(raw_ends, raw_index)
+    return raw_index - (shifts[at - 1][1] if at else 0)
+
+
 def _escaped_delimited(state: StateInline, silent: bool, pos: int, display: bool) -> bool:
-    """``\\\\( .. \\\\)`` / ``\\\\[ .. \\\\]`` with kramdown's escape resolution."""
+    """``\\( .. \\)`` / ``\\[ .. \\]`` with kramdown's escape resolution."""
     src = state.src
     opener = src[pos : pos + 3]
     raw_closer = "\\\\]" if display else "\\\\)"
-    close = raw_closer[1:]
-    skip = _SKIP_TO_BRACKET if display else _SKIP_TO_PAREN
     start = pos + 3
-    search = start
-    first = -1
-    while True:
-        cand = src.find(raw_closer, search, state.posMax)
-        if cand < 0:
-            if first >= 0:
-                return _unbalanced(state, silent, pos, first + 3)
-            return _unclosed(state, silent, pos, opener)
-        if first < 0:
-            first = cand
-        body = src[start:cand]
-        if body[-1:] != "\\" and _KRAMDOWN_ESCAPE.search(body) is None:
-            # Nothing to resolve before the closer (whose "\\\\" becomes "\\"), so resolved
-            # and raw positions agree up to it: no shift bookkeeping needed.
-            resolved = body + close
-            found, found_end, balanced = _find_closer(resolved, 0, len(resolved), skip)
-            if found >= 0:
-                stop = cand + 3 if found_end == len(resolved) else start + found_end
-                tex = resolved[:found].strip()
-                return _accept(state, silent, pos, stop, tex, opener, display, balanced)
-        else:
-            resolved, shifts = resolve_kramdown_escapes(src[start : cand + 3])
-            found, found_end, balanced = _find_closer(resolved, 0, len(resolved), skip)
-            if found >= 0:
-                # Mapped back through the shifts, as before: when the closer's last
-                # character came out of an escape ("\\]"), this ends math inside it.
-                stop = start + _raw_index(found_end - 1, shifts) + 1
-                tex = resolved[:found].strip()
-                return _accept(state, silent, pos, stop, tex, opener, display, balanced)
-        search = cand + 1
+    first = _find_after(state, raw_closer, start)
+    if first < 0:
+        return _unclosed(state, silent, pos, opener)
+    resolved, shifts, raw_ends, index = _resolved_closers(state, display)
+    begin = _resolved_index(start, shifts, raw_ends)
+    limit = _resolved_index(state.posMax, shifts, raw_ends)
+    found, found_end, balanced = index.find(begin, limit)
+    if found < 0:
+        return _unbalanced(state, silent, pos, first + 3)
+    # Mapped back through the shifts: when the closer's last character came out of an
+    # escape ("\\]"), this ends math inside it.
+    stop = _raw_index(found_end - 1, shifts) + 1
+    tex = resolved[begin:found].strip()
+    return _accept(state, silent, pos, stop, tex, opener, display, balanced)
 
 
 def _plain_delimited(state: StateInline, silent: bool, pos: int, display: bool) -> bool:
     """``\\( .. \\)`` / ``\\[ .. \\]``, verbatim."""
     src = state.src
-    skip = _SKIP_TO_BRACKET if display else _SKIP_TO_PAREN
     closer = "\\]" if display else "\\)"
-    found, found_end, balanced = _find_closer(src, pos + 2, state.posMax, skip)
+    found, found_end, balanced = _closers(state, display).find(pos + 2, state.posMax)
     if found < 0:
-        plain = src.find(closer, pos + 2, state.posMax)
+        plain = _find_after(state, closer, pos + 2)
         if plain >= 0:
             return _unbalanced(state, silent, pos, plain + 2)
         return _unclosed(state, silent, pos, src[pos : pos + 2])
@@ -433,11 +453,14 @@ def _plain_delimited(state: StateInline, silent: bool, pos: int, display: bool) 
 
 
 def _environment(state: StateInline, silent: bool, pos: int, match: re.Match[str]) -> bool:
-    pattern = _env_end_pattern(match.group(1))
-    found, found_end, _ = find_tex_end(state.src, match.end(), pattern, "", state.posMax)
+    name = match.group(1)
+    index = _memo(
+        state, ("env", name), lambda: build_closer_index(state.src, _env_end_pattern(name))
+    )
+    found, found_end, _ = index.find(match.end(), state.posMax)
     if found < 0:
-        end_tag = "\\end{" + match.group(1) + "}"
-        end = state.src.find(end_tag, match.end(), state.posMax)
+        end_tag = "\\end{" + name + "}"
+        end = _find_after(state, end_tag, match.end())
         if end >= 0:
             return _unbalanced(state, silent, pos, end + len(end_tag))
         return _unclosed(state, silent, pos, match.group(0))
@@ -490,6 +513,8 @@ def _make_inline_rule(opts: MathOptions):
             match = _BEGIN.match(src, pos, state.posMax)
             return match is not None and _environment(state, silent, pos, match)
         if (nxt == "e" or nxt == "r") and opts.refs:
+            if _last(state, "}") < pos:  # no "}" to end the reference: not one
+                return False
             match = _REF.match(src, pos, state.posMax)
             if match is None:
                 return False
@@ -512,15 +537,81 @@ def _line_text(state: StateBlock, line: int) -> str:
     return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
 
 
+# Private env key: what the block rule learnt about the source it is parsing (see _memo_of).
+_BLOCK_MEMO_KEY = "_sg_math_blocks"
+
+
+def _memo_of(state: StateBlock, key: tuple) -> dict:
+    """A dict for facts about the current source's lines, shared by the block rule's calls.
+
+    The block rule is asked about every line of a paragraph (may this line end it?), and
+    each answer would otherwise walk the lines above or below it again. Lines read
+    differently inside a container (a blockquote strips its ``>``), so ``key`` carries the
+    container's nesting level and indent; the memo is dropped when the source changes.
+    """
+    memo = state.env.get(_BLOCK_MEMO_KEY)
+    if memo is None or memo.get("src") is not state.src:
+        memo = state.env[_BLOCK_MEMO_KEY] = {"src": state.src}
+    full = (*key, state.level, state.blkIndent)
+    found = memo.get(full)
+    if found is None:
+        found = memo[full] = {}
+    return found
+
+
 def _inside_open_dollars(state: StateBlock, line: int) -> bool:
     """True if the paragraph above ``line`` has an odd number of ``$$`` (an open inline
     math span that this line continues or closes, so it must not start a block)."""
-    count = 0
-    prev = line - 1
-    while prev >= 0 and not state.isEmpty(prev):
-        count += _line_text(state, prev).count("$$")
-        prev -= 1
-    return count % 2 == 1
+    above = _memo_of(state, ("$$ above",))  # line -> "$$" on the lines of its paragraph above
+    todo = []
+    at = line
+    while at not in above:
+        if at == 0 or state.isEmpty(at - 1):
+            above[at] = 0
+            break
+        todo.append(at)
+        at -= 1
+    for at in reversed(todo):
+        above[at] = above[at - 1] + _line_text(state, at - 1).count("$$")
+    return above[line] % 2 == 1
+
+
+@dataclass(frozen=True)
+class _BlockLines:
+    """Lines ``first`` .. ``end - 1`` joined with newlines (escapes resolved for ``\\[``),
+    and the closer index of that text: one walk answers the scan from every line."""
+
+    first: int
+    text: str
+    starts: list[int]  # where each line begins in text
+    index: CloserIndex | None  # None for "$$", whose closer needs no brace walk
+
+
+def _block_lines(state: StateBlock, first: int, end: int, kind: str, env: str) -> _BlockLines:
+    memo = _memo_of(state, ("lines", kind, env, end))
+    known = memo.get("lines")
+    if known is not None and known.first <= first:
+        return known
+    starts: list[int] = []
+    pieces: list[str] = []
+    at = 0
+    for line in range(first, end):
+        text = _line_text(state, line)
+        if kind == "\\\\[":  # resolve kramdown's escapes; the "\n" lets a trailing \\ be a <br>
+            text = resolve_kramdown_escapes(text + "\n")[0]
+        starts.append(at)
+        pieces.append(text)
+        at += len(text) + 1
+    joined = "\n".join(pieces)
+    index = None
+    if kind == "env":
+        # Within one line, as before the lines were joined: "\end" and "{ENV}" on two
+        # lines close nothing.
+        index = build_closer_index(joined, _env_end_pattern(env, r"[^\S\n]"))
+    elif kind != "$$":
+        index = build_closer_index(joined, _BRACKET_TOKENS)
+    known = memo["lines"] = _BlockLines(first, joined, starts, index)
+    return known
 
 
 def _follows_paragraph(state: StateBlock, line: int) -> bool:
@@ -542,35 +633,26 @@ def _scan_block(
     Returns (TeX, closing line) or None when there is no closer, or when the closer is
     followed by more text on its line (then it is inline math in a paragraph).
     """
-    pieces: list[str] = []
-    depth = 0
-    pattern = _CLOSE_BRACKET
-    closer = "\\]"
+    lines = _block_lines(state, first, end_line, kind, env)
+    text = lines.text
+    line_start = lines.starts[first - lines.first]
+    if kind == "\\\\[":  # the opener's "\\[" is "\[" once resolved
+        start_col = len(resolve_kramdown_escapes(_line_text(state, first)[:start_col])[0])
+    begin = line_start + start_col
+    if lines.index is None:
+        found = text.find("$$", begin) if text.rfind("$$") >= begin else -1
+        stop = found + 2
+    else:
+        found, stop, _ = lines.index.find(begin, len(text))
+    if found < 0:
+        return None
+    last = first + bisect.bisect_right(lines.starts, found) - 1 - (first - lines.first)
+    line_end = text.find("\n", stop)
+    if text[stop : len(text) if line_end < 0 else line_end].strip():
+        return None
     if kind == "env":
-        pattern, closer = _env_end_pattern(env), ""
-    for line in range(first, end_line):
-        text = _line_text(state, line)
-        col = start_col if line == first else 0
-        if kind == "$$":
-            found = text.find("$$", col)
-            stop = found + 2
-        else:
-            if kind == "\\\\[":
-                # Resolve kramdown's escapes first; the "\n" lets a trailing \\ be a <br>.
-                text, _ = resolve_kramdown_escapes(text[col:] + "\n")
-                col = 0
-            found, stop, depth = find_tex_end(text, col, pattern, closer, depth=depth)
-        if found < 0:
-            pieces.append(text[col:])
-            continue
-        if text[stop:].strip():
-            return None
-        if kind == "env":
-            pieces.append(text[col:stop])
-            return _drop_final_row_break("\n".join(pieces)), line
-        pieces.append(text[col:found])
-        return "\n".join(pieces).strip(), line
-    return None
+        return _drop_final_row_break(text[line_start:stop]), last
+    return text[begin:found].strip(), last
 
 
 def _make_block_rule(opts: MathOptions):

@@ -1,0 +1,142 @@
+"""excerpts: automatic excerpts, and math in titles and excerpts.
+
+* A post without an ``excerpt`` in its front matter gets its first paragraph as one,
+  rendered like the body, math intact (``post.data["excerpt_html"]``), as Jekyll and Hugo do.
+* A title or front-matter excerpt with math (``title: "Why $\\nabla_w L$ vanishes"``) is
+  rendered as inline Markdown, so its math reaches MathJax on every page that shows it
+  (``post.data["title_html"]``, ``post.data["excerpt_html"]``); ``post.data["title_text"]``
+  is a plain-text form for ``<title>``, link previews and the feed (``Why ∇_w L vanishes``).
+* ``post.data["listing_math"]`` says that a list showing the post needs MathJax.
+
+All of it is made while the body is parsed (a core rule), so it is cached with the body.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sitegen.hooks import hookimpl
+
+SETTINGS = {"auto": True}  # auto = false: only front-matter excerpts are shown
+
+MATH_TYPES = ("math_inline", "math_block")
+_MATH_START = re.compile(r"\$|\\\(|\\\[|\\begin\{")
+
+# TeX commands a plain-text title can show as a character.
+SYMBOLS = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
+    "zeta": "ζ", "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ",
+    "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ",
+    "tau": "τ", "upsilon": "υ", "phi": "φ", "varphi": "φ", "chi": "χ", "psi": "ψ",
+    "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ",
+    "Pi": "Π", "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω", "nabla": "∇",
+    "partial": "∂", "infty": "∞", "sum": "∑", "prod": "∏", "int": "∫", "cdot": "·",
+    "times": "×", "to": "→", "rightarrow": "→", "leftarrow": "←", "leq": "≤", "le": "≤",
+    "geq": "≥", "ge": "≥", "neq": "≠", "ne": "≠", "approx": "≈", "in": "∈", "sim": "∼",
+    "pm": "±", "ell": "ℓ", "top": "⊤", "odot": "⊙", "otimes": "⊗", "log": "log",
+    "exp": "exp", "max": "max", "min": "min", "sqrt": "√", "ldots": "…", "dots": "…",
+}
+BLACKBOARD = {"R": "ℝ", "N": "ℕ", "Z": "ℤ", "Q": "ℚ", "C": "ℂ", "E": "𝔼"}
+_COMMAND = re.compile(r"\\([A-Za-z]+)\s*")
+
+
+def tex_as_text(tex: str) -> str:
+    """A plain-text reading of inline TeX: symbols as characters, groups unwrapped
+    (``\\nabla_w L`` -> ``∇_w L``, ``\\mathbb{R}^n`` -> ``ℝ^n``)."""
+    tex = re.sub(r"\\mathbb\s*\{\s*([A-Z])\s*\}", lambda m: BLACKBOARD.get(m[1], m[1]), tex)
+    tex = re.sub(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"\1/\2", tex)
+
+    def symbol(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in SYMBOLS:
+            shown = SYMBOLS[name]
+            # the space ending a command is TeX's, not the author's, after a letter-like
+            # symbol (\partial L -> ∂L); words and relations keep theirs (\log x, \to 0)
+            ordinary = len(shown) == 1 and (shown.isalpha() or shown in "∂∇∞")
+            return shown + (" " if match.group(0).endswith(" ") and not ordinary else "")
+        return ""  # \mathbf, \left, \, … : their argument (or nothing) is what shows
+
+    text = _COMMAND.sub(symbol, tex)
+    text = text.replace("{", "").replace("}", "").replace("\\", "")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _text_of(tokens: list[Any]) -> str:
+    parts = []
+    for token in tokens:
+        if token.type == "image":
+            continue  # its alt text is not read as text of the paragraph
+        if token.children:
+            parts.append(_text_of(token.children))
+        elif token.type in MATH_TYPES:
+            parts.append(tex_as_text(token.content))
+        elif token.type in ("text", "code_inline", "text_special"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts)
+
+
+def _has_math(tokens: list[Any]) -> bool:
+    return any(
+        t.type in MATH_TYPES or (t.children is not None and _has_math(t.children)) for t in tokens
+    )
+
+
+def _inline(md: Any, text: str, env: dict[str, Any]) -> tuple[str, str, bool]:
+    """(HTML, plain text, has math) of one line of inline Markdown."""
+    # not the post's env: the core rules that run again for this text (this one too) must
+    # not take it for the body, and a title's oddities are not reported as the body's
+    own = {k: v for k, v in env.items() if k not in ("diagnostics", "post")}
+    own["diagnostics"] = []
+    tokens = md.parseInline(text, own)
+    return md.renderer.render(tokens, md.options, own), _text_of(tokens), _has_math(tokens)
+
+
+def first_paragraph(tokens: list[Any]) -> tuple[int, int] | None:
+    """Indexes of the open and close tokens of the first top-level paragraph with text
+    (one holding only an image or an include is passed over)."""
+    for i, token in enumerate(tokens[:-2]):
+        if token.type == "paragraph_open" and token.level == 0 and not token.hidden:
+            if _text_of([tokens[i + 1]]).strip():
+                return i, i + 2
+    return None
+
+
+def make_rule(md: Any, auto: bool):  # noqa: ANN201 - a markdown-it core rule
+    def excerpts(state: Any) -> None:
+        post = state.env.get("post")
+        if post is None or not hasattr(post, "data"):
+            return  # another parser's run (the feed's)
+        data = post.data
+        listing_math = False
+        for key in ("title_html", "title_text", "excerpt_html"):
+            data.pop(key, None)
+        if post.title and _MATH_START.search(post.title):
+            html, text, math = _inline(md, post.title, state.env)
+            if math:
+                data["title_html"], data["title_text"] = html, text
+                listing_math = True
+        if post.excerpt:
+            if _MATH_START.search(post.excerpt):
+                html, _, math = _inline(md, post.excerpt, state.env)
+                if math:
+                    data["excerpt_html"] = f"<p>{html}</p>"
+                    listing_math = True
+        elif auto:
+            found = first_paragraph(state.tokens)
+            if found is not None:
+                start, end = found
+                part = state.tokens[start : end + 1]
+                data["excerpt_html"] = md.renderer.render(part, md.options, state.env)
+                listing_math = listing_math or _has_math(part)
+        data["listing_math"] = listing_math
+
+    return excerpts
+
+
+@hookimpl
+def sitegen_extend_markdown(md: Any, site: Any) -> None:
+    auto = site.config.plugin_options("excerpts").get("auto", True) is not False
+    md.core.ruler.push("sitegen_excerpts", make_rule(md, auto))

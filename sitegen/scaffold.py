@@ -1,0 +1,180 @@
+"""``sitegen init`` and ``sitegen new``: the files a new site and a new post start from."""
+
+from __future__ import annotations
+
+import re
+import sys
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+from sitegen import __version__
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+NEW_POST = """---
+title: "{title}"
+date: {date}
+tags: []
+---
+
+Write the derivation here; the first paragraph is the post's excerpt on the index.
+Inline math: $\\nabla_W L$; display math, numbered because it has a label:
+
+$$
+\\frac{{\\partial L}}{{\\partial w}} = (\\hat y - y)\\, x \\label{{eq:grad}}
+$$
+
+Equation \\eqref{{eq:grad}} is checked by the code below.
+
+```python verify
+dims(D=3)
+x = rng.standard_normal(D); y = 1.0; w = rng.standard_normal(D)
+
+def loss(w):
+    return 0.5 * (x @ w - y) ** 2
+
+dw = (x @ w - y) * x
+check_grad(loss, w, dw, name="∂L/∂w", eq="eq:grad")
+```
+"""
+
+SITE_CONFIG = """# sitegen configuration; every key is optional.
+title = "{title}"
+description = ""
+author = ""
+url = ""            # e.g. "https://example.org", for feeds and the sitemap
+baseurl = ""        # e.g. "/blog" when the site lives below the domain's root
+permalink = "/:year/:month/:day/:slug/"
+posts_per_page = 10
+
+[math]
+# mathjax_url = "/assets/mathjax/tex-chtml-full.js"   # to self-host MathJax
+# macros_file = "macros.tex"                          # \\newcommand lines for every post
+
+[verify]
+timeout = 60
+memory_mb = 2048
+
+[plugins.feeds]
+id = "{feed_id}"   # the feed's permanent identity: keep it when the site moves
+"""
+
+# GitHub Pages from Actions: the build is strict, so a failed check stops the deploy.
+WORKFLOW = """# Build the site on every push to main and publish it with GitHub Pages.
+# In the repository's Settings > Pages, choose "GitHub Actions" as the source.
+name: Publish
+
+on:
+  push:
+    branches: [main]
+  workflow_dispatch:
+
+permissions:
+  contents: read
+  pages: write
+  id-token: write
+
+concurrency:
+  group: pages
+  cancel-in-progress: false
+
+env:
+  # what pip installs: a version, a path or a git URL of sitegen
+  SITEGEN: "sitegen=={version}"
+
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - run: python -m pip install "$SITEGEN"
+      # strict: a failed check, a broken link or a post that fails to build fails the job,
+      # and nothing is published
+      - run: sitegen build
+      - uses: actions/upload-pages-artifact@v3
+        with:
+          path: _site
+
+  deploy:
+    needs: build
+    runs-on: ubuntu-latest
+    environment:
+      name: github-pages
+      url: ${{{{ steps.deployment.outputs.page_url }}}}
+    steps:
+      - id: deployment
+        uses: actions/deploy-pages@v4
+"""
+
+WORKFLOW_PATH = ".github/workflows/publish.yml"
+
+
+def slug_of(title: str) -> str:
+    slug = re.sub(r"[^\w\s-]", "", title.lower())
+    return re.sub(r"[\s_-]+", "-", slug).strip("-") or "post"
+
+
+def new_post(source: Path, title: str, now: datetime | None = None) -> int:
+    """Write a post template named after ``title``; exit 2 if that file exists."""
+    now = (now or datetime.now()).replace(microsecond=0)
+    folder = source / (
+        "_posts" if (source / "_posts").is_dir() and not (source / "posts").is_dir() else "posts"
+    )
+    path = folder / f"{now:%Y-%m-%d}-{slug_of(title)}.md"
+    if path.exists():
+        print(f"{path}: error: already exists; choose another title or edit it", file=sys.stderr)
+        return EXIT_USAGE
+    folder.mkdir(parents=True, exist_ok=True)
+    escaped = title.replace("\\", "\\\\").replace('"', '\\"')
+    path.write_text(
+        NEW_POST.format(title=escaped, date=now.strftime("%Y-%m-%d %H:%M:%S")), encoding="utf-8"
+    )
+    print(path)
+    return EXIT_OK
+
+
+def init_site(target: Path, quiet: bool = False) -> int:
+    """Create a site in ``target`` (new or empty); exit 2 if it holds anything."""
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        what = "folder exists and is not empty" if target.is_dir() else "is a file"
+        print(f"{target}: error: {what}; give a new or empty folder", file=sys.stderr)
+        return EXIT_USAGE
+    (target / "posts").mkdir(parents=True, exist_ok=True)
+    (target / "assets").mkdir(exist_ok=True)
+    title = target.absolute().name.replace("\\", "\\\\").replace('"', '\\"')
+    config = SITE_CONFIG.format(title=title, feed_id=uuid.uuid4().urn)
+    (target / "sitegen.toml").write_text(config, encoding="utf-8")
+    (target / ".gitignore").write_text("_site/\n.sitegen-cache/\n", encoding="utf-8")
+    workflow = target / WORKFLOW_PATH
+    workflow.parent.mkdir(parents=True, exist_ok=True)
+    workflow.write_text(WORKFLOW.format(version=__version__), encoding="utf-8")
+    if quiet:
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            new_post(target, "Hello, world")
+    else:
+        new_post(target, "Hello, world")
+        print(f"created a new site in {target} (with {WORKFLOW_PATH} to publish it)")
+        print(f"next: cd {target} && sitegen serve")
+    return EXIT_OK
+
+
+SITE_MARKS = ("sitegen.toml", "_config.yml", "posts", "_posts", "pages")
+
+
+def not_a_site(root: Path) -> str | None:
+    """Why ``root`` is not a site (a message), or None when it is one."""
+    if not root.is_dir():
+        return f"{root}: error: no such folder"
+    if any((root / mark).exists() for mark in SITE_MARKS):
+        return None
+    return (
+        f"{root}: error: no site here (no sitegen.toml, _config.yml, posts/ or _posts/); "
+        "run 'sitegen init DIR' to make one, or give its folder with --source"
+    )

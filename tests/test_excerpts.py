@@ -1,0 +1,97 @@
+"""Automatic excerpts and math in titles: what each page shows of a post."""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from sitegen_plugins.excerpts import tex_as_text
+
+from sitegen.build import build_site
+from sitegen.model import BuildOptions
+
+BASIC = Path(__file__).parent / "sites" / "basic"
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+MATH_TITLE = """---
+title: 'Why $\\nabla_w L$ vanishes'
+date: 2024-03-01
+---
+
+![a chart](/assets/notes.txt)
+
+The gradient $\\frac{\\partial L}{\\partial w}$ goes to zero when
+$\\sigma'(z) \\to 0$ *for every* unit.
+
+Second paragraph, not in the excerpt.
+"""
+
+GIVEN = """---
+title: Plain title
+date: 2024-03-02
+excerpt: 'Given, with $x^2$'
+---
+
+First paragraph.
+"""
+
+
+def _build(tmp_path: Path):
+    root = tmp_path / "site"
+    shutil.copytree(BASIC, root)
+    (root / "posts/2024-03-01-math-title.md").write_text(MATH_TITLE)
+    (root / "posts/2024-03-02-given.md").write_text(GIVEN)
+    (root / "sitegen.toml").write_text('title = "T"\nurl = "https://x.org"\nposts_per_page = 10\n')
+    result = build_site(root, BuildOptions(out=tmp_path / "out", verify=False))
+    return result, tmp_path / "out"
+
+
+def test_first_paragraph_is_the_excerpt_with_math_intact(tmp_path):
+    _, out = _build(tmp_path)
+    index = (out / "index.html").read_text()
+    assert (
+        '<div class="excerpt"><p>The gradient <span class="math inline">'
+        "\\(\\frac{\\partial L}{\\partial w}\\)</span> goes to zero when\n"
+        '<span class="math inline">\\(\\sigma\'(z) \\to 0\\)</span> <em>for every</em> unit.</p>'
+    ) in index
+    assert "Second paragraph" not in index
+    # a front-matter excerpt wins, and its math is typeset too
+    given = '<div class="excerpt"><p>Given, with <span class="math inline">\\(x^2\\)</span></p>'
+    assert given in index
+    assert "First paragraph." not in index
+    assert "window.MathJax" in index  # the list holds math, so MathJax is loaded
+
+
+def test_math_in_titles_is_typeset_and_plain_in_title_and_feed(tmp_path):
+    _, out = _build(tmp_path)
+    post = (out / "2024/03/01/math-title/index.html").read_text()
+    assert '<h1>Why <span class="math inline">\\(\\nabla_w L\\)</span> vanishes</h1>' in post
+    assert "<title>Why ∇_w L vanishes · T</title>" in post
+    assert '<meta property="og:title" content="Why ∇_w L vanishes">' in post
+    for listing in ("index.html", "archive/index.html"):
+        html = (out / listing).read_text()
+        assert 'Why <span class="math inline">\\(\\nabla_w L\\)</span> vanishes</a>' in html
+        assert "window.MathJax" in html
+    feed = ET.parse(out / "feed.xml").getroot()
+    titles = [e.findtext(f"{ATOM}title") for e in feed.iter(f"{ATOM}entry")]
+    assert "Why ∇_w L vanishes" in titles
+    # the neighbour's title on the next post's page
+    given = (out / "2024/03/02/given/index.html").read_text()
+    assert 'Why <span class="math inline">\\(\\nabla_w L\\)</span> vanishes</span>' in given
+    assert "window.MathJax" in given
+
+
+def test_a_list_without_math_loads_no_mathjax(tmp_path):
+    root = tmp_path / "site"
+    shutil.copytree(BASIC, root)
+    build_site(root, BuildOptions(out=tmp_path / "out", verify=False))
+    assert "window.MathJax" not in (tmp_path / "out/archive/index.html").read_text()
+
+
+def test_tex_as_text():
+    assert tex_as_text("\\nabla_w L") == "∇_w L"
+    assert tex_as_text("\\mathbb{R}^{n}") == "ℝ^n"
+    assert tex_as_text("\\frac{\\partial L}{\\partial W}") == "∂L/∂W"
+    assert tex_as_text("\\sigma(\\mathbf{x})") == "σ(x)"
+    assert tex_as_text("\\log x \\to 0") == "log x → 0"
