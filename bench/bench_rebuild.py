@@ -30,7 +30,7 @@ def _timed(root: Path, *args: str) -> float:
         cwd=root, capture_output=True, text=True,
     )
     seconds = time.perf_counter() - start
-    if done.returncode not in (0, 1):
+    if done.returncode not in (0, 1) or "Traceback" in done.stderr:  # 1: a check failed
         raise SystemExit(f"build failed in {root}: {done.stderr[-500:]}")
     return seconds
 
