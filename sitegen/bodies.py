@@ -112,9 +112,11 @@ def parse_posts(
         }
         try:
             if post.path.suffix.lower() in HTML_EXTENSIONS:  # an HTML page is its own body
+                from sitegen.markdown.html_math import mark_up_html_page
                 from sitegen.markdown.liquid import html_page_tokens
 
                 post.data["tokens"] = html_page_tokens(env, post.body)
+                mark_up_html_page(md, env, post.data["tokens"])  # its $ math, as MathJax saw
             else:
                 post.data["tokens"] = md.parse(post.body, env)
         except Exception as exc:  # a parser plugin bug: this post fails, the rest build

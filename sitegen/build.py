@@ -40,6 +40,7 @@ from sitegen.manifest import (
     settings_fingerprint,
     write_manifest,
 )
+from sitegen.markdown.jekyll import template_macros
 from sitegen.model import BuildOptions, Post, Site
 from sitegen.pages import PageRun, index_pages, post_pages
 from sitegen.plugins import call_hook, load_plugins, plugin_settings_warnings
@@ -86,7 +87,8 @@ def load_site(root: Path, options: BuildOptions) -> Site:
     for diagnostic in config.warnings + plugin_settings_warnings(root, config, site.plugins):
         site.report.add(diagnostic)
     site.theme_dirs = theme_dirs(root, config.theme)
-    site.macros = load_macros(root, config.math.macros_file)
+    # A Jekyll site's layouts define the macros its posts use; macros_file wins.
+    site.macros = {**template_macros(root), **load_macros(root, config.math.macros_file)}
     call_hook(site, "sitegen_configure", site=site)
     return site
 

@@ -209,8 +209,16 @@ def check_plugin_settings(
 def _from_jekyll(path: Path) -> dict[str, Any]:
     import yaml
 
+    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError:
+            # Jekyll's YAML reader takes tabs between "key:" and its value; PyYAML does not.
+            untabbed = re.sub(r"^([ ]*[^\s#:][^:\n]*:)\t[ \t]*", r"\1 ", text, flags=re.M)
+            if untabbed == text:
+                raise
+            data = yaml.safe_load(untabbed) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError(

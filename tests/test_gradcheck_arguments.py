@@ -50,3 +50,41 @@ def test_the_parameter_passed_as_its_own_gradient():
 def test_swapped_x_and_grad_gets_no_batch_mean_hint():
     res = check_grad(loss, G, W)
     assert res.status == "fail" and "batch mean" not in (res.hint or "")
+
+
+def test_a_string_or_none_where_an_array_belongs_is_an_error_naming_it():
+    w = np.array([1.0, 2.0])
+
+    def f(w):
+        return float(np.sum(w ** 2))
+
+    for bad in ("dW", None):
+        res = check_grad(f, w, bad)
+        assert res.status == "error"
+        assert "grad must be an array of numbers" in res.message
+        assert "signature is check_grad(f, x, grad" in res.message
+    res = check_grad(f, "w", 2 * w)
+    assert res.status == "error" and "x must be an array of numbers" in res.message
+    assert check_grad(f, [1.0, 2.0], [2.0, 4.0]).status == "pass"  # nested lists are fine
+
+
+def test_bad_tolerances_and_stderr_shapes_are_errors_naming_the_argument():
+    w = np.array([1.0, 2.0])
+
+    def f(w):
+        return float(np.sum(w ** 2))
+
+    for kw in ({"rtol": "1e-3"}, {"atol": -1.0}, {"rtol": float("nan")}):
+        res = check_grad(f, w, 2 * w, **kw)
+        assert res.status == "error" and "must be a non-negative number" in res.message
+    res = check_grad(f, w, 2 * w, stderr=np.ones(3))
+    assert res.status == "error" and "stderr of shape 3 does not fit" in res.message
+
+
+def test_a_zero_dimensional_parameter_stays_zero_dimensional():
+    """float(x) inside f works for a 0-d x; the checker must not hand f a 1-d copy."""
+    def f(t):
+        return float(t ** 2)
+
+    assert check_grad(f, np.array(3.0), np.array(6.0)).status == "pass"
+    assert check_grad(f, np.array(3.0), np.array(3.0)).status == "fail"

@@ -91,3 +91,15 @@ def test_the_check_command_shows_no_figures_for_a_failure_before_any_comparison(
            "max_rel_err": None, "tolerance": None, "entries_checked": 0, "entries_total": 4}
     text = format_row(row)
     assert "0 of 4" not in text and "n/a" not in text and "nothing was compared" in text
+
+
+def test_no_integer_buffer_hint_when_no_entry_needs_a_fraction():
+    """An int gradient of a max that counts its ties twice fails jointly; truncation is not
+    the cause, so the integer-buffer hint would send the author the wrong way."""
+    x = np.array([2.0, 2.0, 2.0, 1.0])
+    res = check_grad(lambda x: float(np.max(x)), x, np.array([1, 1, 0, 0]))
+    assert res.status == "fail"
+    assert res.hint is None or "integer" not in res.hint
+    res = check_grad(lambda w: float(np.sum(w ** 2) / 4), np.array([1.0, 3.0]),
+                     np.array([0, 1]))  # 0.5 and 1.5 truncated
+    assert res.status == "fail" and "int64" in (res.hint or "")

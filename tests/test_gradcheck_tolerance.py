@@ -77,9 +77,22 @@ def test_f_that_casts_to_float16_itself_says_so():
         return f(w.astype(np.float16))
 
     res = check_grad(f16, w, g)
-    assert res.status == "pass"
+    # a reference computed in float16 cannot tell this gradient from one 20% off: no pass
+    assert res.status == "inconclusive"
+    assert "f returns float16 even at float64 points" in res.message
     assert "low-precision floats (float16) even at float64 points" in res.method
     assert "rtol widened to 9.8e-02" in res.method
+    for factor in (1.024, 1.2, -1.0):
+        assert check_grad(f16, w, g * factor).status in ("inconclusive", "fail")
+
+
+def test_f_in_float32_is_still_verified():
+    f, w, g = _float16_logistic(1)
+
+    def f32(w):
+        return f(w.astype(np.float32))
+
+    assert check_grad(f32, w.astype(np.float64), g.astype(np.float64)).status == "pass"
 
 
 def _confident_cross_entropy(margin: float):
@@ -124,3 +137,16 @@ def test_f_ignoring_its_argument_still_fails_at_ordinary_size():
     frozen = z.copy()
     res = check_grad(lambda _: f(frozen), z, g)
     assert res.status == "fail" and "argument" in (res.hint or "")
+
+
+def test_tiny_parameters_are_judged_with_steps_f_can_resolve():
+    """All entries ~1e-8 and f ~ 4: steps scaled to the entries leave only rounding noise,
+    which once let a gradient of the wrong sign pass.  Larger steps resolve it."""
+    w = np.array([1e-8, -3e-9, 0.0, 2e-7])
+
+    def f(w):
+        return float(np.sum(np.cos(w) + w ** 2))
+
+    assert check_grad(f, w, -np.sin(w) + 2 * w).status == "pass"
+    res = check_grad(f, w, -np.sin(w) - 2 * w)
+    assert res.status == "fail"

@@ -58,6 +58,17 @@ def _bad_argument(api: str, argument: str, expected: str, got: Any, extra: str =
             f"signature is {SIGNATURES[api]}")
 
 
+def _numeric(a: Any) -> bool:
+    """Numbers, arrays of them, or nested lists of them (not a string, None, an object)."""
+    if isinstance(a, str | bytes) or a is None:
+        return False
+    try:
+        kind = np.asarray(a).dtype.kind
+    except Exception:
+        return False
+    return kind in "biufc"
+
+
 def argument_error(api: str, f: Any, x: Any, grad: Any, upstream: Any) -> str | None:
     """A message for a call whose arguments are in the wrong places, else None."""
     order = " (arguments in the wrong order?)"
@@ -68,10 +79,26 @@ def argument_error(api: str, f: Any, x: Any, grad: Any, upstream: Any) -> str | 
         values = value.values() if isinstance(value, Mapping) else [value]
         if any(callable(v) and not isinstance(v, np.ndarray) for v in values):
             return _bad_argument(api, argument, "an array (or a dict of arrays)", value, order)
+        if any(not _numeric(v) for v in values):
+            return _bad_argument(api, argument, "an array of numbers (or a dict of them)",
+                                 value)
     if not isinstance(x, Mapping) and isinstance(grad, Mapping):
         return (f"{api}: grad is a dict of {', '.join(map(str, grad))} but x is "
                 f"{_what(x)}: pass x as a dict with the same keys (f is then called as "
                 "f(**x))")
+    return None
+
+
+def tolerance_error(api: str, rtol: Any, atol: Any) -> str | None:
+    """A message for an ``rtol=`` or ``atol=`` that is not a non-negative number."""
+    for argument, value in (("rtol", rtol), ("atol", atol)):
+        if value is None:
+            continue
+        ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+            value, bool)
+        if not ok or not np.isfinite(value) or value < 0:
+            return (f"{api}: {argument} must be a non-negative number, but it is "
+                    f"{value!r}; the signature is {SIGNATURES[api]}")
     return None
 
 
@@ -179,7 +206,7 @@ def _standard_errors(
         try:
             se = np.broadcast_to(np.asarray(sv, dtype=np.float64), shape_of(xv)).copy()
         except (ValueError, KeyError) as exc:
-            raise _Stop("fail", f"stderr of shape {fmt_shape(shape_of(sv))} does not fit "
+            raise _Stop("error", f"stderr of shape {fmt_shape(shape_of(sv))} does not fit "
                         f"{wrt_label(name, k)} ({fmt_shape(shape_of(xv))}): {exc}") from exc
         if not np.all(np.isfinite(se)) or np.any(se < 0):
             raise _Stop("error", "stderr must be finite and non-negative")

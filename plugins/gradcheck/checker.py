@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import kinks, montecarlo
-from .arguments import Call, prepare, same_object
+from .arguments import Call, prepare, same_object, tolerance_error
 from .directions import bisect, blocks, check_direction, dense_directions, joint_direction
 from .entries import judge_entries
 from .objective import Objective, UserCodeError, first_call
@@ -81,6 +81,9 @@ def _run(api: str, f: Callable[..., Any], x: Any, grad: Any, *, upstream: Any,
          name: str | None, eq: str | None, rtol: float | None, atol: float | None,
          stderr: Any, cov: Any, seed: int, n_sigma: float | None,
          sizes: Mapping[str, int] | None) -> CheckResult:
+    bad_tolerance = tolerance_error(api, rtol, atol)
+    if bad_tolerance:
+        return error_result(bad_tolerance, name, eq, (), (), 0, method="arguments")
     call = prepare(api, f, x, grad, upstream, name, eq, stderr, cov, n_sigma)
     if isinstance(call, CheckResult):
         return call

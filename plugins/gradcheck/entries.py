@@ -8,13 +8,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .differences import entry_eval, entry_steps, resolve_quick
-from .kinks import LOW_PRECISION_EPS, refine
-from .objective import Objective, Param
+from .differences import (
+    Estimate,
+    careful,
+    entry_eval,
+    entry_steps,
+    resolve_quick,
+    step_base,
+    typical_scale,
+)
+from .kinks import LOW_PRECISION_EPS, NOISE_SHARE, refine
+from .objective import EPS64, Objective, Param, Unresolvable
 from .tolerance import Rule, below_resolution
 
 CONFIRMED_ENOUGH = 16  # refined failures after which the check's failure is settled
 MAX_REFINE = 256  # failing entries examined closely, to bound the cost of a wrong gradient
+MAX_WIDEN = 64  # noise-dominated entries retried with larger steps ...
+NATURAL_SCALE = 1e-6  # a gradient scale below 1e-6·|f|/|x| is judged against this floor
+WIDEST = 100.0  # ... up to this many times ε^(1/3)·max(|xᵢ|, 1)
 
 
 @dataclass
@@ -60,6 +71,7 @@ def judge_entries(
     scale = float(max(np.max(np.abs(num), initial=0.0), np.max(np.abs(p.grad), initial=0.0)))
     rule = Rule(rtol, atol, scale, p.eps_g)
     extra = np.zeros(n) if se is None or z is None else z * se
+    _widen(obj, p, idx, steps, f0, g, num, unc, rule.allowed(g, num, 0.0) + extra)
     err = np.abs(g - num)
     allowed = rule.allowed(g, num, unc) + extra
     at_kink = np.zeros(n, dtype=bool)
@@ -82,6 +94,53 @@ def judge_entries(
                                              obj.eps_f)
             moved[k] = moved[k] or best.first.moved
             confirmed += int(not unresolved[k])
+    _only_noise(g, num, err, allowed, rule.allowed(g, num, 0.0) + extra, ~at_kink,
+                unresolved, NOISE_SHARE if obj.eps_f <= EPS64 else np.inf,
+                NATURAL_SCALE * max(abs(f0), 1.0) / max(typical_scale(p.base), 1.0))
     plain = allowed - extra
     return EntryVerdicts(idx, g, num, err, allowed, rule.denom(g, num), rule, se, at_kink,
                          unresolved, moved, plain)
+
+
+def _widen(obj: Objective, p: Param, idx: np.ndarray, steps: np.ndarray, f0: float,
+           g: np.ndarray, num: np.ndarray, unc: np.ndarray, quiet: np.ndarray) -> None:
+    """Entries whose allowance is mostly f's rounding (the step, scaled to tiny entries, is
+    too small for how large f is): retry with larger steps, up to 100·ε^(1/3)·max(|xᵢ|, 1),
+    with Richardson's truncation estimate in the uncertainty, keeping the estimate whose
+    uncertainty is smallest (a kink or curvature within the step shows as a large one)."""
+    noisy = np.flatnonzero(2 * unc > quiet)[:MAX_WIDEN]
+    flat = p.base.reshape(-1)
+    for k in noisy:
+        i = int(idx[k])
+        ceiling = WIDEST * step_base(obj.eps_f) * max(abs(float(flat[i])), 1.0)
+        h = float(steps[k])
+        ev = entry_eval(obj, p, i)
+        while h * 10 <= ceiling * (1 + 1e-9):
+            h *= 10
+            try:
+                est: Estimate = careful(ev, h, f0, obj.eps_f)
+            except Unresolvable:
+                break
+            if est.unc < unc[k]:
+                num[k], unc[k], steps[k] = est.value, est.unc, h
+            if 2 * unc[k] <= quiet[k]:
+                break
+
+
+def _only_noise(g: np.ndarray, num: np.ndarray, err: np.ndarray, allowed: np.ndarray,
+                quiet: np.ndarray, judged: np.ndarray, unresolved: np.ndarray,
+                share: float, natural: float) -> None:
+    """An entry that passes only because f's rounding is larger than a fair share
+    (``share``, 1%) of the gradient itself has not been verified: it is below what the
+    reference resolves (so the check is inconclusive unless complex steps settle it),
+    never a pass.  Where f itself returns low-precision floats, the row already says the
+    reference is only that precise and the rule does not apply (``share`` is infinite).
+    ``natural`` (1e-6·|f|/|x|) floors the scale, so a zero gradient of a loss that moves
+    by rounding only is still verified as zero to the precision a difference has."""
+    noise = allowed - quiet  # twice the uncertainty of the reference
+    resolved = np.abs(num) > 2 * noise
+    scale = max(natural, float(np.max(np.abs(g), initial=0.0)),
+                float(np.max(np.abs(num[resolved]), initial=0.0)))
+    lean = judged & (err <= allowed) & (err > quiet) & (noise > share * scale)
+    allowed[lean] = quiet[lean]
+    unresolved[lean] = True

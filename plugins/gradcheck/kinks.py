@@ -28,13 +28,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .differences import SMALLER_STEPS, Estimate, Eval, careful
-from .objective import Unresolvable
+from .objective import EPS64, Unresolvable
 from .tolerance import Rule
 
 LOW_PRECISION_WIDER_STEPS = (10.0, 100.0)  # where a float32 gradient's kink may hide
 LOW_PRECISION_EPS = 1e-10  # an author's dtype with a larger epsilon than this is float32 or less
 MAX_TIE_GROUPS = 8  # tied values whose entries are moved together, largest groups first
 N_KINK_DIRECTIONS = 4  # random directions over all entries, when x is at a kink
+NOISE_SHARE = 1e-2  # f's rounding may hide at most this share of the gradient's scale
 
 
 @dataclass
@@ -87,8 +88,12 @@ def refine(
             if dist / allowed_k < err / allowed:
                 err, allowed, at_kink = dist, allowed_k, True
             rough = False  # nothing smaller to try: this is the verdict
-        # a step that straddles a kink gives no trustworthy estimate (nor uncertainty)
-        if not rough and err <= allowed:
+        # a step that straddles a kink gives no trustworthy estimate (nor uncertainty);
+        # nor does a smaller step whose rounding noise alone would swallow the discrepancy
+        drowned = (factor != 1.0 and not at_kink and 2 * est.unc > NOISE_SHARE * rule.scale
+                   and eps_f <= EPS64
+                   and err > float(rule.allowed(g, est.value, 0.0)) + extra)
+        if not rough and err <= allowed and not drowned:
             return Refined(est.value, err, allowed, at_kink, first.first if first else est)
         slopes += [*est.sides, est.lo + 6 * est.noise, est.hi - 6 * est.noise]
         noise = max(noise, est.noise)

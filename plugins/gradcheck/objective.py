@@ -34,8 +34,10 @@ def eps_of(*arrays: Any) -> float:
 
 
 def as_float64(a: Any) -> np.ndarray:
-    """A fresh float64 copy, so the caller's arrays are never touched."""
-    return np.ascontiguousarray(np.array(a, dtype=np.float64, copy=True))
+    """A fresh float64 copy, so the caller's arrays are never touched (C order, and a 0-d
+    parameter stays 0-d: ``ascontiguousarray`` would make it 1-d, and ``float(x)`` in f
+    would then raise)."""
+    return np.array(a, dtype=np.float64, copy=True, order="C")
 
 
 @dataclass

@@ -192,6 +192,11 @@ def _joint_failures(fd: Findings) -> list[montecarlo.Joint]:
     return [j for j in joints if not j.ok]
 
 
+# f's own precision above which no pass is claimed: float16's ε (9.8e-4) widens rtol to
+# ~1e-1, too coarse to tell a right gradient from one 10% off; float32's (1.2e-7) does not
+VERIFIABLE_EPS_F = 1e-4
+
+
 def summarise(fd: Findings, name: str | None, eq: str | None, pshape: Any, gshape: Any,
               n_total: int, sizes: Mapping[str, int]) -> CheckResult:
     n_checked = sum(len(v.idx) for _, v in fd.entries)
@@ -209,9 +214,17 @@ def summarise(fd: Findings, name: str | None, eq: str | None, pshape: Any, gshap
         status = "pass" if complex_used else "inconclusive"
     else:
         status = "pass"
+    too_coarse = status == "pass" and fd.obj.eps_f > VERIFIABLE_EPS_F
+    if too_coarse:  # a reference this coarse would pass a gradient 10% off as well
+        status = "inconclusive"
     worst = [e for _, e in sorted(tally.candidates, key=lambda t: -t[0])[:N_WORST]]
     hint = None
-    if status == "pass":
+    if too_coarse:
+        r = max(fd.rtols.values(), default=0.0)
+        msg = (f"cannot verify here: f returns {fd.obj.out_dtype} even at float64 points, so "
+               f"the reference is only good to a relative error of {r:.1e}, and a gradient "
+               "that far off would pass as well; compute f in float64 to verify it")
+    elif status == "pass":
         msg = (f"within {fd.z:.3g}·SE (largest deviation {shown.err:.2g}·SE)"
                if fd.z is not None else "within tolerance")
         if complex_used:
@@ -236,6 +249,17 @@ def summarise(fd: Findings, name: str | None, eq: str | None, pshape: Any, gshap
 def _inconclusive_message(fd: Findings) -> str:
     gmax = max((float(np.max(np.abs(p.grad), initial=0.0)) for p, _ in fd.entries),
                default=0.0)
+    obj = fd.obj
+    if obj.eps_f > EPS64:
+        return (f"cannot verify here: f returns {obj.out_dtype} even at float64 points, and "
+                f"its rounding (f(x) = {fmt_num(fd.f0 + 0.0)}) is as large as the changes "
+                f"that would tell this gradient (largest entry {gmax:.2g}) from a wrong one; "
+                "compute f in float64 to verify it")
+    if any(bool(np.any(v.moved & v.unresolved)) for _, v in fd.entries):
+        return (f"cannot verify here: f's float64 rounding at x (f(x) = "
+                f"{fmt_num(fd.f0 + 0.0)}) is larger than the changes the stated gradient "
+                f"(largest entry {gmax:.2g}) predicts over the steps tried; move the point, "
+                "or check a loss that is not dominated by a large constant")
     return (f"cannot verify here: the loss does not change in float64 within the steps "
             f"tried (f(x) = {fmt_num(fd.f0 + 0.0)}; the stated gradient, largest entry "
             f"{gmax:.2g}, is below what a difference resolves); move the point or use less "
@@ -269,6 +293,10 @@ def _failure(fd: Findings, worst: list[Entry], n_bad: int, n_checked: int,
     msg = "; ".join(parts)
     failing = [(p, v) for p, v in fd.entries if np.any(~v.ok)]
     hint = hints.integer_buffer({p.key: p.grad_dtype for p, _ in fd.entries})
+    if hint is not None and not any(
+            np.any(~v.ok & (np.abs(v.numerical - np.round(v.numerical)) > v.allowed))
+            for _, v in fd.entries):
+        hint = None  # no failing entry needs a fraction: truncation is not what went wrong
     if hint is None:
         f_moved = any(bool(np.any(v.moved)) for _, v in fd.entries) or any(
             d.judged and d.numerical != 0 for _, d in fd.directions)

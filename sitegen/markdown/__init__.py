@@ -25,9 +25,11 @@ from mdit_py_plugins.footnote import footnote_plugin
 from sitegen.markdown.attributes import kramdown_ial_plugin
 from sitegen.markdown.headings import headings_plugin, slugify
 from sitegen.markdown.highlight import highlight_code, make_fence_renderer, render_code_block
+from sitegen.markdown.html_math import html_block_math_plugin
 from sitegen.markdown.inline_html import inline_html_plugin
 from sitegen.markdown.jekyll import MarkdownDialect, detect_dialect
 from sitegen.markdown.kramdown import kramdown_blocks_plugin
+from sitegen.markdown.kramdown_extensions import kramdown_extensions_plugin
 from sitegen.markdown.liquid import LiquidContext, liquid_plugin
 from sitegen.markdown.math import MathOptions, math_plugin
 from sitegen.markdown.tables import math_table_plugin
@@ -80,6 +82,10 @@ def create_parser(
     md.use(math_plugin, **math_settings)
     if dialect.kramdown:
         md.use(kramdown_blocks_plugin)
+        md.use(kramdown_extensions_plugin)
+        # MathJax found $$ (and the site's $) in raw HTML blocks, which kramdown left alone.
+        dollars = math_settings["dollars"] == "mathjax" and math_settings.get("dollar", True)
+        md.use(html_block_math_plugin, dollars=bool(dollars))
     md.use(liquid_plugin, highlight=highlight)
     md.use(kramdown_ial_plugin)  # {: .btn} after links, as Jekyll posts write it
     md.use(headings_plugin)

@@ -6,6 +6,9 @@ closes anything). On a Jekyll site MathJax saw the text kramdown had made of the
 kramdown had already resolved its backslash escapes (``\\{`` -> ``\\{``... see
 :func:`sitegen.markdown.math.resolve_kramdown_escapes`), so the scan runs on the resolved text.
 
+A ``$$`` with no partner in the paragraph was text for kramdown, so ``$x$$`` is the math
+``x`` and a dollar sign, as MathJax read it.
+
 Where sitegen knowingly parts from what MathJax did, the ``$`` stays a dollar sign:
 
 * a pair that would hold a ``$$ … $$`` (kramdown made that ``\\( … \\)``, and MathJax then
@@ -94,23 +97,23 @@ def find_mathjax_dollar(
     limit = maximum - _removed_before(index, maximum)
     found, _, _ = index.closers.find(begin, limit)
     raw_found = _raw_index(found, shifts) if found >= 0 else -1
-    if raw_found >= 0 and (double < 0 or raw_found < double):
-        tex = index.text[begin:found]
-        stop = raw_found + 1
-        if "`" in tex:
-            return DollarMatch(stop, tex, "crosses a code span")
-        if not tex.strip():
-            return DollarMatch(stop, tex, "is empty")
-        return DollarMatch(stop, tex.strip())
-    if double < 0:
+    if double >= 0 and (raw_found < 0 or raw_found >= double):
+        close = _next(index.doubles, double + 2, maximum, 2)
+        if close >= 0:
+            after = _next(index.dollars, close + 2, maximum)
+            if after < 0:
+                return None  # nothing to pair with beyond the $$ math: a plain dollar
+            return DollarMatch(after + 1, "", "holds $$ math")
+        # A $$ that never closes is text for kramdown: MathJax closes at its first $.
+    if raw_found < 0:
         return None
-    close = _next(index.doubles, double + 2, maximum, 2)
-    if close < 0:
-        return None
-    after = _next(index.dollars, close + 2, maximum)
-    if after < 0:
-        return None  # nothing to pair with beyond the $$ math: a plain dollar
-    return DollarMatch(after + 1, "", "holds $$ math")
+    tex = index.text[begin:found]
+    stop = raw_found + 1
+    if "`" in tex:
+        return DollarMatch(stop, tex, "crosses a code span")
+    if not tex.strip():
+        return DollarMatch(stop, tex, "is empty")
+    return DollarMatch(stop, tex.strip())
 
 
 def _removed_before(index: DollarIndex, raw: int) -> int:

@@ -15,9 +15,17 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from sitegen.errors import ConfigError
+from sitegen.macros import parse_macros
 from sitegen.markdown.lines import report
 
-__all__ = ["DOLLAR_RULES", "MarkdownDialect", "detect_dialect", "note_difference"]
+__all__ = [
+    "DOLLAR_RULES",
+    "MarkdownDialect",
+    "detect_dialect",
+    "note_difference",
+    "template_macros",
+]
 
 DOLLAR_RULES = ("off", "pandoc", "mathjax")
 
@@ -115,3 +123,65 @@ def note_difference(env: dict, kind: str, body_line: int, message: str) -> None:
         return
     noted.add(kind)
     report(env, body_line, "warning", message)
+
+
+# MathJax 2's TeX.Macros object in a layout: name: "body" or name: ["body", n].
+_MACROS_OBJECT = re.compile(r"\bMacros\s*:\s*\{")
+_JS_MACRO = re.compile(
+    r"""([A-Za-z]+)\s*:\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'"""
+    r"""|\[\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*,\s*(\d+)\s*\])"""
+)
+_JS_ESCAPE = re.compile(r"\\(.)", re.S)
+_OPERATOR = re.compile(r"\\DeclareMathOperator(\*?)\s*\{?\\([A-Za-z]+)\}?\s*\{([^{}]*)\}")
+
+
+def _object_end(text: str, start: int) -> int:
+    """Index of the ``}`` closing the JS object whose ``{`` is at ``start - 1`` (braces in
+    its strings are TeX's and balanced)."""
+    depth = 1
+    for i in range(start, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+    return len(text)
+
+
+def _js_macros(text: str) -> dict[str, str | list]:
+    found: dict[str, str | list] = {}
+    for start in _MACROS_OBJECT.finditer(text):
+        for m in _JS_MACRO.finditer(text, start.end(), _object_end(text, start.end())):
+            single = m.group(2) if m.group(2) is not None else m.group(3)
+            if single is not None:
+                found[m.group(1)] = _JS_ESCAPE.sub(r"\1", single)
+            else:
+                tex = m.group(4) if m.group(4) is not None else m.group(5)
+                found[m.group(1)] = [_JS_ESCAPE.sub(r"\1", tex), int(m.group(6))]
+    return found
+
+
+def template_macros(root: Path) -> dict[str, str | list]:
+    """The TeX macros a Jekyll site's layouts give MathJax: ``\\newcommand`` and
+    ``\\DeclareMathOperator`` lines (often in a hidden ``$$`` block) and MathJax 2's
+    ``TeX: {Macros: {…}}``. Posts use them, and sitegen's theme has none of its own;
+    ``[math] macros_file`` takes precedence. Empty for a native sitegen site."""
+    if not ((root / "_posts").is_dir() or (root / "_config.yml").is_file()):
+        return {}
+    macros: dict[str, str | list] = {}
+    for path in _templates(root):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if "Macros" in text:
+            macros.update(_js_macros(text))
+        if "\\newcommand" in text or "\\renewcommand" in text:
+            try:
+                macros.update(parse_macros(text, path.relative_to(root).as_posix()))
+            except ConfigError:
+                pass  # a template's broken TeX is the template's; MathJax will say so
+        for m in _OPERATOR.finditer(text):
+            macros[m.group(2)] = f"\\operatorname{m.group(1)}{{{m.group(3)}}}"
+    return macros

@@ -7,7 +7,11 @@
   the start of a paragraph, never an HTML block.
 * Lines that start with ``|`` are a table even without a separator row (kramdown's tables
   need none); a separator row after the first rows makes those the header. GFM tables
-  (header, separator, body) are left to markdown-it's own rule, which runs first.
+  (header, separator, body) are left to markdown-it's own rule, which runs first. Lines
+  that merely contain a ``|`` are a table too when kramdown made one: after a blank line,
+  each line splitting into cells, a blank line or the end after them. A pipe inside
+  ``$ … $`` / ``$$ … $$`` / ``\\( … \\)`` math cuts nothing here (kramdown cut the math;
+  warned where that alone made a table of a one-line paragraph).
 * ``{{ site.KEY }}`` / ``{{ page.KEY }}`` inside code (fenced ``~~~``/```` ``` ````, indented)
   is substituted: Jekyll runs Liquid over the whole post before kramdown sees it. Other
   Liquid in code, and anything inside ``{% raw %}``, stays as written.
@@ -22,6 +26,7 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.rules_block.paragraph import paragraph
 from markdown_it.rules_core import StateCore
 
+from sitegen.markdown.jekyll import note_difference
 from sitegen.markdown.lines import report
 from sitegen.markdown.liquid import (
     _VARIABLE,
@@ -160,18 +165,75 @@ def split_row(text: str) -> list[str]:
     return [cell.strip() for cell in cells]
 
 
+# Math a kramdown table row would cut at its "|" (kramdown protects only code spans; sitegen
+# keeps math whole): $ … $, $$ … $$, \\( … \\) and a bare \begin{…} … \end{…}; and code spans.
+_PROTECTED = re.compile(
+    r"\$\$.*?\$\$|\$[^$\n]+\$|\\\\\(.*?\\\\\)|\\begin\{[^}]*\}.*?\\end\{[^}]*\}|(`+).*?\1"
+    r"|\{\{.*?\}\}|\{%.*?%\}"  # Liquid, which Jekyll ran before kramdown saw a pipe
+)
+# kramdown's cell pipe: one without a backslash right before it (even an escaped one).
+_CELL_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def _cell_pipe(text: str, protect_math: bool = True) -> bool:
+    """True when kramdown would split the line into cells (with ``protect_math``: at a
+    pipe outside math, which sitegen keeps whole)."""
+    if protect_math:
+        text = _PROTECTED.sub(lambda m: "x" * len(m.group(0)), text)
+    else:
+        text = re.sub(r"(`+).*?\1|\{\{.*?\}\}|\{%.*?%\}", lambda m: "x" * len(m.group(0)), text)
+    return _CELL_PIPE.search(text) is not None
+
+
+def _kramdown_cells(text: str) -> list[str]:
+    """The cells kramdown cut the row into: at every pipe outside code spans and Liquid,
+    math or not (a leading and a trailing pipe open and close the row)."""
+    masked = re.sub(r"(`+).*?\1|\{\{.*?\}\}|\{%.*?%\}", lambda m: "x" * len(m.group(0)), text)
+    cells = _CELL_PIPE.split(masked.strip())
+    if cells and not cells[0].strip():
+        cells = cells[1:]
+    if cells and not cells[-1].strip():
+        cells = cells[:-1]
+    return cells
+
+
+def _pipe_table_end(state: StateBlock, start: int, end: int) -> int:
+    """kramdown's table from lines that merely contain a ``|``: after a blank line, lines
+    that each split into cells, followed by a blank line or the end. The last line, or -1."""
+    if start > 0 and not state.isEmpty(start - 1):
+        return -1
+    last = start - 1
+    while last + 1 < end and not state.isEmpty(last + 1):
+        text = _line(state, last + 1)
+        if state.sCount[last + 1] - state.blkIndent >= 4 or "|" not in text:
+            break
+        if not (_cell_pipe(text) or _SEPARATOR_ROW.match(text.rstrip())):
+            break
+        last += 1
+    if last < start or (last + 1 < end and not state.isEmpty(last + 1)):
+        return -1
+    return last
+
+
 def _kramdown_table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     if state.sCount[start] - state.blkIndent >= 4:
         return False
-    if not _line(state, start).startswith("|"):
-        return False
-    last = start
-    while (
-        last + 1 < end
-        and state.sCount[last + 1] - state.blkIndent < 4
-        and _line(state, last + 1).startswith("|")
-    ):
-        last += 1
+    first = _line(state, start)
+    if not first.startswith("|"):
+        if silent or "|" not in first:
+            return False  # such a table never interrupts a paragraph
+        last = _pipe_table_end(state, start, end)
+        if last < 0:
+            _note_math_table(state, start, end, first)
+            return False
+    else:
+        last = start
+        while (
+            last + 1 < end
+            and state.sCount[last + 1] - state.blkIndent < 4
+            and _line(state, last + 1).startswith("|")
+        ):
+            last += 1
     if silent:
         return True
     rows: list[tuple[int, list[str]]] = []
@@ -182,7 +244,16 @@ def _kramdown_table(state: StateBlock, start: int, end: int, silent: bool) -> bo
             if rows and not header_rows:
                 header_rows = len(rows)
             continue
-        rows.append((line, split_row(text)))
+        cells = split_row(text)
+        if _cell_pipe(text, protect_math=False) and len(_kramdown_cells(text)) != len(cells):
+            note_difference(
+                state.env,
+                "table-math-pipe",
+                line,
+                "a | inside math in this table row stays in the math here (kramdown cut the "
+                "math into two cells there)",
+            )
+        rows.append((line, cells))
     state.push("table_open", "table", 1).map = [start, last + 1]
     sections = [("thead", "th", rows[:header_rows]), ("tbody", "td", rows[header_rows:])]
     for section, cell_tag, section_rows in sections:
@@ -204,6 +275,21 @@ def _kramdown_table(state: StateBlock, start: int, end: int, silent: bool) -> bo
     state.line = last + 1
     return True
 
+
+def _note_math_table(state: StateBlock, start: int, end: int, first: str) -> None:
+    """Warn where kramdown made a table of a paragraph only by cutting its math at a ``|``."""
+    if start > 0 and not state.isEmpty(start - 1):
+        return
+    if not (start + 1 >= end or state.isEmpty(start + 1)):
+        return  # a one-line paragraph is the case seen in real posts; kramdown needs the end
+    if _cell_pipe(first, protect_math=False) and not _cell_pipe(first):
+        note_difference(
+            state.env,
+            "pipe-in-math",
+            start,
+            "this line is a paragraph here; kramdown made it a table by cutting its math at "
+            "the | (write \\vert or \\mid to be safe on both)",
+        )
 
 # Private env key: tag counts of the lines, for _html_block_end.
 _HTML_MEMO_KEY = "_sg_kramdown_html"

@@ -33,6 +33,7 @@ from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
 from sitegen.markdown.highlight import STORE_KEY, highlight_code
+from sitegen.markdown.kramdown_extensions import without_options_lines
 from sitegen.markdown.lines import (
     RAW_DEPTH_KEY,
     inline_body_line,
@@ -659,6 +660,19 @@ def _render_include(self, tokens: Sequence[Token], idx: int, options: OptionsDic
     return escapeHtml(token.content) if html is None else html
 
 
+def quiet_include_output(env: dict, token: Token) -> str:
+    """What the ``{% include %}`` of a ``liquid_include_block`` token writes, read ahead of
+    rendering by rules that depend on it; "" when it cannot be had (rendering reports why)."""
+    ctx = env.get("liquid")
+    if not isinstance(ctx, LiquidContext):
+        return ""
+    try:
+        name, params = _include_params(ctx, token.meta["tag"])
+        return ctx.include(name, params, token.meta["line"])
+    except Exception:  # reported where the include is rendered
+        return ""
+
+
 def _render_include_block(
     self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict
 ):
@@ -677,6 +691,7 @@ def _render_include_block(
     html = _call_include(env, name, params, line)
     if html is None:  # the tag stays visible, as a paragraph
         return f"<p>{escapeHtml(token.content)}</p>\n"
+    html = without_options_lines(html)
     return html if html.endswith("\n") else html + "\n"
 
 

@@ -91,9 +91,10 @@ class MathOptions:
     process_escapes: bool = True
 
 
-# kramdown-parser-gfm's ESCAPED_CHARS_GFM plus its LINE_BREAK rule (``\\`` before a newline
-# is a <br>, which MathJax reads as whitespace). The line break is tried first, as in kramdown.
-_KRAMDOWN_ESCAPE = re.compile(r"\\\\(?=\n)|\\([\\.*_+`<>()\[\]{}#!:|\"'$=\-~])")
+# kramdown-parser-gfm's ESCAPED_CHARS_GFM plus its two line breaks: ``\\`` before a newline,
+# and GFM's hard break, one ``\`` left before a newline (so ``\\\`` is ``\`` and a <br>).
+# A <br> is whitespace to MathJax. The line breaks are tried first, as in kramdown.
+_KRAMDOWN_ESCAPE = re.compile(r"\\\\?(?=\n)|\\([\\.*_+`<>()\[\]{}#!:|\"'$=\-~])")
 
 # Tokens MathJax's findEnd looks at: a backslash pair (skipped as a unit) or a brace.
 _PAIR_OR_BRACE = r"\\.|[{}]"
@@ -117,11 +118,18 @@ def _env_end_pattern(env: str, space: str = r"\s") -> re.Pattern[str]:
     return token_pattern(end, r"\\(?!" + end[2:] + r")[\s\S]")
 
 
-def resolve_kramdown_escapes(raw: str) -> tuple[str, list[tuple[int, int]]]:
+def resolve_kramdown_escapes(
+    raw: str, keep_line_breaks: bool = False, hard_breaks: bool = True
+) -> tuple[str, list[tuple[int, int]]]:
     """Resolve backslash escapes the way kramdown's GFM parser did.
 
     Returns the resolved text and, for mapping positions back, a list of
     ``(resolved_index, chars_removed_so_far)`` after each substitution.
+    ``keep_line_breaks``: a ``\\\\`` that kramdown made a ``<br>`` stays ``\\\\`` (a row
+    break of a bare environment; see :func:`_kramdown_environment`), unless the line already
+    ends in a row break (as after ``\\\\\\\\ \\\\\\\\``, which kramdown made ``\\\\ \\`` + <br>).
+    ``hard_breaks=False``: GFM's hard break does not apply (inside HTML whose content
+    kramdown parsed).
     """
     if "\\" not in raw:
         return raw, []
@@ -132,8 +140,12 @@ def resolve_kramdown_escapes(raw: str) -> tuple[str, list[tuple[int, int]]]:
     for m in _KRAMDOWN_ESCAPE.finditer(raw):
         parts.append(raw[last : m.start()])
         char = m.group(1)
-        if char is None:  # line break: both backslashes go, the newline stays
-            removed += 2
+        if char is None and len(m.group(0)) == 1 and not hard_breaks:
+            parts.append(m.group(0))
+        elif char is None and keep_line_breaks and not _ends_in_row_break(parts):
+            parts.append(m.group(0))
+        elif char is None:  # line break: the backslashes go, the newline stays
+            removed += len(m.group(0))
         else:
             parts.append(char)
             removed += 1
@@ -141,6 +153,15 @@ def resolve_kramdown_escapes(raw: str) -> tuple[str, list[tuple[int, int]]]:
         shifts.append((m.end() - removed, removed))
     parts.append(raw[last:])
     return "".join(parts), shifts
+
+
+# A row break already ends the line (a lone "\" after it is a control space).
+_ENDS_IN_ROW_BREAK = re.compile(r"(?<!\\)(?:\\\\)+\s*\\?$")
+
+
+def _ends_in_row_break(parts: list[str]) -> bool:
+    line = "".join(parts[-12:]).rsplit("\n", 1)[-1]  # escapes are a part each: 12 suffice
+    return _ENDS_IN_ROW_BREAK.search(line) is not None
 
 
 def _raw_index(resolved_index: int, shifts: Sequence[tuple[int, int]]) -> int:
@@ -452,14 +473,65 @@ def _plain_delimited(state: StateInline, silent: bool, pos: int, display: bool) 
     return _accept(state, silent, pos, found_end, tex, src[pos : pos + 2], display, balanced)
 
 
-def _environment(state: StateInline, silent: bool, pos: int, match: re.Match[str]) -> bool:
+# A line of a bare environment that ends in a line break for kramdown (any backslash before
+# the newline: see _KRAMDOWN_ESCAPE), followed by more rows before the \end.
+_BROKEN_ROW = re.compile(r"\\\n(?![ \t]*(?:\\end\b|$))")
+
+
+# The same at the last row: kramdown's <br> there is dropped (see _drop_final_row_break).
+_FINAL_LINE_BREAK = re.compile(r"\\\n\s*$")
+
+
+def _kramdown_environment(
+    state: StateInline | StateBlock, silent: bool, line: int, raw: str, tex: str
+) -> str:
+    """The TeX of a bare environment of a Jekyll post (``raw``: its source up to
+    ``\\end``; ``tex``: with kramdown's escapes resolved, row breaks kept).
+
+    A ``\\\\`` ending the last row goes only where kramdown made it a ``<br>``: one that came
+    out of ``\\\\\\`` reached MathJax on the Jekyll site. A row break kramdown made a
+    ``<br>`` before further rows stays, with a warning (Jekyll's MathJax ran the rows
+    together)."""
+    if _FINAL_LINE_BREAK.search(raw):
+        tex = _drop_final_row_break(tex)
+    if not silent and _BROKEN_ROW.search(raw):
+        note_difference(
+            state.env,
+            "environment-row-break",
+            line,
+            "a \\\\ at the end of a line inside \\begin{…} is a row break here (kramdown made "
+            "it a line break, so on the Jekyll site MathJax ran the rows together)",
+        )
+    return tex
+
+
+def _environment(
+    state: StateInline, silent: bool, pos: int, match: re.Match[str], kramdown: bool
+) -> bool:
     name = match.group(1)
+    end_tag = "\\end{" + name + "}"
+    if kramdown:
+        # Plain text for kramdown: its escapes were resolved before MathJax read it. Only
+        # the text up to the first \end{name} is resolved, so the work stays the env's own.
+        end = _find_after(state, end_tag, match.end())
+        if end >= 0:
+            raw = state.src[match.end() : end + len(end_tag)]
+            text, shifts = resolve_kramdown_escapes(raw, keep_line_breaks=True)
+            found, found_end, _ = find_tex_end(text, 0, _env_end_pattern(name), "")
+            if found >= 0:
+                stop = match.end() + _raw_index(found_end - 1, shifts) + 1
+                raw_env = raw[: _raw_index(found, shifts)]
+                line = inline_body_line(state, pos)
+                tex = match.group(0) + text[:found_end]
+                tex = _kramdown_environment(state, silent, line, raw_env, tex)
+                return _accept(state, silent, pos, stop, tex, "\\begin", True)
+            return _unbalanced(state, silent, pos, end + len(end_tag))
+        return _unclosed(state, silent, pos, match.group(0))
     index = _memo(
         state, ("env", name), lambda: build_closer_index(state.src, _env_end_pattern(name))
     )
     found, found_end, _ = index.find(match.end(), state.posMax)
     if found < 0:
-        end_tag = "\\end{" + name + "}"
         end = _find_after(state, end_tag, match.end())
         if end >= 0:
             return _unbalanced(state, silent, pos, end + len(end_tag))
@@ -511,7 +583,7 @@ def _make_inline_rule(opts: MathOptions):
             return opts.brackets and _plain_delimited(state, silent, pos, nxt == "[")
         if nxt == "b" and opts.environments:
             match = _BEGIN.match(src, pos, state.posMax)
-            return match is not None and _environment(state, silent, pos, match)
+            return match is not None and _environment(state, silent, pos, match, opts.kramdown)
         if (nxt == "e" or nxt == "r") and opts.refs:
             if _last(state, "}") < pos:  # no "}" to end the reference: not one
                 return False
@@ -587,8 +659,10 @@ class _BlockLines:
     index: CloserIndex | None  # None for "$$", whose closer needs no brace walk
 
 
-def _block_lines(state: StateBlock, first: int, end: int, kind: str, env: str) -> _BlockLines:
-    memo = _memo_of(state, ("lines", kind, env, end))
+def _block_lines(
+    state: StateBlock, first: int, end: int, kind: str, env: str, kramdown: bool = False
+) -> _BlockLines:
+    memo = _memo_of(state, ("lines", kind, env, end, kramdown))
     known = memo.get("lines")
     if known is not None and known.first <= first:
         return known
@@ -599,6 +673,8 @@ def _block_lines(state: StateBlock, first: int, end: int, kind: str, env: str) -
         text = _line_text(state, line)
         if kind == "\\\\[":  # resolve kramdown's escapes; the "\n" lets a trailing \\ be a <br>
             text = resolve_kramdown_escapes(text + "\n")[0]
+        elif kramdown:  # a bare environment is text for kramdown: escapes resolved
+            text = resolve_kramdown_escapes(text + "\n", keep_line_breaks=True)[0][:-1]
         starts.append(at)
         pieces.append(text)
         at += len(text) + 1
@@ -625,15 +701,30 @@ def _follows_paragraph(state: StateBlock, line: int) -> bool:
     )
 
 
+def _before_block_boundary(state: StateBlock, line: int, end_line: int) -> bool:
+    """kramdown's test after a math block: a blank line, the end, an ``{: …}`` attribute
+    list or an end-of-block ``^`` follows."""
+    if line >= end_line or state.isEmpty(line):
+        return True
+    text = _line_text(state, line)
+    return text.startswith("{:") or text.rstrip() == "^"
+
+
 def _scan_block(
-    state: StateBlock, first: int, end_line: int, start_col: int, kind: str, env: str
+    state: StateBlock,
+    first: int,
+    end_line: int,
+    start_col: int,
+    kind: str,
+    env: str,
+    kramdown: bool = False,
 ) -> tuple[str, int] | None:
     """Find the closer of a display block opened on line ``first``.
 
     Returns (TeX, closing line) or None when there is no closer, or when the closer is
     followed by more text on its line (then it is inline math in a paragraph).
     """
-    lines = _block_lines(state, first, end_line, kind, env)
+    lines = _block_lines(state, first, end_line, kind, env, kramdown)
     text = lines.text
     line_start = lines.starts[first - lines.first]
     if kind == "\\\\[":  # the opener's "\\[" is "\[" once resolved
@@ -651,7 +742,8 @@ def _scan_block(
     if text[stop : len(text) if line_end < 0 else line_end].strip():
         return None
     if kind == "env":
-        return _drop_final_row_break(text[line_start:stop]), last
+        tex = text[line_start:stop]
+        return (tex if kramdown else _drop_final_row_break(tex)), last
     return text[begin:found].strip(), last
 
 
@@ -689,7 +781,9 @@ def _make_block_rule(opts: MathOptions):
         # unreliable: markdown-it's lheading rule leaves it at "paragraph").
         if silent and _inside_open_dollars(state, start_line):
             return False
-        found = _scan_block(state, start_line, end_line, start_col, kind, env)
+        found = _scan_block(
+            state, start_line, end_line, start_col, kind, env, opts.kramdown and kind == "env"
+        )
         if found is None:
             return False
         tex, last = found
@@ -703,6 +797,18 @@ def _make_block_rule(opts: MathOptions):
             numbered = "\\tag" in tex or "\\label" in tex
             if silent and not numbered:
                 return False
+            if not _before_block_boundary(state, last + 1, end_line):
+                # kramdown: nor is one with a line of text right after it.
+                if not numbered:
+                    return False
+                if not silent:
+                    note_difference(
+                        state.env,
+                        "display-before-text",
+                        start_line,
+                        "$$ … $$ with a line of text right after it is display math here, so "
+                        "its \\tag/\\label work (kramdown made it inline math in the paragraph)",
+                    )
             if not silent and numbered and _follows_paragraph(state, start_line):
                 note_difference(
                     state.env,
@@ -713,13 +819,17 @@ def _make_block_rule(opts: MathOptions):
                 )
         if silent:
             return True
+        source = state.getLines(start_line, last + 1, state.blkIndent, False)
+        if opts.kramdown and kind == "env":
+            raw_env = source[: source.rfind("\\end")]
+            tex = _kramdown_environment(state, silent, start_line, raw_env, tex)
         token = state.push("math_block", "div", 0)
         token.block = True
         token.content = tex
         token.markup = kind
         token.info = env
         token.map = [start_line, last + 1]
-        token.meta["source"] = state.getLines(start_line, last + 1, state.blkIndent, False)
+        token.meta["source"] = source
         state.line = last + 1
         return True
 

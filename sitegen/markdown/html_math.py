@@ -1,0 +1,178 @@
+"""Dollar math inside a Jekyll post's raw HTML blocks (``<figure>…<figcaption>… $p_1$ …``).
+
+kramdown passes an HTML block through untouched, and the Jekyll site's MathJax then found
+``$$ … $$`` (a MathJax 2 default) and, where the site enabled them, ``$ … $`` in its text.
+sitegen's MathJax reads only ``\\( \\)`` and ``\\[ \\]`` (a dollar in prose stays prose), so
+this core rule marks that math up in the block's text, the way MathJax would have found it:
+in the text between two tags (MathJax never matches across an element), not inside
+``<script>``, ``<style>``, ``<pre>``, ``<code>``, ``<textarea>`` or comments, a closer
+found at brace depth 0 with backslash pairs skipped. ``\\( \\)`` and ``\\[ \\]`` in the
+block need nothing: sitegen's MathJax reads them as the Jekyll site's did. After a
+``{::options parse_block_html="true" /}`` kramdown read the block's content as Markdown, so
+its escapes (``\\\\`` -> ``\\`` ...) are resolved in the ``$ … $`` math there (``$$ … $$`` was
+kramdown's own math, kept verbatim).
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+
+from sitegen.markdown.liquid import quiet_include_output
+from sitegen.markdown.math import resolve_kramdown_escapes
+
+__all__ = ["html_block_math_plugin", "mark_up_html_page"]
+
+_TAG_OR_COMMENT = re.compile(
+    r"<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*>|<!\[CDATA\[.*?\]\]>", re.S
+)
+_SKIPPED = frozenset({"script", "style", "pre", "code", "textarea"})
+_CLOSERS = {
+    "$$": re.compile(r"\$\$|\\.|[{}]", re.S),
+    "$": re.compile(r"\$|\\.|[{}]", re.S),
+}
+
+
+_BLANK_BEFORE = re.compile(r"\n[ \t]*\n[ \t]*$")
+_BLANK_AFTER = re.compile(r"[ \t]*\n[ \t]*(?:\n|$)")
+
+
+def _closer(text: str, start: int, delim: str) -> int:
+    """Index of the closing ``delim`` after ``start`` at brace depth 0, or -1."""
+    depth = 0
+    for match in _CLOSERS[delim].finditer(text, start):
+        token = match.group(0)
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            depth = max(0, depth - 1)
+        elif token == delim and depth == 0:
+            return match.start()
+    return -1
+
+
+def _mark_up(text: str, dollars: bool, kramdown_escapes: bool) -> tuple[str, bool]:
+    """``text`` (HTML text between tags) with its dollar math wrapped; and whether any was."""
+    out: list[str] = []
+    pos = 0
+    found = False
+    while True:
+        start = text.find("$", pos)
+        if start < 0:
+            break
+        if text[start - 1 : start] == "\\":  # "\$" is never an opener
+            out.append(text[pos : start + 1])
+            pos = start + 1
+            continue
+        delim = "$$" if text.startswith("$$", start) else "$"
+        if delim == "$" and not dollars:
+            out.append(text[pos : start + 1])
+            pos = start + 1
+            continue
+        end = _closer(text, start + len(delim), delim)
+        tex = text[start + len(delim) : end].strip() if end >= 0 else ""
+        if not tex:
+            out.append(text[pos : start + len(delim)])
+            pos = start + len(delim)
+            continue
+        out.append(text[pos:start])
+        if kramdown_escapes and delim == "$":  # "$$ … $$" was kramdown math: verbatim
+            tex = resolve_kramdown_escapes(tex, hard_breaks=False)[0]
+        display = delim == "$$"
+        if display and kramdown_escapes:
+            # Parsed by kramdown: a math block only between blank lines, else inline math
+            # (kept display when numbered: MathJax 3 drops an inline \tag).
+            alone = _BLANK_BEFORE.search(text, 0, start) and _BLANK_AFTER.match(text, end + 2)
+            display = bool(alone) or "\\tag" in tex or "\\label" in tex
+        if display:
+            out.append(f'<span class="math display">\\[{tex}\\]</span>')
+        else:
+            out.append(f'<span class="math inline">\\({tex}\\)</span>')
+        found = True
+        pos = end + len(delim)
+    out.append(text[pos:])
+    return "".join(out), found
+
+
+def mark_up_html_math(html: str, dollars: bool, kramdown_escapes: bool = False) -> tuple[str, bool]:
+    """Raw HTML with the dollar math of its text marked up (see the module doc);
+    ``kramdown_escapes``: kramdown parsed the block's content (``parse_block_html``)."""
+    if "$" not in html:
+        return html, False
+    out: list[str] = []
+    pos = 0
+    skipping: str = ""
+    found = False
+    for match in _TAG_OR_COMMENT.finditer(html):
+        text = html[pos : match.start()]
+        if skipping or "$" not in text:
+            out.append(text)
+        else:
+            text, any_math = _mark_up(text, dollars, kramdown_escapes)
+            out.append(text)
+            found = found or any_math
+        out.append(match.group(0))
+        name = (match.group(2) or "").lower()
+        if skipping:
+            if match.group(1) and name == skipping:
+                skipping = ""
+        elif name in _SKIPPED and not match.group(1) and not match.group(0).endswith("/>"):
+            skipping = name
+        pos = match.end()
+    rest = html[pos:]
+    if skipping or "$" not in rest:
+        out.append(rest)
+    else:
+        rest, any_math = _mark_up(rest, dollars, kramdown_escapes)
+        out.append(rest)
+        found = found or any_math
+    return "".join(out), found
+
+
+_PARSE_BLOCK_HTML = re.compile(r"\{::options\b[^}\n]*\bparse_block_html=[\"']?(true|false)")
+
+
+def _parse_block_html(html: str, current: bool) -> bool:
+    """kramdown's parse_block_html after ``html`` (its last ``{::options}`` setting)."""
+    if "{::options" not in html:
+        return current
+    found = _PARSE_BLOCK_HTML.findall(html)
+    return found[-1] == "true" if found else current
+
+
+def html_block_math_plugin(md: MarkdownIt, dollars: bool = False) -> None:
+    """Mark up the dollar math of raw HTML blocks; ``dollars``: ``$ … $`` is math too."""
+
+    def html_block_math(state: StateCore) -> None:
+        if state.env.get("mathjax") is False:  # no script will typeset it
+            return
+        parsed = False  # kramdown's parse_block_html, set by {::options /} lines
+        includes: list[Token] = []  # included before the next HTML block, not yet read
+        for token in state.tokens:
+            if token.type == "kramdown_options":
+                setting = token.meta["options"].get("parse_block_html", "")
+                parsed = setting == "true" if setting else parsed
+            elif token.type == "liquid_include_block":
+                includes.append(token)
+            elif token.type == "html_block" and "$" in token.content:
+                # An include's {::options} lines were kramdown's too (Liquid ran first).
+                for include in includes:
+                    parsed = _parse_block_html(quiet_include_output(state.env, include), parsed)
+                includes.clear()
+                token.content, found = mark_up_html_math(token.content, dollars, parsed)
+                if found:
+                    state.env["has_math"] = True
+
+    md.core.ruler.push("html_block_math", html_block_math)
+
+
+def mark_up_html_page(md: MarkdownIt, env: dict, tokens: list[Token]) -> None:
+    """The same for a page or post written in HTML, whose tokens no Markdown rule made
+    (Jekyll passed it to MathJax as it was); nothing where ``md`` has no such rule."""
+    state = StateCore("", md, env, tokens)
+    for rule in md.core.ruler.getRules(""):
+        if getattr(rule, "__name__", "") == "html_block_math":
+            rule(state)
