@@ -28,13 +28,11 @@ import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from markdown_it.common.utils import escapeHtml
 
 from sitegen import __version__
-from sitegen.cache import cache_dir, write_cache_file
 from sitegen.errors import ConfigError
 from sitegen.frontmatter import parse_date
 from sitegen.hooks import hookimpl
@@ -413,11 +411,11 @@ def feed_parser(md: Any) -> Any:
 def render_entry(site: Any, post: Post, tokens: list[Any], env: dict[str, Any]) -> str:
     md = site.data.get("feeds_parser")
     if md is None:
-        md = site.data["feeds_parser"] = feed_parser(site.data["markdown"])
+        md = site.data["feeds_parser"] = feed_parser(site.markdown)
     # A shallow copy: the feed render must not disturb what the page's render recorded.
     local = {k: v for k, v in env.items() if k != TOKENS_KEY}
     local["diagnostics"] = []
-    local[MATHML_KEY] = prepare_math(tokens, site.data.get("macros") or {})
+    local[MATHML_KEY] = prepare_math(tokens, site.macros or {})
     return md.renderer.render(tokens, md.options, local)
 
 
@@ -427,7 +425,7 @@ def _entry_html(site: Any, post: Post) -> str:
     html = post.data.get(HTML_KEY)
     if html is not None:
         return html
-    md = site.data.get("markdown")
+    md = site.markdown
     if md is None:
         return post.html
     # a post whose body came from the build cache has no parse environment left: make one
@@ -486,32 +484,30 @@ def entry_key(site: Any, post: Post) -> str:
     """Cache key of an entry body: whatever changes the post's tokens changes its page
     HTML too, so the page HTML stands for the tokens."""
     digest = hashlib.sha256()
-    macros = json.dumps(site.data.get("macros") or {}, sort_keys=True)
+    macros = json.dumps(site.macros or {}, sort_keys=True)
     for part in (CACHE_FORMAT, __version__, converter_identity(), macros, post.html):
         digest.update(part.encode("utf-8") + b"\0")
     return digest.hexdigest()
 
 
-def _cache_path(site: Any, key: str) -> Path:
-    return cache_dir(site.root) / CACHE_FOLDER / f"{key}.html"
-
-
 def read_cached_entry(site: Any, key: str) -> str | None:
+    data = site.cache.get(f"feeds:{key}") if site.cache is not None else None
     try:
-        return _cache_path(site, key).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return data.decode("utf-8") if data is not None else None
+    except UnicodeDecodeError:
         return None
 
 
 def write_cached_entry(site: Any, key: str, html: str) -> None:
-    write_cache_file(_cache_path(site, key), html.encode("utf-8"))
+    if site.cache is not None:
+        site.cache.put(f"feeds:{key}", html.encode("utf-8"))
 
 
 @hookimpl
 def sitegen_post_rendered(site: Any, post: Post) -> None:
     env = post.data.get("env") or {}
     tokens = env.pop(TOKENS_KEY, None)
-    if tokens is None or "markdown" not in site.data:
+    if tokens is None or site.markdown is None:
         return
     key = entry_key(site, post)
     html = read_cached_entry(site, key)
@@ -519,25 +515,6 @@ def sitegen_post_rendered(site: Any, post: Post) -> None:
         html = render_entry(site, post, tokens, env)
         write_cached_entry(site, key, html)
     post.data[HTML_KEY] = html
-
-
-@hookimpl
-def sitegen_build_finished(site: Any) -> None:
-    # keep only the entries of this feed, so the cache never grows
-    folder = cache_dir(site.root) / CACHE_FOLDER
-    if not folder.is_dir():
-        return
-    keep = {
-        f"{entry_key(site, p)}.html"
-        for p in site.posts[: feed_options(site).limit]
-        if HTML_KEY in p.data
-    }
-    for path in folder.iterdir():
-        if path.name not in keep:
-            try:
-                path.unlink()
-            except OSError:
-                pass
 
 
 def _rfc3339(value: datetime) -> str:

@@ -18,7 +18,6 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
 
-from sitegen.cache import cache_dir, write_cache_file
 from sitegen.frontmatter import parse_date
 from sitegen.hooks import hookimpl
 from sitegen.model import Page, Post
@@ -27,7 +26,6 @@ from ._xml_text import warn_removed, xml_safe
 
 SITEMAP_URL = "/sitemap.xml"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-CACHE_FILE = "sitemap.xml"  # the last sitemap, after a line with the digest of its entries
 
 
 SETTINGS: dict = {}  # only "enabled"
@@ -76,13 +74,10 @@ def build_sitemap(site: Any) -> bytes:
             warn_removed(site, "sitemap.xml", owner, found)
         rows.append((loc, _w3c_date(modified) if modified is not None else None))
     digest = hashlib.sha256(json.dumps(rows).encode()).hexdigest()
-    stored = cache_dir(site.root) / CACHE_FILE
-    try:
-        data = stored.read_bytes()
-        if data.startswith(f"<!-- {digest} -->\n".encode()):
-            return data.split(b"\n", 1)[1]
-    except OSError:
-        pass
+    key = f"sitemap:{digest}"
+    stored = site.cache.get(key) if site.cache is not None else None
+    if stored is not None:
+        return stored
     urlset = ET.Element("urlset", {"xmlns": SITEMAP_NS})
     for loc, lastmod in rows:
         entry = ET.SubElement(urlset, "url")
@@ -91,8 +86,8 @@ def build_sitemap(site: Any) -> bytes:
             ET.SubElement(entry, "lastmod").text = lastmod
     ET.indent(urlset, space="  ")
     data = xml_bytes(urlset)
-    # a read-only site serialises it every time
-    write_cache_file(stored, f"<!-- {digest} -->\n".encode() + data)
+    if site.cache is not None:
+        site.cache.put(key, data)
     return data
 
 

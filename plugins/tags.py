@@ -68,17 +68,11 @@ def sitegen_extra_pages(site: Any) -> list[Page]:
             url=tag.url,
             template="tag.html",
             context={"tag": tag.name, "tag_slug": tag.slug, "posts": tag.posts},
-            lists_posts=True,
         )
         for tag in tags
     ]
-    pages.append(Page(url=TAGS_URL, template="tags.html", context={"tags": tags}, lists_posts=True))
+    pages.append(Page(url=TAGS_URL, template="tags.html", context={"tags": tags}))
     return pages
-
-
-# what the hook below adds to a post's page (tag_url) depends only on the settings, so
-# a rebuild may reuse such a page without building its context (see sitegen.build)
-TEMPLATE_CONTEXT_FROM_SETTINGS = True
 
 
 @hookimpl

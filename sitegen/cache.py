@@ -1,170 +1,87 @@
-"""Build caches kept in ``<site>/.sitegen-cache/``.
+"""Build caches kept in ``<site>/.sitegen-cache/``, all in one sealed file format.
 
-The input manifest lets ``sitegen build`` skip everything when no input changed since the
-last successful build: it stats every input (no reading, no Markdown or template imports)
-and compares one digest. Only the standard library is imported here, on purpose.
+Every file starts with a format line and the digest of the rest, so a damaged or cut file
+is a miss, never a crash or a wrong page. Only the standard library is imported here.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
+import struct
 import time
-from dataclasses import dataclass, field
-from datetime import date
+import zlib
 from pathlib import Path
 from typing import Any
 
-from sitegen import __version__
-from sitegen.discover import jekyll_inputs
-
 CACHE_DIR = ".sitegen-cache"
-MANIFEST = "manifest.json"
-# folders of a site whose files are inputs of a build
-INPUT_DIRS = (
-    "posts",
-    "_posts",
-    "pages",
-    "assets",
-    "static",
-    "includes",
-    "_includes",
-    "_layouts",  # a Jekyll site's MathJax setup decides its single-dollar rule
-    "templates",
-    "themes",
-    "plugins",
-)
-INPUT_FILES = ("sitegen.toml", "_config.yml")
-
-
 def cache_dir(root: Path) -> Path:
     return root / CACHE_DIR
 
 
-def _stat_lines(folder: Path, label: str, digest: Any) -> None:
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
-        for name in sorted(filenames):
-            path = os.path.join(dirpath, name)
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            digest.update(f"{label}{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-
-
-CONTENT_DIRS = ("posts", "_posts", "pages", "assets", "static")
-
-
-def _fingerprint(
-    root: Path, settings: dict[str, Any], extra_dirs: list[Path], *, content: bool
-) -> str:
-    digest = hashlib.sha256()
-    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
-    # today's date: a post dated in the future appears on its day without any edit
-    digest.update(f"{__version__}\0{date.today().isoformat() if content else ''}\n".encode())
-    for name in INPUT_FILES:
-        path = root / name
-        if path.is_file():
-            st = path.stat()
-            digest.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    for name in INPUT_DIRS:
-        folder = root / name
-        if (content or name not in CONTENT_DIRS) and folder.is_dir():
-            _stat_lines(folder, "", digest)
-    if content:  # a Jekyll site's pages and files outside those folders
-        for path in jekyll_inputs(root):
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            digest.update(f"jekyll:{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    for folder in extra_dirs:  # built-in themes and plugins: changed by upgrades or in a clone
-        _stat_lines(folder, "builtin:", digest)
-    return digest.hexdigest()
-
-
-def input_fingerprint(root: Path, settings: dict[str, Any], extra_dirs: list[Path]) -> str:
-    """A digest of every input's name, size and modification time, plus the settings of
-    the build (flags, sitegen version, today's date for future-dated posts)."""
-    return _fingerprint(root, settings, extra_dirs, content=True)
-
-
-def read_manifest(root: Path) -> dict[str, Any]:
-    try:
-        return json.loads((cache_dir(root) / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def write_manifest(root: Path, data: dict[str, Any]) -> None:
-    # a read-only site still builds; it just cannot skip the next build
-    write_cache_file(
-        cache_dir(root) / MANIFEST, json.dumps(data, indent=1, sort_keys=True).encode()
-    )
-
-
-def builtin_dirs() -> list[Path]:
-    import importlib.util
-
-    dirs = []
-    for package in ("sitegen_plugins", "sitegen_themes"):
-        spec = importlib.util.find_spec(package)
-        if spec is not None and spec.submodule_search_locations:
-            dirs.append(Path(next(iter(spec.submodule_search_locations))))
-    return dirs
-
-
-def build_settings(options: Any, out: Path) -> dict[str, Any]:
-    """The flags that change what a build writes."""
-    return {
-        "out": str(out),
-        "drafts": options.drafts,
-        "future": options.future,
-        "verify": options.verify,
-    }
-
-
-def unchanged_since_last_build(root: Path, options: Any, out: Path) -> tuple[str, dict | None]:
-    """(fingerprint, manifest of the last build if nothing changed since it, else None)."""
-    fingerprint = input_fingerprint(root, build_settings(options, out), builtin_dirs())
-    manifest = read_manifest(root)
-    if (
-        manifest.get("fingerprint") == fingerprint
-        and manifest.get("clean")
-        and (out / ".sitegen-output").is_file()
-        and not options.rerun
-    ):
-        return fingerprint, manifest
-    return fingerprint, None
-
-
 # --------------------------------------------------------------------------- cache files
+
+
+# Every cache file starts with this line, the length and the CRC-32 of the rest: a file
+# cut short or damaged (a full disk, a crash, a flipped bit) is a miss, never a wrong page
+# or a crash. Raised when the layout of what sitegen stores changes; older files are then
+# misses.
+CACHE_FORMAT = b"sitegen cache 2\n"
+_CHECK = struct.Struct("<QI")  # length, CRC-32: cheap on the 20 MB of a large site
+
+
+def seal(payload: bytes) -> bytes:
+    return CACHE_FORMAT + _CHECK.pack(len(payload), zlib.crc32(payload)) + payload
+
+
+def unseal(data: bytes) -> bytes | None:
+    """The payload of a sealed file, or None when it is not one sitegen wrote whole."""
+    head = len(CACHE_FORMAT) + _CHECK.size
+    if len(data) < head or not data.startswith(CACHE_FORMAT):
+        return None
+    length, crc = _CHECK.unpack_from(data, len(CACHE_FORMAT))
+    payload = memoryview(data)[head:]
+    if len(payload) != length or zlib.crc32(payload) != crc:
+        return None
+    return bytes(payload)
+
+
+def read_cache_file(path: Path) -> bytes | None:
+    """A sealed cache file's payload; None when missing or damaged."""
+    try:
+        with open(path, "rb") as fh:
+            return unseal(fh.read())
+    except OSError:
+        return None
 
 
 def _load_pickle(path: Path) -> Any:
     """A cache file's content; None when it is missing or damaged (a slower build)."""
     import pickle
 
+    payload = read_cache_file(path)
+    if payload is None:
+        return None
     try:
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
+        return pickle.loads(payload)
     except Exception:
         return None
 
 
-def write_cache_file(path: Path, data: bytes) -> bool:
+def write_cache_file(path: Path, data: bytes, sealed: bool = True) -> bool:
     """Write a cache file whole: a temporary file (one per process, as render workers
     may write at the same time) renamed over it. False when the site cannot be written:
-    a read-only site still builds, only without caches."""
+    a read-only site still builds, only without caches; nothing is left behind."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
+        with open(tmp, "wb") as fh:
+            fh.write(seal(data) if sealed else data)
         os.replace(tmp, path)
     except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         return False
     return True
 
@@ -173,6 +90,47 @@ def _save_pickle(path: Path, data: Any) -> bool:
     import pickle
 
     return write_cache_file(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+# --------------------------------------------------------------------------- the store
+
+STORE_DIR = "store"
+
+
+class CacheStore:
+    """The cache plugins share with the engine (``site.cache``): bytes under string keys,
+    where a key is a digest of everything the bytes were made from (content-addressed:
+    an entry is never out of date, only unused). Damaged entries are misses. A complete
+    build sweeps the entries it did not ask for, so the store holds one site's worth."""
+
+    def __init__(self, root: Path, enabled: bool = True) -> None:
+        self.folder = cache_dir(root) / STORE_DIR
+        self.enabled = enabled  # off: every get misses (``--rerun``); puts still count
+        self.used: set[str] = set()  # file names this build asked for or added
+
+    def _name(self, key: str) -> str:
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def get(self, key: str) -> bytes | None:
+        name = self._name(key)
+        self.used.add(name)
+        return read_cache_file(self.folder / name) if self.enabled else None
+
+    def put(self, key: str, data: bytes) -> None:
+        name = self._name(key)
+        self.used.add(name)
+        write_cache_file(self.folder / name, data)
+
+    def sweep(self) -> None:
+        """Remove the entries (and any temporary file) this build did not use."""
+        try:
+            names = os.listdir(self.folder)
+        except OSError:
+            return
+        for name in names:
+            if name not in self.used:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.folder / name)
 
 
 # --------------------------------------------------------------------------- front matter
@@ -280,6 +238,14 @@ class ReadCache:
 
         return cached_read
 
+    def forget(self, rels: set[str]) -> None:
+        """Read these sources anew whatever their stat says (``sitegen serve``'s watcher
+        saw them change); ``folder/`` stands for everything in it."""
+        for rel in rels:
+            folder = rel.endswith("/")
+            for known in [k for k in self.entries if k == rel or (folder and k.startswith(rel))]:
+                del self.entries[known]
+
     def save(self) -> None:
         """Keep this build's posts, when any was read anew or went away."""
         if self.used.keys() == self.entries.keys() and all(
@@ -289,42 +255,29 @@ class ReadCache:
         _save_pickle(self.path, {"salt": self.salt, "entries": self.used})
 
 
-# --------------------------------------------------------------------------- output folders
+# --------------------------------------------------------------------------- page records
 
-OUTPUTS_FILE = "outputs.pickle"
-# where the output a build replaced is kept, for the next build to fill in place
-SPARE_OUTPUT = "previous-output"
+RECORDS_FORMAT = 1
 
 
-@dataclass
-class OutputRecord:
-    """What a build wrote into an output folder: the identity of the folder's marker file
-    (``write.output_identity``) and, for each file, the key of its page, the entries of
-    ``site`` its template read and, for a post's page, its quick key (``("", ())`` for a
-    file without a key). A record is trusted only while the folder's marker has that
-    identity."""
-
-    identity: str = ""
-    files: dict[str, tuple] = field(default_factory=dict)
-
-    def keys(self) -> dict[str, str]:
-        return {rel: entry[0] for rel, entry in self.files.items()}
+def _records_path(root: Path, out: Path) -> Path:
+    name = hashlib.sha256(str(out).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return cache_dir(root) / f"outputs-{name}.pickle"
 
 
-def load_output_records(root: Path) -> tuple[OutputRecord, OutputRecord]:
-    """The records of the current output folder and of the spare (the output before it)."""
-    stored = _load_pickle(cache_dir(root) / OUTPUTS_FILE)
-    if (
-        isinstance(stored, tuple)
-        and len(stored) == 2
-        and all(isinstance(r, OutputRecord) for r in stored)
-    ):
-        return stored
-    return OutputRecord(), OutputRecord()
+def load_page_records(root: Path, out: Path) -> dict[str, Any]:
+    """What the last build into ``out`` recorded of each file (see ``sitegen.deps``);
+    empty when missing or damaged (every page is then rendered again)."""
+    stored = _load_pickle(_records_path(root, out))
+    if isinstance(stored, dict) and stored.get("format") == RECORDS_FORMAT:
+        records = stored.get("records")
+        if isinstance(records, dict):
+            return records
+    return {}
 
 
-def save_output_records(root: Path, current: OutputRecord, spare: OutputRecord) -> None:
-    _save_pickle(cache_dir(root) / OUTPUTS_FILE, (current, spare))
+def save_page_records(root: Path, out: Path, records: dict[str, Any]) -> None:
+    _save_pickle(_records_path(root, out), {"format": RECORDS_FORMAT, "records": records})
 
 
 # --------------------------------------------------------------------------- rendered bodies
@@ -334,18 +287,12 @@ RENDER_DIR = "render"  # shards of pickled entries, written by the builder and i
 MAX_SHARDS = 16
 
 
-def settings_fingerprint(root: Path, settings: dict[str, Any], extra_dirs: list[Path]) -> str:
-    """Like ``input_fingerprint`` but blind to the posts themselves: what every post's
-    rendering depends on besides its own text (config, includes, templates, plugins …)."""
-    return _fingerprint(root, settings, extra_dirs, content=False)
-
-
 class RenderCache:
     """Rendered bodies of posts (and parsed front matter), keyed by content, between builds.
 
     A rebuild after one post changed parses and renders only that post; the others come
-    from here. Posts whose output depends on more than their text (a plugin sets
-    ``post.data["cacheable"] = False``, e.g. verification) are never stored.
+    from here. Keys cover what plugins declare their work depends on (``sitegen_body_key``);
+    a post a plugin marks ``post.data["cacheable"] = False`` is never stored.
 
     Entries are kept pickled and unpickled only when asked for, so loading the cache costs
     little more than reading it. Each build (and each forked render worker) adds its new

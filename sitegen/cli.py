@@ -7,13 +7,11 @@ Exit codes: 0 success; 1 the build finished but something failed (a post, a chec
 from __future__ import annotations
 
 import argparse
-import atexit
 import gc
-import os
 import sys
-import threading
 import time
 from pathlib import Path
+from typing import Any, NoReturn
 
 from sitegen import __version__
 from sitegen.errors import SiteError
@@ -22,7 +20,8 @@ from sitegen.model import BuildOptions
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def _add_build_options(p: argparse.ArgumentParser) -> None:
+def add_build_options(p: argparse.ArgumentParser) -> None:
+    """The options every command that builds takes (plugins' commands too)."""
     p.add_argument("--drafts", action="store_true", help="include posts marked draft")
     p.add_argument("--future", action="store_true", help="include posts dated in the future")
     p.add_argument("--jobs", "-j", type=int, default=0, help="parallel workers (0: one per core)")
@@ -32,8 +31,21 @@ def _add_build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", "-s", type=Path, default=Path("."), help="site folder")
 
 
-def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _Unparsed(Exception):
+    """The built-in commands alone do not parse these arguments (a plugin's may)."""
+
+
+class _TrialParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _Unparsed(message)
+
+
+def make_parser(
+    plugins: Any = None, parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser
+) -> argparse.ArgumentParser:
+    """The program's arguments; ``plugins`` (a plugin manager) add options to ``build`` and
+    ``serve`` and commands of their own."""
+    parser = parser_class(
         prog="sitegen",
         description="Static site generator for math blogs with verified gradients.",
         epilog=EXAMPLES,
@@ -50,7 +62,7 @@ def make_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="print only errors"
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=parser_class)
 
     def command(name: str, help: str, examples: str) -> argparse.ArgumentParser:
         return sub.add_parser(
@@ -73,10 +85,7 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--no-strict", dest="strict", action="store_false", help="exit 0 even when checks fail"
     )
-    build.add_argument(
-        "--no-verify", dest="verify", action="store_false", help="skip running verify blocks"
-    )
-    _add_build_options(build)
+    add_build_options(build)
 
     serve = command(
         "serve",
@@ -91,18 +100,7 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--out", "-o", type=Path, default=None, help="output folder (_site)"
     )
-    _add_build_options(serve)
-
-    check = command(
-        "check",
-        "run only the verification",
-        "  sitegen check                           every post\n"
-        "  sitegen check posts/2024-01-02-x.md -v  one post, every check listed\n"
-        "  sitegen check --json > report.json",
-    )
-    check.add_argument("paths", nargs="*", type=Path, help="posts to check (default: all)")
-    check.add_argument("--json", action="store_true", help="machine-readable report")
-    _add_build_options(check)
+    add_build_options(serve)
 
     new = command(
         "new",
@@ -134,7 +132,12 @@ def make_parser() -> argparse.ArgumentParser:
         "--allow-dirty", action="store_true", help="publish although files are uncommitted"
     )
     deploy.add_argument("--out", "-o", type=Path, default=None, help="output folder")
-    _add_build_options(deploy)
+    add_build_options(deploy)
+    if plugins is not None:
+        for name, command_parser in (("build", build), ("serve", serve), ("deploy", deploy)):
+            group = command_parser.add_argument_group("options of plugins")
+            plugins.hook.sitegen_add_options(command=name, parser=group)
+        plugins.hook.sitegen_add_commands(subparsers=sub, common=common)
     return parser
 
 
@@ -162,7 +165,16 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
-def _options(args: argparse.Namespace) -> BuildOptions:
+# what the built-in commands parse; any other option a plugin added goes to options.extra
+_BUILTIN_DESTS = {
+    "command", "verbose", "quiet", "out", "strict", "drafts", "future", "jobs", "rerun",
+    "source", "host", "port", "open", "run", "remote", "branch", "message", "push",
+    "allow_dirty",
+}
+
+
+def options_from_args(args: argparse.Namespace) -> BuildOptions:
+    """The build options the arguments give (for plugins' commands too)."""
     return BuildOptions(
         out=getattr(args, "out", None),
         drafts=args.drafts,
@@ -170,16 +182,16 @@ def _options(args: argparse.Namespace) -> BuildOptions:
         strict=getattr(args, "strict", True),
         jobs=args.jobs,
         rerun=args.rerun,
-        verify=getattr(args, "verify", True),
         quiet=args.quiet,
         verbose=args.verbose,
+        extra={k: v for k, v in vars(args).items() if k not in _BUILTIN_DESTS},
     )
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from sitegen.cache import unchanged_since_last_build
+    from sitegen.manifest import unchanged_since_last_build
 
-    options = _options(args)
+    options = options_from_args(args)
     start = time.perf_counter()
     root = args.source.absolute()
     out = (options.out or root / "_site").absolute()
@@ -198,16 +210,21 @@ def cmd_build(args: argparse.Namespace) -> int:
     from sitegen.build import build_site
     from sitegen.plugins import plugin_names
     from sitegen.report import print_diagnostics, summary_line
+    from sitegen.write import OutputError
 
     # A build makes millions of short-lived objects (Markdown tokens) and few cycles; the
     # collector's default thresholds spend ~5% of a large build looking for them.
     gc.set_threshold(50_000, 20, 50)
-    result = build_site(root, options, fingerprint=fingerprint)
+    try:
+        result = build_site(root, options, fingerprint=fingerprint)
+    except OutputError as exc:  # the output folder is full or read-only: nothing more to do
+        print(exc, file=sys.stderr)
+        return EXIT_FAILED
     report = result.site.report
     print_diagnostics(report, quiet=args.quiet)
     if args.verbose:
         print("plugins: " + ", ".join(sorted(plugin_names(result.site.plugins))))
-        for stage, seconds in result.site.data.get("timings", []):
+        for stage, seconds in result.timings:
             print(f"  {seconds:7.3f} s  {stage}")
     if not args.quiet:
         print(
@@ -220,24 +237,15 @@ def cmd_build(args: argparse.Namespace) -> int:
                 report,
             )
         )
-    failed = bool(report.errors) or bool(result.site.data.get("verification_failed"))
-    return EXIT_FAILED if failed and options.strict else EXIT_OK
+    return EXIT_FAILED if result.failed and options.strict else EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from sitegen.server import serve
 
     return serve(
-        args.source, _options(args), host=args.host, port=args.port, open_browser=args.open
+        args.source, options_from_args(args), host=args.host, port=args.port, open_browser=args.open
     )
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    from sitegen.check import run_check
-
-    options = _options(args)
-    options.only = [p for p in args.paths] or None
-    return run_check(args.source, options, as_json=args.json)
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -262,26 +270,56 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         push=args.push,
         allow_dirty=args.allow_dirty,
     )
-    return deploy(args.source, _options(args), options)
+    return deploy(args.source, options_from_args(args), options)
 
 
 COMMANDS = {
     "build": cmd_build,
     "serve": cmd_serve,
-    "check": cmd_check,
     "new": cmd_new,
     "init": cmd_init,
     "deploy": cmd_deploy,
 }
 
 
+def _site_plugins(argv: list[str]) -> Any:
+    """The plugins of the site ``--source`` names (built-ins when it cannot be loaded)."""
+    from sitegen.config import load_config
+    from sitegen.plugins import load_plugins
+
+    first = argparse.ArgumentParser(add_help=False)
+    first.add_argument("--source", "-s", type=Path, default=Path("."))
+    known, _ = first.parse_known_args(argv)
+    root = known.source.absolute()
+    try:
+        settings = load_config(root).plugins
+    except SiteError:
+        settings = {}
+    try:
+        return load_plugins(root, settings)
+    except SiteError:
+        return load_plugins(root / ".no-site", {})
+
+
+def parse_args(argv: list[str]) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """Built-in commands are parsed without loading any plugin (a build with nothing to
+    do stays quick); anything else is parsed again with the site's plugins."""
+    if not {"-h", "--help"} & set(argv):
+        try:
+            parser = make_parser(parser_class=_TrialParser)
+            return parser, parser.parse_args(argv)
+        except _Unparsed:
+            pass
+    parser = make_parser(_site_plugins(argv))
+    return parser, parser.parse_args(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = make_parser()
-    args = parser.parse_args(argv)
+    parser, args = parse_args(sys.argv[1:] if argv is None else list(argv))
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    if args.command in ("build", "serve", "check", "deploy"):
+    if args.command in ("build", "serve", "deploy") or getattr(args, "run", None):
         from sitegen.scaffold import not_a_site
 
         problem = not_a_site(args.source)
@@ -289,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
             print(problem, file=sys.stderr)
             return EXIT_USAGE
     try:
-        return COMMANDS[args.command](args)
+        run = getattr(args, "run", None) or COMMANDS[args.command]
+        return run(args)
     except SiteError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
@@ -298,27 +337,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(argv: list[str] | None = None) -> None:
-    """The ``sitegen`` program (console script and ``python -m sitegen``): ``main``, then
-    exit without tearing the interpreter down when nothing else is running."""
-    exit_quickly(main(argv))
-
-
-def exit_quickly(code: int) -> None:
-    """Exit with ``code``, skipping the interpreter's teardown.
-
-    A build of 1,000 posts leaves a few hundred thousand objects; freeing them one by one
-    at shutdown takes ~50 ms, a tenth of a one-post rebuild, and the system reclaims the
-    memory anyway. Exit handlers run first (and only once: running them empties their
-    list), then output is flushed. The exit is the usual one, which waits or reports as
-    Python does, with another thread still alive, output that cannot be flushed (a closed
-    pipe), or a profiler or tracer watching (``python -m cProfile -m sitegen``, coverage):
-    they write their results after the program returns."""
-    if threading.active_count() > 1 or sys.getprofile() is not None or sys.gettrace() is not None:
-        sys.exit(code)
-    atexit._run_exitfuncs()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        sys.exit(code)
-    os._exit(code)
+    """The ``sitegen`` program (console script and ``python -m sitegen``)."""
+    sys.exit(main(argv))

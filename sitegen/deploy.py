@@ -141,11 +141,11 @@ def deploy(root: Path, build: BuildOptions, options: DeployOptions) -> int:
     result = build_site(root, build)
     report = result.site.report
     print_diagnostics(report, quiet=build.quiet)
-    if report.errors or result.site.data.get("verification_failed"):
+    if report.errors or result.site.failed:
         print(
             f"{root}: error: not deployed: the build failed "
             f"({len(report.errors)} {'error' if len(report.errors) == 1 else 'errors'}"
-            f"{', failed checks' if result.site.data.get('verification_failed') else ''})",
+            f"{', failed checks' if result.site.failed else ''})",
             file=sys.stderr,
         )
         return EXIT_FAILED

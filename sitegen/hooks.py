@@ -24,6 +24,21 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
+def sitegen_add_options(command: str, parser: Any) -> None:
+    """Add options to a built-in command (``build`` or ``serve``) with
+    ``parser.add_argument``; a build sees their values in ``site.options.extra[DEST]``.
+    Called only when the built-in options alone do not parse the command line."""
+
+
+@hookspec
+def sitegen_add_commands(subparsers: Any, common: Any) -> None:
+    """Add commands to the program: ``subparsers.add_parser(NAME, parents=[common])``
+    (``common`` holds ``-v``/``-q``), then ``set_defaults(run=FUNCTION)``, a function of
+    the parsed arguments returning the exit code. ``sitegen.cli.add_build_options`` and
+    ``options_from_args`` give a command the options of ``sitegen build``."""
+
+
+@hookspec
 def sitegen_configure(site: Any) -> None:
     """Called once per build, before anything is read. A plugin reads its own settings
     (``[plugins.NAME]`` in sitegen.toml) with ``site.config.plugin_options("NAME")`` and
@@ -50,6 +65,18 @@ def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
 
 
 @hookspec
+def sitegen_body_key(site: Any, post: Any) -> str | None:
+    """What this plugin's work on ``post`` (its ``post.data`` entries and what it adds to
+    the body) depends on besides the post's file and the site's settings, as a string:
+    e.g. the options its code runs with, or the versions of the libraries it runs. The
+    body cache keys each post by the answers of every plugin, so a post whose file and
+    answers are as they were keeps its rendered body and data from the last build. A
+    plugin whose result for a post must not be kept sets ``post.data["cacheable"] =
+    False``. Data for a post must be set while its body is made (``post_loaded`` to
+    ``post_rendered``): later hooks may not change what a template sees of a post."""
+
+
+@hookspec
 def sitegen_post_rendered(site: Any, post: Any) -> None:
     """``post.html`` (the body) is ready; the page template has not run yet."""
 
@@ -61,12 +88,10 @@ def sitegen_extra_pages(site: Any) -> list[Any]:
 
 @hookspec
 def sitegen_template_context(site: Any, page: Any, context: dict[str, Any]) -> None:
-    """Add or change template variables just before ``page`` is rendered.
-
-    A rebuild reuses an unchanged post's page without building its context (so without
-    calling this hook) only when every plugin implementing it declares, with a module
-    attribute ``TEMPLATE_CONTEXT_FROM_SETTINGS = True``, that what it adds to a post's
-    page depends on nothing but the settings (functions such as ``tag_url``)."""
+    """Add or change template variables just before ``page`` is rendered. Called for
+    every page of every build: what it adds is compared with the last build's to decide
+    whether the page is outdated (functions count by name: what they return must depend
+    only on the settings and their arguments)."""
 
 
 @hookspec

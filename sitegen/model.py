@@ -72,7 +72,7 @@ class Post:
     has_math: bool = False
     reading_minutes: int = 1
     failed: bool = False  # set when the post could not be built
-    # results plugins attach to a post (e.g. "verification"); read by templates
+    # results plugins attach to a post; read by templates
     data: dict[str, Any] = field(default_factory=dict)
     previous: Post | None = field(default=None, repr=False)
     next: Post | None = field(default=None, repr=False)
@@ -91,8 +91,6 @@ class Page:
     context: dict[str, Any] = field(default_factory=dict)
     content: str | bytes | None = None
     post: Post | None = None  # the post this page shows, if any
-    # which posts a page lists, so a rebuild after one edit knows which pages to redo
-    lists_posts: bool = False
 
     @property
     def output_path(self) -> str:
@@ -110,9 +108,13 @@ class BuildOptions:
     future: bool = False
     strict: bool = True
     jobs: int = 0  # 0: number of cores
-    rerun: bool = False  # ignore cached verification results
+    rerun: bool = False  # ignore every cache: run all code, render every page
     serve: bool = False  # building for the live preview
+    # the default of the verification plugin's --no-verify, for callers of build_site
+    # (kept until they set ``extra["verify"]`` instead)
     verify: bool = True
+    # options plugins added to the command line (``sitegen_add_options``), by name
+    extra: dict[str, Any] = field(default_factory=dict)
     only: list[Path] | None = None  # restrict to these sources (sitegen check PATHS)
     quiet: bool = False
     verbose: bool = False
@@ -129,7 +131,13 @@ class Site:
     static: list[tuple[Path, str]] = field(default_factory=list)  # (source, output path)
     plugins: Any = None  # the pluggy PluginManager
     theme_dirs: list[Path] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)  # site-wide results of plugins
+    # plugins' site-wide data (templates see it as ``site.data``); never engine state
+    data: dict[str, Any] = field(default_factory=dict)
+    cache: Any = None  # the build's ``sitegen.cache.CacheStore``, for plugins too
+    markdown: Any = None  # the build's Markdown parser (markdown-it), once made
+    macros: dict[str, Any] = field(default_factory=dict)  # TeX macros of the macros file
+    # why plugins judged the site failed (e.g. a check did not pass): strict builds exit 1
+    failed: list[str] = field(default_factory=list)
 
     def url_for(self, url: str) -> str:
         """A site-relative URL with the configured base path in front."""
@@ -137,9 +145,3 @@ class Site:
 
     def absolute_url(self, url: str) -> str:
         return self.config.url.rstrip("/") + self.url_for(url)
-
-    def rel(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return str(path)

@@ -17,13 +17,12 @@ from typing import Any
 import pluggy
 
 from sitegen import hooks
-from sitegen.cache import cache_dir, write_cache_file
+from sitegen.cache import cache_dir, read_cache_file, write_cache_file
 from sitegen.errors import ConfigError, SiteError
 
 ENTRY_POINT_GROUP = "sitegen.plugins"
 ENTRY_POINTS_FILE = "entry-points.json"
 BUILTIN_PACKAGE = "sitegen_plugins"
-DEFAULT_PLUGINS = ("tags", "feeds", "sitemap", "gradcheck")
 
 
 def builtin_plugin_dir() -> Path | None:
@@ -92,7 +91,7 @@ def installed_plugins(cache_file: Path | None = None) -> list[tuple[str, str]]:
             continue  # a zip file or a missing folder: no metadata folders to list
     if cache_file is not None:
         try:
-            stored = json.loads(cache_file.read_text(encoding="utf-8"))
+            stored = json.loads(read_cache_file(cache_file) or b"{}")
             if stored["key"] == key:
                 return [(name, value) for name, value in stored["plugins"]]
         except (OSError, ValueError, KeyError, TypeError):
@@ -137,6 +136,10 @@ def load_plugins(root: Path, settings: dict[str, dict[str, Any]]) -> pluggy.Plug
         except Exception as exc:
             raise ConfigError(f"plugin '{name}' failed to load: {exc}", str(ref)) from exc
         pm.register(module, name=name)
+    for caller in vars(pm.hook).values():
+        if isinstance(caller, pluggy.HookCaller):
+            for impl in caller.get_hookimpls():
+                _isolate(pm, impl)
     return pm
 
 
@@ -145,7 +148,7 @@ def plugin_settings_warnings(root: Path, config: Any, pm: pluggy.PluginManager) 
     each declares (its module's ``SETTINGS``: key -> default value)."""
     from sitegen.config import check_plugin_settings
 
-    available = set(_plugin_names(builtin_plugin_dir())) | set(DEFAULT_PLUGINS)
+    available = set(_plugin_names(builtin_plugin_dir()))
     available |= {name for name, _ in pm.list_name_plugin()}
     available |= set(_plugin_names(root / "plugins"))
     available |= {name for name, _ in installed_plugins(cache_dir(root) / ENTRY_POINTS_FILE)}
@@ -158,44 +161,67 @@ def plugin_settings_warnings(root: Path, config: Any, pm: pluggy.PluginManager) 
 
 
 def call_hook(site: Any, name: str, /, **kwargs: Any) -> list[Any]:
-    """Call every implementation of hook ``name`` in pluggy's order, isolating failures.
+    """Call hook ``name`` through pluggy (its order, ``tryfirst``/``trylast``, wrappers
+    and ``firstresult`` all apply); the results that are not None, as a list.
 
-    A plugin that raises is reported as an error naming the plugin (and ``post``, if the
-    call concerns one); the other plugins still run. Results (non-None) are returned.
-    """
+    Each implementation runs isolated (``_isolate``): one that raises is reported as an
+    error naming the plugin (and the post the call concerns, which then fails), and the
+    other plugins still run."""
     kwargs.setdefault("site", site)
-    post = kwargs.get("post")
     pm = site.plugins
     if pm is None:
         return []
     caller = getattr(pm.hook, name)
-    results = []
-    # pluggy calls the last registered implementation first; keep that order
-    for impl in reversed(caller.get_hookimpls()):
-        args = {arg: kwargs[arg] for arg in impl.argnames if arg in kwargs}
+    post = kwargs.get("post") or getattr(kwargs.get("page"), "post", None)
+    spec = caller.spec
+    if spec is not None:  # only what the hook declares (a page's post is told apart)
+        kwargs = {k: v for k, v in kwargs.items() if k in spec.argnames}
+    calls = pm.__dict__.setdefault(_CALLS, [])
+    calls.append((site, name, post))
+    try:
+        result = caller(**kwargs)
+    finally:
+        calls.pop()
+    if spec is not None and spec.opts.get("firstresult"):
+        return [] if result is None else [result]
+    return [r for r in result if r is not None]
+
+
+_CALLS = "_sitegen_calls"  # on the PluginManager: (site, hook, post) of the calls running
+
+
+def _isolate(pm: pluggy.PluginManager, impl: Any) -> None:
+    """Make one implementation report its failures instead of raising them."""
+    if impl.hookwrapper or getattr(impl, "wrapper", False):
+        return  # a wrapper's generator is driven by pluggy; its errors propagate
+    function = impl.function
+
+    def isolated(*args: Any) -> Any:
         try:
-            result = impl.function(**args)
-        except SiteError as exc:
-            if post is not None and not exc.path:
-                exc.path = post.rel
-            site.report.add(exc.diagnostic())
-            if post is not None:
-                post.failed = True
-            continue
+            return function(*args)
         except Exception as exc:  # a plugin bug must not take the site down
-            where = post.rel if post is not None else site.config.source or "site"
-            about = f" on {post.rel}" if post is not None else ""
-            site.report.error(
-                where,
-                None,
-                f"plugin '{impl.plugin_name}' raised {type(exc).__name__}{about} in {name}: {exc}",
-            )
+            calls = pm.__dict__.get(_CALLS) or [(None, "", None)]
+            site, hook, post = calls[-1]
+            if site is None:
+                raise
+            if isinstance(exc, SiteError):
+                if post is not None and not exc.path:
+                    exc.path = post.rel
+                site.report.add(exc.diagnostic())
+            else:
+                where = post.rel if post is not None else site.config.source or "site"
+                about = f" on {post.rel}" if post is not None else ""
+                site.report.error(
+                    where,
+                    None,
+                    f"plugin '{impl.plugin_name}' raised {type(exc).__name__}{about} "
+                    f"in {hook}: {exc}",
+                )
             if post is not None:
                 post.failed = True
-            continue
-        if result is not None:
-            results.append(result)
-    return results
+            return None
+
+    impl.function = isolated
 
 
 def plugin_names(pm: pluggy.PluginManager) -> Iterable[str]:

@@ -5,9 +5,8 @@ Threads, all in one process:
   connection, so long-lived Server-Sent Events streams do not block page requests, at
   most 64 at once; only requests for its own host names are answered);
 - the watcher, which hands debounced batches of changed files to ``LiveBuild.apply``
-  (text first: verification off) and publishes what changed;
-- the verifier, which runs the second, verifying pass for posts that need it, so slow
-  or runaway code never holds up the next text edit.
+  (the build pipeline of ``sitegen build``, see ``sitegen.live``) and publishes what
+  changed.
 
 Safety: only files inside the output folder are served; every request path is decoded,
 split and checked before it touches the file system, and the result is resolved (links
@@ -25,8 +24,7 @@ import threading
 import time
 import webbrowser
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -34,7 +32,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from sitegen.build import DEFAULT_OUT
-from sitegen.incremental import LiveBuild, Outcome, render_error_page
+from sitegen.live import LiveBuild, Outcome, render_error_page
 from sitegen.model import BuildOptions
 from sitegen.preview_http import PreviewHTTPServer
 from sitegen.report import plural
@@ -99,6 +97,14 @@ def resolve_request(out: Path, url_path: str) -> Path | None:
     return None
 
 
+def _output_path(url_path: str) -> str:
+    """The output path a request path names (``/a/b/`` → ``a/b/index.html``)."""
+    rel = "/".join(p for p in unquote(url_path).split("/") if p)
+    if url_path.endswith("/") or not rel:
+        return f"{rel}/index.html".lstrip("/")
+    return rel if "." in rel.rsplit("/", 1)[-1] else f"{rel}/index.html"
+
+
 def inject_client(page: bytes, baseurl: str = "") -> bytes:
     """Add the live-reload script to an HTML page (before ``</body>`` when there is one)."""
     tag = (
@@ -139,11 +145,6 @@ class EventHub:
             clients = list(self._clients)
         for q in clients:
             q.put((kind, data))
-
-    @property
-    def count(self) -> int:
-        with self._lock:
-            return len(self._clients)
 
 
 @dataclass
@@ -199,6 +200,11 @@ def make_handler(state: ServeState) -> type[BaseHTTPRequestHandler]:
                     self._not_found(head)
                     return
                 path = path[len(base) :]
+            failed = state.live.error_pages.get(_output_path(path))
+            if failed is not None:  # the page's post failed: its errors instead of a 404
+                body = inject_client(failed, base)  # 200: the page updates itself when fixed
+                self._send(HTTPStatus.OK, body, _TYPES[".html"], head)
+                return
             target = resolve_request(state.out, path)
             if state.live.site_errors and (target is None or target.suffix == ".html"):
                 # nothing can be built: say why on every page (assets are still served)
@@ -287,83 +293,24 @@ def event_of(outcome: Outcome) -> dict:
         "removed": outcome.removed,
         "reload": outcome.reload,
         "errors": [str(d) for d in outcome.errors],
-        "pending": sorted(outcome.pending),
+        "pending": [],
     }
 
 
 @dataclass
-class Verifier:
-    """Runs the verifying pass in its own thread; requests that pile up while a pass is
-    running are merged into the next one."""
-
-    live: LiveBuild
-    on_done: Callable[[Outcome, float], None] | None = None
-    yield_to: Callable[[], bool] | None = None  # True while a text edit is waiting
-    on_visible: Callable[[Outcome], None] | None = None  # the post's page is written
-    _pending: set[str] = field(default_factory=set)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _wake: threading.Event = field(default_factory=threading.Event)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-    idle: threading.Event = field(default_factory=threading.Event)
-
-    def start(self) -> None:
-        self.idle.set()
-        self._thread = threading.Thread(target=self._loop, name="sitegen-verify", daemon=True)
-        self._thread.start()
-
-    def request(self, rels: set[str]) -> None:
-        if not rels:
-            return
-        with self._lock:
-            self._pending |= rels
-            self.idle.clear()
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait()
-            self._wake.clear()
-            with self._lock:
-                rels, self._pending = self._pending, set()
-            if rels and not self._stop.is_set():
-                start = time.perf_counter()
-                try:
-                    outcome = self.live.verify_posts(
-                        rels, on_visible=self.on_visible, stop=self.yield_to
-                    )
-                    if self.on_done is not None:
-                        self.on_done(outcome, time.perf_counter() - start)
-                except Exception as exc:  # never let verification kill the preview
-                    print(f"sitegen serve: verification failed: {exc}", file=sys.stderr)
-            with self._lock:
-                if not self._pending:
-                    self.idle.set()
-
-
-@dataclass
 class Preview:
-    """A running preview: server, watcher and verifier. ``serve`` runs one until Ctrl-C;
-    tests start one on an ephemeral port."""
+    """A running preview: server and watcher. ``serve`` runs one until Ctrl-C; tests
+    start one on an ephemeral port."""
 
     live: LiveBuild
     httpd: ThreadingHTTPServer
     state: ServeState
-    verifier: Verifier
     watcher: Watcher | None = None
     thread: threading.Thread | None = None
     quiet: bool = False
     rebuilds: int = 0
     # (what, milliseconds) of recent rebuilds, for the benchmark and the curious
     timings: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=200))
-    _verified_shown: set[str] = field(default_factory=set)  # used by the verifier thread
-    _edit_in_flight: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -374,7 +321,6 @@ class Preview:
         self.state.stopping.set()
         if self.watcher is not None:
             self.watcher.stop()
-        self.verifier.stop()
         self.httpd.shutdown()
         self.httpd.server_close()
         if self.thread is not None:
@@ -383,57 +329,22 @@ class Preview:
     def on_batch(self, paths: set[Path]) -> None:
         """Called by the watcher with one debounced batch of changed files."""
         start = time.perf_counter()
-        shown: set[str] = set()
-
-        def visible(first: Outcome) -> None:  # the edited pages, before the listing pages
-            shown.update(first.changed)
-            self.timings.append(("visible", (time.perf_counter() - start) * 1000))
-            self.state.hub.publish("change", event_of(first))
-
-        self._edit_in_flight.set()  # a verifying pass holding the lock makes way
-        try:
-            outcome = self.live.apply(paths, on_visible=visible, stop=self._edit_waiting)
-        finally:
-            self._edit_in_flight.clear()
+        outcome = self.live.apply(paths)
         self.rebuilds += 1
         self.timings.append(("rebuild", (time.perf_counter() - start) * 1000))
-        rest = replace(outcome, changed=[p for p in outcome.changed if p not in shown])
-        self._announce(rest, time.perf_counter() - start, "rebuilt", total=len(outcome.changed))
-        self.verifier.request(outcome.pending)
+        self._announce(outcome, time.perf_counter() - start)
 
-    def _edit_waiting(self) -> bool:
-        """A newer save than the one being rebuilt is waiting."""
-        return self.watcher is not None and self.watcher.has_pending()
-
-    def _text_before_checks(self) -> bool:
-        """The verifier's pass stops its listing pages for any text edit, also one that
-        is already waiting for the lock."""
-        return self._edit_in_flight.is_set() or self._edit_waiting()
-
-    def on_verified_page(self, first: Outcome) -> None:
-        """The verifier wrote the checked post's page: show it before the listings."""
-        self._verified_shown.update(first.changed)
-        self.state.hub.publish("change", event_of(first))
-
-    def on_verified(self, outcome: Outcome, seconds: float) -> None:
-        self.timings.append(("verify", seconds * 1000))
-        shown, self._verified_shown = self._verified_shown, set()
-        rest = replace(outcome, changed=[p for p in outcome.changed if p not in shown])
-        self._announce(rest, seconds, "verified", total=len(outcome.changed))
-
-    def _announce(
-        self, outcome: Outcome, seconds: float, what: str, total: int | None = None
-    ) -> None:
+    def _announce(self, outcome: Outcome, seconds: float) -> None:
         if outcome.changed or outcome.removed or outcome.reload:
             self.state.hub.publish("change", event_of(outcome))
         if self.quiet:
             return
         for d in outcome.errors:
             print(d, file=sys.stderr)
-        count = len(outcome.changed) if total is None else total
-        if count or outcome.removed or outcome.errors:
+        if outcome.changed or outcome.removed or outcome.errors:
             print(
-                f"{time.strftime('%H:%M:%S')} {what}: {plural(count, 'file')} changed"
+                f"{time.strftime('%H:%M:%S')} rebuilt: {plural(len(outcome.changed), 'file')}"
+                " changed"
                 f"{f', {len(outcome.removed)} removed' if outcome.removed else ''}"
                 f" in {seconds * 1000:.0f} ms",
                 file=sys.stderr,
@@ -462,11 +373,7 @@ def start_preview(
     except BaseException:
         httpd.server_close()
         raise
-    preview = Preview(live=live, httpd=httpd, state=state, verifier=Verifier(live), quiet=quiet)
-    preview.verifier.on_done = preview.on_verified
-    preview.verifier.yield_to = preview._text_before_checks
-    preview.verifier.on_visible = preview.on_verified_page
-    preview.verifier.start()
+    preview = Preview(live=live, httpd=httpd, state=state, quiet=quiet)
     if not quiet:
         for d in first.errors + first.warnings:
             print(d, file=sys.stderr)
@@ -478,7 +385,6 @@ def start_preview(
     preview.thread.start()
     if watch:
         preview.watcher = start_watching(root, out, preview.on_batch)
-    preview.verifier.request(first.pending)
     return preview
 
 

@@ -12,29 +12,36 @@ from typing import Any
 
 import jinja2
 
+from sitegen.deps import Reads, RecordingDict
 from sitegen.errors import ConfigError, SiteError
 from sitegen.model import Post
 
 BUILTIN_THEME_PACKAGE = "sitegen_themes"
-# Fields of a post that hold its body; a page showing another post's body depends on it.
-BODY_FIELDS = frozenset({"html", "body", "source"})
 
 
 class SiteEnvironment(jinja2.Environment):
-    """Jinja2's environment, noting the posts whose bodies a template reads (in
-    ``bodies_read``, ids of the objects), so a rebuild knows which pages show them."""
+    """Jinja2's environment, noting in ``reads`` (when set) every attribute a template
+    asks of a post, so a rebuild knows which pages show what (see ``sitegen.deps``)."""
 
-    bodies_read: set[int]
+    reads: Reads | None = None
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if attribute in BODY_FIELDS and isinstance(obj, Post):
-            self.bodies_read.add(id(obj))
+        if type(obj) is Post and self.reads is not None:
+            return self._note(obj, attribute)
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
-        if argument in BODY_FIELDS and isinstance(obj, Post):
-            self.bodies_read.add(id(obj))
+        if type(obj) is Post and self.reads is not None and isinstance(argument, str):
+            return self._note(obj, argument)
         return super().getitem(obj, argument)
+
+    def _note(self, post: Post, attribute: str) -> Any:
+        reads = self.reads
+        assert reads is not None
+        if attribute == "data":  # plugins' entries count one by one
+            return RecordingDict(post.data, lambda name: reads.post(post, name), "data.")
+        reads.post(post, attribute)
+        return super().getattr(post, attribute)
 
 
 def builtin_theme_root() -> Path | None:
@@ -68,11 +75,39 @@ def include_dirs(root: Path, themes: list[Path]) -> list[Path]:
     return [d for d in dirs if d.is_dir()]
 
 
+class CheckedBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept between builds in sealed cache files: a damaged or cut
+    file is compiled again, never loaded (a flipped bit in marshalled code can crash the
+    interpreter)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, bucket: jinja2.bccache.Bucket) -> Path:
+        return self.folder / f"{bucket.key}.cache"
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        from sitegen.cache import read_cache_file
+
+        body = read_cache_file(self._path(bucket))
+        if body is None:
+            return
+        try:
+            bucket.bytecode_from_string(body)  # checks Jinja2's version and the source
+        except Exception:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        from sitegen.cache import write_cache_file
+
+        write_cache_file(self._path(bucket), bucket.bytecode_to_string())
+
+
 def create_environment(search_path: list[Path], compiled: Path | None = None) -> jinja2.Environment:
     """The Jinja2 environment of a build. ``compiled``: a folder where compiled templates
     are kept between builds (Jinja2 checks each against its source)."""
     env = SiteEnvironment(
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
+        bytecode_cache=CheckedBytecodeCache(compiled) if compiled else None,
         loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
         autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
         trim_blocks=True,
@@ -82,7 +117,6 @@ def create_environment(search_path: list[Path], compiled: Path | None = None) ->
         # environment when a template changes, and a build never sees one change
         auto_reload=False,
     )
-    env.bodies_read = set()
     env.filters["date_format"] = lambda d, fmt="%B %-d, %Y": d.strftime(fmt) if d else ""
     env.filters["isodate"] = lambda d: d.isoformat() if d else ""
     return env

@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -115,6 +116,18 @@ def watched_tree(root: Path, out: Path, folder: Path) -> bool:
 class _Handler(FileSystemEventHandler):
     def __init__(self, root: Path, out: Path, batcher: Batcher, observer: Observer) -> None:
         self.root, self.out, self.batcher, self.observer = root, out, batcher, observer
+        self.watches: dict[str, Any] = {}  # folder → its watch
+
+    def watch(self, folder: Path) -> None:
+        """Watch ``folder`` and everything below, anew: watchdog hands back the watch of
+        a folder that was removed and made again, which sees nothing, unless it goes."""
+        old = self.watches.pop(str(folder), None)
+        if old is not None:
+            try:
+                self.observer.unschedule(old)
+            except (KeyError, OSError):
+                pass
+        self.watches[str(folder)] = self.observer.schedule(self, str(folder), recursive=True)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
@@ -137,7 +150,7 @@ class _Handler(FileSystemEventHandler):
         if path.parent != self.root or not watched_tree(self.root, self.out, path):
             return
         try:
-            self.observer.schedule(self, str(path), recursive=True)
+            self.watch(path)
         except OSError:
             return  # gone again already
         for dirpath, _, filenames in os.walk(path):
@@ -185,7 +198,7 @@ def start_watching(
     observer.schedule(handler, str(root), recursive=False)
     for child in sorted(root.iterdir()):
         if watched_tree(root, out, child):
-            observer.schedule(handler, str(child), recursive=True)
+            handler.watch(child)
     observer.daemon = True
     observer.start()
 

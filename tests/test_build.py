@@ -129,7 +129,9 @@ def test_refuses_to_replace_a_foreign_folder(site_copy, tmp_path):
         build_site(root, BuildOptions(out=root))
 
 
-def test_a_failed_build_leaves_the_previous_output(site_copy, tmp_path, monkeypatch):
+def test_a_full_disk_gives_one_error_and_leaves_nothing_behind(site_copy, tmp_path, monkeypatch):
+    import errno
+
     import sitegen.write as write
 
     root = site_copy("basic")
@@ -137,16 +139,20 @@ def test_a_failed_build_leaves_the_previous_output(site_copy, tmp_path, monkeypa
     build_site(root, BuildOptions(out=out))
     before = (out / "index.html").read_bytes()
 
-    def broken_copy(*args, **kwargs):
-        raise OSError("disk full")
+    def broken_copy(source, target, *args, **kwargs):
+        with open(target, "wb") as fh:
+            fh.write(b"half")  # the temporary file is started, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(write.shutil, "copyfile", broken_copy)
+    monkeypatch.setattr(write.shutil, "copy2", broken_copy)
     (root / "assets/notes.txt").write_text("changed: copied again\n")
-    with pytest.raises(OSError):
+    with pytest.raises(write.OutputError) as failure:
         build_site(root, BuildOptions(out=out))
+    where = out / "assets/notes.txt"
+    assert str(failure.value) == f"{where}: error: cannot write: No space left on device"
     assert (out / "index.html").read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")] == []
-
+    assert [p for p in tmp_path.rglob("*.tmp")] == []
+    assert [p for p in root.rglob("*.tmp")] == []
 
 def test_every_hook_fires_with_what_it_promises(site_copy, tmp_path):
     root = site_copy("hooks")
@@ -194,7 +200,7 @@ def test_import_sitegen_does_not_import_numpy():
 
 
 def test_files_changed_hook_fires_in_the_live_preview(site_copy):
-    from sitegen.incremental import LiveBuild
+    from sitegen.live import LiveBuild
 
     root = site_copy("hooks")
     live = LiveBuild(root=root, options=BuildOptions(), out=root / "_site")
@@ -234,13 +240,12 @@ def test_cached_bodies_follow_includes_and_repeat_warnings(site_copy, tmp_path):
 
 
 def test_parallel_rendering_gives_the_same_site(site_copy, tmp_path, monkeypatch):
-    import sitegen.build as build
+    import sitegen.bodies as bodies
 
     root = site_copy("basic")
     (root / "posts/2024-01-07-odd.md").write_text("---\ntitle: Odd\n---\n\n{% assign x = 1 %}\n")
     serial = build_site(root, BuildOptions(out=tmp_path / "serial", jobs=1, rerun=True))
-    monkeypatch.setattr(build, "PARALLEL_MIN_POSTS", 2)  # fork even for this small site
-    monkeypatch.setattr(build, "PARALLEL_MIN_PAGES", 2)  # listing pages too
+    monkeypatch.setattr(bodies, "PARALLEL_MIN_POSTS", 2)  # fork even for this small site
     forked = build_site(root, BuildOptions(out=tmp_path / "forked", jobs=2, rerun=True))
     assert [str(d) for d in forked.site.report.diagnostics] == [
         str(d) for d in serial.site.report.diagnostics
@@ -256,7 +261,6 @@ def test_parallel_rendering_gives_the_same_site(site_copy, tmp_path, monkeypatch
         path = tmp_path / "serial" / rel
         if path.is_file():
             assert (tmp_path / "forked" / rel).read_bytes() == path.read_bytes(), rel
-
 
 def test_cached_pages_follow_what_they_show(site_copy, tmp_path):
     root = site_copy("basic")
@@ -339,21 +343,8 @@ def _output(folder):
 def test_builds_in_a_row_give_what_a_clean_build_gives(site_copy, tmp_path, monkeypatch):
     import shutil
 
-    import sitegen.build
-    from sitegen.write import OutputFolder
-
     root = site_copy("basic")
     out = tmp_path / "out"
-    spare = root / ".sitegen-cache/previous-output"
-    in_place = []
-
-    def noted_folder(*args, **kwargs):
-        folder = OutputFolder(*args, **kwargs)
-        if folder.out == out:
-            in_place.append((folder.in_place, folder.staging == folder.spare))
-        return folder
-
-    monkeypatch.setattr(sitegen.build, "OutputFolder", noted_folder)
 
     def edit_title(r):
         first = r / "posts/2024-01-02-first-post.md"
@@ -386,34 +377,32 @@ def test_builds_in_a_row_give_what_a_clean_build_gives(site_copy, tmp_path, monk
         shutil.copytree(root, fresh_root, ignore=shutil.ignore_patterns(".sitegen-cache"))
         build_site(fresh_root, BuildOptions(out=tmp_path / f"fresh-out{number}"))
         assert _output(out) == _output(tmp_path / f"fresh-out{number}"), edit.__name__
-        assert spare.is_dir() and _output(spare) != _output(out)
-    # the first build makes a new folder; the second too, filled with links to the first's
-    # files before it writes; from the third on the spare is filled in place
-    assert in_place == [(False, False), (True, False)] + [(True, True)] * (len(edits) - 1)
 
 
-def test_a_build_that_fails_while_filling_the_spare_loses_nothing(site_copy, tmp_path, monkeypatch):
+def test_a_build_stopped_half_way_is_mended_by_the_next(site_copy, tmp_path, monkeypatch):
     import shutil
 
-    import sitegen.build
+    import sitegen.write as write
 
     root = site_copy("basic")
     out = tmp_path / "out"
-    for _ in range(2):  # the second build leaves a spare for the third to fill
-        build_site(root, BuildOptions(out=out))
-    before = _output(out)
+    build_site(root, BuildOptions(out=out))
     third = root / "posts/2024-01-04-third-post.md"
     third.write_text(third.read_text() + "\nAn edit the failed build half-writes.\n")
+    (root / "posts/2024-01-03-second-post.md").unlink()
+    writes = []
+    real_write = write.OutputWriter.write
 
-    def broken_copy(folder, *args, **kwargs):
-        folder.flush()  # the edited page is in the spare by now
-        raise OSError("disk full")
+    def failing_write(self, rel, data):
+        writes.append(rel)
+        if len(writes) > 1:
+            raise write.OutputError("disk full", rel)
+        real_write(self, rel, data)
 
     with monkeypatch.context() as patch:
-        patch.setattr(sitegen.build, "copy_static", broken_copy)
-        with pytest.raises(OSError):
+        patch.setattr(write.OutputWriter, "write", failing_write)
+        with pytest.raises(write.OutputError):
             build_site(root, BuildOptions(out=out))
-    assert _output(out) == before
     assert build_site(root, BuildOptions(out=out)).ok
     fresh = tmp_path / "fresh"
     shutil.copytree(root, fresh, ignore=shutil.ignore_patterns(".sitegen-cache"))
@@ -421,19 +410,18 @@ def test_a_build_that_fails_while_filling_the_spare_loses_nothing(site_copy, tmp
     assert _output(out) == _output(tmp_path / "fresh-out")
     assert "half-writes" in (out / "2024/01/04/third-post/index.html").read_text()
 
-
 def test_a_save_that_changes_nothing_renders_no_page_again(site_copy, tmp_path, monkeypatch):
     import os
 
-    import sitegen.build
+    import sitegen.pages
 
     root = site_copy("basic")
     out = tmp_path / "out"
     build_site(root, BuildOptions(out=out))  # bodies rendered here, then read from the cache
     rendered = []
-    render = sitegen.build.render_template
+    render = sitegen.pages.render_template
     monkeypatch.setattr(
-        sitegen.build,
+        sitegen.pages,
         "render_template",
         lambda env, r, name, context: rendered.append(name) or render(env, r, name, context),
     )
@@ -443,27 +431,29 @@ def test_a_save_that_changes_nothing_renders_no_page_again(site_copy, tmp_path, 
     assert rendered == []
 
 
-def test_unchanged_post_pages_are_reused_by_their_quick_keys(site_copy, tmp_path, monkeypatch):
-    import sitegen.build
+def test_an_edit_renders_only_the_pages_that_read_what_it_changed(
+    site_copy, tmp_path, monkeypatch
+):
+    import sitegen.pages
 
     root = site_copy("basic")
     out = tmp_path / "out"
     build_site(root, BuildOptions(out=out))
-    build_site(root, BuildOptions(out=out))  # bodies now come from the cache: quick keys
-    keyed = []
-    full_key = sitegen.build.PageKeys.key
+    rendered = []
+    render = sitegen.pages.render_template
     monkeypatch.setattr(
-        sitegen.build.PageKeys,
-        "key",
-        lambda self, page, *rest: keyed.append(page.url) or full_key(self, page, *rest),
+        sitegen.pages,
+        "render_template",
+        lambda env, r, name, context: rendered.append(context["page"]["url"])
+        or render(env, r, name, context),
     )
     third = root / "posts/2024-01-04-third-post.md"
     third.write_text(third.read_text() + "\nA new closing line.\n")
     assert build_site(root, BuildOptions(out=out)).ok
     assert "A new closing line." in (out / "2024/01/04/third-post/index.html").read_text()
-    # the untouched posts' pages were reused without building their context
-    assert "/2024/01/02/first-post/" not in keyed and "/2024/01/03/second-post/" not in keyed
-
+    assert "/2024/01/04/third-post/" in rendered
+    # the other posts' pages read nothing of its body: they stay as they are
+    assert "/2024/01/02/first-post/" not in rendered and "/about/" not in rendered
 
 def test_a_context_hook_that_does_not_declare_itself_gets_full_keys(site_copy, tmp_path):
     root = site_copy("basic")
@@ -519,17 +509,18 @@ def test_a_page_that_shows_its_neighbours_excerpt_follows_it(site_copy, tmp_path
 def test_after_a_parallel_build_an_edit_renders_only_what_it_changes(
     site_copy, tmp_path, monkeypatch
 ):
-    import sitegen.build as build
+    import sitegen.bodies as bodies
+    import sitegen.pages as pages
 
     root = site_copy("basic")
     out = tmp_path / "out"
     with monkeypatch.context() as patch:
-        patch.setattr(build, "PARALLEL_MIN_POSTS", 2)  # fork even for this small site
+        patch.setattr(bodies, "PARALLEL_MIN_POSTS", 2)  # fork even for this small site
         build_site(root, BuildOptions(out=out, jobs=2))
     rendered = []
-    render = build.render_template
+    render = pages.render_template
     monkeypatch.setattr(
-        build,
+        pages,
         "render_template",
         lambda env, r, name, context: rendered.append(context["page"]["url"])
         or render(env, r, name, context),
@@ -538,25 +529,8 @@ def test_after_a_parallel_build_an_edit_renders_only_what_it_changes(
     first.write_text(first.read_text() + "\nOne more sentence.\n")
     assert build_site(root, BuildOptions(out=out, jobs=2)).ok
     assert "/2024/01/02/first-post/" in rendered
-    # its neighbour's page was keyed in the forked worker, before the edited post's body
-    # was rendered there: it counts the neighbour by its source alone, so it keeps its key
+    # its neighbour's page shows its title, not its body: it stays as it is
     assert "/2024/01/03/second-post/" not in rendered and "/about/" not in rendered
-
-
-def test_page_keys_share_post_digests_until_a_post_is_forgotten():
-    from sitegen.build import PageKeys
-    from sitegen.model import Page, Post
-
-    post = Post(path=Path("posts/a.md"), rel="posts/a.md", title="A", url="/a/", html_key="k")
-    page = Page(url="/a/", template="post.html", post=post)
-    shared: tuple[dict, dict] = ({}, {})
-    first = PageKeys("salt", shared).quick(page, (), {})
-    post.has_math = True  # as if changed after the first batch was keyed
-    second_batch = PageKeys("salt", shared)
-    assert second_batch.quick(page, (), {}) == first  # the digest is shared, not remade
-    assert PageKeys("salt").quick(page, (), {}) != first  # a batch of its own sees the change
-    second_batch.forget(post)
-    assert second_batch.quick(page, (), {}) == PageKeys("salt").quick(page, (), {})
 
 
 def test_a_missing_include_is_reported_once_at_its_line(site_copy, tmp_path):
@@ -607,3 +581,20 @@ def test_a_page_deleted_from_the_output_comes_back_on_the_next_build(
     result = build_site(root, BuildOptions(out=out))
     assert result.ok, result.site.report.diagnostics
     assert page.read_bytes() == before
+
+
+def test_without_fork_the_bodies_are_rendered_in_one_process(site_copy, tmp_path, monkeypatch):
+    import multiprocessing
+
+    import sitegen.bodies as bodies
+
+    root = site_copy("basic")
+    serial = build_site(root, BuildOptions(out=tmp_path / "serial", jobs=1, rerun=True))
+    monkeypatch.setattr(bodies, "PARALLEL_MIN_POSTS", 2)
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(multiprocessing, "get_context", lambda *a: pytest.fail("forked"))
+    alone = build_site(root, BuildOptions(out=tmp_path / "alone", jobs=4, rerun=True))
+    assert alone.ok and _output(tmp_path / "alone") == _output(tmp_path / "serial")
+    assert [str(d) for d in alone.site.report.diagnostics] == [
+        str(d) for d in serial.site.report.diagnostics
+    ]

@@ -6,13 +6,7 @@ import pickle
 from pathlib import Path
 
 from sitegen import cache as cache_module
-from sitegen.cache import (
-    FrontMatterCache,
-    OutputRecord,
-    RenderCache,
-    load_output_records,
-    save_output_records,
-)
+from sitegen.cache import FrontMatterCache, RenderCache
 from sitegen.frontmatter import split_front_matter
 
 
@@ -98,8 +92,7 @@ def test_front_matter_of_deleted_posts_is_forgotten(tmp_path):
     later = FrontMatterCache(tmp_path, "v1")
     split_front_matter("---\ntitle: T0\n---\n", "posts/0.md", later)
     later.save()
-    with open(tmp_path / ".sitegen-cache/frontmatter.pickle", "rb") as fh:
-        assert list(pickle.load(fh)["blobs"]) == ["title: T0\n"]
+    assert list(FrontMatterCache(tmp_path, "v1").blobs) == ["title: T0\n"]
 
 
 def test_a_prose_edit_does_not_highlight_unchanged_code_again(site_copy, tmp_path, monkeypatch):
@@ -193,16 +186,6 @@ def test_a_rebuild_reads_only_the_sources_that_changed(site_copy, tmp_path, monk
     config.write_text(config.read_text() + '\npermalink = "/:slug/"\n')
     assert build_site(root, BuildOptions(out=out)).ok
     assert len(calls) >= 4 and (out / "second-post/index.html").is_file()
-
-
-def test_output_records_come_back_and_damaged_ones_are_empty(tmp_path):
-    current = OutputRecord("1:2:3", {"a/index.html": ("k", ("posts",)), "style.css": ("", ())})
-    save_output_records(tmp_path, current, OutputRecord())
-    loaded, spare = load_output_records(tmp_path)
-    assert loaded == current and spare == OutputRecord()
-    assert loaded.keys() == {"a/index.html": "k", "style.css": ""}
-    (tmp_path / ".sitegen-cache" / cache_module.OUTPUTS_FILE).write_bytes(b"not a pickle")
-    assert load_output_records(tmp_path) == (OutputRecord(), OutputRecord())
 
 
 def test_a_deferred_text_is_made_once_and_pickles_as_text():

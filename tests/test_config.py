@@ -9,7 +9,7 @@ from sitegen.errors import ConfigError
 def test_defaults_when_no_file(tmp_path):
     config = load_config(tmp_path)
     assert config.permalink == "/:year/:month/:day/:slug/"
-    assert config.posts_per_page == 10 and config.verify.timeout == 60.0
+    assert config.posts_per_page == 10
 
 
 def test_toml_values_and_nested_tables(tmp_path):
@@ -19,7 +19,7 @@ def test_toml_values_and_nested_tables(tmp_path):
     )
     config = load_config(tmp_path)
     assert config.title == "T" and config.baseurl == "/blog"
-    assert config.verify.timeout == 5.0 and config.verify.rtol == 1e-6
+    assert config.extra["verify"] == {"timeout": 5, "rtol": 1e-6}  # the plugin's own table
     assert config.plugin_options("feeds") == {"limit": 5}
 
 

@@ -125,24 +125,27 @@ def test_code_is_plain_text_and_prose_is_unchanged(feed):
     assert "<span" not in beta
 
 
-def test_entries_are_cached_by_the_page_rendering(tmp_path):
+def test_damaged_or_cut_cache_entries_are_misses(tmp_path):
     build(tmp_path)
-    cached = sorted((tmp_path / "site" / ".sitegen-cache" / "feeds").glob("*.html"))
-    assert len(cached) == 5  # one per entry
-    for path in cached:
-        path.write_text(path.read_text(encoding="utf-8") + "<p>FROM CACHE</p>")
     post = tmp_path / "site" / "posts" / "2024-02-01-beta.md"
     post.write_text(post.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
-    # without the engine's cache of rendered bodies, every post is rendered again and the
-    # feed's own cache of converted entries is what keeps the unchanged ones
-    shutil.rmtree(tmp_path / "site" / ".sitegen-cache" / "render")
+    cache = tmp_path / "site" / ".sitegen-cache"
+    damaged = 0
+    for path in cache.rglob("*"):
+        if path.is_file() and path.name != "manifest.json":
+            data = path.read_bytes()
+            # every other file cut in half, the others with one byte flipped
+            path.write_bytes(data[: len(data) // 2] if damaged % 2 else
+                             data[:-1] + bytes([data[-1] ^ 1]))
+            damaged += 1
+    assert damaged > 5
     assert build_site(tmp_path / "site", BuildOptions(out=tmp_path / "out")).ok
-    feed = ET.parse(tmp_path / "out" / "feed.xml").getroot()
-    assert "FROM CACHE" in content(feed, "Alpha: gradients of a neuron")  # unchanged post
-    beta = content(feed, "Beta: just code")
-    assert "FROM CACHE" not in beta and "One more line." in beta  # edited: rendered again
-    # the stale entry of the old beta is gone; the cache holds exactly this feed's entries
-    assert len(list((tmp_path / "site" / ".sitegen-cache" / "feeds").glob("*.html"))) == 5
+    shutil.rmtree(cache)
+    assert build_site(tmp_path / "site", BuildOptions(out=tmp_path / "clean")).ok
+    for name in ("feed.xml", "sitemap.xml", "index.html", "2024/02/01/beta/index.html"):
+        assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "clean" / name).read_bytes()
+    assert "One more line." in content(ET.parse(tmp_path / "out/feed.xml").getroot(),
+                                       "Beta: just code")
 
 
 def test_a_rebuild_with_every_entry_cached_does_not_load_the_converter(tmp_path):

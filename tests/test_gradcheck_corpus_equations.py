@@ -118,6 +118,6 @@ def test_the_other_posts_read_as_written(built):
 
 def test_a_broken_step_fails_the_strict_build(built):
     result, _ = built
-    assert result.site.data.get("verification_failed")
+    assert "verification" in result.site.failed
     messages = [str(d) for d in result.site.report.diagnostics]
     assert any("step 6 → 7 breaks" in m and "gradients-0" in m for m in messages)

@@ -43,7 +43,7 @@ def test_misbehaving_code_gets_an_error_badge_and_the_site_builds(tmp_path, name
     assert "This post is fine" in good
     assert 'data-status="pass"' in good and 'data-status="error"' not in good
 
-    assert result.site.data.get("verification_failed") is True
+    assert "verification" in result.site.failed
     report = json.loads((out / "verification.json").read_text())
     rows = {p["source"]: p["checks"] for p in report["posts"]}
     (error,) = rows[BAD]

@@ -84,7 +84,7 @@ def test_a_ratio_with_no_size_behind_it_is_not_called_a_batch_mean():
 
 
 def test_the_check_command_shows_no_figures_for_a_failure_before_any_comparison():
-    from sitegen.check import format_row
+    from sitegen_plugins.gradcheck.command import format_row
 
     row = {"source": "p.md", "line": 3, "kind": "check", "name": "g", "status": "fail",
            "message": "g has 1 non-finite entry (NaN; first at (1,)): nothing was compared",

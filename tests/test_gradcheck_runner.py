@@ -114,7 +114,8 @@ def test_serve_first_pass_shows_cached_results_and_marks_the_rest_pending(tmp_pa
     fresh = root / "posts" / "2024-01-02-fresh.md"
     fresh.write_text(POST.format(marker=str(marker), grad="2.0 * w"), encoding="utf-8")
 
-    result = build_site(root, BuildOptions(out=tmp_path / "out2", serve=True, verify=False))
+    options = BuildOptions(out=tmp_path / "out2", serve=True, extra={"verify": False})
+    result = build_site(root, options)
     assert marker.read_text().count("ran") == 1  # the first pass runs nothing
     posts = {p.rel: p for p in result.site.posts}
     assert not posts["posts/2024-01-01-cached.md"].data.get("verify_pending")

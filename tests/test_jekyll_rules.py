@@ -416,17 +416,21 @@ def test_a_changed_file_outside_sitegens_folders_is_seen_by_the_next_build(tmp_p
 
 
 def test_serve_reloads_for_a_jekyll_page_or_file(tmp_path):
-    from sitegen.incremental import classify
+    from sitegen.live import classify
+
+    def builds(root, path):
+        changes = classify(root, [path])
+        return changes.build or changes.reload
 
     root = make_site(tmp_path / "s", {"about.md": PAGE.format(title="A", body="x")})
-    assert classify(root, [root / "about.md"]).reload
-    assert classify(root, [root / "images" / "a.png"]).reload
-    assert classify(root, [root / "blog" / "_posts" / "2020-01-01-a.md"]).reload
-    assert classify(root, [root / "_posts" / "2020-01-01-a.html"]).reload
-    assert not classify(root, [root / "_drafts" / "x.md"]).reload
-    assert not classify(root, [root / "node_modules" / "x.js"]).reload
+    assert builds(root, root / "about.md")
+    assert builds(root, root / "images" / "a.png")
+    assert builds(root, root / "blog" / "_posts" / "2020-01-01-a.md")
+    assert builds(root, root / "_posts" / "2020-01-01-a.html")
+    assert not builds(root, root / "_drafts" / "x.md")
+    assert not builds(root, root / "node_modules" / "x.js")
     native = make_site(tmp_path / "n", {"about.md": "x"}, None)
-    assert classify(native, [native / "about.md"]).empty
+    assert not builds(native, native / "about.md")
 
 
 @pytest.mark.parametrize(

@@ -71,6 +71,59 @@ def test_entry_points_are_asked_for_again_only_when_packages_change(tmp_path, mo
     assert asked
 
 
+ORDERED_PLUGINS = {
+    "alpha.py": '''
+from sitegen.hooks import hookimpl
+
+
+@hookimpl(tryfirst=True)
+def sitegen_template_context(site, page, context):
+    context.setdefault("order", []).append("alpha, first")
+
+
+@hookimpl(wrapper=True)
+def sitegen_extra_pages(site):
+    pages = yield  # every other implementation's pages, in one list
+    site.data["pages_seen"] = sum(len(p) for p in pages if p)
+    return pages
+''',
+    "broken.py": '''
+from sitegen.hooks import hookimpl
+
+
+@hookimpl
+def sitegen_template_context(site, page, context):
+    if page.post is not None and page.post.slug == "a":
+        raise ValueError("broken on purpose")
+    context.setdefault("order", []).append("broken")
+''',
+}
+
+
+def test_hooks_go_through_pluggy_with_wrappers_ordering_and_isolation(tmp_path):
+    from sitegen.build import build_site
+    from sitegen.model import BuildOptions
+
+    root = tmp_path / "site"
+    (root / "posts").mkdir(parents=True)
+    (root / "plugins").mkdir()
+    (root / "templates").mkdir()
+    for name, text in ORDERED_PLUGINS.items():
+        (root / "plugins" / name).write_text(text)
+    (root / "templates/post.html").write_text("{{ order|join(' / ') }}\n")
+    (root / "posts/2024-01-01-a.md").write_text("---\ntitle: A\n---\na\n")
+    (root / "posts/2024-01-02-b.md").write_text("---\ntitle: B\n---\nb\n")
+    result = build_site(root, BuildOptions(out=tmp_path / "out"))
+    # the wrapper got the other implementations' results, not a generator object
+    assert result.site.data["pages_seen"] > 0
+    # tryfirst runs before the others; a failing plugin is named and fails its post alone
+    assert (tmp_path / "out/2024/01/02/b/index.html").read_text() == "alpha, first / broken\n"
+    [error] = result.site.report.errors
+    assert error.path == "posts/2024-01-01-a.md"
+    assert "plugin 'broken' raised ValueError on posts/2024-01-01-a.md" in error.message
+    assert not (tmp_path / "out/2024/01/01/a/index.html").exists()
+
+
 def test_a_site_plugin_imports_a_helper_module_beside_it(tmp_path):
     """A site's plugins folder is a package: a plugin imports the ``_`` helper beside it."""
     root = tmp_path / "site"

@@ -268,58 +268,6 @@ def test_bad_edits_show_errors_and_the_server_survives(preview: Preview) -> None
     assert status == 200 and b"Hello body" in body and b"sg-error" not in body
 
 
-GATE_PLUGIN = """
-import threading
-
-from sitegen.hooks import hookimpl
-
-gate = threading.Event()  # the test opens it; until then verification "runs"
-
-
-@hookimpl
-def sitegen_posts_parsed(site, posts):
-    for post in posts:
-        if "SLOWCHECK" not in post.body:
-            continue
-        if site.options.verify:
-            gate.wait(30)
-            post.data["gate_result"] = "checked"
-        else:
-            post.data["verify_pending"] = True
-
-
-@hookimpl
-def sitegen_post_rendered(site, post):
-    if "SLOWCHECK" in post.body:
-        result = post.data.get("gate_result", "verifying")
-        post.html = post.html.replace("SLOWCHECK", f"[{result}]")
-"""
-
-
-def test_slow_verification_never_holds_up_text_edits(tmp_path: Path) -> None:
-    root = make_site(tmp_path / "site")
-    (root / "plugins").mkdir()
-    (root / "plugins" / "gate.py").write_text(GATE_PLUGIN)
-    slow = root / "posts" / "2026-02-02-slow.md"
-    slow.write_text("---\ntitle: Slow\n---\n\nA check: SLOWCHECK\n")
-    preview = start_preview(root, BuildOptions(), port=0, watch=False, quiet=True)
-    gate = preview.live.loaded_site.plugins.get_plugin("gate").gate
-    try:
-        assert b"[verifying]" in get(preview, "/2026/02/02/slow/")[2]
-        # verification of the slow post is running (blocked on the gate); edit another post
-        post = preview.live.root / "posts" / POST_FILE
-        post.write_text(post.read_text().replace("Hello body", "Edited while verifying"))
-        preview.on_batch({post})
-        assert b"Edited while verifying" in get(preview, POST_URL)[2]
-        assert not preview.verifier.idle.is_set()  # still verifying: nothing waited for it
-        gate.set()
-        assert preview.verifier.idle.wait(30)
-        assert b"[checked]" in get(preview, "/2026/02/02/slow/")[2]
-    finally:
-        gate.set()
-        preview.stop()
-
-
 def test_site_below_a_base_path(tmp_path: Path) -> None:
     root = make_site(tmp_path / "site")
     (root / "sitegen.toml").write_text('title = "Based"\nbaseurl = "/blog"\n')

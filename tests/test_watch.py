@@ -109,3 +109,30 @@ def test_a_folder_made_while_watching_is_watched_with_what_it_holds(tmp_path: Pa
         assert root / "templates" / "page.html" in set().union(*batches)
     finally:
         watcher.stop()
+
+
+def test_a_folder_removed_and_made_again_is_watched_again(tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "site"
+    (root / "posts").mkdir(parents=True)
+    (root / "posts" / "a.md").write_text("a")
+    batches, arrived, on_batch = _collector()
+    watcher = start_watching(root, root / "_site", on_batch, quiet=0.1)
+    try:
+        shutil.rmtree(root / "posts")  # rm -rf posts/, then a checkout brings it back
+        assert arrived.wait(10), "the removal was not seen"
+        (root / "posts").mkdir()
+        (root / "posts" / "a.md").write_text("a again")
+        for _ in range(3):  # the removal, the new folder and its file may come apart
+            arrived.clear()
+            if root / "posts" / "a.md" in set().union(*batches[1:]):
+                break
+            arrived.wait(5)
+        batches.clear()
+        arrived.clear()
+        (root / "posts" / "b.md").write_text("an edit in the folder made again")
+        assert arrived.wait(10), "an edit in the folder made again was not seen"
+        assert root / "posts" / "b.md" in set().union(*batches)
+    finally:
+        watcher.stop()

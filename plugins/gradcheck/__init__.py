@@ -29,10 +29,11 @@ from sitegen.hooks import hookimpl
 from . import coverage, render, shapes
 from .blocks import META_KEY, Block, collect_blocks, option_problems, parse_info
 from .runner import PostJob, Verification, WorkerPool, run_jobs
+from .settings import SETTINGS_KEY, settings
 from .summary import FAILING, error_reason, extra_pages, post_rows
 
 STATE_KEY = "verification"
-PENDING_KEY = "verify_pending"  # read by sitegen serve (sitegen.incremental)
+PENDING_KEY = "verify_pending"  # a post whose results are not in yet (--no-verify under serve)
 _EQ_IN_CODE = re.compile(r"""\beq\s*=\s*(["'])(.+?)\1""")
 
 
@@ -67,7 +68,7 @@ def _notation(site: Any, post: Any) -> dict[str, str]:
 
 
 def _job(site: Any, post: Any, blocks: list[Block], equations: list[Any]) -> PostJob:
-    config = site.config.verify
+    config = settings(site)
     seed = post.meta.get("seed", config.seed)
     return PostJob(
         equations={label: e.tex for e in equations for label in e.labels},
@@ -96,9 +97,30 @@ def _workers(site: Any) -> int:
     return site.options.jobs or os.cpu_count() or 1
 
 
+def _verifying(site: Any) -> bool:
+    """Whether this build runs the code (``--no-verify`` turns it off)."""
+    return site.options.extra.get("verify", site.options.verify) is not False
+
+
+@hookimpl
+def sitegen_add_options(command: str, parser: Any) -> None:
+    parser.add_argument(
+        "--no-verify", dest="verify", action="store_false", help="skip running verify blocks"
+    )
+
+
+@hookimpl
+def sitegen_add_commands(subparsers: Any, common: Any) -> None:
+    from .command import add_command
+
+    add_command(subparsers, common)
+
+
 @hookimpl
 def sitegen_configure(site: Any) -> None:
-    if site.options.verify or site.options.serve:
+    site.data.pop(SETTINGS_KEY, None)
+    settings(site)  # [verify] is checked before anything is read
+    if _verifying(site) or site.options.serve:
         nav = site.data.setdefault("nav", [])
         if ("Verification", "/verification/") not in nav:
             nav.append(("Verification", "/verification/"))
@@ -108,15 +130,43 @@ def sitegen_configure(site: Any) -> None:
 
 
 @hookimpl
+def sitegen_body_key(site: Any, post: Any) -> str:
+    """A post's results depend on the options its code runs with and the versions it
+    runs on (this plugin's own code is part of the site's settings)."""
+    key = site.data.get("gradcheck_body_key")
+    if key is None:
+        # serve with --no-verify shows cached results only (and keeps no body of it)
+        peek = not _verifying(site) and site.options.serve
+        key = f"{_verifying(site)}\0{peek}\0{settings(site)!r}\0{_numpy_install()}"
+        site.data["gradcheck_body_key"] = key
+    return key
+
+
+def _numpy_install() -> str:
+    """Which numpy (and Python) the code would run with, told without importing numpy or
+    reading package metadata (both cost more than a rebuild's other work): where its
+    package is and when it was installed. An upgrade changes the time."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("numpy")
+    where = spec.origin if spec is not None and spec.origin else ""
+    try:
+        stamp = os.stat(where).st_mtime_ns if where else 0
+    except OSError:
+        stamp = 0
+    return f"{sys.version_info[:3]}\0{where}\0{stamp}"
+
+
+@hookimpl
 def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
     """Run every post's blocks (from the cache when nothing changed) before rendering.
 
-    With ``options.verify`` off nothing runs; under ``sitegen serve`` (its first, fast
+    With ``--no-verify`` nothing runs; under ``sitegen serve`` (its first, fast
     pass) cached results are still shown, and posts that need a run are marked
     ``post.data["verify_pending"]`` and render "verifying…" badges until the second pass.
     """
-    peek = not site.options.verify and site.options.serve
-    if not site.options.verify and not peek:
+    peek = not _verifying(site) and site.options.serve
+    if not _verifying(site) and not peek:
         return
     jobs: list[PostJob] = []
     for post in posts:
@@ -131,8 +181,6 @@ def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
         post.data[STATE_KEY] = state
         if blocks:
             jobs.append(_job(site, post, blocks, state.equations))
-            # its page shows results of running code: never reuse a rendering of it
-            post.data["cacheable"] = False
         else:
             state.finish(site, post, None)
     by_rel = {p.rel: p for p in posts}
@@ -181,6 +229,7 @@ def apply_results(site: Any, verification: Verification, by_rel: dict[str, Any])
         state = post.data.get(STATE_KEY) if post is not None else None
         if isinstance(state, PostState) and state.pending:
             post.data[PENDING_KEY] = True
+            post.data["cacheable"] = False  # "verifying…" is not a result to keep
             post.data["badge_html"] = render.summary_badge([], 0, coverage.Coverage(), True)
 
 
@@ -250,6 +299,8 @@ class PostState:
             if block.get("error"):
                 self.errors.append(block)
         self.cover = coverage.coverage(self.equations, self.checks)
+        if any(b.get("error_kind") == "timeout" for b in self.result.get("blocks", [])):
+            post.data["cacheable"] = False  # a timeout depends on the machine's load
         # plain rows for ``sitegen check`` (which must not know this plugin's classes)
         post.data["checks"] = post_rows(post, self)
         post.data["badge_html"] = render.summary_badge(
@@ -290,7 +341,7 @@ class PostState:
                 site.report.warning(post.rel, line, message)
             failed = True  # what the page marks red, a strict build refuses
         if failed:
-            site.data["verification_failed"] = True
+            site.failed.append("verification")
 
     def gate_problems(self, post: Any) -> list[tuple[int | None, str, str, str, str]]:
         """(line, kind, status, name, message) for the problems besides checks that the page
@@ -458,6 +509,6 @@ def sitegen_extend_markdown(md: Any, site: Any) -> None:
 
 @hookimpl
 def sitegen_extra_pages(site: Any) -> list[Any]:
-    if not site.options.verify and not site.options.serve:
+    if not _verifying(site) and not site.options.serve:
         return []  # sitegen build --no-verify
     return extra_pages(site, STATE_KEY)

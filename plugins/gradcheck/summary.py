@@ -138,7 +138,10 @@ def site_rows(site: Any, key: str) -> list[tuple[Any, Any, list[dict[str, Any]]]
         state = post.data.get(key)
         if state is None or not getattr(state, "blocks", None):
             continue
-        found.append((post, state, [] if state.pending else post_rows(post, state)))
+        rows = post.data.get("checks")  # made when the results came (kept with the body)
+        if not isinstance(rows, list):
+            rows = post_rows(post, state)
+        found.append((post, state, [] if state.pending else rows))
     return found
 
 
@@ -187,7 +190,7 @@ def extra_pages(site: Any, key: str) -> list[Page]:
                                      for s in d["steps"]):
             # posts may have been verified in forked render processes, whose site.data
             # changes are lost: the verdict is taken again from the posts themselves
-            site.data["verification_failed"] = True
+            site.failed.append("verification")
         entries.append(
             {
                 "post": post,
@@ -198,7 +201,6 @@ def extra_pages(site: Any, key: str) -> list[Page]:
         )
     context = {"title": "Verification", "entries": entries, "counts": counts(total)}
     return [
-        Page(url="/verification/", template="verification.html", context=context,
-             lists_posts=True),
-        Page(url="/verification.json", content=verification_json(site, key), lists_posts=True),
+        Page(url="/verification/", template="verification.html", context=context),
+        Page(url="/verification.json", content=verification_json(site, key)),
     ]

@@ -1,8 +1,9 @@
-"""``sitegen check [PATHS]``: run only the verification and report like pytest.
+"""``sitegen check [PATHS]``, the command this plugin adds: run only the verification and
+report like pytest.
 
 Reads and parses the posts, calls the ``sitegen_posts_parsed`` hook (where the verification
 plugin runs the code) and prints one line per check. Nothing is rendered or written.
-Plugins report results as plain rows in ``post.data["checks"]`` (see the gradcheck plugin):
+Results are plain rows in ``post.data["checks"]`` (see ``summary.post_rows``):
 dicts with ``source``, ``line``, ``name``, ``status`` (pass/fail/error), ``message`` and,
 for checks, ``max_rel_err``, ``tolerance``, ``entries_checked``, ``entries_total``, ``hint``.
 """
@@ -34,11 +35,12 @@ def _expand(paths: list[Path]) -> list[Path]:
 
 def collect(root: Path, options: BuildOptions) -> tuple[Any, list[dict[str, Any]]]:
     """Read, parse and verify; return the site and every check row, by source and line."""
-    from sitegen.build import create_markdown, load_site, parse_posts, read_posts
+    from sitegen.bodies import create_markdown, parse_posts
+    from sitegen.build import load_site, read_posts
     from sitegen.plugins import call_hook
     from sitegen.templates import create_environment, template_dirs
 
-    options.verify = True
+    options.extra["verify"] = True
     if options.only:
         options.only = _expand(options.only)
     site = load_site(root, options)
@@ -153,4 +155,32 @@ def run_check(
         bar = "=" * 8
         print(f"{bar} {summary(rows, seconds)} {bar}", file=out)
     # a plugin may fail the verification beyond its rows (an equation that contradicts them)
-    return 1 if problems or errors or site.data.get("verification_failed") else 0
+    return 1 if problems or errors or site.failed else 0
+
+
+def add_command(subparsers: Any, common: Any) -> None:
+    from sitegen.cli import HelpFormatter, add_build_options
+
+    check = subparsers.add_parser(
+        "check",
+        parents=[common],
+        help="run only the verification",
+        description="Run only the verification.",
+        epilog="examples:\n"
+        "  sitegen check                           every post\n"
+        "  sitegen check posts/2024-01-02-x.md -v  one post, every check listed\n"
+        "  sitegen check --json > report.json",
+        formatter_class=HelpFormatter,
+    )
+    check.add_argument("paths", nargs="*", type=Path, help="posts to check (default: all)")
+    check.add_argument("--json", action="store_true", help="machine-readable report")
+    add_build_options(check)
+    check.set_defaults(run=_run)
+
+
+def _run(args: Any) -> int:
+    from sitegen.cli import options_from_args
+
+    options = options_from_args(args)
+    options.only = list(args.paths) or None
+    return run_check(args.source, options, as_json=args.json)

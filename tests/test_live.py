@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.build import build_site
-from sitegen.incremental import LiveBuild, classify
+from sitegen.live import LiveBuild, classify
 from sitegen.model import BuildOptions
 
 POSTS = {
@@ -55,6 +55,12 @@ def edit(live: LiveBuild, name: str, old: str, new: str) -> Path:
     assert old in text
     path.write_text(text.replace(old, new), encoding="utf-8")
     return path
+
+
+def shown(live: LiveBuild, rel: str) -> str:
+    """What the server shows at the output path ``rel``: its error page, or the file."""
+    page = live.error_pages.get(rel)
+    return page.decode() if page is not None else (live.out / rel).read_text()
 
 
 def test_first_build_writes_every_page(live: LiveBuild) -> None:
@@ -147,13 +153,13 @@ def test_broken_front_matter_shows_error_then_recovers(live: LiveBuild) -> None:
     path.write_text("---\ntitle: [unclosed\n---\n\nBody.\n")
     outcome = live.apply({path})
     assert outcome.errors
-    page = (live.out / page_of("2026-01-02-second.md")).read_text()
+    page = shown(live, page_of("2026-01-02-second.md"))
     assert "sg-error" in page and "posts/2026-01-02-second.md:" in page
     assert "The second body" not in page  # no stale content
     path.write_text(good.replace("second body", "second body, fixed"))
     outcome = live.apply({path})
     assert not outcome.errors
-    page = (live.out / page_of("2026-01-02-second.md")).read_text()
+    page = shown(live, page_of("2026-01-02-second.md"))
     assert "sg-error" not in page and "second body, fixed" in page
 
 
@@ -164,12 +170,12 @@ def test_template_error_names_template_and_line(live: LiveBuild) -> None:
     broken.write_text('{% extends "base.html" %}\n{% block main %}\n{% if %}\n{% endblock %}\n')
     outcome = live.apply({broken})
     assert any(d.path.endswith("templates/post.html") and d.line for d in outcome.errors)
-    page = (live.out / page_of("2026-01-01-first.md")).read_text()
+    page = shown(live, page_of("2026-01-01-first.md"))
     assert "sg-error" in page and "templates/post.html:" in page
     broken.unlink()
     outcome = live.apply({broken})
     assert not outcome.errors
-    assert "sg-error" not in (live.out / page_of("2026-01-01-first.md")).read_text()
+    assert "sg-error" not in shown(live, page_of("2026-01-01-first.md"))
 
 
 def test_bad_config_is_a_site_error_until_fixed(live: LiveBuild) -> None:
@@ -191,7 +197,7 @@ from sitegen.hooks import hookimpl
 @hookimpl
 def sitegen_posts_parsed(site, posts):
     for post in posts:
-        if "CHECKME" in post.body and not site.options.verify:
+        if "CHECKME" in post.body and site.options.extra.get("verify") is False:
             post.data["verify_pending"] = True
         elif "CHECKME" in post.body:
             post.data["fake_result"] = "verified"
@@ -217,22 +223,18 @@ def live_plugin(tmp_path: Path) -> LiveBuild:
     return build
 
 
-def test_verification_comes_in_a_second_pass(live_plugin: LiveBuild) -> None:
+def test_plugin_results_are_kept_with_the_body(live_plugin: LiveBuild) -> None:
     live = live_plugin
     path = edit(live, "2026-01-02-second.md", "second body.", "second body. CHECKME")
     first = live.apply({path})
-    assert first.pending == {"posts/2026-01-02-second.md"}
     page = live.out / page_of("2026-01-02-second.md")
-    assert "verifying…" in page.read_text()
-    seen: list[list[str]] = []
-    second = live.verify_posts(first.pending, on_visible=lambda f: seen.append(f.changed))
-    assert seen == [[page_of("2026-01-02-second.md")]]  # the results' page comes first
-    assert page_of("2026-01-02-second.md") in second.changed
-    assert "verified" in page.read_text() and "verifying" not in page.read_text()
-    # an edit elsewhere keeps the verified result (cached with the post's text)
+    assert page_of("2026-01-02-second.md") in first.changed
+    assert "verified" in page.read_text()
+    # an edit elsewhere keeps the result (cached with the post's body): not even rendered
     other = edit(live, "2026-01-04-fourth.md", "fourth body", "fourth text")
     outcome = live.apply({other})
-    assert "verified" in page.read_text() and not outcome.pending
+    assert "verified" in page.read_text()
+    assert page_of("2026-01-02-second.md") not in outcome.rendered
 
 
 def test_plugin_exception_shows_error_naming_the_plugin(live_plugin: LiveBuild) -> None:
@@ -240,11 +242,11 @@ def test_plugin_exception_shows_error_naming_the_plugin(live_plugin: LiveBuild) 
     path = edit(live, "2026-01-05-fifth.md", "fifth body.", "fifth body. BOOM")
     outcome = live.apply({path})
     assert any("fakeverify" in d.message for d in outcome.errors)
-    page = (live.out / page_of("2026-01-05-fifth.md")).read_text()
+    page = shown(live, page_of("2026-01-05-fifth.md"))
     assert "sg-error" in page and "fakeverify" in page
     edit(live, "2026-01-05-fifth.md", "BOOM", "calm")
     live.apply({path})
-    assert "calm" in (live.out / page_of("2026-01-05-fifth.md")).read_text()
+    assert "calm" in shown(live, page_of("2026-01-05-fifth.md"))
 
 
 def test_serve_output_equals_build_output(tmp_path: Path) -> None:
@@ -267,14 +269,16 @@ def test_classify(tmp_path: Path) -> None:
     root = tmp_path
     changes = classify(root, [root / "posts" / "2026-01-01-a.md", root / "posts" / "x.png"])
     assert changes.sources == {"posts/2026-01-01-a.md"} and not changes.reload
+    assert classify(root, [root / "posts"]).sources == {"posts/"}  # the folder, made again
     assert classify(root, [root / "sitegen.toml"]).reload
     assert classify(root, [root / "plugins" / "mine.py"]).reload
     assert classify(root, [root / "macros.tex"], "macros.tex").reload
-    assert classify(root, [root / "templates" / "post.html"]).templates
-    assert classify(root, [root / "_includes" / "button.html"]).templates
+    assert classify(root, [root / "templates" / "post.html"]).build
+    assert classify(root, [root / "_includes" / "button.html"]).build
     assert classify(root, [root / "themes" / "mine" / "static" / "x.css"]).reload
-    assert classify(root, [root / "assets" / "x.png"]).static
-    assert classify(root, [root / "README.md", tmp_path.parent / "elsewhere.md"]).empty
+    assert classify(root, [root / "assets" / "x.png"]).build
+    nothing = classify(root, [root / "README.md", tmp_path.parent / "elsewhere.md"])
+    assert not nothing.build and not nothing.reload
 
 
 LOOPING_POST = """---
@@ -311,56 +315,20 @@ def test_runaway_verify_block_gives_an_error_badge_then_recovers(tmp_path: Path)
     loop = root / "posts" / "2026-01-06-loops.md"
     loop.write_text(LOOPING_POST)
     live = LiveBuild(root=root, options=BuildOptions(), out=root / "_site")
-    first = live.start()
-    assert "posts/2026-01-06-loops.md" in first.pending
+    live.start()
     page = live.out / page_of("2026-01-06-loops.md")
-    assert 'data-status="pending"' in page.read_text()
-    verified = live.verify_posts(first.pending)
-    assert page_of("2026-01-06-loops.md") in verified.changed
-    text = page.read_text()
-    assert 'data-status="error"' in text and 'data-status="pending"' not in text
-    # the next good save recovers
+    assert 'data-status="error"' in page.read_text()
     loop.write_text(GOOD_CHECK)
-    second = live.apply({loop})
-    assert "now fixed" in page.read_text()
-    live.verify_posts(second.pending)
+    live.apply({loop})
     text = page.read_text()
+    assert "now fixed" in text
     assert 'data-status="pass"' in text and 'data-status="error"' not in text
 
 
-def test_newer_edit_interrupts_listing_pages_and_they_are_owed(
-    live: LiveBuild, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("sitegen.incremental.RENDER_CHUNK", 1)
-    path = edit(live, "2026-01-03-third.md", "title: Third post", "title: Renamed third")
-    outcome = live.apply({path}, stop=lambda: True)  # "another save is waiting"
-    assert outcome.interrupted
-    assert "Renamed third" in (live.out / page_of("2026-01-03-third.md")).read_text()
-    assert len(outcome.rendered) <= 2  # the edited page, and one page before stopping
-    # the next rebuild, for an edit elsewhere, renders what was left
-    other = edit(live, "2026-01-05-fifth.md", "fifth body", "fifth text")
-    outcome = live.apply({other})
-    assert not outcome.interrupted
-    assert "Renamed third" in (live.out / "index.html").read_text()
-    assert "Renamed third" in (live.out / page_of("2026-01-02-second.md")).read_text()
-    assert "Renamed third" in (live.out / page_of("2026-01-04-fourth.md")).read_text()
-
-
-def test_edited_page_is_shown_before_anything_else(live: LiveBuild) -> None:
-    seen: list[list[str]] = []
-    path = edit(live, "2026-01-03-third.md", "title: Third post", "title: Quick third")
-    outcome = live.apply({path}, on_visible=lambda first: seen.append(list(first.changed)))
-    assert seen == [[page_of("2026-01-03-third.md")]]  # one early event: the page itself
-    assert outcome.changed[0] == page_of("2026-01-03-third.md")
-    assert outcome.changed.count(page_of("2026-01-03-third.md")) == 1
-    assert "Quick third" in (live.out / "index.html").read_text()  # then the listings
-
-
 def test_moving_a_post_in_time_takes_the_full_path(live: LiveBuild) -> None:
-    seen: list[list[str]] = []
     path = live.root / "posts" / "2026-01-03-third.md"
     path.write_text(path.read_text().replace("title: Third post", "title: Third\ndate: 2026-01-09"))
-    outcome = live.apply({path}, on_visible=lambda first: seen.append(list(first.changed)))
+    outcome = live.apply({path})
     assert page_of("2026-01-03-third.md") in outcome.removed
     assert (live.out / "2026/01/09/third/index.html").is_file()
     # it is the newest post now: the formerly newest one links to it
@@ -372,64 +340,24 @@ def test_plugin_change_reloads_the_plugin(live_plugin: LiveBuild) -> None:
     path = edit(live, "2026-01-02-second.md", "second body.", "second body. CHECKME")
     live.apply({path})
     page = live.out / page_of("2026-01-02-second.md")
-    assert "verifying…" in page.read_text()
+    assert "verified" in page.read_text()
     plugin = live.root / "plugins" / "fakeverify.py"
-    plugin.write_text(plugin.read_text().replace('"verifying…"', '"waiting for the checker"'))
+    plugin.write_text(plugin.read_text().replace('= "verified"', '= "checked again"'))
     outcome = live.apply({plugin})
     assert outcome.reload
-    assert "waiting for the checker" in page.read_text()
+    assert "checked again" in page.read_text()
 
 
-_PARALLEL_FIRST_BUILD = """
-import json
-import sys
-from pathlib import Path
-import sitegen.build as build
-from sitegen.incremental import LiveBuild
-from sitegen.model import BuildOptions
-
-forked = []
-parallel = build.render_bodies_parallel
-build.render_bodies_parallel = lambda *a, **k: forked.append(a[-1]) or parallel(*a, **k)
-root = Path(sys.argv[1])
-seen = []
-for jobs in (1, 2):
-    options = BuildOptions(serve=True, jobs=jobs)
-    live = LiveBuild(root=root, options=options, out=root.parent / f"out{jobs}")
-    outcome = live.start()
-    warnings = [str(d) for d in outcome.warnings]  # the same messages, in the same order
-    seen.append((sorted(outcome.pending), warnings, len(outcome.changed)))
-print(json.dumps({"forked": forked, "same": seen[0] == seen[1], "pending": seen[0][0],
-                  "warnings": len(seen[0][1])}))
-"""
-
-
-def test_the_first_build_of_serve_renders_bodies_in_parallel(tmp_path: Path) -> None:
-    """Before the server's threads start, bodies are rendered by forked workers too; the
-    pages are the same as a one-process first build gives."""
-    import json
-    import subprocess
-    import sys
-
-    from sitegen.build import PARALLEL_MIN_POSTS
-
-    root = tmp_path / "site"
-    (root / "posts").mkdir(parents=True)
-    for i in range(PARALLEL_MIN_POSTS + 6):
-        verify = "\n```python verify\nassert 1 + 1 == 2\n```\n" if i % 20 == 0 else ""
-        (root / "posts" / f"2024-01-{1 + i % 28:02d}-post-{i}.md").write_text(
-            f"---\ntitle: Post {i}\n---\nText with $x_{i}$ and a {{% bad_tag %}}.\n{verify}"
-        )
-    done = subprocess.run(
-        [sys.executable, "-c", _PARALLEL_FIRST_BUILD, str(root)], capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    seen = json.loads(done.stdout)
-    assert seen["forked"] == [2] and seen["same"], seen  # forked once, for 2 processes
-    # the verify blocks wait for the second pass; every post warns of its unknown tag
-    assert len(seen["pending"]) == 4 and seen["warnings"] >= PARALLEL_MIN_POSTS
-    one, two = (
-        {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-        for out in (tmp_path / "out1", tmp_path / "out2")
-    )
-    assert len(one) > PARALLEL_MIN_POSTS and one == two
+def test_serve_and_build_take_each_others_pages_as_they_are(tmp_path: Path) -> None:
+    """One pipeline: a build after serve (and serve after a build) renders nothing anew."""
+    root = make_site(tmp_path / "site")
+    build_site(root)
+    live = LiveBuild(root=root, options=BuildOptions(), out=root / "_site")
+    assert live.start().rendered == []
+    post = root / "posts" / "2026-01-03-third.md"
+    post.write_text(post.read_text().replace("third body", "third body, served"))
+    rendered = live.apply({post}).rendered
+    # its page, and the lists that show its first paragraph as its excerpt
+    assert page_of("2026-01-03-third.md") in rendered
+    assert page_of("2026-01-01-first.md") not in rendered
+    assert build_site(root).rendered == []

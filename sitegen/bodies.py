@@ -1,0 +1,286 @@
+"""The Markdown stage: every post's body parsed, verified by plugins and rendered to HTML.
+
+A body is looked up first in the body cache, by a key made of the post's place, the
+digest of its file, the settings and what plugins declare their per-post data depends on
+(``sitegen_body_key``); what a fresh rendering said about the post (warnings of the
+parser and of plugins) is kept with it and said again when it comes from the cache.
+
+Many bodies to render are split across forked worker processes where fork exists (and
+no other thread runs); elsewhere one process renders them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from sitegen.cache import CodeCache, RenderCache
+from sitegen.discover import HTML_EXTENSIONS
+from sitegen.errors import SiteError
+from sitegen.model import Post, Site
+from sitegen.plugins import call_hook
+from sitegen.templates import include_dirs
+
+# Below this many bodies to render, starting worker processes costs more than it saves.
+PARALLEL_MIN_POSTS = 64
+_CACHED_FIELDS = ("html", "title", "toc", "has_math")
+# post.data entries that belong to one parse, never kept or shown
+_TRANSIENT = ("env", "tokens")
+
+
+def create_markdown(site: Site) -> Any:
+    from sitegen.markdown import create_parser, detect_dialect
+
+    dialect = detect_dialect(site.root, site.config.math.dollars)
+    md = create_parser(math_options=dict(site.config.math.delimiters), dialect=dialect)
+    call_hook(site, "sitegen_extend_markdown", md=md, site=site)
+    return md
+
+
+class _PostIndex:
+    """Lookups Liquid tags need, built once per batch (not once per post)."""
+
+    def __init__(self, site: Site) -> None:
+        self.by_stem = {p.path.stem: p for p in site.posts}
+        self.by_rel = {p.rel: p for p in site.posts + site.pages}
+        self.site_vars = site_vars(site)
+        self.includes: dict[Path, Any] = {}  # compiled include templates
+
+
+def site_vars(site: Site) -> dict[str, Any]:
+    c = site.config
+    base = {k: v for k, v in c.extra.items() if not isinstance(v, dict)}
+    if isinstance(c.extra.get("extra"), dict):  # [extra]: the site's own settings
+        base.update(c.extra["extra"])
+    base.update(
+        title=c.title, description=c.description, author=c.author, url=c.url, baseurl=c.baseurl
+    )
+    return base
+
+
+def _liquid_context(site: Site, post: Post, jinja_env: Any, index: _PostIndex) -> Any:
+    from sitegen.markdown.liquid import LiquidContext
+
+    def include(name: str, params: dict, line: int) -> str:
+        for folder in include_dirs(site.root, site.theme_dirs):
+            path = folder / name
+            if path.is_file():
+                template = index.includes.get(path)
+                if template is None:  # compiled once per batch, not once per use
+                    template = index.includes[path] = jinja_env.from_string(
+                        path.read_text(encoding="utf-8")
+                    )
+                return template.render(include=params, site=index.site_vars, page=post.meta)
+        raise SiteError(f"include '{name}' not found in includes/ or _includes/")
+
+    def post_url(name: str) -> str | None:
+        target = index.by_stem.get(name)
+        return site.url_for(target.url) if target else None
+
+    def link(path: str) -> str | None:
+        target = index.by_rel.get(path.lstrip("/"))
+        if target is not None:
+            return site.url_for(target.url)
+        return site.url_for("/" + path.lstrip("/")) if (site.root / path).exists() else None
+
+    page_vars = dict(post.meta, title=post.title, url=post.url, date=post.date, tags=post.tags)
+    return LiquidContext(
+        site=index.site_vars, page=page_vars, include=include, post_url=post_url, link=link
+    )
+
+
+def parse_posts(
+    site: Site, md: Any, jinja_env: Any, posts: list[Post], cache: RenderCache | None = None
+) -> None:
+    """Markdown tokens of each post in ``post.data["tokens"]`` (its parse state in
+    ``post.data["env"]``), for plugins to look at before anything is rendered."""
+    index = _PostIndex(site)
+    code = CodeCache(cache) if cache is not None else None
+    for post in posts:
+        env: dict[str, Any] = {
+            "line_offset": post.body_line,
+            "diagnostics": [],
+            "liquid": _liquid_context(site, post, jinja_env, index),
+            "mathjax": post.meta.get("mathjax"),  # False: no math markup (no script loads)
+            "post": post,
+            "site": site,
+            "highlighted": code,
+        }
+        try:
+            if post.path.suffix.lower() in HTML_EXTENSIONS:  # an HTML page is its own body
+                from sitegen.markdown.html_math import mark_up_html_page
+                from sitegen.markdown.liquid import html_page_tokens
+
+                post.data["tokens"] = html_page_tokens(env, post.body)
+                mark_up_html_page(md, env, post.data["tokens"])  # its $ math, as MathJax saw
+            else:
+                post.data["tokens"] = md.parse(post.body, env)
+        except Exception as exc:  # a parser plugin bug: this post fails, the rest build
+            site.report.error(post.rel, None, f"Markdown failed: {type(exc).__name__}: {exc}")
+            post.failed = True
+        post.data["env"] = env
+
+
+def render_post_body(site: Site, md: Any, post: Post) -> None:
+    env = post.data["env"]
+    tokens = post.data.pop("tokens")
+    try:
+        post.html = md.renderer.render(tokens, md.options, env)
+    except SiteError as exc:
+        if not exc.path:
+            exc.path = post.rel
+        site.report.add(exc.diagnostic())
+        post.failed = True
+        return
+    except Exception as exc:
+        site.report.error(post.rel, None, f"rendering failed: {type(exc).__name__}: {exc}")
+        post.failed = True
+        return
+    post.has_math = bool(env.get("has_math"))
+    post.toc = list(env.get("toc", []))
+    notes = [(level, line, message) for line, level, message in env.get("diagnostics", [])]
+    for level, line, message in notes:
+        site.report.add_level(level, post.rel, line, message)
+    post.data["notes"] = notes  # what the parser said of it, for plugins (kept with the body)
+    if not post.title:
+        post.title = env.get("title") or post.slug.replace("-", " ").capitalize()
+        site.report.warning(post.rel, 1, f"no title in front matter; using '{post.title}'")
+    call_hook(site, "sitegen_post_rendered", post=post, site=site)
+
+
+def body_key(site: Site, cache: RenderCache, post: Post) -> str:
+    """The body cache's key of a post: its place, its text, the settings (in the cache's
+    salt) and what plugins say their data for it depends on."""
+    digest = post.source_digest or hashlib.sha256(
+        post.source.encode("utf-8", "surrogatepass")
+    ).hexdigest()  # a post made by other means than reading its file
+    declared = call_hook(site, "sitegen_body_key", site=site, post=post)
+    return cache.key(post.rel, digest + "\0" + "\0".join(map(str, declared)))
+
+
+def _from_cache(site: Site, cache: RenderCache, post: Post, key: str) -> bool:
+    entry = cache.get(key)
+    if not (isinstance(entry, tuple) and len(entry) == 3):
+        return False
+    fields, data, diagnostics = entry
+    for name, value in zip(_CACHED_FIELDS, fields, strict=True):
+        setattr(post, name, value)
+    post.html_key = key
+    post.data.update(data)
+    for diagnostic in diagnostics:
+        site.report.add(diagnostic)
+    return True
+
+
+def _to_cache(cache: RenderCache, post: Post, key: str, diagnostics: list) -> None:
+    if post.failed or post.data.get("cacheable") is False:
+        return
+    if any(d.level == "error" for d in diagnostics):
+        return
+    data = {k: v for k, v in post.data.items() if k not in _TRANSIENT}
+    cache.put(key, (tuple(getattr(post, n) for n in _CACHED_FIELDS), data, diagnostics))
+    post.html_key = key
+
+
+def body_keys(site: Site, cache: RenderCache | None, posts: list[Post]) -> dict[str, str]:
+    return {post.rel: body_key(site, cache, post) for post in posts} if cache is not None else {}
+
+
+def render_bodies(
+    site: Site,
+    md: Any,
+    jinja_env: Any,
+    posts: list[Post],
+    cache: RenderCache | None,
+    keys: dict[str, str] | None = None,
+) -> None:
+    """Markdown and plugins' per-post work for a batch of posts, bodies from the cache
+    where it has them (``keys``: their body keys, when known)."""
+    if keys is None:
+        keys = body_keys(site, cache, posts)
+    todo = [p for p in posts if cache is None or not _from_cache(site, cache, p, keys[p.rel])]
+    known = len(site.report.diagnostics)
+    parse_posts(site, md, jinja_env, todo, cache)
+    call_hook(site, "sitegen_posts_parsed", site=site, posts=[p for p in todo if not p.failed])
+    for post in todo:
+        if not post.failed:
+            render_post_body(site, md, post)
+        for name in _TRANSIENT:
+            post.data.pop(name, None)
+    if cache is not None:
+        said: dict[str, list] = {}
+        for diagnostic in site.report.diagnostics[known:]:
+            said.setdefault(diagnostic.path, []).append(diagnostic)
+        for post in todo:
+            _to_cache(cache, post, keys[post.rel], said.get(post.rel, []))
+
+
+# What a worker process sends back for each post (Post objects link to their neighbours,
+# so whole posts are not sent across processes).
+_RESULT_FIELDS = ("html", "html_key", "title", "toc", "has_math", "failed", "data")
+_worker_state: tuple | None = None  # set once in each forked worker, read by that worker
+
+
+def _set_worker_state(state: tuple) -> None:
+    global _worker_state
+    _worker_state = state
+
+
+def _render_in_worker(chunk: int, jobs: int) -> tuple:
+    assert _worker_state is not None
+    site, md, jinja_env, posts, cache, keys = _worker_state
+    mine = posts[chunk::jobs]
+    known = len(site.report.diagnostics)
+    render_bodies(site, md, jinja_env, mine, cache, keys)
+    results = [tuple(getattr(post, name) for name in _RESULT_FIELDS) for post in mine]
+    used: set[str] = set()
+    if cache is not None:
+        cache.save_new()  # each worker stores its own new entries, in parallel
+        used = cache.used
+    return results, site.report.diagnostics[known:], used
+
+
+def can_fork() -> bool:
+    """Whether worker processes can be forked here: the system has fork and no other
+    thread runs (a forked child would inherit locks held by it)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def render_all_bodies(
+    site: Site, md: Any, jinja_env: Any, posts: list[Post], cache: RenderCache | None, jobs: int
+) -> None:
+    """``render_bodies`` for every post, split across ``jobs`` forked processes when many
+    bodies are to be rendered and forking is possible."""
+    keys = body_keys(site, cache, posts)
+    fresh = sum(1 for p in posts if cache is None or keys[p.rel] not in cache)
+    if jobs < 2 or fresh < PARALLEL_MIN_POSTS or not can_fork():
+        render_bodies(site, md, jinja_env, posts, cache, keys)
+        return
+    context = multiprocessing.get_context("fork")
+    known = len(site.report.diagnostics)
+    state = (site, md, jinja_env, posts, cache, keys)
+    with context.Pool(jobs - 1, initializer=_set_worker_state, initargs=(state,)) as pool:
+        theirs = pool.starmap_async(_render_in_worker, [(c, jobs) for c in range(1, jobs)])
+        render_bodies(site, md, jinja_env, posts[0::jobs], cache, keys)  # this process's share
+        outputs = theirs.get()
+    for chunk, (results, diagnostics, used) in enumerate(outputs, 1):
+        if cache is not None:
+            cache.used.update(used)
+        for post, values in zip(posts[chunk::jobs], results, strict=True):
+            for name, value in zip(_RESULT_FIELDS, values, strict=True):
+                setattr(post, name, value)
+        for diagnostic in diagnostics:
+            site.report.add(diagnostic)
+    # messages in the order of the posts, as one process gives them, not process by process
+    rank = {post.rel: number for number, post in enumerate(posts)}
+    site.report.diagnostics[known:] = sorted(
+        site.report.diagnostics[known:], key=lambda d: rank.get(d.path, len(rank))
+    )
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1

@@ -1,0 +1,220 @@
+"""The templates stage: the site's pages, each rendered only when outdated, then written.
+
+Every page gets its context (the ``site`` variable, its post or list of posts, what
+plugins add), and the rule of ``sitegen.deps`` compares it and what its template read
+last time with the values now: a page whose inputs are all the same is left as it is in
+the output folder; any other is rendered, and written when its bytes changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sitegen.bodies import site_vars
+from sitegen.deps import (
+    PAGE_RECORD_FIELDS,
+    Lookups,
+    PageRecord,
+    Reads,
+    fingerprint,
+    outdated,
+    site_view,
+)
+from sitegen.errors import SiteError
+from sitegen.model import Page, Post, Site
+from sitegen.plugins import call_hook
+from sitegen.templates import render_template
+from sitegen.write import OutputError, OutputWriter, digest_of, unsafe_reason
+
+LAYOUT_TEMPLATES = {"post": "post.html", "page": "page.html", "default": "page.html"}
+
+
+def post_pages(site: Site, posts: list[Post]) -> list[Page]:
+    pages = []
+    for post in posts:
+        if post.failed:
+            continue
+        template = LAYOUT_TEMPLATES.get(post.layout)
+        if template is None:
+            template = "post.html" if post.kind == "post" else "page.html"
+            site.report.warning(post.rel, 2, f"unknown layout '{post.layout}'; using {template}")
+        pages.append(Page(url=post.url, template=template, post=post))
+    return pages
+
+
+def index_pages(site: Site) -> list[Page]:
+    per = site.config.posts_per_page
+    chunks = [site.posts[i : i + per] for i in range(0, len(site.posts), per)] or [[]]
+    pages = []
+    for number, chunk in enumerate(chunks, start=1):
+        url = "/" if number == 1 else f"/page/{number}/"
+        paginator = {
+            "posts": chunk,
+            "page": number,
+            "total_pages": len(chunks),
+            "previous_url": None
+            if number == 1
+            else ("/" if number == 2 else f"/page/{number - 1}/"),
+            "next_url": f"/page/{number + 1}/" if number < len(chunks) else None,
+        }
+        pages.append(Page(url=url, template="index.html", context={"paginator": paginator}))
+    # a page of the site's own at one of these URLs (a Jekyll site's 404.html) wins
+    own = {page.url for page in site.pages}
+    if "/archive/" not in own:
+        pages.append(Page(url="/archive/", template="archive.html"))
+    if "/404.html" not in own:
+        pages.append(Page(url="/404.html", template="404.html"))
+    return pages
+
+
+def math_context(site: Site, post: Post | None) -> dict[str, Any]:
+    wants = post.meta.get("mathjax") if post is not None else None
+    return {
+        "enabled": bool(post is not None and post.has_math and wants is not False) or wants is True,
+        "url": site.config.math.mathjax_url,
+        "macros": site.macros,
+    }
+
+
+def base_context(site: Site) -> dict[str, Any]:
+    tags: dict[str, list[Post]] = {}
+    for post in site.posts:
+        for tag in post.tags:
+            tags.setdefault(tag, []).append(post)
+    return {
+        "site": {
+            **site_vars(site),
+            "posts": site.posts,
+            "pages": site.pages,
+            "tags": dict(sorted(tags.items(), key=lambda kv: kv[0].lower())),
+            "has_tags": bool(tags),
+            "config": site.config,
+            "data": site.data,
+            "serve": site.options.serve,
+        },
+        "url_for": site.url_for,
+        "absolute_url": site.absolute_url,
+        "math": math_context(site, None),
+    }
+
+
+@dataclass
+class PageRun:
+    """One build's rendering of pages into the output: what the previous build recorded
+    (``previous``: output path → record, None for a static file), and this build's."""
+
+    site: Site
+    jinja_env: Any
+    writer: OutputWriter
+    salt: str
+    previous: dict[str, tuple | None]  # as ``stored_records`` gives them
+    records: dict[str, PageRecord | tuple | None] = field(default_factory=dict)
+    rendered: list[str] = field(default_factory=list)  # output paths whose template ran
+
+    def render(self, pages: list[Page]) -> None:
+        site = self.site
+        base = base_context(site)
+        lookups = Lookups(base["site"], site.posts + site.pages)
+        for page in pages:
+            rel = page.output_path
+            problem = unsafe_reason(rel)
+            if problem:  # a URL read.py did not make (a plugin's page): never written
+                where = page.post.rel if page.post else rel
+                message = f"not written: the output path of {page.url!r} {problem}"
+                site.report.error(where, None, message)
+                if page.post is not None:
+                    page.post.failed = True
+                continue
+            if rel in self.records:
+                who = page.post.rel if page.post else rel
+                site.report.error(who, None, f"two pages write {page.url}")
+                continue
+            if page.content is not None:
+                data = page.content
+                self._put(rel, data.encode("utf-8") if isinstance(data, str) else data, "")
+                continue
+            try:
+                self._page(page, rel, base, lookups)
+            except OutputError:
+                raise
+            except SiteError as exc:
+                site.report.add(exc.diagnostic())
+                if page.post is not None:
+                    page.post.failed = True
+
+    def _page(self, page: Page, rel: str, base: dict[str, Any], lookups: Lookups) -> None:
+        context = dict(base)
+        context.update(page.context)
+        context["page"] = {"url": page.url, "title": page.context.get("title", "")}
+        post = page.post
+        if post is not None:
+            context["post"] = post
+            context["page"] = {"url": post.url, "title": post.title, **post.meta}
+            context["content"] = post.html
+            context["math"] = math_context(self.site, post)
+        call_hook(self.site, "sitegen_template_context", page=page, context=context, post=post)
+        if post is not None and post.failed:
+            return  # a plugin failed on it (reported): no page rather than a wrong one
+        given = {k: v for k, v in context.items() if k != "site"}
+        if post is not None and post.html_key and given.get("content") is post.html:
+            given["content"] = ("body", post.html_key)  # the body's key stands for it
+        key = fingerprint((self.salt, page.url, page.template, given))
+        record = self._previous(rel)
+        if (
+            isinstance(record, PageRecord)
+            and not outdated(record, key, lookups)
+            and self.writer.stamp(rel) == (record.size, record.mtime)
+        ):
+            self.records[rel] = self.previous[rel]  # kept as stored
+            return
+        reads = Reads()
+        context["site"] = site_view(base["site"], reads)
+        self.jinja_env.reads = reads
+        try:
+            html = render_template(self.jinja_env, self.site.root, page.template, context)
+        finally:
+            self.jinja_env.reads = None
+        self.rendered.append(rel)
+        self._put(rel, html.encode("utf-8"), key, lookups.record(key, reads))
+
+    def _previous(self, rel: str) -> PageRecord | None:
+        stored = self.previous.get(rel)
+        if isinstance(stored, tuple) and len(stored) == len(PAGE_RECORD_FIELDS):
+            return PageRecord(*stored)
+        return None
+
+    def stored_records(self) -> dict[str, tuple | None]:
+        """This build's records as plain tuples (quicker to save and load)."""
+        stored: dict[str, tuple | None] = {}
+        for rel, r in self.records.items():
+            if isinstance(r, PageRecord):
+                stored[rel] = tuple(getattr(r, name) for name in PAGE_RECORD_FIELDS)
+            else:
+                stored[rel] = r
+        return stored
+
+    def _put(self, rel: str, data: bytes, key: str, record: PageRecord | None = None) -> None:
+        """Write ``data`` at ``rel`` unless the file there is already those bytes."""
+        digest = digest_of(data)
+        if record is None:
+            record = PageRecord(context=key)
+        before = self._previous(rel)
+        if (
+            isinstance(before, PageRecord)
+            and before.digest == digest
+            and self.writer.stamp(rel) == (before.size, before.mtime)
+        ):
+            record.size, record.mtime = before.size, before.mtime
+        else:
+            self.writer.write(rel, data)
+            record.size, record.mtime = self.writer.stamp(rel)
+        record.digest = digest
+        self.records[rel] = record
+
+    def copy_static(self, static: list[tuple[Any, str]]) -> None:
+        """Copy static files, except where a page of the same path was written."""
+        for source, rel in static:
+            if rel not in self.records:
+                self.writer.copy(source, rel)
+                self.records[rel] = None
