@@ -37,10 +37,21 @@ def fingerprint(value: Any) -> str:
     functions by name (they depend only on the settings). A value shared in several
     places is encoded once and referred back to, so a YAML alias bomb stays small.
     Values of unknown kinds that cannot be described are never equal to anything."""
+    digest = _Digest()
+    try:
+        pickler = _Pickler(digest)
+        # without pickle's memo, equal values give equal bytes whichever objects hold
+        # them (a post's rows rebuilt from its results equal the cached ones); a value
+        # shared so often that it grows past the limit is encoded with the memo instead
+        pickler.fast = True
+        pickler.dump(value)  # the common case, at the speed of C
+        return "p" + digest.hexdigest()
+    except Exception:  # too large, cyclic, or of a kind pickle cannot take
+        pass
     buffer = io.BytesIO()
     try:
-        _Pickler(buffer).dump(value)  # the common case, at the speed of C
-        return "p" + hashlib.sha256(buffer.getbuffer()).hexdigest()[:32]
+        _Pickler(buffer).dump(value)
+        return "m" + hashlib.sha256(buffer.getbuffer()).hexdigest()[:32]
     except Exception:  # an object pickle cannot take: described one part at a time
         pass
     parts: list[str] = []
@@ -51,12 +62,32 @@ def fingerprint(value: Any) -> str:
     return "e" + hashlib.sha256("".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+class _Digest:
+    """A file for the pickler that hashes what it is given, up to a limit."""
+
+    LIMIT = 1 << 26  # 64 MiB: far beyond any site's context, short of an alias bomb
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._size = 0
+
+    def write(self, data: bytes) -> int:
+        self._size += len(data)
+        if self._size > self.LIMIT:
+            raise OverflowError("value too large to encode without sharing")
+        self._hash.update(data)
+        return len(data)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()[:32]
+
+
 class _Pickler(pickle.Pickler):
     """Pickle's encoding of plain data, with posts as their paths and functions as
     their names. Its memo writes a shared value once (equal bytes still mean equal
     values; equal values written differently only cost a render)."""
 
-    def __init__(self, buffer: io.BytesIO) -> None:
+    def __init__(self, buffer: Any) -> None:
         super().__init__(buffer, protocol=5)
 
     def persistent_id(self, obj: Any) -> Any:

@@ -213,3 +213,51 @@ def test_prose_edit_that_moves_blocks_runs_no_code_and_moves_the_lines(tmp_path)
     lines = {c["line"] for p in rows["posts"] if p["source"].endswith("wrong.md")
              for c in p["checks"]}
     assert lines == {18}  # the failing check moved down by the four added lines
+
+
+def test_a_prose_edit_leaves_the_summary_pages_alone(tmp_path):
+    root = tmp_path / "site"
+    shutil.copytree(SITE, root)
+    out = root / "_site"
+    build_site(root, BuildOptions(out=out, jobs=2))
+    before = (out / "verification.json").read_bytes()
+    post = root / "posts" / "2024-01-01-verified.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+    edited = build_site(root, BuildOptions(out=out, jobs=2))
+    assert edited.site.data["gradcheck_executed"] == []
+    # the rows did not change: neither summary page is made again, and their bytes are
+    # those of a clean build
+    assert edited.rendered == ["2024/01/01/verified/index.html"]
+    assert "verification.json" not in edited.changed
+    assert (out / "verification.json").read_bytes() == before
+    clean = build_site(root, BuildOptions(out=tmp_path / "clean", jobs=2))
+    for name in ("verification.json", "verification/index.html"):
+        assert (tmp_path / "clean" / name).read_bytes() == (out / name).read_bytes()
+    assert clean.rendered  # a clean build renders every page
+
+
+@pytest.mark.parametrize(
+    "old, new, shown",
+    [
+        ("title: A forgotten 1/N", "title: A forgotten one over N", "A forgotten one over N"),
+        ("dW = X.T @ (X @ W - y)", "dW = X.T @ (X @ W - y) / N", '"passed": 3'),
+    ],
+    ids=["title", "result"],
+)
+def test_a_changed_title_or_result_changes_the_summary_pages(tmp_path, old, new, shown):
+    root = tmp_path / "site"
+    shutil.copytree(SITE, root)
+    out = root / "_site"
+    build_site(root, BuildOptions(out=out, jobs=2))
+    post = root / "posts" / "2024-01-02-wrong.md"
+    post.write_text(post.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    edited = build_site(root, BuildOptions(out=out, jobs=2))
+    assert "verification/index.html" in edited.rendered
+    both = (out / "verification/index.html").read_text("utf-8") + (
+        out / "verification.json"
+    ).read_text("utf-8")
+    assert shown in both
+    clean = tmp_path / "clean"
+    build_site(root, BuildOptions(out=clean, jobs=2))
+    for name in ("verification.json", "verification/index.html"):
+        assert (clean / name).read_bytes() == (out / name).read_bytes()
