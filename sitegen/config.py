@@ -35,16 +35,6 @@ class MathConfig:
 
 
 @dataclass
-class VerifyConfig:
-    timeout: float = 60.0
-    memory_mb: int = 2048
-    rtol: float | None = None
-    atol: float | None = None
-    seed: int = 0
-    strict: bool = True
-
-
-@dataclass
 class Config:
     title: str = "sitegen site"
     description: str = ""
@@ -58,7 +48,6 @@ class Config:
     posts_per_page: int = 10
     favicon: str = ""  # a site path ("/assets/icon.png") or URL; the theme's own if empty
     math: MathConfig = field(default_factory=MathConfig)
-    verify: VerifyConfig = field(default_factory=VerifyConfig)
     # name -> options; a plugin is enabled unless its options say ``enabled = false``
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
     # every key of the file, for templates (``site.KEY``)
@@ -66,6 +55,9 @@ class Config:
     source: str = ""  # which file the configuration came from ("" for defaults)
     # unknown keys and the like, found while reading the file; a build reports them
     warnings: list[Diagnostic] = field(default_factory=list)
+    # top-level tables sitegen does not know: a plugin's own (its ``TABLES``) or a typo,
+    # told apart once the plugins are loaded (``check_plugin_settings``)
+    plugin_tables: list[str] = field(default_factory=list)
     text: str = field(default="", repr=False)  # the file as read, to find a key's line
 
     def plugin_options(self, name: str) -> dict[str, Any]:
@@ -74,7 +66,7 @@ class Config:
 
 # Settings a site may keep for its own templates without a warning (``site.extra.KEY``).
 FREE_TABLES = ("extra",)
-_INTERNAL = ("extra", "source", "warnings", "text")
+_INTERNAL = ("extra", "source", "warnings", "text", "plugin_tables")
 
 
 def key_line(text: str, table: str, key: str) -> int | None:
@@ -147,6 +139,9 @@ def _fill(target: Any, values: dict[str, Any], table: str, config: Config) -> No
         if f is None:
             if not table and key in FREE_TABLES:
                 continue
+            if not table and isinstance(value, dict) and config.text:
+                config.plugin_tables.append(key)
+                continue
             if config.text:  # a Jekyll _config.yml holds Jekyll's own settings
                 if isinstance(value, dict) and not table:
                     line = key_line(config.text, key, "") or line
@@ -169,16 +164,20 @@ def _fill(target: Any, values: dict[str, Any], table: str, config: Config) -> No
 
 
 def check_plugin_settings(
-    config: Config, available: list[str], declared: dict[str, dict[str, Any]]
+    config: Config,
+    available: list[str],
+    declared: dict[str, dict[str, Any]],
+    tables: dict[str, dict[str, Any]] | None = None,
 ) -> list[Diagnostic]:
     """Warnings for ``[plugins.NAME]`` sections no plugin answers to and for keys a plugin
     does not declare; errors for values of the wrong type for a declared key.
 
     A plugin declares its settings with a module attribute ``SETTINGS``: a dict of each
     key's default value (its type is the value's type). A plugin without one is not
-    checked. ``enabled`` is every plugin's."""
+    checked. ``enabled`` is every plugin's. A plugin may also own top-level tables (its
+    ``TABLES``: table name -> such a dict); a top-level table nobody owns is a warning."""
     source = config.source or CONFIG_FILE
-    found = []
+    found = _check_tables(config, tables or {})
     for name, options in config.plugins.items():
         table = f"plugins.{name}"
         line = key_line(config.text, table, "") or key_line(config.text, "plugins", name)
@@ -203,6 +202,29 @@ def check_plugin_settings(
                     check_type(value, type(schema[key]), f"{table}.{key}", source, key_at)
                 except ConfigError as exc:  # the plugin is not run with it: see its hook
                     found.append(exc.diagnostic())
+    return found
+
+
+def _check_tables(config: Config, tables: dict[str, dict[str, Any]]) -> list[Diagnostic]:
+    source = config.source or CONFIG_FILE
+    found = []
+    for name in config.plugin_tables:
+        schema = tables.get(name)
+        line = key_line(config.text, name, "")
+        if schema is None:
+            known = [f.name for f in fields(Config) if f.name not in _INTERNAL]
+            message = unknown_key_message("setting", name, known + sorted(tables))
+            found.append(Diagnostic(source, line, "warning", message))
+            continue
+        for key, value in config.extra[name].items():
+            key_at = key_line(config.text, name, key) or line
+            if key not in schema:
+                message = unknown_key_message("setting", key, list(schema), f"{name}.")
+                found.append(Diagnostic(source, key_at, "warning", message))
+            elif schema[key] is not None:
+                check_type(value, type(schema[key]), f"{name}.{key}", source, key_at)
+            elif value is not None:  # a setting off by default takes a number
+                check_type(value, float, f"{name}.{key}", source, key_at)
     return found
 
 

@@ -157,7 +157,13 @@ def plugin_settings_warnings(root: Path, config: Any, pm: pluggy.PluginManager) 
         for name, module in pm.list_name_plugin()
         if isinstance(getattr(module, "SETTINGS", None), dict)
     }
-    return check_plugin_settings(config, sorted(available), declared)
+    tables = {
+        table: dict(keys)
+        for _, module in pm.list_name_plugin()
+        if isinstance(getattr(module, "TABLES", None), dict)
+        for table, keys in module.TABLES.items()
+    }
+    return check_plugin_settings(config, sorted(available), declared, tables)
 
 
 def call_hook(site: Any, name: str, /, **kwargs: Any) -> list[Any]:

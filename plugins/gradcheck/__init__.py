@@ -29,7 +29,7 @@ from sitegen.hooks import hookimpl
 from . import coverage, render, shapes
 from .blocks import META_KEY, Block, collect_blocks, option_problems, parse_info
 from .runner import PostJob, Verification, WorkerPool, run_jobs
-from .settings import SETTINGS_KEY, settings
+from .settings import SETTINGS_KEY, TABLES, settings  # noqa: F401 (TABLES: the engine reads it)
 from .summary import FAILING, error_reason, extra_pages, post_rows
 
 STATE_KEY = "verification"
@@ -37,7 +37,7 @@ PENDING_KEY = "verify_pending"  # a post whose results are not in yet (--no-veri
 _EQ_IN_CODE = re.compile(r"""\beq\s*=\s*(["'])(.+?)\1""")
 
 
-# Its settings are the [verify] table; [plugins.gradcheck] takes only "enabled".
+# Its settings are the [verify] table (TABLES); [plugins.gradcheck] takes only "enabled".
 SETTINGS: dict = {}
 
 

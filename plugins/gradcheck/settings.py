@@ -21,6 +21,11 @@ class VerifyConfig:
     strict: bool = True
 
 
+# the tables of sitegen.toml this plugin owns, for the engine's check of keys and types
+# (a default of None takes a number)
+TABLES = {"verify": {f.name: f.default for f in fields(VerifyConfig)}}
+
+
 def read_settings(values: Any, source: str) -> VerifyConfig:
     """``[verify]`` as written, every value checked for its type."""
     config = VerifyConfig()
@@ -47,9 +52,6 @@ def read_settings(values: Any, source: str) -> VerifyConfig:
 
 def settings(site: Any) -> VerifyConfig:
     """The site's ``[verify]`` settings (read once per build, in ``sitegen_configure``)."""
-    core = getattr(site.config, "verify", None)
-    if core is not None:  # checked already where the configuration is read
-        return core  # type: ignore[no-any-return]
     found = site.data.get(SETTINGS_KEY)
     if not isinstance(found, VerifyConfig):
         found = site.data[SETTINGS_KEY] = read_settings(
