@@ -103,3 +103,9 @@ def sitegen_build_finished(site: Any, output: Any) -> None:
 @hookspec
 def sitegen_files_changed(site: Any, paths: list[Any]) -> None:
     """``sitegen serve`` saw these files change, before it rebuilds."""
+
+
+@hookspec
+def sitegen_new_post(root: Any, title: str) -> str | None:
+    """``sitegen new``: Markdown to end the new post with (``root`` is the site's Path),
+    e.g. an example of what the plugin adds to posts."""

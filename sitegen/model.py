@@ -110,9 +110,6 @@ class BuildOptions:
     jobs: int = 0  # 0: number of cores
     rerun: bool = False  # ignore every cache: run all code, render every page
     serve: bool = False  # building for the live preview
-    # the default of the verification plugin's --no-verify, for callers of build_site
-    # (kept until they set ``extra["verify"]`` instead)
-    verify: bool = True
     # options plugins added to the command line (``sitegen_add_options``), by name
     extra: dict[str, Any] = field(default_factory=dict)
     only: list[Path] | None = None  # restrict to these sources (sitegen check PATHS)

@@ -25,18 +25,7 @@ $$
 \\frac{{\\partial L}}{{\\partial w}} = (\\hat y - y)\\, x \\label{{eq:grad}}
 $$
 
-Equation \\eqref{{eq:grad}} is checked by the code below.
-
-```python verify
-dims(D=3)
-x = rng.standard_normal(D); y = 1.0; w = rng.standard_normal(D)
-
-def loss(w):
-    return 0.5 * (x @ w - y) ** 2
-
-dw = (x @ w - y) * x
-check_grad(loss, w, dw, name="∂L/∂w", eq="eq:grad")
-```
+Equation \\eqref{{eq:grad}} is the gradient of the squared error.
 """
 
 SITE_CONFIG = """# sitegen configuration; every key is optional.
@@ -130,11 +119,29 @@ def new_post(source: Path, title: str, now: datetime | None = None) -> int:
         return EXIT_USAGE
     folder.mkdir(parents=True, exist_ok=True)
     escaped = title.replace("\\", "\\\\").replace('"', '\\"')
-    path.write_text(
-        NEW_POST.format(title=escaped, date=now.strftime("%Y-%m-%d %H:%M:%S")), encoding="utf-8"
-    )
+    text = NEW_POST.format(title=escaped, date=now.strftime("%Y-%m-%d %H:%M:%S"))
+    for addition in _plugin_additions(source, title):
+        text += "\n" + addition.strip("\n") + "\n"
+    path.write_text(text, encoding="utf-8")
     print(path)
     return EXIT_OK
+
+
+def _plugin_additions(source: Path, title: str) -> list[str]:
+    """What the site's plugins add to a new post (``sitegen_new_post``), in their order.
+    A configuration that cannot be read leaves the built-in plugins on their defaults:
+    the build reports it, a new post should still be written."""
+    from sitegen.config import load_config
+    from sitegen.errors import ConfigError
+    from sitegen.plugins import load_plugins
+
+    try:
+        settings = load_config(source).plugins
+    except ConfigError:
+        settings = {}
+    manager = load_plugins(source, settings)
+    found = manager.hook.sitegen_new_post(root=source, title=title)
+    return [text for text in reversed(found) if isinstance(text, str) and text.strip()]
 
 
 def init_site(target: Path, quiet: bool = False) -> int:

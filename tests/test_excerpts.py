@@ -43,7 +43,7 @@ def _build(tmp_path: Path):
     (root / "posts/2024-03-01-math-title.md").write_text(MATH_TITLE)
     (root / "posts/2024-03-02-given.md").write_text(GIVEN)
     (root / "sitegen.toml").write_text('title = "T"\nurl = "https://x.org"\nposts_per_page = 10\n')
-    result = build_site(root, BuildOptions(out=tmp_path / "out", verify=False))
+    result = build_site(root, BuildOptions(out=tmp_path / "out", extra={"verify": False}))
     return result, tmp_path / "out"
 
 
@@ -85,7 +85,7 @@ def test_math_in_titles_is_typeset_and_plain_in_title_and_feed(tmp_path):
 def test_a_list_without_math_loads_no_mathjax(tmp_path):
     root = tmp_path / "site"
     shutil.copytree(BASIC, root)
-    build_site(root, BuildOptions(out=tmp_path / "out", verify=False))
+    build_site(root, BuildOptions(out=tmp_path / "out", extra={"verify": False}))
     assert "window.MathJax" not in (tmp_path / "out/archive/index.html").read_text()
 
 

@@ -28,7 +28,7 @@ def _site(tmp_path: Path, config: str) -> Path:
 
 
 def _build(root: Path, tmp_path: Path, name: str):
-    return build_site(root, BuildOptions(out=tmp_path / name, verify=False))
+    return build_site(root, BuildOptions(out=tmp_path / name, extra={"verify": False}))
 
 
 def test_self_hosted_mathjax_gets_the_baseurl(tmp_path):

@@ -67,7 +67,8 @@ def _messages(result, path: str) -> list[str]:
 
 
 def test_a_reference_to_a_missing_label_is_a_warning_at_its_line(tmp_path):
-    result = build_site(_site(tmp_path), BuildOptions(out=tmp_path / "out", verify=False))
+    options = BuildOptions(out=tmp_path / "out", extra={"verify": False})
+    result = build_site(_site(tmp_path), options)
     refs = [m for m in _messages(result, "posts/2024-02-01-refs.md") if "label" in m]
     assert refs == [
         "posts/2024-02-01-refs.md:16: warning: \\eqref{eq:nope}: no equation on this page has "
@@ -101,13 +102,14 @@ def test_broken_links_are_errors_in_a_strict_build(tmp_path, capsys):
 
 def test_broken_links_are_warnings_without_strict_or_when_opted_out(tmp_path):
     root = _site(tmp_path)
-    loose = build_site(root, BuildOptions(out=tmp_path / "a", verify=False, strict=False))
+    options = BuildOptions(out=tmp_path / "a", extra={"verify": False}, strict=False)
+    loose = build_site(root, options)
     broken = [d for d in loose.site.report.diagnostics if "broken" in d.message]
     assert len(broken) == 2 and {d.level for d in broken} == {"warning"}
     assert not loose.site.report.errors  # the post_url to nothing stays the parser's warning
     shutil.rmtree(root)
     root = _site(tmp_path, "[plugins.links]\nstrict = false\n")
-    opted = build_site(root, BuildOptions(out=tmp_path / "b", verify=False))
+    opted = build_site(root, BuildOptions(out=tmp_path / "b", extra={"verify": False}))
     assert not [d for d in opted.site.report.errors if "broken" in d.message]
     assert len([d for d in opted.site.report.warnings if "broken" in d.message]) == 2
 
@@ -119,7 +121,7 @@ def test_links_below_a_baseurl(tmp_path):
     (root / "posts/2024-02-02-links.md").write_text(
         "---\ntitle: L\n---\n\n[in](/blog/2024/01/02/first-post/) [out](/blog/nothing/)\n"
     )
-    result = build_site(root, BuildOptions(out=tmp_path / "out", verify=False))
+    result = build_site(root, BuildOptions(out=tmp_path / "out", extra={"verify": False}))
     broken = [str(d) for d in result.site.report.errors if "broken" in d.message]
     assert broken == [
         "posts/2024-02-02-links.md:5: error: broken link: /blog/nothing/ (/nothing/): "
@@ -154,7 +156,7 @@ def test_links_in_raw_html_are_checked_too(tmp_path):
         "</div>\n\n"
         'Inline <a href="/about/">fine</a> and <a href="/nowhere/">not</a>.\n'
     )
-    result = build_site(root, BuildOptions(out=tmp_path / "out", verify=False))
+    result = build_site(root, BuildOptions(out=tmp_path / "out", extra={"verify": False}))
     broken = [str(d) for d in result.site.report.errors if "broken" in d.message]
     assert broken == [
         "posts/2024-02-02-links.md:7: error: broken image: /assets/gone.png: "

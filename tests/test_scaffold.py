@@ -50,6 +50,19 @@ def test_new_post_has_no_empty_excerpt_and_a_referenced_label(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err
 
 
+def test_a_new_post_ends_with_what_the_plugins_add(tmp_path, capsys):
+    # the verify block is the verification plugin's (sitegen_new_post): off, it is not there
+    assert main(["new", "With code", "--source", str(tmp_path / "on")]) == 0
+    (post,) = (tmp_path / "on" / "posts").glob("*.md")
+    assert "```python verify" in post.read_text() and "check_grad(" in post.read_text()
+    (tmp_path / "off").mkdir()
+    (tmp_path / "off" / "sitegen.toml").write_text("[plugins.gradcheck]\nenabled = false\n")
+    assert main(["new", "Without code", "--source", str(tmp_path / "off")]) == 0
+    (post,) = (tmp_path / "off" / "posts").glob("*.md")
+    assert "```python verify" not in post.read_text()
+    assert "\\label{eq:grad}" in post.read_text()
+
+
 def test_build_where_there_is_no_site_refuses(tmp_path, capsys):
     assert main(["build", "--source", str(tmp_path)]) == 2
     err = capsys.readouterr().err

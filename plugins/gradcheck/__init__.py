@@ -99,7 +99,7 @@ def _workers(site: Any) -> int:
 
 def _verifying(site: Any) -> bool:
     """Whether this build runs the code (``--no-verify`` turns it off)."""
-    return site.options.extra.get("verify", site.options.verify) is not False
+    return site.options.extra.get("verify") is not False
 
 
 @hookimpl
@@ -512,3 +512,25 @@ def sitegen_extra_pages(site: Any) -> list[Any]:
     if not _verifying(site) and not site.options.serve:
         return []  # sitegen build --no-verify
     return extra_pages(site, STATE_KEY)
+
+
+NEW_POST_BLOCK = '''The code below checks it: a build runs the block and marks the equation verified
+when the stated gradient matches the loss.
+
+```python verify
+dims(D=3)
+x = rng.standard_normal(D); y = 1.0; w = rng.standard_normal(D)
+
+def loss(w):
+    return 0.5 * (x @ w - y) ** 2
+
+dw = (x @ w - y) * x
+check_grad(loss, w, dw, name="∂L/∂w", eq="eq:grad")
+```
+'''
+
+
+@hookimpl
+def sitegen_new_post(root: Any, title: str) -> str:
+    """A new post starts with a checked example (its equation is the template's own)."""
+    return NEW_POST_BLOCK
