@@ -28,13 +28,13 @@ from markdown_it.rules_core import StateCore
 
 from sitegen.markdown.jekyll import note_difference
 from sitegen.markdown.lines import report
-from sitegen.markdown.liquid import (
-    _VARIABLE,
+from sitegen.markdown.liquid_tags import iter_outputs
+from sitegen.markdown.liquid_values import (
+    VARIABLE,
     LiquidContext,
     LiquidError,
     UndefinedVariable,
-    _value_of,
-    iter_outputs,
+    value_of,
 )
 
 __all__ = ["kramdown_blocks_plugin", "split_row"]
@@ -321,11 +321,11 @@ def _substitute_code(env: dict, ctx: LiquidContext, code: str, first_line: int) 
         pieces.append(code[last : found.start()])
         line += code.count("\n", last, found.start())
         last = found.end()
-        if _VARIABLE.fullmatch(found.group(1)) is None:
+        if VARIABLE.fullmatch(found.group(1)) is None:
             pieces.append(found.group(0))
             continue
         try:
-            pieces.append(_value_of(ctx, found))  # not escaped: the code renderer escapes it
+            pieces.append(value_of(ctx, found))  # not escaped: the code renderer escapes it
         except LiquidError as exc:
             report(env, line, "warning", str(exc))
             pieces.append("" if isinstance(exc, UndefinedVariable) else found.group(0))
