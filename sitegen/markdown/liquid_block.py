@@ -9,6 +9,7 @@ from markdown_it.rules_block import StateBlock
 
 from sitegen.markdown.lines import (
     RAW_DEPTH_KEY,
+    line_text,
 )
 from sitegen.markdown.liquid_tags import (
     END_COMMENT,
@@ -20,10 +21,6 @@ from sitegen.markdown.liquid_tags import (
 
 # Private env key: where a block search for a closing tag found none (see _find_line).
 _NO_CLOSER_KEY = "_sg_liquid_no_closer"
-
-
-def _line(state: StateBlock, line: int) -> str:
-    return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
 
 
 def _find_line(state: StateBlock, pattern: re.Pattern[str], first: int, end: int) -> int:
@@ -41,7 +38,7 @@ def _find_line(state: StateBlock, pattern: re.Pattern[str], first: int, end: int
     if failed_from is not None and failed_from <= first:
         return -1
     for line in range(first, end):
-        if pattern.match(_line(state, line)):
+        if pattern.match(line_text(state, line)):
             return line
     memo[key] = first
     return -1
@@ -54,7 +51,7 @@ def liquid_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     src = state.src
     if not src.startswith("{%", pos) or state.env.get(RAW_DEPTH_KEY):
         return False
-    text = _line(state, start)
+    text = line_text(state, start)
     match = match_liquid(text, 0, len(text))
     if match is None:
         return False
@@ -106,7 +103,10 @@ def _block_highlight(
 
 def _block_raw(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     close = _find_line(state, END_RAW, start + 1, end)
-    if close < 0 or _line(state, close).strip() != END_RAW.match(_line(state, close)).group(0):
+    if close < 0:
+        return False
+    closing = line_text(state, close)
+    if closing.strip() != END_RAW.match(closing).group(0):
         return False
     if silent:
         return True

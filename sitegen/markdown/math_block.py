@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from markdown_it.rules_block import StateBlock
 
 from sitegen.markdown.jekyll import note_difference
+from sitegen.markdown.lines import line_text
 from sitegen.markdown.math_environment import kramdown_environment
 from sitegen.markdown.math_options import MathOptions
 from sitegen.markdown.math_tex import (
@@ -20,11 +21,6 @@ from sitegen.markdown.math_tex import (
     resolve_kramdown_escapes,
 )
 from sitegen.markdown.scan import CloserIndex, build_closer_index
-
-
-def _line_text(state: StateBlock, line: int) -> str:
-    return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
-
 
 # Private env key: what the block rule learnt about the source it is parsing (see _memo_of).
 _BLOCK_MEMO_KEY = "_sg_math_blocks"
@@ -61,7 +57,7 @@ def _inside_open_dollars(state: StateBlock, line: int) -> bool:
         todo.append(at)
         at -= 1
     for at in reversed(todo):
-        above[at] = above[at - 1] + _line_text(state, at - 1).count("$$")
+        above[at] = above[at - 1] + line_text(state, at - 1).count("$$")
     return above[line] % 2 == 1
 
 
@@ -87,7 +83,7 @@ def _block_lines(
     pieces: list[str] = []
     at = 0
     for line in range(first, end):
-        text = _line_text(state, line)
+        text = line_text(state, line)
         if kind == "\\\\[":  # resolve kramdown's escapes; the "\n" lets a trailing \\ be a <br>
             text = resolve_kramdown_escapes(text + "\n")[0]
         elif kramdown:  # a bare environment is text for kramdown: escapes resolved
@@ -123,7 +119,7 @@ def _before_block_boundary(state: StateBlock, line: int, end_line: int) -> bool:
     list or an end-of-block ``^`` follows."""
     if line >= end_line or state.isEmpty(line):
         return True
-    text = _line_text(state, line)
+    text = line_text(state, line)
     return text.startswith("{:") or text.rstrip() == "^"
 
 
@@ -145,7 +141,7 @@ def _scan_block(
     text = lines.text
     line_start = lines.starts[first - lines.first]
     if kind == "\\\\[":  # the opener's "\\[" is "\[" once resolved
-        start_col = len(resolve_kramdown_escapes(_line_text(state, first)[:start_col])[0])
+        start_col = len(resolve_kramdown_escapes(line_text(state, first)[:start_col])[0])
     begin = line_start + start_col
     if lines.index is None:
         found = text.find("$$", begin) if text.rfind("$$") >= begin else -1
