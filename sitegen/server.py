@@ -314,6 +314,7 @@ class Preview:
     quiet: bool = False
     rebuilds: int = 0
     reported: set[Diagnostic] = field(default_factory=set)  # what the last build said
+    ready: threading.Event = field(default_factory=threading.Event)  # first build announced
     # (what, milliseconds) of recent rebuilds, for the benchmark and the curious
     timings: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=200))
 
@@ -335,6 +336,9 @@ class Preview:
 
     def on_batch(self, paths: set[Path]) -> None:
         """Called by the watcher with one debounced batch of changed files."""
+        while not self.ready.wait(0.1):  # the first build is still being announced
+            if self.state.stopping.is_set():
+                return
         start = time.perf_counter()
         outcome = self.live.apply(paths)
         self.rebuilds += 1
@@ -415,13 +419,19 @@ def start_preview(
     state = ServeState(live=live, hub=EventHub())
     # bind before building, so a taken port fails at once
     httpd = PreviewHTTPServer((host, port), make_handler(state), host=host)
+    preview = Preview(live=live, httpd=httpd, state=state, quiet=quiet)
     start = time.perf_counter()
     try:
+        if watch:
+            # watching starts before the first build reads anything: a save made while it
+            # runs (or just after the first page is served) is a batch that waits for it
+            preview.watcher = start_watching(root, out, preview.on_batch)
         first = live.start()
     except BaseException:
+        if preview.watcher is not None:
+            preview.watcher.stop()
         httpd.server_close()
         raise
-    preview = Preview(live=live, httpd=httpd, state=state, quiet=quiet)
     preview.reported = set(first.diagnostics)
     for d in first.diagnostics:
         if not quiet or d.level == "error":
@@ -440,8 +450,8 @@ def start_preview(
         )
     preview.thread = threading.Thread(target=httpd.serve_forever, name="sitegen-http", daemon=True)
     preview.thread.start()
+    preview.ready.set()
     if watch:
-        preview.watcher = start_watching(root, out, preview.on_batch)
         preview.scheduler = threading.Thread(
             target=preview.publish_scheduled, name="sitegen-schedule", daemon=True
         )
