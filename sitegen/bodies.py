@@ -62,7 +62,7 @@ def site_vars(site: Site) -> dict[str, Any]:
 
 
 def _liquid_context(site: Site, post: Post, jinja_env: Any, index: _PostIndex) -> Any:
-    from sitegen.markdown.liquid import LiquidContext
+    from sitegen.markdown.liquid_values import LiquidContext
 
     def include(name: str, params: dict, line: int) -> str:
         for folder in include_dirs(site.root, site.theme_dirs):
@@ -112,7 +112,7 @@ def parse_posts(
         try:
             if post.path.suffix.lower() in HTML_EXTENSIONS:  # an HTML page is its own body
                 from sitegen.markdown.html_math import mark_up_html_page
-                from sitegen.markdown.liquid import html_page_tokens
+                from sitegen.markdown.liquid_html import html_page_tokens
 
                 post.data["tokens"] = html_page_tokens(env, post.body)
                 mark_up_html_page(md, env, post.data["tokens"])  # its $ math, as MathJax saw

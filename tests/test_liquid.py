@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sitegen.markdown import create_parser, render_markdown
-from sitegen.markdown.liquid import LiquidContext
+from sitegen.markdown.liquid_values import LiquidContext
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from sitegen.markdown import LiquidContext, create_parser, render_markdown
-from sitegen.markdown.math import _BRACKET_TOKENS, _PAREN_TOKENS, _env_end_pattern, find_tex_end
+from sitegen.markdown.math_tex import BRACKET_TOKENS, PAREN_TOKENS, env_end_pattern, find_tex_end
 from sitegen.markdown.scan import build_closer_index
 from sitegen.markdown.tables import math_spans
 
@@ -144,9 +144,9 @@ def test_closer_index_agrees_with_a_walk(seed: int) -> None:
     alphabet = ["{", "}", "\\", ")", "]", "(", "a", " ", "\\end{align}", "\\end {align}", "\n"]
     text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 120)))
     for pattern, closer in (
-        (_PAREN_TOKENS, "\\)"),
-        (_BRACKET_TOKENS, "\\]"),
-        (_env_end_pattern("align"), ""),
+        (PAREN_TOKENS, "\\)"),
+        (BRACKET_TOKENS, "\\]"),
+        (env_end_pattern("align"), ""),
     ):
         index = build_closer_index(text, pattern)
         # starts right after "(", "[" or "}", where the rules start their scans

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.markdown import create_parser, render_markdown
-from sitegen.markdown.math import braces_balanced, resolve_kramdown_escapes
+from sitegen.markdown.math_tex import braces_balanced, resolve_kramdown_escapes
 
 REPO = Path(__file__).parents[1]
 CORPUS = REPO / ".." / "shared" / "corpus" / "anujgupta82"

@@ -30,8 +30,10 @@ from sitegen.markdown.inline_html import inline_html_plugin
 from sitegen.markdown.jekyll import MarkdownDialect, detect_dialect
 from sitegen.markdown.kramdown import kramdown_blocks_plugin
 from sitegen.markdown.kramdown_extensions import kramdown_extensions_plugin
-from sitegen.markdown.liquid import LiquidContext, liquid_plugin
-from sitegen.markdown.math import MathOptions, math_plugin
+from sitegen.markdown.liquid import liquid_plugin
+from sitegen.markdown.liquid_values import LiquidContext
+from sitegen.markdown.math import math_plugin
+from sitegen.markdown.math_options import MathOptions
 from sitegen.markdown.tables import math_table_plugin
 
 __all__ = [

@@ -4,7 +4,7 @@ MathJax (``inlineMath: [['$','$'], …]``) closes a ``$`` at the next ``$`` outs
 spaces allowed, a backslash and the character after it skipped as a pair (so ``\\$`` never
 closes anything). On a Jekyll site MathJax saw the text kramdown had made of the post:
 kramdown had already resolved its backslash escapes (``\\{`` -> ``\\{``... see
-:func:`sitegen.markdown.math.resolve_kramdown_escapes`), so the scan runs on the resolved text.
+:func:`sitegen.markdown.math_tex.resolve_kramdown_escapes`), so the scan runs on the resolved text.
 
 A ``$$`` with no partner in the paragraph was text for kramdown, so ``$x$$`` is the math
 ``x`` and a dollar sign, as MathJax read it.
@@ -23,6 +23,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from sitegen.markdown.math_tex import raw_index, resolve_kramdown_escapes
 from sitegen.markdown.scan import CloserIndex, build_closer_index, token_pattern
 
 __all__ = ["DollarIndex", "DollarMatch", "dollar_index", "find_mathjax_dollar"]
@@ -58,8 +59,6 @@ class DollarIndex:
 
 
 def dollar_index(src: str, kramdown: bool) -> DollarIndex:
-    from sitegen.markdown.math import resolve_kramdown_escapes
-
     text, shifts = resolve_kramdown_escapes(src) if kramdown else (src, [])
     dollars = [i for i, ch in enumerate(src) if ch == "$"]
     doubles = [m.start() for m in _DOUBLE.finditer(src)]
@@ -84,8 +83,6 @@ def find_mathjax_dollar(
     ``index``: :func:`dollar_index` of ``src`` (built here when not given); with it every
     opener of a source is answered without walking the text again.
     """
-    from sitegen.markdown.math import _raw_index
-
     if index is None:
         index = dollar_index(src, kramdown)
     start = pos + 1
@@ -96,7 +93,7 @@ def find_mathjax_dollar(
     begin = start - _removed_before(index, start)
     limit = maximum - _removed_before(index, maximum)
     found, _, _ = index.closers.find(begin, limit)
-    raw_found = _raw_index(found, shifts) if found >= 0 else -1
+    raw_found = raw_index(found, shifts) if found >= 0 else -1
     if double >= 0 and (raw_found < 0 or raw_found >= double):
         close = _next(index.doubles, double + 2, maximum, 2)
         if close >= 0:

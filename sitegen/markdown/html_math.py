@@ -21,8 +21,8 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
-from sitegen.markdown.liquid import quiet_include_output
-from sitegen.markdown.math import resolve_kramdown_escapes
+from sitegen.markdown.liquid_render import quiet_include_output
+from sitegen.markdown.math_tex import resolve_kramdown_escapes
 
 __all__ = ["html_block_math_plugin", "mark_up_html_page"]
 

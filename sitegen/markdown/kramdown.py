@@ -27,14 +27,14 @@ from markdown_it.rules_block.paragraph import paragraph
 from markdown_it.rules_core import StateCore
 
 from sitegen.markdown.jekyll import note_difference
-from sitegen.markdown.lines import report
-from sitegen.markdown.liquid import (
-    _VARIABLE,
+from sitegen.markdown.lines import line_text, report
+from sitegen.markdown.liquid_tags import iter_outputs
+from sitegen.markdown.liquid_values import (
+    VARIABLE,
     LiquidContext,
     LiquidError,
     UndefinedVariable,
-    _value_of,
-    iter_outputs,
+    value_of,
 )
 
 __all__ = ["kramdown_blocks_plugin", "split_row"]
@@ -55,10 +55,6 @@ _SPAN_TAGS = frozenset(
 )
 _OPEN_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9]*)(?=[\s/>]|$)")
 _SEPARATOR_ROW = re.compile(r"\|[ \t]*:?-[-:| \t+]*$")
-
-
-def _line(state: StateBlock, line: int) -> str:
-    return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
 
 
 def _tag_counter(tag: str) -> re.Pattern[str]:
@@ -108,7 +104,7 @@ def _next_at_or_below(levels: list[int]) -> list[int]:
 def _kramdown_html(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     if state.sCount[start] - state.blkIndent >= 4:
         return False
-    text = _line(state, start)
+    text = line_text(state, start)
     match = _OPEN_TAG.match(text)
     if match is None:
         return False
@@ -204,7 +200,7 @@ def _pipe_table_end(state: StateBlock, start: int, end: int) -> int:
         return -1
     last = start - 1
     while last + 1 < end and not state.isEmpty(last + 1):
-        text = _line(state, last + 1)
+        text = line_text(state, last + 1)
         if state.sCount[last + 1] - state.blkIndent >= 4 or "|" not in text:
             break
         if not (_cell_pipe(text) or _SEPARATOR_ROW.match(text.rstrip())):
@@ -218,7 +214,7 @@ def _pipe_table_end(state: StateBlock, start: int, end: int) -> int:
 def _kramdown_table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     if state.sCount[start] - state.blkIndent >= 4:
         return False
-    first = _line(state, start)
+    first = line_text(state, start)
     if not first.startswith("|"):
         if silent or "|" not in first:
             return False  # such a table never interrupts a paragraph
@@ -231,7 +227,7 @@ def _kramdown_table(state: StateBlock, start: int, end: int, silent: bool) -> bo
         while (
             last + 1 < end
             and state.sCount[last + 1] - state.blkIndent < 4
-            and _line(state, last + 1).startswith("|")
+            and line_text(state, last + 1).startswith("|")
         ):
             last += 1
     if silent:
@@ -239,7 +235,7 @@ def _kramdown_table(state: StateBlock, start: int, end: int, silent: bool) -> bo
     rows: list[tuple[int, list[str]]] = []
     header_rows = 0
     for line in range(start, last + 1):
-        text = _line(state, line).rstrip()
+        text = line_text(state, line).rstrip()
         if _SEPARATOR_ROW.match(text):
             if rows and not header_rows:
                 header_rows = len(rows)
@@ -321,11 +317,11 @@ def _substitute_code(env: dict, ctx: LiquidContext, code: str, first_line: int) 
         pieces.append(code[last : found.start()])
         line += code.count("\n", last, found.start())
         last = found.end()
-        if _VARIABLE.fullmatch(found.group(1)) is None:
+        if VARIABLE.fullmatch(found.group(1)) is None:
             pieces.append(found.group(0))
             continue
         try:
-            pieces.append(_value_of(ctx, found))  # not escaped: the code renderer escapes it
+            pieces.append(value_of(ctx, found))  # not escaped: the code renderer escapes it
         except LiquidError as exc:
             report(env, line, "warning", str(exc))
             pieces.append("" if isinstance(exc, UndefinedVariable) else found.group(0))

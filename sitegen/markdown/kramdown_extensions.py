@@ -19,6 +19,7 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 
 from sitegen.markdown.attributes import apply_attrs, parse_ial
+from sitegen.markdown.lines import line_text
 
 __all__ = ["kramdown_extensions_plugin", "without_options_lines"]
 
@@ -37,10 +38,6 @@ def without_options_lines(html: str) -> str:
     return _OPTIONS_LINE.sub("", html) if "{::options" in html else html
 
 
-def _line(state: StateBlock, line: int) -> str:
-    return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
-
-
 _BLOCK_IAL = re.compile(
     r"\{:\s*((?:[.#][\w-]+|[A-Za-z_][\w-]*=(?:\"[^\"]*\"|'[^']*'))"
     r"(?:\s+(?:[.#][\w-]+|[A-Za-z_][\w-]*=(?:\"[^\"]*\"|'[^']*')))*)\s*\}\s*$"
@@ -48,7 +45,7 @@ _BLOCK_IAL = re.compile(
 
 
 def _block_ial(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-    match = _BLOCK_IAL.match(_line(state, start))
+    match = _BLOCK_IAL.match(line_text(state, start))
     if match is None or silent:  # never interrupts a paragraph: that IAL is the paragraph's
         return False
     if start > 0 and not state.isEmpty(start - 1):
@@ -75,7 +72,7 @@ def _apply_block_ials(state: StateCore) -> None:
 def _kramdown_extension(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     if state.sCount[start] - state.blkIndent >= 4:
         return False
-    text = _line(state, start)
+    text = line_text(state, start)
     if text.startswith("{:") and not text.startswith("{::"):
         return _block_ial(state, start, end, silent)
     if not text.startswith("{::"):
@@ -94,7 +91,7 @@ def _kramdown_extension(state: StateBlock, start: int, end: int, silent: bool) -
     if _COMMENT_OPEN.match(text) is None:
         return False
     for line in range(start, end):
-        if _COMMENT_CLOSE.search(_line(state, line)):
+        if _COMMENT_CLOSE.search(line_text(state, line)):
             if not silent:
                 token = state.push("kramdown_comment", "", 0)
                 token.map = [start, line + 1]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 
@@ -70,3 +71,9 @@ def line_tracking_plugin(md: MarkdownIt) -> None:
     # Run in place of markdown-it's own "inline" core rule, which is switched off.
     md.core.ruler.before("inline", RULE_NAME, _inline_with_lines)
     md.core.ruler.disable("inline")
+
+
+def line_text(state: StateBlock, line: int) -> str:
+    """The text of a source line as a block rule reads it: from the end of its indent (and
+    of the markers of the containers it is in) to its end."""
+    return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]

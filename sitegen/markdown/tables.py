@@ -20,6 +20,8 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_block.table import table as gfm_table
 
+from sitegen.markdown.lines import line_text
+
 __all__ = ["math_table_plugin", "math_spans"]
 
 # What a delimiter row may hold (the table rule checks the details): the cheap test that
@@ -127,7 +129,7 @@ def _math_table(state: StateBlock, start_line: int, end_line: int, silent: bool)
     delimiter = start_line + 1
     if delimiter >= end_line:
         return False
-    row = state.src[state.bMarks[delimiter] + state.tShift[delimiter] : state.eMarks[delimiter]]
+    row = line_text(state, delimiter)
     if not _DELIMITER_ROW.fullmatch(row):
         return False  # not a table (the GFM rule would say so too)
     last = start_line
