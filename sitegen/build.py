@@ -15,7 +15,7 @@ import functools
 import hashlib
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sitegen.bodies import create_markdown, default_jobs, render_all_bodies
@@ -46,6 +46,7 @@ from sitegen.pages import PageRun, index_pages, post_pages
 from sitegen.plugins import call_hook, load_plugins, plugin_settings_warnings
 from sitegen.read import decode_source, is_jekyll_unpublished, read_bytes, read_post, source_rel
 from sitegen.report import show_progress
+from sitegen.schedule import instant, is_scheduled, site_zone
 from sitegen.templates import create_environment, template_dirs, theme_dirs
 from sitegen.write import OutputWriter, check_output_folder, files_written
 
@@ -93,21 +94,10 @@ def load_site(root: Path, options: BuildOptions) -> Site:
     return site
 
 
-def _timezone(name: str) -> timezone | None:
-    if name.upper() == "UTC":
-        return None  # naive dates, as written
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(name)  # type: ignore[return-value]
-    except Exception:
-        return None
-
-
 def read_posts(site: Site, read=read_post) -> None:  # type: ignore[no-untyped-def]
     """Discover and read every source; keep what this build publishes."""
-    tz = _timezone(site.config.timezone)
-    now = datetime.now(tz) if tz else datetime.now()
+    tz = site_zone(site.config.timezone)
+    now = datetime.now(UTC)
     posts, pages = [], []
     only = {p.resolve() for p in site.options.only} if site.options.only else None
     for source in discover_sources(site.root):
@@ -131,8 +121,15 @@ def read_posts(site: Site, read=read_post) -> None:  # type: ignore[no-untyped-d
             post.kind == "post"
             and not site.options.future
             and post.date is not None
-            and post.date.replace(tzinfo=None) > now.replace(tzinfo=None)
+            and is_scheduled(post.date, tz, now)
         ):
+            site.scheduled[rel] = instant(post.date, tz)
+            shown = post.date.strftime("%Y-%m-%d %H:%M:%S")
+            zone = post.date.strftime(" %z") if post.date.tzinfo else f" {site.config.timezone}"
+            site.report.note(
+                rel, None, f"dated {shown}{zone}, in the future: not published until then"
+                " (--future builds it now)"
+            )
             continue
         call_hook(site, "sitegen_post_loaded", post=post, site=site)
         if post.failed:
@@ -287,10 +284,13 @@ def build_site(
         {
             "fingerprint": fingerprint,
             "clean": not result.failed,
-            "warnings": [str(d) for d in site.report.warnings],
+            # said again by a build that skips itself (notes too: a post still held back)
+            "warnings": [str(d) for d in site.report.diagnostics if d.level != "error"],
             "posts": len(site.posts),
             "pages": len(site.pages),
             "files": result.file_count,
+            # the next build must not be skipped once the first held-back post is due
+            "scheduled": min(site.scheduled.values()).isoformat() if site.scheduled else "",
         },
     )
     return result

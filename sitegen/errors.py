@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 class Diagnostic:
     path: str
     line: int | None
-    level: str  # "error" | "warning"
+    level: str  # "error" | "warning" | "note" (news, not a problem: a scheduled post)
     message: str
 
     def __str__(self) -> str:
@@ -70,6 +70,9 @@ class Report:
 
     def warning(self, path: str, line: int | None, message: str) -> None:
         self.add(Diagnostic(path, line, "warning", message))
+
+    def note(self, path: str, line: int | None, message: str) -> None:
+        self.add(Diagnostic(path, line, "note", message))
 
     def add_level(self, level: str, path: str, line: int | None, message: str) -> None:
         self.add(Diagnostic(path, line, "error" if level == "error" else "warning", message))

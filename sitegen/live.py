@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sitegen.build import BuildResult, load_site, run_pipeline
@@ -80,6 +81,8 @@ class Outcome:
     removed: list[str] = field(default_factory=list)  # output paths deleted
     errors: list[Diagnostic] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
+    # everything the build reported (errors, warnings, notes), in order, as ``build`` does
+    diagnostics: list[Diagnostic] = field(default_factory=list)
     reload: bool = False  # every open page should reload
     rendered: list[str] = field(default_factory=list)  # output paths whose template ran
 
@@ -97,6 +100,8 @@ class LiveBuild:
         self.site_errors: list[Diagnostic] = []  # set while the site cannot be loaded
         self.error_pages: dict[str, bytes] = {}  # output path → page showing its errors
         self._page_of: dict[str, str] = {}  # source → output path of its page
+        # posts held back for their date: source → the moment (UTC) they are due
+        self.scheduled: dict[str, datetime] = {}
 
     @property
     def macros_file(self) -> str:
@@ -121,6 +126,19 @@ class LiveBuild:
             reload = changes.reload or self.loaded_site is None
             return self._build(reload=reload, sources=changes.sources)
 
+    def next_due(self) -> datetime | None:
+        """When the first post held back for its date is due (None: there is none)."""
+        return min(self.scheduled.values(), default=None)
+
+    def publish_due(self, now: datetime | None = None) -> Outcome | None:
+        """Build again if a post held back for its date is due now (None: none is)."""
+        now = now or datetime.now(UTC)
+        with self.lock:
+            ready = {rel for rel, when in self.scheduled.items() if when <= now}
+            if not ready:
+                return None
+            return self._build(reload=self.loaded_site is None, sources=ready)
+
     def _new_site(self) -> Site:
         """A site for one build, sharing what was loaded (plugins keep their data, e.g. a
         warm pool of workers, in ``site.data``)."""
@@ -129,6 +147,8 @@ class LiveBuild:
         site = Site(root=self.root, config=base.config, options=self.options)
         site.plugins, site.theme_dirs, site.macros = base.plugins, base.theme_dirs, base.macros
         site.data = {k: v for k, v in base.data.items()}
+        for diagnostic in base.report.diagnostics:  # the configuration's warnings
+            site.report.add(diagnostic)
         call_hook(site, "sitegen_configure", site=site)
         return site
 
@@ -141,12 +161,15 @@ class LiveBuild:
         except SiteError as exc:
             self.loaded_site = None
             self.site_errors = [exc.diagnostic()]
-            return Outcome(errors=list(self.site_errors), reload=True)
+            return Outcome(
+                errors=list(self.site_errors), diagnostics=list(self.site_errors), reload=True
+            )
         try:
             result = run_pipeline(site, self.out, changed=sources)
         except OutputError as exc:
-            return Outcome(errors=[exc.diagnostic()])
+            return Outcome(errors=[exc.diagnostic()], diagnostics=[exc.diagnostic()])
         call_hook(site, "sitegen_build_finished", site=site, output=self.out)
+        self.scheduled = dict(site.scheduled)
         had_errors = bool(self.error_pages)
         self._error_pages(result)
         return Outcome(
@@ -154,6 +177,7 @@ class LiveBuild:
             removed=sorted(result.removed),
             errors=site.report.errors,
             warnings=site.report.warnings,
+            diagnostics=list(site.report.diagnostics),
             reload=reload or had_errors or bool(self.error_pages),
             rendered=result.rendered,
         )

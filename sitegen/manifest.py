@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sitegen import __version__
 from sitegen.cache import cache_dir, read_cache_file, write_cache_file
 from sitegen.discover import jekyll_inputs
+from sitegen.schedule import due
 
 MANIFEST = "manifest.json"
 # folders of a site whose files are inputs of a build
@@ -55,8 +55,8 @@ def _fingerprint(
 ) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
-    # today's date: a post dated in the future appears on its day without any edit
-    digest.update(f"{__version__}\0{date.today().isoformat() if content else ''}\n".encode())
+    # (a post dated in the future is published on time by the manifest's "scheduled")
+    digest.update(f"{__version__}\n".encode())
     for name in INPUT_FILES:
         path = root / name
         if path.is_file():
@@ -80,7 +80,7 @@ def _fingerprint(
 
 def input_fingerprint(root: Path, settings: dict[str, Any], extra_dirs: list[Path]) -> str:
     """A digest of every input's name, size and modification time, plus the settings of
-    the build (flags, sitegen version, today's date for future-dated posts)."""
+    the build (flags, sitegen version)."""
     return _fingerprint(root, settings, extra_dirs, content=True)
 
 
@@ -140,6 +140,7 @@ def unchanged_since_last_build(root: Path, options: Any, out: Path) -> tuple[str
         and manifest.get("clean")
         and (out / ".sitegen-output").is_file()
         and not options.rerun
+        and not due(manifest.get("scheduled"))
     ):
         return fingerprint, manifest
     return fingerprint, None

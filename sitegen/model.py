@@ -138,6 +138,8 @@ class Site:
     macros: dict[str, Any] = field(default_factory=dict)  # TeX macros of the macros file
     # why plugins judged the site failed (e.g. a check did not pass): strict builds exit 1
     failed: list[str] = field(default_factory=list)
+    # posts dated in the future, held back: source → the moment (UTC) it is due
+    scheduled: dict[str, datetime] = field(default_factory=dict)
 
     def url_for(self, url: str) -> str:
         """A site-relative URL with the configured base path in front."""

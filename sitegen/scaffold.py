@@ -120,7 +120,12 @@ def slug_of(title: str) -> str:
 
 def new_post(source: Path, title: str, now: datetime | None = None) -> int:
     """Write a post template named after ``title``; exit 2 if that file exists."""
-    now = (now or datetime.now()).replace(microsecond=0)
+    if now is None:  # the site's clock, which decides when the post is published
+        from sitegen.config import load_config
+        from sitegen.schedule import site_now
+
+        now = site_now(load_config(source.absolute()).timezone)
+    now = now.replace(microsecond=0)
     folder = source / (
         "_posts" if (source / "_posts").is_dir() and not (source / "posts").is_dir() else "posts"
     )

@@ -22,9 +22,11 @@ import queue
 import sys
 import threading
 import time
+import traceback
 import webbrowser
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -32,6 +34,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from sitegen.build import DEFAULT_OUT
+from sitegen.errors import Diagnostic
 from sitegen.live import LiveBuild, Outcome, render_error_page
 from sitegen.model import BuildOptions
 from sitegen.preview_http import PreviewHTTPServer
@@ -307,8 +310,11 @@ class Preview:
     state: ServeState
     watcher: Watcher | None = None
     thread: threading.Thread | None = None
+    scheduler: threading.Thread | None = None
     quiet: bool = False
     rebuilds: int = 0
+    reported: set[Diagnostic] = field(default_factory=set)  # what the last build said
+    ready: threading.Event = field(default_factory=threading.Event)  # first build announced
     # (what, milliseconds) of recent rebuilds, for the benchmark and the curious
     timings: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=200))
 
@@ -325,30 +331,76 @@ class Preview:
         self.httpd.server_close()
         if self.thread is not None:
             self.thread.join(timeout=5)
+        if self.scheduler is not None:
+            self.scheduler.join(timeout=5)
 
     def on_batch(self, paths: set[Path]) -> None:
         """Called by the watcher with one debounced batch of changed files."""
+        while not self.ready.wait(0.1):  # the first build is still being announced
+            if self.state.stopping.is_set():
+                return
         start = time.perf_counter()
         outcome = self.live.apply(paths)
         self.rebuilds += 1
         self.timings.append(("rebuild", (time.perf_counter() - start) * 1000))
-        self._announce(outcome, time.perf_counter() - start)
+        edited = set()
+        for path in paths:
+            try:
+                edited.add(Path(path).absolute().relative_to(self.live.root).as_posix())
+            except ValueError:
+                continue
+        self._announce(outcome, time.perf_counter() - start, edited)
 
-    def _announce(self, outcome: Outcome, seconds: float) -> None:
+    def publish_scheduled(self) -> None:
+        """Until stopped: build again whenever a post held back for its date is due, so
+        a scheduled post appears on time in a running preview without any edit."""
+        while not self.state.stopping.is_set():
+            due = self.live.next_due()
+            wait = 1.0 if due is None else (due - datetime.now(UTC)).total_seconds()
+            if wait > 0:
+                # at most a second: an edit may have scheduled an earlier post meanwhile
+                self.state.stopping.wait(min(wait, 1.0))
+                continue
+            start = time.perf_counter()
+            try:
+                outcome = self.live.publish_due()
+            except Exception:  # a failed rebuild must not stop the schedule
+                traceback.print_exc()
+                self.state.stopping.wait(1.0)
+                continue
+            if outcome is not None:
+                self.rebuilds += 1
+                self._announce(outcome, time.perf_counter() - start)
+
+    def _announce(self, outcome: Outcome, seconds: float, edited: set[str] = frozenset()) -> None:
         if outcome.changed or outcome.removed or outcome.reload:
             self.state.hub.publish("change", event_of(outcome))
+        built = bool(outcome.changed or outcome.removed or outcome.rendered or outcome.diagnostics)
+        if not built:
+            return  # nothing the pipeline reads changed
+        # what ``build`` would say, without repeating at every save what the last build
+        # said already: what is new, and everything about the files just saved
+        before, self.reported = self.reported, set(outcome.diagnostics)
+        news = [d for d in outcome.diagnostics if d not in before or d.path in edited]
+        if self.quiet:
+            news = [d for d in news if d.level == "error"]
+        for d in news:
+            print(d, file=sys.stderr)
         if self.quiet:
             return
-        for d in outcome.errors:
-            print(d, file=sys.stderr)
-        if outcome.changed or outcome.removed or outcome.errors:
-            print(
-                f"{time.strftime('%H:%M:%S')} rebuilt: {plural(len(outcome.changed), 'file')}"
-                " changed"
-                f"{f', {len(outcome.removed)} removed' if outcome.removed else ''}"
-                f" in {seconds * 1000:.0f} ms",
-                file=sys.stderr,
+        counts = ""
+        if outcome.errors or outcome.warnings:
+            counts = (
+                f" ({plural(len(outcome.errors), 'error')},"
+                f" {plural(len(outcome.warnings), 'warning')})"
             )
+        print(
+            f"{time.strftime('%H:%M:%S')} rebuilt: {plural(len(outcome.changed), 'file')}"
+            " changed"
+            f"{f', {len(outcome.removed)} removed' if outcome.removed else ''}"
+            f" in {seconds * 1000:.0f} ms{counts}",
+            file=sys.stderr,
+        )
 
 
 def start_preview(
@@ -367,24 +419,43 @@ def start_preview(
     state = ServeState(live=live, hub=EventHub())
     # bind before building, so a taken port fails at once
     httpd = PreviewHTTPServer((host, port), make_handler(state), host=host)
+    preview = Preview(live=live, httpd=httpd, state=state, quiet=quiet)
     start = time.perf_counter()
     try:
+        if watch:
+            # watching starts before the first build reads anything: a save made while it
+            # runs (or just after the first page is served) is a batch that waits for it
+            preview.watcher = start_watching(root, out, preview.on_batch)
         first = live.start()
     except BaseException:
+        if preview.watcher is not None:
+            preview.watcher.stop()
         httpd.server_close()
         raise
-    preview = Preview(live=live, httpd=httpd, state=state, quiet=quiet)
-    if not quiet:
-        for d in first.errors + first.warnings:
+    preview.reported = set(first.diagnostics)
+    for d in first.diagnostics:
+        if not quiet or d.level == "error":
             print(d, file=sys.stderr)
+    if not quiet:
+        counts = ""
+        if first.errors or first.warnings:
+            counts = (
+                f" ({plural(len(first.errors), 'error')},"
+                f" {plural(len(first.warnings), 'warning')})"
+            )
         print(
-            f"built {plural(len(first.changed), 'file')} in {time.perf_counter() - start:.2f} s",
+            f"built {plural(len(first.changed), 'file')} in {time.perf_counter() - start:.2f} s"
+            f"{counts}",
             file=sys.stderr,
         )
     preview.thread = threading.Thread(target=httpd.serve_forever, name="sitegen-http", daemon=True)
     preview.thread.start()
+    preview.ready.set()
     if watch:
-        preview.watcher = start_watching(root, out, preview.on_batch)
+        preview.scheduler = threading.Thread(
+            target=preview.publish_scheduled, name="sitegen-schedule", daemon=True
+        )
+        preview.scheduler.start()
     return preview
 
 

@@ -95,6 +95,22 @@ def _temporary(target: str) -> str:
     return os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.{os.getpid()}.tmp")
 
 
+def file_mode() -> int:
+    """The mode a new output file gets: 0666 less the umask (0644 under the usual 022),
+    whatever mode its source or a temporary file had: a copied folder goes on a web
+    server, which cannot serve files only their owner may read."""
+    try:  # reading the umask without changing it, where the system tells it
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def digest_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -109,16 +125,20 @@ class OutputWriter:
         self.changed: list[str] = []  # output paths whose bytes this build changed
         self.removed: list[str] = []
         self._made: set[str] = set()
+        self.mode = file_mode()
 
     def _fail(self, rel: str, exc: OSError) -> OutputError:
         return OutputError(f"cannot write: {exc.strerror or exc}", str(self.out / rel))
 
     def stamp(self, rel: str) -> tuple[int, int]:
-        """(size, modification time) of the file at ``rel``; (-1, 0) when there is none."""
+        """(size, modification time) of the file at ``rel``; (-1, 0) when there is none
+        or its mode is not the one sitegen gives its files."""
         try:
             st = os.stat(confine(self.out, rel))
         except OSError:
             return (-1, 0)
+        if st.st_mode & 0o777 != self.mode:
+            return (-1, 0)  # e.g. written by an older version as 0600: written again
         return (st.st_size, st.st_mtime_ns)
 
     def write(self, rel: str, data: bytes) -> None:
@@ -128,6 +148,7 @@ class OutputWriter:
         try:
             self._folder_for(rel)
             with open(tmp, "wb") as fh:
+                os.fchmod(fh.fileno(), self.mode)  # a leftover temporary keeps its mode
                 fh.write(data)
             if os.path.isdir(target) and not os.path.islink(target):
                 self._remove_ours_below(rel)
@@ -148,14 +169,22 @@ class OutputWriter:
             a = os.stat(source)
             try:
                 b = os.stat(target)
-                if a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns:
+                if (
+                    a.st_size == b.st_size
+                    and a.st_mtime_ns == b.st_mtime_ns
+                    and b.st_mode & 0o777 == self.mode
+                ):
                     return
             except OSError:
                 pass
             self._folder_for(rel)
             tmp = _temporary(target)
             try:
-                shutil.copy2(source, tmp)
+                # the bytes and the time, not the mode: a source only its owner may
+                # read must still be readable on the web server
+                shutil.copyfile(source, tmp)
+                os.chmod(tmp, self.mode)
+                os.utime(tmp, ns=(a.st_atime_ns, a.st_mtime_ns))
                 os.replace(tmp, target)
             except OSError:
                 try:
@@ -197,7 +226,7 @@ class OutputWriter:
         marker = os.path.join(self.out, MARKER)
         try:
             with open(marker, encoding="utf-8") as fh:
-                if fh.read() == text:
+                if fh.read() == text and os.fstat(fh.fileno()).st_mode & 0o777 == self.mode:
                     return
         except (OSError, UnicodeDecodeError):
             pass

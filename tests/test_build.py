@@ -144,7 +144,7 @@ def test_a_full_disk_gives_one_error_and_leaves_nothing_behind(site_copy, tmp_pa
             fh.write(b"half")  # the temporary file is started, then the disk is full
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(write.shutil, "copy2", broken_copy)
+    monkeypatch.setattr(write.shutil, "copyfile", broken_copy)
     (root / "assets/notes.txt").write_text("changed: copied again\n")
     with pytest.raises(write.OutputError) as failure:
         build_site(root, BuildOptions(out=out))

@@ -72,3 +72,14 @@ def test_monte_carlo_check_is_judged_in_standard_errors():
     row = dict(PASS, stderr=0.02, max_rel_err=1.3, tolerance=4.0, name="∇θ J")
     html = check_row(row, 1, eq_known=False)
     assert "off by 1.3 standard errors (allowed 4; SE 0.02)" in html
+
+
+def test_an_error_names_its_line_once():
+    from sitegen_plugins.gradcheck.render import block_error
+
+    timed_out = block_error({"error": "timed out: the time limit is 3 s (stopped at line 6)",
+                             "error_kind": "timeout", "error_line": 6})
+    assert timed_out.count("line 6") == 1
+    crashed = block_error({"error": "exited with status 3", "error_kind": "exit",
+                           "error_line": 9})
+    assert "exited with status 3 (line 9)" in crashed

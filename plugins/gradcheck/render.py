@@ -221,7 +221,9 @@ def block_error(block: dict[str, Any]) -> str:
         lines = reason.strip().splitlines()
         first, rest = (lines[-1] if lines else reason), reason
     detail = f'<pre class="sg-traceback">{escape(rest)}</pre>' if rest.strip() else ""
-    where = f" (line {block['error_line']})" if block.get("error_line") else ""
+    line = block.get("error_line")
+    # the reason may name the line already ("stopped at line 6"): say it once
+    where = f" (line {line})" if line and f"line {line}" not in first else ""
     kind = escape(block.get("error_kind") or "")
     return (
         f'<div class="sg-check" data-status="error" data-error="{kind}">'
