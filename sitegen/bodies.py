@@ -12,7 +12,6 @@ no other thread runs); elsewhere one process renders them all.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import threading
 from pathlib import Path
@@ -247,6 +246,8 @@ def _render_in_worker(chunk: int, jobs: int) -> tuple:
 def can_fork() -> bool:
     """Whether worker processes can be forked here: the system has fork and no other
     thread runs (a forked child would inherit locks held by it)."""
+    import multiprocessing  # ~10 ms to import, which a build of a few posts never needs
+
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
@@ -260,6 +261,8 @@ def render_all_bodies(
     if jobs < 2 or fresh < PARALLEL_MIN_POSTS or not can_fork():
         render_bodies(site, md, jinja_env, posts, cache, keys)
         return
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     known = len(site.report.diagnostics)
     state = (site, md, jinja_env, posts, cache, keys)

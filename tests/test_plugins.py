@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import random
 
-from sitegen.plugins import installed_plugins, load_plugins, plugin_names
+import sitegen.plugins
+from sitegen.plugins import installed_plugins, load_plugins, plugin_names, read_entry_points
 
 
 def _install(folder, version="1.0", plugin="fakeplug"):
@@ -45,13 +47,13 @@ def test_entry_points_are_asked_for_again_only_when_packages_change(tmp_path, mo
     cache = tmp_path / "cache" / "entry-points.json"
     assert ("fakeplug", "fakeplug_mod") in installed_plugins(cache)
     asked = []
-    real = importlib.metadata.entry_points
+    real = sitegen.plugins.read_entry_points
 
-    def counted(**kwargs):
-        asked.append(kwargs)
-        return real(**kwargs)
+    def counted(*args):
+        asked.append(args)
+        return real(*args)
 
-    monkeypatch.setattr(importlib.metadata, "entry_points", counted)
+    monkeypatch.setattr(sitegen.plugins, "read_entry_points", counted)
     assert ("fakeplug", "fakeplug_mod") in installed_plugins(cache)
     assert asked == []  # answered from the cache
     # an upgrade: the metadata folder goes and a new one comes
@@ -69,6 +71,54 @@ def test_entry_points_are_asked_for_again_only_when_packages_change(tmp_path, mo
     os.utime(again, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     installed_plugins(cache)
     assert asked
+
+
+def test_entry_points_read_from_metadata_folders_agree_with_importlib_metadata(
+    tmp_path, monkeypatch
+):
+    # Random distributions over three sys.path entries: names that normalise alike
+    # ("Fake.Plug", "fake_plug", "FAKE-plug"), egg-info and dist-info folders, other groups,
+    # comments and blank lines, and folders without entry points.
+    rng = random.Random(18)
+    entries = [tmp_path / f"path{i}" for i in range(3)]
+    for entry in entries:
+        entry.mkdir()
+    spellings = ["Fake.Plug", "fake_plug", "FAKE-plug", "other", "Third_One"]
+    found_some = 0
+    for trial in range(20):
+        for entry in entries:
+            for item in entry.iterdir():
+                for f in item.iterdir():
+                    f.unlink()
+                item.rmdir()
+            for d in range(rng.randint(0, 3)):
+                name = rng.choice(spellings)
+                suffix = rng.choice(
+                    [f"-{trial}.{d}.dist-info", ".egg-info", f"-1.{d}-py3.egg-info"]
+                )
+                meta = entry / f"{name}{suffix}"
+                if meta.exists():
+                    continue
+                meta.mkdir()
+                (meta / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\n")
+                if rng.random() < 0.8:
+                    lines = ["# a comment", "", "[console_scripts]", f"tool{d} = m:main"]
+                    lines += ["[sitegen.plugins]", f"  p{trial}{d} =  mod{d}.x : obj ", ""]
+                    lines += [f"q{d}=mod_{d}"] if rng.random() < 0.5 else []
+                    (meta / "entry_points.txt").write_text("\n".join(lines) + "\n")
+        paths = [str(e) for e in entries]
+        monkeypatch.setattr("sys.path", paths)
+        folders = [(p, item) for p in paths for item in sorted(os.listdir(p))]
+        # importlib.metadata lists a folder in os.listdir order; sort both the same way
+        monkeypatch.setattr(os, "listdir", lambda p=".", _real=os.listdir: sorted(_real(p)))
+        expected = [
+            (ep.name, ep.value)
+            for ep in importlib.metadata.entry_points(group="sitegen.plugins")
+        ]
+        assert read_entry_points(folders, "sitegen.plugins") == expected
+        found_some += len(expected) > 1
+        monkeypatch.undo()
+    assert found_some > 5  # the trials did compare entry points
 
 
 ORDERED_PLUGINS = {
