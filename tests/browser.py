@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,14 +22,39 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def require(path: Path | None, what: str) -> None:
-    """Missing tools fail a test under CI (where .ci/run installs them) and skip elsewhere."""
-    if path is not None and Path(path).exists():
-        return
-    message = f"{what} is not installed (see .ci/run)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
+def unavailable(message: str) -> None:
+    """A missing tool fails the test under CI (where .ci/run installs it), skips elsewhere."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {message}")
     pytest.skip(message)
+
+
+def require(path: Path | None, what: str) -> None:
+    if path is None or not Path(path).exists():
+        unavailable(f"{what} is not installed (see .ci/run)")
+
+
+PLAYWRIGHT_CHROMIUM = os.environ.get("SITEGEN_CHROMIUM", "/usr/bin/chromium")
+PLAYWRIGHT_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run",
+]
+
+
+def playwright_chromium() -> Iterator[object]:
+    """Debian's chromium driven by Playwright, for a module-scoped ``browser`` fixture."""
+    if not (Path(PLAYWRIGHT_CHROMIUM).exists() or shutil.which(PLAYWRIGHT_CHROMIUM)):
+        unavailable(f"no browser at {PLAYWRIGHT_CHROMIUM}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("playwright is not installed (pip install playwright)")
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=PLAYWRIGHT_CHROMIUM, args=PLAYWRIGHT_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
 
 
 def chromium() -> str:

@@ -7,8 +7,6 @@ a failure: CI installs both.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,16 +14,8 @@ import pytest
 
 from sitegen.model import BuildOptions
 from sitegen.server import Preview, start_preview
+from tests.browser import playwright_chromium
 
-CHROMIUM = os.environ.get("SITEGEN_CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 POST = "2026-03-04-live.md"
 POST_URL = "2026/03/04/live/"
 
@@ -41,12 +31,6 @@ window.MathJax = Object.assign(window.MathJax || {}, {
   texReset: function () { window.__texResets = (window.__texResets || 0) + 1; }
 });
 """
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true but {reason}")
-    pytest.skip(reason)
 
 
 def post_text(extra: str = "") -> str:
@@ -78,18 +62,7 @@ def preview(tmp_path: Path) -> Iterator[Preview]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        _missing(f"no browser at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed (pip install playwright)")
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
+    yield from playwright_chromium()
 
 
 def test_edit_break_fix_in_the_browser(preview: Preview, browser) -> None:

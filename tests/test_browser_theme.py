@@ -16,10 +16,8 @@ import pytest
 
 from sitegen.build import build_site
 from sitegen.model import BuildOptions
-from tests.browser import MATHJAX, require
+from tests.browser import MATHJAX, playwright_chromium, require
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 FIXTURES = Path(__file__).parent / "sites"
 ORIGIN = "http://site.test"
 PHONE = {"width": 390, "height": 844}
@@ -66,14 +64,6 @@ values = [first_value_with_a_long_name, second_value_with_a_long_name, third_val
 """
 
 
-def _missing(reason: str) -> None:
-    import os
-
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true but {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("theme")
@@ -90,19 +80,8 @@ def site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        _missing(f"no browser at {CHROMIUM}")
     require(MATHJAX, "MathJax 3 (npm install --no-save mathjax@3)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed (pip install playwright)")
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
+    yield from playwright_chromium()
 
 
 def _serve(out: Path):  # noqa: ANN202 - a Playwright route handler
