@@ -106,14 +106,18 @@ def mark_up_html_math(html: str, dollars: bool, kramdown_escapes: bool = False) 
     pos = 0
     skipping: str = ""
     found = False
-    for match in _TAG_OR_COMMENT.finditer(html):
-        text = html[pos : match.start()]
+
+    def text_between(text: str) -> None:
+        nonlocal found
         if skipping or "$" not in text:
             out.append(text)
-        else:
-            text, any_math = _mark_up(text, dollars, kramdown_escapes)
-            out.append(text)
-            found = found or any_math
+            return
+        text, any_math = _mark_up(text, dollars, kramdown_escapes)
+        out.append(text)
+        found = found or any_math
+
+    for match in _TAG_OR_COMMENT.finditer(html):
+        text_between(html[pos : match.start()])
         out.append(match.group(0))
         name = (match.group(2) or "").lower()
         if skipping:
@@ -122,13 +126,7 @@ def mark_up_html_math(html: str, dollars: bool, kramdown_escapes: bool = False) 
         elif name in _SKIPPED and not match.group(1) and not match.group(0).endswith("/>"):
             skipping = name
         pos = match.end()
-    rest = html[pos:]
-    if skipping or "$" not in rest:
-        out.append(rest)
-    else:
-        rest, any_math = _mark_up(rest, dollars, kramdown_escapes)
-        out.append(rest)
-        found = found or any_math
+    text_between(html[pos:])
     return "".join(out), found
 
 
