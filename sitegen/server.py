@@ -292,7 +292,7 @@ def make_handler(state: ServeState) -> type[BaseHTTPRequestHandler]:
 
 def event_of(outcome: Outcome) -> dict:
     return {
-        "changed": outcome.changed,
+        "changed": outcome.news,
         "removed": outcome.removed,
         "reload": outcome.reload,
         "errors": [str(d) for d in outcome.errors],
@@ -340,7 +340,12 @@ class Preview:
             if self.state.stopping.is_set():
                 return
         start = time.perf_counter()
-        outcome = self.live.apply(paths)
+
+        def early(rel: str) -> None:  # the edited post's page, ahead of the listings
+            self.timings.append(("visible", (time.perf_counter() - start) * 1000))
+            self.state.hub.publish("change", event_of(Outcome(changed=[rel])))
+
+        outcome = self.live.apply(paths, on_early=early)
         self.rebuilds += 1
         self.timings.append(("rebuild", (time.perf_counter() - start) * 1000))
         edited = set()
@@ -373,7 +378,7 @@ class Preview:
                 self._announce(outcome, time.perf_counter() - start)
 
     def _announce(self, outcome: Outcome, seconds: float, edited: set[str] = frozenset()) -> None:
-        if outcome.changed or outcome.removed or outcome.reload:
+        if outcome.news or outcome.removed or outcome.reload:
             self.state.hub.publish("change", event_of(outcome))
         built = bool(outcome.changed or outcome.removed or outcome.rendered or outcome.diagnostics)
         if not built:
