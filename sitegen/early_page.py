@@ -3,7 +3,7 @@
 An author saving a post looks at that post's page; the listing pages (index, tags,
 archive, feed) can follow. So when a batch of changes is one post or page whose place
 (URL, date, kind) stays as it was, serve renders just that page first, through the
-pipeline's own stages (``read_post``, ``render_bodies``, ``PageRun``), with every other
+pipeline's own stages (``read_post``, ``render_all_bodies``, ``PageRun``), with every other
 post as the last build left it in memory, and writes it. The full rebuild then runs at
 once, as for any batch: it renders the page again from everything it reads and rewrites
 it if anything differs, so after each batch the output is what ``sitegen build`` makes
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sitegen.bodies import create_markdown, render_bodies
+from sitegen.bodies import create_markdown, render_all_bodies
 from sitegen.cache import cache_dir
 from sitegen.discover import PAGE_DIRS, POST_DIRS, Source
 from sitegen.errors import PostError
@@ -100,7 +100,7 @@ def write_edited_page(
     site.pages = [post if p is old else p for p in last.pages]
     site.static = last.static
     site.markdown = maker.md
-    render_bodies(site, maker.md, maker.jinja_env, [post], None)
+    render_all_bodies(site, maker.md, maker.jinja_env, [post], None, jobs=1)
     if post.failed or site.report.errors:
         return None  # its error page comes with the rebuild
     pages = post_pages(site, [post])
