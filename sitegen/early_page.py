@@ -50,6 +50,13 @@ class _NewBytesWriter(OutputWriter):
         super().write(rel, data)
 
 
+class _Rehearsal(OutputWriter):
+    """Writes nothing: a page rendered only to load what rendering needs lazily."""
+
+    def write(self, rel: str, data: bytes) -> None:
+        self.changed.append(rel)
+
+
 class PageMaker:
     """What rendering one page needs that does not change between batches while the
     site stays loaded: the Markdown parser and the template environment."""
@@ -83,11 +90,12 @@ def _reread(site: Site, old: Post) -> Post | None:
 
 
 def write_edited_page(
-    site: Site, last: Site, rel: str, maker: PageMaker, out: Path
+    site: Site, last: Site, rel: str, maker: PageMaker, out: Path, rehearse: bool = False
 ) -> EarlyPage | None:
     """Render and write the page of the source ``rel`` in ``site`` (loaded for this
     batch, nothing read yet), taking every other post from ``last`` (the previous
-    build's site). None when that is not possible: the rebuild alone handles it."""
+    build's site). None when that is not possible: the rebuild alone handles it.
+    ``rehearse``: render only, write nothing (and return None)."""
     everything = last.posts + last.pages
     old = next((p for p in everything if p.rel == rel), None)
     if old is None:
@@ -104,10 +112,10 @@ def write_edited_page(
     if post.failed or site.report.errors:
         return None  # its error page comes with the rebuild
     pages = post_pages(site, [post])
-    writer = _NewBytesWriter(out)
+    writer = _Rehearsal(out) if rehearse else _NewBytesWriter(out)
     run = PageRun(site, maker.jinja_env, writer, "", {})
     run.render(pages)
-    if post.failed or site.report.errors or not writer.changed:
+    if rehearse or post.failed or site.report.errors or not writer.changed:
         return None
     written = writer.changed[0]
     return EarlyPage(rel=written, digest=digest_of((out / written).read_bytes()))

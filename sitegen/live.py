@@ -171,14 +171,23 @@ class LiveBuild:
                     outcome.early.append(early.rel)
             return outcome
 
-    def _early_page(self, rel: str) -> EarlyPage | None:
+    def warm_up(self) -> None:
+        """Render the newest post's page once, writing nothing, so that what rendering
+        loads on first use (a code block's lexer, compiled templates, lazy imports)
+        is loaded before the first save rather than during it."""
+        with self.lock:
+            last = self._last
+            if last is not None and (last.posts or last.pages):
+                self._early_page((last.posts + last.pages)[0].rel, rehearse=True)
+
+    def _early_page(self, rel: str, rehearse: bool = False) -> EarlyPage | None:
         if self._last is None or self.error_pages or self.site_errors:
             return None
         try:
             site = self._new_site()
             if self._maker is None:
                 self._maker = PageMaker(site)
-            return write_edited_page(site, self._last, rel, self._maker, self.out)
+            return write_edited_page(site, self._last, rel, self._maker, self.out, rehearse)
         except Exception:  # the rebuild that follows says what is wrong
             return None
 

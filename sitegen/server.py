@@ -192,6 +192,8 @@ def start_preview(
     preview.thread = threading.Thread(target=httpd.serve_forever, name="sitegen-http", daemon=True)
     preview.thread.start()
     preview.ready.set()
+    if watch:  # before the first save, not during it
+        threading.Thread(target=live.warm_up, name="sitegen-warm-up", daemon=True).start()
     if watch:
         preview.scheduler = threading.Thread(
             target=preview.publish_scheduled, name="sitegen-schedule", daemon=True

@@ -144,6 +144,15 @@ def test_batch_of_two_posts_has_no_early_page(live: LiveBuild) -> None:
     assert {page_of("2026-01-03-third.md"), page_of("2026-01-04-fourth.md")} <= set(outcome.news)
 
 
+def test_warm_up_writes_nothing(live: LiveBuild) -> None:
+    newest = live.out / page_of("2026-01-05-fifth.md")
+    newest.write_text("not what a build writes")  # a rehearsal would replace it
+    before = {p: p.stat().st_mtime_ns for p in live.out.rglob("*") if p.is_file()}
+    live.warm_up()
+    assert {p: p.stat().st_mtime_ns for p in live.out.rglob("*") if p.is_file()} == before
+    assert newest.read_text() == "not what a build writes"
+
+
 def test_second_apply_with_nothing_new_writes_nothing(live: LiveBuild) -> None:
     path = edit(live, "2026-01-02-second.md", "second body", "second text")
     live.apply({path})
