@@ -6,7 +6,8 @@ The watcher hands over the changed paths: a change of the configuration, a plugi
 theme or the macros file loads the site again; a changed source is read again whatever
 its file's time says; files no build reads are ignored. Each build writes the files
 whose bytes changed and removes those no longer made, so its outcome is exactly what
-the browser needs to hear about.
+the browser needs to hear about. A batch that is one post keeping its place has that
+post's page written and announced first (``sitegen.early_page``); the build follows.
 
 A post that fails to build is shown as an error page (file:line of every error) at its
 URL instead of its stale page; when the failure is site-wide (the configuration or a
