@@ -18,8 +18,10 @@ date: {date}
 tags: []
 ---
 
-Write the derivation here; the first paragraph is the post's excerpt on the index.
-Inline math: $\\nabla_W L$; display math, numbered because it has a label:
+Write the derivation here. This first paragraph is the post's excerpt on the index,
+math included: the gradient $\\nabla_W L$ of the loss.
+
+Display math, numbered because it has a label:
 
 $$
 \\frac{{\\partial L}}{{\\partial w}} = (\\hat y - y)\\, x \\label{{eq:grad}}
