@@ -5,7 +5,9 @@
 * A title or front-matter excerpt with math (``title: "Why $\\nabla_w L$ vanishes"``) is
   rendered as inline Markdown, so its math reaches MathJax on every page that shows it
   (``post.data["title_html"]``, ``post.data["excerpt_html"]``); ``post.data["title_text"]``
-  is a plain-text form for ``<title>``, link previews and the feed (``Why ∇_w L vanishes``).
+  is a plain-text form for ``<title>``, link previews and the feed (``Why ∇_w L vanishes``),
+  and ``post.data["excerpt_text"]`` one of a front-matter excerpt with math (the feed's
+  summary).
 * ``post.data["listing_math"]`` says that a list showing the post needs MathJax.
 
 An excerpt is shown on other pages than the post's (the index, tag pages), so it is made
@@ -56,6 +58,7 @@ _COMMAND = re.compile(r"\\([A-Za-z]+)\s*")
 def tex_as_text(tex: str) -> str:
     """A plain-text reading of inline TeX: symbols as characters, groups unwrapped
     (``\\nabla_w L`` -> ``∇_w L``, ``\\mathbb{R}^n`` -> ``ℝ^n``)."""
+    tex = re.sub(r"\\href\s*\{[^{}]*\}", "", tex)  # a link's address is not read out
     tex = re.sub(r"\\mathbb\s*\{\s*([A-Z])\s*\}", lambda m: BLACKBOARD.get(m[1], m[1]), tex)
     tex = re.sub(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"\1/\2", tex)
 
@@ -203,7 +206,7 @@ def make_rule(md: Any, auto: bool, url_for: Any):  # noqa: ANN201 - a markdown-i
         listing_math = False
         post_url = url_for(post.url)
         tagged, labels = equation_numbers(state.tokens)
-        for key in ("title_html", "title_text", "excerpt_html"):
+        for key in ("title_html", "title_text", "excerpt_html", "excerpt_text"):
             data.pop(key, None)
         if post.title and _MATH_START.search(post.title):
             html, text, math = _inline(md, post.title, state.env)
@@ -212,11 +215,11 @@ def make_rule(md: Any, auto: bool, url_for: Any):  # noqa: ANN201 - a markdown-i
                 listing_math = True
         if post.excerpt:
             if _MATH_START.search(post.excerpt):
-                html, _, math = _inline(
+                html, text, math = _inline(
                     md, post.excerpt, state.env, lambda t: for_listing(t, {}, labels, post_url)
                 )
                 if math:
-                    data["excerpt_html"] = f"<p>{html}</p>"
+                    data["excerpt_html"], data["excerpt_text"] = f"<p>{html}</p>", text
                     listing_math = True
         elif auto:
             found = first_paragraph(state.tokens)

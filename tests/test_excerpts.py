@@ -76,6 +76,9 @@ def test_math_in_titles_is_typeset_and_plain_in_title_and_feed(tmp_path):
     feed = ET.parse(out / "feed.xml").getroot()
     titles = [e.findtext(f"{ATOM}title") for e in feed.iter(f"{ATOM}entry")]
     assert "Why ∇_w L vanishes" in titles
+    # a front-matter excerpt's math is plain text in the feed's summary too
+    summaries = [e.findtext(f"{ATOM}summary") for e in feed.iter(f"{ATOM}entry")]
+    assert "Given, with x^2" in summaries
     # the neighbour's title on the next post's page
     given = (out / "2024/03/02/given/index.html").read_text()
     assert 'Why <span class="math inline">\\(\\nabla_w L\\)</span> vanishes</span>' in given
@@ -95,6 +98,7 @@ def test_tex_as_text():
     assert tex_as_text("\\frac{\\partial L}{\\partial W}") == "∂L/∂W"
     assert tex_as_text("\\sigma(\\mathbf{x})") == "σ(x)"
     assert tex_as_text("\\log x \\to 0") == "log x → 0"
+    assert tex_as_text("\\href{/a/#b}{\\text{(1)}}") == "(1)"
 
 
 REFERENCES = """---
