@@ -135,6 +135,10 @@ def _math_tokens(tokens: list[Any]) -> list[Any]:
     return found
 
 
+# what in an excerpt's math shows or takes an equation number
+_NUMBERED = re.compile(r"\\(?:eqref|ref|label|tag|begin)(?![A-Za-z])")
+
+
 def _is_reference(token: Any) -> bool:
     return token.markup == "ref"  # a \\eqref{x} written in running text
 
@@ -205,7 +209,16 @@ def make_rule(md: Any, auto: bool, url_for: Any):  # noqa: ANN201 - a markdown-i
         data = post.data
         listing_math = False
         post_url = url_for(post.url)
-        tagged, labels = equation_numbers(state.tokens)
+        numbering: list[tuple[dict[int, str], dict[str, str]]] = []
+
+        def numbers_for(part: list[Any]) -> tuple[dict[int, str], dict[str, str]]:
+            """The post's numbering when ``part`` shows a number (made once, as needed)."""
+            if not any(_NUMBERED.search(t.content) for t in _math_tokens(part)):
+                return {}, {}
+            if not numbering:
+                numbering.append(equation_numbers(state.tokens))
+            return numbering[0]
+
         for key in ("title_html", "title_text", "excerpt_html", "excerpt_text"):
             data.pop(key, None)
         if post.title and _MATH_START.search(post.title):
@@ -216,7 +229,10 @@ def make_rule(md: Any, auto: bool, url_for: Any):  # noqa: ANN201 - a markdown-i
         if post.excerpt:
             if _MATH_START.search(post.excerpt):
                 html, text, math = _inline(
-                    md, post.excerpt, state.env, lambda t: for_listing(t, {}, labels, post_url)
+                    md,
+                    post.excerpt,
+                    state.env,
+                    lambda t: for_listing(t, {}, numbers_for(t)[1], post_url),
                 )
                 if math:
                     data["excerpt_html"], data["excerpt_text"] = f"<p>{html}</p>", text
@@ -226,7 +242,7 @@ def make_rule(md: Any, auto: bool, url_for: Any):  # noqa: ANN201 - a markdown-i
             if found is not None:
                 start, end = found
                 part = state.tokens[start : end + 1]
-                part = for_listing(part, tagged, labels, post_url)
+                part = for_listing(part, *numbers_for(part), post_url)
                 data["excerpt_html"] = md.renderer.render(part, md.options, state.env)
                 listing_math = listing_math or _has_math(part)
         data["listing_math"] = listing_math
