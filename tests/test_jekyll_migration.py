@@ -4,6 +4,7 @@ is a small site written here; the expected files and text are what Jekyll 4.3 wr
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from sitegen.build import build_site
@@ -62,3 +63,197 @@ def test_broken_links_of_a_jekyll_site_are_warnings_and_a_doubled_baseurl_is_nam
         (root / "posts" / name).write_text((root / "_posts" / name).read_text())
     strict = build(root, tmp_path / "out2")
     assert len([m for m in messages(strict, "error") if "broken" in m]) >= 2
+
+
+def test_drafts_are_built_only_with_drafts_and_dated_by_their_file(tmp_path):
+    root = jekyll_site(
+        tmp_path / "site",
+        {
+            "_posts/2020-01-01-first.md": POST.format(title="First", body="one"),
+            "_drafts/a-draft.md": POST.format(title="Draft", body="not yet"),
+            "_drafts/2019-05-05-named.md": "---\ntitle: Named\ndate: 2019-05-05\n---\nx\n",
+        },
+    )
+    import os
+    from datetime import datetime
+
+    stamp = datetime(2021, 3, 4, 12, 0).timestamp()
+    os.utime(root / "_drafts/a-draft.md", (stamp, stamp))
+    plain = build(root, tmp_path / "plain")
+    assert [p.rel for p in plain.site.posts] == ["_posts/2020-01-01-first.md"]
+    assert not (tmp_path / "plain/2021").exists()
+    with_drafts = build(root, tmp_path / "drafts", drafts=True)
+    assert len(with_drafts.site.posts) == 3
+    # Jekyll: no date in its front matter, a draft is dated by its file's modification time;
+    # a draft's whole file name is its slug
+    assert "not yet" in (tmp_path / "drafts/2021/03/04/a-draft.html").read_text()
+    assert (tmp_path / "drafts/2019/05/05/2019-05-05-named.html").is_file()
+    # show_drafts: true in _config.yml says --drafts too
+    (root / "_config.yml").write_text("title: T\nshow_drafts: true\n")
+    assert len(build(root, tmp_path / "shown").site.posts) == 3
+
+
+def test_future_true_in_config_publishes_future_posts(tmp_path):
+    files = {
+        "_posts/2020-01-01-now.md": POST.format(title="Now", body="now"),
+        "_posts/2999-01-01-later.md": POST.format(title="Later", body="later"),
+    }
+    root = jekyll_site(tmp_path / "site", files)
+    held = build(root, tmp_path / "held")
+    assert [p.slug for p in held.site.posts] == ["now"]
+    assert any("in the future" in m for m in messages(held, "note"))
+    (root / "_config.yml").write_text("title: T\nfuture: true\n")
+    published = build(root, tmp_path / "published")
+    assert [p.slug for p in published.site.posts] == ["later", "now"]
+    assert (tmp_path / "published/2999/01/01/later.html").is_file()
+
+
+def test_a_category_with_a_space_is_one_folder_with_an_escaped_url(tmp_path):
+    root = jekyll_site(
+        tmp_path / "site",
+        {
+            "_posts/2020-01-01-a.md": (
+                "---\ntitle: A\ncategories: [machine learning, Nets]\n---\nx\n"
+            ),
+            "_posts/2020-01-02-b.md": "---\ntitle: B\ncategory: machine learning\n---\nx\n",
+            "_posts/2020-01-03-c.md": "---\ntitle: C\ncategories: machine learning\n---\nx\n",
+        },
+    )
+    build(root, tmp_path / "out")
+    out = tmp_path / "out"
+    # as Jekyll writes them: the folder has the space, the URL escapes it
+    assert (out / "machine learning/nets/2020/01/01/a.html").is_file()
+    assert (out / "machine learning/2020/01/02/b.html").is_file()  # `category:` is one
+    assert (out / "machine/learning/2020/01/03/c.html").is_file()  # `categories:` splits
+    home = (out / "index.html").read_text()
+    assert 'href="/machine%20learning/2020/01/02/b.html"' in home
+    assert "machine learning/" not in home.replace("machine learning</", "")
+
+
+def test_an_escaped_permalink_cannot_leave_the_output_folder(tmp_path):
+    root = jekyll_site(
+        tmp_path / "site",
+        {"_posts/2020-01-01-a.md": "---\ntitle: A\npermalink: /%2e%2e/%2e%2e/escaped/\n---\nx\n"},
+    )
+    result = build(root, tmp_path / "out")
+    assert any("'..'" in m and "2020-01-01-a.md:3" in m for m in messages(result, "error"))
+    assert not (tmp_path / "escaped").exists() and not (tmp_path.parent / "escaped").exists()
+
+
+def test_an_unclosed_front_matter_is_built_as_jekyll_builds_it_with_a_warning(tmp_path):
+    files = {
+        "_posts/2020-01-04-unclosed.md": "---\ntitle: Unclosed\nsome text\n\nmore\n",
+        "page.md": "---\ntitle: Page\n\ntext\n",
+    }
+    root = jekyll_site(tmp_path / "site", files)
+    result = build(root, tmp_path / "out")
+    warned = [m for m in messages(result, "warning") if "never closed" in m]
+    assert sorted(warned) == [
+        "_posts/2020-01-04-unclosed.md:1: warning: front matter opened with '---' is never "
+        "closed: built as Jekyll builds it, the whole file as text with no front matter; "
+        "close it with a '---' line",
+        "page.md:1: warning: front matter opened with '---' is never closed: built as Jekyll "
+        "builds it, the whole file as text with no front matter; close it with a '---' line",
+    ]
+    post = (tmp_path / "out/2020/01/04/unclosed.html").read_text()
+    assert "<hr />\n<p>title: Unclosed\nsome text</p>\n<p>more</p>" in post
+    assert "<p>title: Page</p>" in (tmp_path / "out/page.html").read_text()
+    # a sitegen site keeps it an error
+    native = tmp_path / "native"
+    (native / "posts").mkdir(parents=True)
+    (native / "sitegen.toml").write_text('title = "T"\n')
+    (native / "posts/2020-01-04-unclosed.md").write_text(files["_posts/2020-01-04-unclosed.md"])
+    errors = messages(build(native, tmp_path / "out2"), "error")
+    assert errors == [
+        "posts/2020-01-04-unclosed.md:1: error: front matter opened with '---' is never closed"
+    ]
+
+
+FILTERS = """---
+title: Filters
+date: 2020-01-05 10:00:00
+---
+A {{ "/x" | relative_url }} B {{ '/y' | absolute_url }} C {{ page.date | date_to_string }}
+D {{ "a<b" | xml_escape }} E {{ page.title | upcase }} F {{ "foo bar" | slugify }}
+G {{ page.date | date: "%Y-%m" }} H {{ page.nothing | default: "none" }}
+I {{ page.date | date_to_long_string: "ordinal", "US" }} J {{ "x" | append: "y" | prepend: "w" }}
+
+![pic]({{ '/assets/pic.png' | relative_url }})
+
+K {{ page.title | markdownify }}
+"""
+
+
+def test_common_liquid_filters_in_a_post_and_a_warning_for_the_rest(tmp_path):
+    root = jekyll_site(
+        tmp_path / "site",
+        {"_posts/2020-01-05-filters.md": FILTERS, "assets/pic.png": "png"},
+        "title: T\nurl: https://example.org\nbaseurl: /blog\n",
+    )
+    result = build(root, tmp_path / "out")
+    page = (tmp_path / "out/2020/01/05/filters.html").read_text()
+    # as Jekyll 4.3 renders them
+    assert "A /blog/x B https://example.org/blog/y C 05 Jan 2020" in page
+    assert "D a&lt;b E FILTERS F foo-bar" in page
+    assert "G 2020-01 H none" in page
+    assert "I January 5th, 2020 J wxy" in page
+    assert '<img src="/blog/assets/pic.png" alt="pic"' in page
+    assert "K {{ page.title | markdownify }}" in page  # left as text, and said so
+    liquid = [m for m in messages(result) if "{{" in m]
+    assert liquid == [
+        "_posts/2020-01-05-filters.md:12: warning: {{ page.title | markdownify }}: the filter "
+        "'markdownify' is not one sitegen applies; left as text"
+    ]
+    assert not [m for m in messages(result) if "broken" in m]
+
+
+def test_the_theme_archive_and_tag_list_stand_in_at_jekyll_urls_of_unbuilt_pages(tmp_path):
+    loop = (
+        "---\nlayout: page\ntitle: {t}\n---\n"
+        "{{% for post in site.posts %}}{{{{ post.title }}}}{{% endfor %}}\n"
+    )
+    root = jekyll_site(
+        tmp_path / "site",
+        {
+            "_posts/2020-01-01-a.md": "---\ntitle: A\ntags: [x]\n---\nx\n",
+            "archive.html": loop.format(t="Archive"),
+            "tags.md": loop.format(t="Tags"),
+        },
+    )
+    result = build(root, tmp_path / "out")
+    out = tmp_path / "out"
+    assert any(m.startswith("archive.html:5: warning: not built") for m in messages(result))
+    assert any(m.startswith("tags.md:5: warning: not built") for m in messages(result))
+    # Jekyll wrote /archive.html and /tags.html; sitegen's own pages are there too
+    assert 'href="/2020/01/01/a.html"' in (out / "archive.html").read_text()
+    assert "{% for" not in (out / "archive.html").read_text()
+    assert 'href="/tags/x/"' in (out / "tags.html").read_text()
+    assert (out / "tags/index.html").is_file()
+
+
+def test_the_comparison_leaves_out_a_hidden_macro_block_only_where_sitegen_has_its_macros():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "jekyll_compare.py"
+    spec = importlib.util.spec_from_file_location("jekyll_compare", path)
+    compare = importlib.util.module_from_spec(spec)
+    sys.modules["jekyll_compare"] = compare  # its dataclasses look their module up
+    try:
+        spec.loader.exec_module(compare)
+    finally:
+        del sys.modules["jekyll_compare"]
+    block = r"\newcommand\bs[1]{\boldsymbol{#1}} \DeclareMathOperator{\Tr}{Tr}"
+    assert compare.defined_names(block) == ["bs", "Tr"]
+    assert compare.defined_names(r"\newcommand\bs[1]{x} y = 1") is None
+    assert compare.defined_names("x = 1") is None
+    theirs = [{"tex": block}, {"tex": "x"}]
+    ours = [{"tex": "x"}]
+    configured = 'macros: {"Tr": "\\\\operatorname{Tr}", "bs": ["\\\\boldsymbol{#1}", 1]}'
+    kept, _, left_out = compare._without_definitions(theirs, ours, configured)
+    assert left_out == 1 and kept == [{"tex": "x"}]
+    # a macro sitegen's page does not configure: the block counts (as missing)
+    kept, _, left_out = compare._without_definitions(theirs, ours, 'macros: {"bs": 1}')
+    assert left_out == 0 and kept == theirs
+    # the same block in both pages (a post's own): compared as any item
+    kept, _, left_out = compare._without_definitions(theirs, theirs, configured)
+    assert left_out == 0 and kept == theirs
