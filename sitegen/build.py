@@ -142,9 +142,10 @@ def read_posts(site: Site, read=read_post) -> None:  # type: ignore[no-untyped-d
             site.scheduled[rel] = instant(post.date, tz)
             shown = post.date.strftime("%Y-%m-%d %H:%M:%S")
             zone = post.date.strftime(" %z") if post.date.tzinfo else f" {site.config.timezone}"
+            also = ", as future: true in _config.yml does" if jekyll else ""
             site.report.note(
                 rel, None, f"dated {shown}{zone}, in the future: not published until then"
-                " (--future builds it now)"
+                f" (--future builds it now{also})"
             )
             continue
         call_hook(site, "sitegen_post_loaded", post=post, site=site)
