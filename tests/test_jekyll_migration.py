@@ -260,3 +260,24 @@ def test_the_comparison_leaves_out_a_hidden_macro_block_only_where_sitegen_has_i
     # the same block in both pages (a post's own): compared as any item
     kept, _, left_out = compare._without_definitions(theirs, theirs, configured)
     assert left_out == 0 and kept == theirs
+
+
+def test_emphasis_kramdown_made_across_math_is_a_warned_difference():
+    from sitegen.markdown import MarkdownDialect, create_parser, render_markdown
+
+    dialect = MarkdownDialect(kramdown=True, dollars="mathjax", process_escapes=False)
+    md = create_parser(highlight=False, dialect=dialect)
+
+    def warnings(text: str) -> list[int]:
+        env: dict = {}
+        html = render_markdown(md, text, env)
+        assert html.count('class="math inline"') == text.count("$") // 2  # math as written
+        return [line for line, level, message in env["diagnostics"] if "emphasis" in message]
+
+    # kramdown made "<em>$ are the parameters for $x^</em>" of this; Jekyll's MathJax
+    # showed the two formulas broken
+    assert warnings("text\n\nwhere $\\theta^*$ are the parameters for $x^*$ here.\n") == [3]
+    # no star can pair with the one in the math: no difference, no warning
+    assert warnings("and $a^*$ alone, $b * c * d$ fine\n") == []
+    assert warnings("*see* $a^*$ and **bold**\n") == []
+    assert warnings("_within $\\theta^*$ and $x^*$ emphasis_\n") == []
