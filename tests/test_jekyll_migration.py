@@ -281,3 +281,7 @@ def test_emphasis_kramdown_made_across_math_is_a_warned_difference():
     assert warnings("and $a^*$ alone, $b * c * d$ fine\n") == []
     assert warnings("*see* $a^*$ and **bold**\n") == []
     assert warnings("_within $\\theta^*$ and $x^*$ emphasis_\n") == []
+    # "_" after a non-letter opens, and the next "_" not before a letter or digit closes
+    assert warnings("as $\\mathcal{L}_n = \\sum\\limits_{i=1}^n x_i$, and $y$\n") == [1]
+    assert warnings("as $x_n = \\sum_{i} y$\n") == []  # x_ and m_: after letters
+    assert warnings("[a](/b_1/c_2.png) and $f(x)_2$\n") == []  # a link target is no text

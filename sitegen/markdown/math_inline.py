@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import bisect
-import re
 
 from markdown_it.rules_inline import StateInline
 
 from sitegen.markdown.dollars import dollar_index, find_mathjax_dollar
 from sitegen.markdown.jekyll import note_difference
+from sitegen.markdown.kramdown_emphasis import emphasis_pairs
 from sitegen.markdown.kramdown_typography import kramdown_typography
 from sitegen.markdown.lines import inline_body_line
 from sitegen.markdown.math_emit import (
@@ -116,49 +116,19 @@ def _mathjax_dollar(state: StateInline, silent: bool, pos: int, kramdown: bool) 
     return accept(state, silent, pos, found.stop, tex, "$", False)
 
 
-_UNDERSCORE_OPEN = re.compile(r"(?:^|(?<=[\s(\[]))_(?=[^\s_])", re.M)
-_UNDERSCORE_CLOSE = re.compile(r"(?<=[^\s\\_])_(?=[\s.,;:!?)\]]|$)", re.M)
-
-
-def _inside_underscore_emphasis(src: str, at: int) -> bool:
-    opened = None
-    for found in _UNDERSCORE_OPEN.finditer(src, 0, at):
-        opened = found.end()
-    return opened is not None and _UNDERSCORE_CLOSE.search(src, opened, at) is None
-
-
-_STAR = re.compile(r"(?<![\\*])\*(?!\*)")  # a single star: ** pairs with ** (strong)
-
-
 def _note_emphasis_across(state: StateInline, start: int, stop: int) -> None:
-    """kramdown pairs a ``*`` of a ``$…$`` with one outside it (``$\\theta^*$ is … $x^*$``)
-    and makes emphasis across the math, which Jekyll's MathJax then showed broken; here it
-    is math as written. An odd number of stars in the math, one of which can pair (by
-    kramdown's rule) with a star outside, say so."""
-    src = state.src
-    inside = [m.start() for m in _STAR.finditer(src, start, stop)]
-    if len(inside) % 2 == 0:
+    """kramdown made emphasis of a ``*`` or ``_`` in this ``$…$`` (see .kramdown_emphasis),
+    which Jekyll's MathJax then showed broken; here it is math as written."""
+    pairs = memo(state, ("kramdown emphasis",), lambda: emphasis_pairs(state.src))
+    if not any(start <= a < stop or start <= b < stop for a, b in pairs):
         return
-    # kramdown's rule: a star opens before a non-space and closes after one
-    last, first = inside[-1], inside[0]
-    opens = not src[last + 1 : last + 2].isspace() and any(
-        not src[m.start() - 1].isspace() for m in _STAR.finditer(src, stop)
-    )
-    before = [m.start() for m in _STAR.finditer(src, 0, start)]
-    closes = (  # an odd star before is left open: pairs of them made their own emphasis
-        len(before) % 2 == 1
-        and not src[first - 1].isspace()
-        and any(not src[at + 1 : at + 2].isspace() for at in before)
-    )
-    if not (opens or closes) or _inside_underscore_emphasis(src, start):
-        return  # (within _…_ kramdown takes no * for emphasis: no nested emphasis)
     note_difference(
         state.env,
         "emphasis-across-math",
         inline_body_line(state, start),
-        "this $…$ is math as written: kramdown paired a * in it with a * outside it and "
-        "made emphasis across the math, which Jekyll's MathJax showed broken (write \\ast "
-        "or ^{*} to be safe on both)",
+        "this $…$ is math as written: kramdown took a * or _ in it for emphasis and wrote "
+        "<em> into the math, which Jekyll's MathJax showed broken (write \\ast, ^{*} or "
+        "\\_ to be safe on both)",
     )
 
 
