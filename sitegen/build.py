@@ -31,6 +31,7 @@ from sitegen.cache import (
 from sitegen.config import JEKYLL_CONFIG_FILE, load_config
 from sitegen.discover import discover_sources, discover_static
 from sitegen.errors import PostError
+from sitegen.jekyll_skips import SkippedPage
 from sitegen.macros import load_macros
 from sitegen.manifest import (
     build_settings,
@@ -46,7 +47,6 @@ from sitegen.pages import PageRun, index_pages, post_pages
 from sitegen.plugins import call_hook, load_plugins, plugin_settings_warnings
 from sitegen.read import (
     READ_WARNINGS,
-    SkippedPage,
     decode_source,
     is_jekyll_unpublished,
     read_bytes,
