@@ -157,7 +157,7 @@ def test_values_inside_raw_html_but_not_comments(md):
 
 @pytest.mark.parametrize(
     "tag",
-    ["{% if x %}", "{% assign a = 1 %}", "{{ page.title | upcase }}", "{{ x }}",
+    ["{% if x %}", "{% assign a = 1 %}", "{{ page.title | markdownify }}", "{{ x }}",
      "{% include {{ page.inc }} %}"],
 )
 def test_unsupported_liquid_is_a_warning_and_visible(md, tag):
