@@ -225,11 +225,17 @@ def block_error(block: dict[str, Any]) -> str:
     # the reason may name the line already ("stopped at line 6"): say it once
     where = f" (line {line})" if line and f"line {line}" not in first else ""
     kind = escape(block.get("error_kind") or "")
+    if block.get("reused"):  # a timeout this process keeps (runner.py)
+        detail = f'<p class="sg-reused">{escape(REUSED_NOTE)}</p>{detail}'
     return (
         f'<div class="sg-check" data-status="error" data-error="{kind}">'
         f'<div class="sg-check-head">{badge("error")} '
         f'<span class="sg-check-name">{escape(first)}{escape(where)}</span></div>{detail}</div>'
     )
+
+
+REUSED_NOTE = ("Kept for this session: the code runs again when it or its options change, "
+               "in a new sitegen build, or with --rerun.")
 
 
 def block_results(

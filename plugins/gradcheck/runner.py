@@ -10,7 +10,10 @@ channel gets an error naming the reason; the other posts are not affected.
 
 Results are cached by content in ``<site>/.sitegen-cache/verify/``: the key covers the
 post's executed code and options, the numpy and Python versions, and the source of this
-plugin, so a rebuild with nothing changed starts no worker at all.
+plugin, so a rebuild with nothing changed starts no worker at all. A result that depends on
+the moment (a timeout, a crash of the post's process) is kept for the process that made it
+only: ``sitegen serve`` does not wait for the same timeout on every save, and a later
+``sitegen build`` runs the post again, since a timeout may have been the machine's load.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import re
 import sys
 import tempfile
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +47,9 @@ if TYPE_CHECKING:
 
 CACHE_DIR = Path(".sitegen-cache") / "verify"
 CACHE_VERSION = 3  # 3: each post runs in a fresh process
+# names this process (and the render processes it forks, which share its builds) in the
+# results only it may reuse; see ``_cacheable``
+PROCESS_ID = uuid.uuid4().hex
 
 
 @dataclass
@@ -163,11 +170,19 @@ class ResultCache:
 
     def get(self, key: str) -> dict[str, Any] | None:
         try:
-            return json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            found = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
+        if not isinstance(found, dict):
+            return None
+        kept_for = found.pop("process", None)
+        if kept_for is not None and kept_for != PROCESS_ID:
+            return None  # another process's timeout or crash: run the code again
+        return found
 
     def put(self, key: str, result: dict[str, Any]) -> None:
+        if not _cacheable(result):
+            result = dict(result, process=PROCESS_ID)
         try:
             data = json.dumps(result, sort_keys=True).encode("utf-8")
         except (TypeError, ValueError):
@@ -186,12 +201,23 @@ class ResultCache:
 
 
 # a timeout depends on how busy the machine was, a garbled channel or a failed worker on
-# what else happened: run those posts again next time
+# what else happened: such a result is reused only by the process that made it, and the
+# post runs again in the next one
 _NOT_CACHED = {"timeout", "channel", "worker"}
 
 
 def _cacheable(result: dict[str, Any]) -> bool:
     return not any(b.get("error_kind") in _NOT_CACHED for b in result["blocks"])
+
+
+def _mark_reused(result: dict[str, Any]) -> dict[str, Any]:
+    """An error result of this process, reused: its page says so, so that an error whose
+    cause is gone (a busy machine) is not taken for a new run. The terminal's message stays
+    the same, so that ``serve`` does not repeat it on every save."""
+    for block in result.get("blocks", []):
+        if block.get("error_kind") in _NOT_CACHED:
+            block["reused"] = True
+    return result
 
 
 @dataclass
@@ -323,7 +349,7 @@ def run_jobs(
         key = cache_key(job, env)
         cached = None if rerun else cache.get(key)
         if cached is not None:
-            cached = move_lines(cached, job)
+            cached = move_lines(cached if _cacheable(cached) else _mark_reused(cached), job)
             cached["cached"] = True
             verification.results[job.rel] = cached
             if on_result is not None:
@@ -341,8 +367,7 @@ def run_jobs(
         result = active.run(job)
         result["cached"] = False
         result["block_lines"] = [block["line"] for block in job.blocks]
-        if _cacheable(result):
-            cache.put(key, result)
+        cache.put(key, result)
         verification.results[job.rel] = result
         verification.executed.append(job.rel)
         if on_result is not None:
