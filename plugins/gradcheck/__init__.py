@@ -331,6 +331,8 @@ class PostState:
                 block.get("error_line") or block.get("line"),
                 f"{block['kind']} block error: {error_reason(block)}",
             )
+        for line, message in self.skipped():
+            site.report.note(post.rel, line, message)
         for check in self.checks:
             for problem in equation_problems(check):
                 failed = True
@@ -342,6 +344,16 @@ class PostState:
             failed = True  # what the page marks red, a strict build refuses
         if failed:
             site.failed.append("verification")
+
+    def skipped(self) -> list[tuple[int, str]]:
+        """(fence line, message) for each block not run because an earlier one failed:
+        the page says "Not run" under it, and the terminal says so too."""
+        if self.pending or not self.errors:
+            return []
+        first = min(self.errors, key=lambda b: b["index"])
+        where = f"the {first['kind']} block at line {first['line'] - 1} failed"
+        return [(b.line - 1, f"{b.kind} block not run: {where}")
+                for b in self.blocks if b.index > first["index"] and b.index not in self.by_index]
 
     def gate_problems(self, post: Any) -> list[tuple[int | None, str, str, str, str]]:
         """(line, kind, status, name, message) for the problems besides checks that the page

@@ -132,6 +132,9 @@ def run_check(
     # a failed check is also a build error; its row says it already
     shown = {(r.get("source"), r.get("line")) for r in rows if r.get("status") != "pass"}
     errors = [d for d in site.report.errors if (d.path, d.line) not in shown]
+    # what was not checked and why (blocks after a failed one, posts left out) is said too
+    said = [d for d in site.report.diagnostics
+            if d in errors or (d.level == "note" and not options.quiet)]
     if as_json:
         document = {
             "summary": {
@@ -142,11 +145,11 @@ def run_check(
                 "seconds": round(seconds, 3),
             },
             "checks": rows,
-            "diagnostics": [str(d) for d in errors],
+            "diagnostics": [str(d) for d in said],
         }
         print(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True), file=out)
     else:
-        for diagnostic in errors:
+        for diagnostic in said:
             print(diagnostic, file=sys.stderr)
         if not options.quiet:
             for row in rows:
