@@ -650,3 +650,13 @@ def build_feed(site: Any, posts: list[Post]) -> bytes:
 def sitegen_extra_pages(site: Any) -> list[Page]:
     posts = [p for p in site.posts if not p.failed][: feed_options(site).limit]
     return [Page(url=FEED_URL, content=build_feed(site, posts))]
+
+
+@hookimpl
+def sitegen_new_site(root: Any) -> str:
+    """A new site gets its feed's identity once, so moving the site keeps its readers."""
+    return (
+        "[plugins.feeds]\n"
+        f'id = "{uuid.uuid4().urn}"   # the feed\'s permanent identity: keep it when the site'
+        " moves\n"
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sys
-import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -40,13 +39,6 @@ posts_per_page = 10
 [math]
 # mathjax_url = "/assets/mathjax/tex-chtml-full.js"   # to self-host MathJax
 # macros_file = "macros.tex"                          # \\newcommand lines for every post
-
-[verify]
-timeout = 60
-memory_mb = 2048
-
-[plugins.feeds]
-id = "{feed_id}"   # the feed's permanent identity: keep it when the site moves
 """
 
 # GitHub Pages from Actions: the build is strict, so a failed check stops the deploy.
@@ -125,17 +117,18 @@ def new_post(source: Path, title: str, now: datetime | None = None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     escaped = title.replace("\\", "\\\\").replace('"', '\\"')
     text = NEW_POST.format(title=escaped, date=now.strftime("%Y-%m-%d %H:%M:%S"))
-    for addition in _plugin_additions(source, title):
+    for addition in _plugin_additions(source, "sitegen_new_post", title=title):
         text += "\n" + addition.strip("\n") + "\n"
     path.write_text(text, encoding="utf-8")
     print(path)
     return EXIT_OK
 
 
-def _plugin_additions(source: Path, title: str) -> list[str]:
-    """What the site's plugins add to a new post (``sitegen_new_post``), in their order.
-    A configuration that cannot be read leaves the built-in plugins on their defaults:
-    the build reports it, a new post should still be written."""
+def _plugin_additions(source: Path, hook: str, **arguments: str) -> list[str]:
+    """What the site's plugins add to a new post or site (``sitegen_new_post``,
+    ``sitegen_new_site``), in their order. A configuration that cannot be read leaves the
+    built-in plugins on their defaults: the build reports it, the file should still be
+    written."""
     from sitegen.config import load_config
     from sitegen.errors import ConfigError
     from sitegen.plugins import load_plugins
@@ -145,7 +138,7 @@ def _plugin_additions(source: Path, title: str) -> list[str]:
     except ConfigError:
         settings = {}
     manager = load_plugins(source, settings)
-    found = manager.hook.sitegen_new_post(root=source, title=title)
+    found = getattr(manager.hook, hook)(root=source, **arguments)
     return [text for text in reversed(found) if isinstance(text, str) and text.strip()]
 
 
@@ -158,7 +151,9 @@ def init_site(target: Path, quiet: bool = False) -> int:
     (target / "posts").mkdir(parents=True, exist_ok=True)
     (target / "assets").mkdir(exist_ok=True)
     title = target.absolute().name.replace("\\", "\\\\").replace('"', '\\"')
-    config = SITE_CONFIG.format(title=title, feed_id=uuid.uuid4().urn)
+    config = SITE_CONFIG.format(title=title)
+    for addition in _plugin_additions(target, "sitegen_new_site"):  # their own settings
+        config += "\n" + addition.strip("\n") + "\n"
     (target / "sitegen.toml").write_text(config, encoding="utf-8")
     (target / ".gitignore").write_text("_site/\n.sitegen-cache/\n", encoding="utf-8")
     workflow = target / WORKFLOW_PATH

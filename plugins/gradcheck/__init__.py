@@ -22,6 +22,7 @@ import re
 import sys
 import threading
 from copy import copy
+from pathlib import Path
 from typing import Any
 
 from sitegen.hooks import hookimpl
@@ -116,10 +117,22 @@ def sitegen_add_commands(subparsers: Any, common: Any) -> None:
     add_command(subparsers, common)
 
 
+THEME_FOLDER = Path(__file__).parent / "theme"  # verification.html, static/gradcheck.css
+STYLESHEET = "/theme/gradcheck.css"
+
+
+@hookimpl
+def sitegen_theme_folder(site: Any) -> Path:
+    return THEME_FOLDER
+
+
 @hookimpl
 def sitegen_configure(site: Any) -> None:
     site.data.pop(SETTINGS_KEY, None)
     settings(site)  # [verify] is checked before anything is read
+    sheets = site.data.setdefault("stylesheets", [])
+    if STYLESHEET not in sheets:  # serve copies site.data into every rebuild
+        sheets.append(STYLESHEET)
     if _verifying(site) or site.options.serve:
         nav = site.data.setdefault("nav", [])
         if ("Verification", "/verification/") not in nav:
@@ -534,3 +547,15 @@ check_grad(loss, w, dw, name="∂L/∂w", eq="eq:grad")
 def sitegen_new_post(root: Any, title: str) -> str:
     """A new post starts with a checked example (its equation is the template's own)."""
     return NEW_POST_BLOCK
+
+
+NEW_SITE_SETTINGS = """[verify]
+timeout = 60
+memory_mb = 2048
+"""
+
+
+@hookimpl
+def sitegen_new_site(root: Any) -> str:
+    """A new site says how long and how large a post's code may run."""
+    return NEW_SITE_SETTINGS
