@@ -7,14 +7,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from sitegen_plugins.feeds import (
-    EquationNumbers,
-    expand_macros,
-    feed_parser,
-    prepare_math,
-    resolve_refs,
-    to_mathml,
-)
+from sitegen_plugins.feeds.entries import feed_parser, prepare_math
+from sitegen_plugins.feeds.mathml import to_mathml
+from sitegen_plugins.feeds.numbering import EquationNumbers, expand_macros, resolve_refs
 
 from sitegen.build import build_site
 from sitegen.model import BuildOptions
