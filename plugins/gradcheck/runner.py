@@ -28,15 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import channel
-from .processes import (
-    PACKAGE_DIR,
-    Worker,
-    WorkerDied,
-    collect,
-    default_start,
-    fail_block,
-    spawn_post,
-)
+from .collect import collect, fail_block
+from .processes import PACKAGE_DIR, Worker, WorkerDied, default_start, spawn_post
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
