@@ -43,7 +43,7 @@ def test_init_writes_the_settings_the_plugins_ask_for(tmp_path, capsys):
     assert all("no 'url' set" in line for line in warnings), warnings
 
 
-def test_init_adds_an_installed_plugins_settings_and_nothing_for_one_switched_off(
+def test_init_adds_the_settings_an_installed_plugin_asks_for(
     tmp_path, monkeypatch
 ):
     packages = tmp_path / "site-packages"
