@@ -115,3 +115,11 @@ def test_a_site_plugin_ships_its_own_theme_folder(tmp_path):
     assert "<p>hello world</p>" in hello
     assert '<link rel="stylesheet" href="/theme/hello.css">' in hello
     assert (out / "theme" / "hello.css").read_text(encoding="utf-8") == "p { color: red }\n"
+
+
+def test_the_engine_and_the_theme_name_no_plugin():
+    repo = Path(__file__).parent.parent
+    for folder in ("sitegen", "themes"):
+        for path in sorted((repo / folder).rglob("*")):
+            if path.suffix in (".py", ".html", ".css", ".js", ".md", ".toml"):
+                assert "gradcheck" not in path.read_text(encoding="utf-8").lower(), path
