@@ -123,3 +123,31 @@ def test_the_engine_and_the_theme_name_no_plugin():
         for path in sorted((repo / folder).rglob("*")):
             if path.suffix in (".py", ".html", ".css", ".js", ".md", ".toml"):
                 assert "gradcheck" not in path.read_text(encoding="utf-8").lower(), path
+
+
+def test_an_error_in_a_plugins_template_names_its_file_and_line(tmp_path):
+    root = _site(tmp_path, "[plugins.gradcheck]\nenabled = false\n")
+    plugin = root / "plugins" / "broken"
+    (plugin / "theme" / "templates").mkdir(parents=True)
+    (plugin / "theme" / "templates" / "broken.html").write_text(
+        "line one\n{% if %}\n", encoding="utf-8"
+    )
+    (plugin / "__init__.py").write_text(
+        "from pathlib import Path\n"
+        "from sitegen.hooks import hookimpl\n"
+        "from sitegen.model import Page\n\n"
+        "@hookimpl\n"
+        "def sitegen_theme_folder(site):\n"
+        "    return Path(__file__).parent / 'theme'\n\n"
+        "@hookimpl\n"
+        "def sitegen_extra_pages(site):\n"
+        "    return [Page(url='/broken/', template='broken.html')]\n",
+        encoding="utf-8",
+    )
+    result = build_site(root, BuildOptions(quiet=True, jobs=1))
+    errors = [str(d) for d in result.site.report.errors]
+    assert any(
+        e.startswith("plugins/broken/theme/templates/broken.html:2: error: template syntax")
+        for e in errors
+    ), errors
+    assert (root / "_site" / "index.html").is_file()  # the rest of the site is built
