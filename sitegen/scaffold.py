@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -94,11 +93,6 @@ jobs:
 WORKFLOW_PATH = ".github/workflows/publish.yml"
 
 
-def slug_of(title: str) -> str:
-    slug = re.sub(r"[^\w\s-]", "", title.lower())
-    return re.sub(r"[\s_-]+", "-", slug).strip("-") or "post"
-
-
 def new_post(source: Path, title: str, now: datetime | None = None) -> int:
     """Write a post template named after ``title``; exit 2 if that file exists."""
     if now is None:  # the site's clock, which decides when the post is published
@@ -106,11 +100,13 @@ def new_post(source: Path, title: str, now: datetime | None = None) -> int:
         from sitegen.schedule import site_now
 
         now = site_now(load_config(source.absolute()).timezone)
+    from sitegen.read import slugify  # the slug the post's file name will be read back as
+
     now = now.replace(microsecond=0)
     folder = source / (
         "_posts" if (source / "_posts").is_dir() and not (source / "posts").is_dir() else "posts"
     )
-    path = folder / f"{now:%Y-%m-%d}-{slug_of(title)}.md"
+    path = folder / f"{now:%Y-%m-%d}-{slugify(title)}.md"
     if path.exists():
         print(f"{path}: error: already exists; choose another title or edit it", file=sys.stderr)
         return EXIT_USAGE
