@@ -7,26 +7,17 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from theme_fixture import FIXTURE, build_theme_fixture
 
 from sitegen.build import build_site
 from sitegen.model import BuildOptions
 
-FIXTURE = Path(__file__).parent / "sites" / "theme"
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
-
-
-def build(tmp_path: Path) -> tuple[Path, Path]:
-    root = tmp_path / "site"
-    shutil.copytree(FIXTURE, root)
-    out = tmp_path / "out"
-    result = build_site(root, BuildOptions(out=out))
-    assert result.ok, [str(d) for d in result.site.report.diagnostics]
-    return root, out
 
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory) -> Path:
-    return build(tmp_path_factory.mktemp("sitemap"))[1]
+    return build_theme_fixture(tmp_path_factory.mktemp("sitemap"))[1]
 
 
 def entries(out: Path) -> dict[str, str | None]:
@@ -78,7 +69,7 @@ def test_a_site_keeps_its_own_robots_txt(tmp_path):
 def test_a_rebuild_reuses_the_sitemap_until_its_entries_change(tmp_path, monkeypatch):
     import sitegen_plugins.sitemap as sitemap
 
-    root, out = build(tmp_path)
+    root, out = build_theme_fixture(tmp_path)
     first = (out / "sitemap.xml").read_bytes()
     with monkeypatch.context() as patch:  # the same entries: nothing is serialised again
         patch.setattr(sitemap, "xml_bytes", lambda *a, **k: pytest.fail("serialised again"))
