@@ -44,7 +44,12 @@ from sitegen.manifest import (
 from sitegen.markdown.jekyll import template_macros
 from sitegen.model import BuildOptions, Post, Site
 from sitegen.pages import PageRun, index_pages, post_pages
-from sitegen.plugins import call_hook, load_plugins, plugin_settings_warnings
+from sitegen.plugins import (
+    call_hook,
+    load_plugins,
+    plugin_settings_warnings,
+    plugin_theme_folders,
+)
 from sitegen.read import (
     READ_WARNINGS,
     decode_source,
@@ -95,7 +100,8 @@ def load_site(root: Path, options: BuildOptions) -> Site:
     site.plugins = load_plugins(root, config.plugins)
     for diagnostic in config.warnings + plugin_settings_warnings(root, config, site.plugins):
         site.report.add(diagnostic)
-    site.theme_dirs = theme_dirs(root, config.theme)
+    # the theme, then what plugins ship (their templates and styles), which it overrides
+    site.theme_dirs = theme_dirs(root, config.theme) + plugin_theme_folders(site)
     # A Jekyll site's layouts define the macros its posts use; macros_file wins.
     site.macros = {**template_macros(root), **load_macros(root, config.math.macros_file)}
     call_hook(site, "sitegen_configure", site=site)

@@ -131,6 +131,7 @@ class Site:
     pages: list[Post] = field(default_factory=list)  # stand-alone pages (About, …)
     static: list[tuple[Path, str]] = field(default_factory=list)  # (source, output path)
     plugins: Any = None  # the pluggy PluginManager
+    # folders laid out like a theme, first found wins: the theme's, then plugins'
     theme_dirs: list[Path] = field(default_factory=list)
     # plugins' site-wide data (templates see it as ``site.data``); never engine state
     data: dict[str, Any] = field(default_factory=dict)

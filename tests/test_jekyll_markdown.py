@@ -15,7 +15,7 @@ from browser import mathjax_report
 
 from sitegen.build import build_site
 from sitegen.errors import ConfigError
-from sitegen.markdown import MarkdownDialect, create_parser, detect_dialect, render_markdown
+from sitegen.markdown import MarkdownDialect, create_parser, detect_dialect
 from sitegen.markdown.dollars import find_mathjax_dollar
 from sitegen.markdown.kramdown import split_row
 from sitegen.model import BuildOptions
@@ -211,8 +211,8 @@ def test_bad_dollars_setting_is_a_config_error(tmp_path):
 
 def _render(text: str, dialect: MarkdownDialect) -> tuple[str, list]:
     md = create_parser(highlight=False, dialect=dialect)
-    env: dict = {}
-    html = render_markdown(md, text, env)
+    env: dict = {"diagnostics": []}
+    html = md.render(text, env)
     return html, env["diagnostics"]
 
 
