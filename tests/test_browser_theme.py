@@ -65,6 +65,27 @@ values = [first_value_with_a_long_name, second_value_with_a_long_name, third_val
 """
 
 
+# an equation the code verifies but sitegen cannot read (Φ is not in the code): its badge
+# "code verified; equation not machine-read" stands beside a long reason
+UNREAD = """---
+title: Unread
+date: 2024-02-02
+---
+
+$$
+\\frac{\\partial L}{\\partial W} = \\Phi^\\top \\delta \\label{eq:dW}
+$$
+
+```python verify
+dims(N=6, D=3)
+X = rng.standard_normal((N, D)); W = rng.standard_normal((D, 1))
+loss = lambda W: 0.5 * np.sum((X @ W) ** 2)
+check_grad(loss, W, X.T @ (X @ W), name="dW", eq="eq:dW")
+```
+"""
+UNREAD_URL = "/2024/02/02/unread/"
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("theme")
@@ -75,6 +96,7 @@ def site(tmp_path_factory) -> Path:
         '[math]\nmathjax_url = "/mathjax/tex-chtml-full.js"\n[verify]\ntimeout = 20\n'
     )
     (root / "posts/2024-02-01-equations.md").write_text(EQUATIONS)
+    (root / "posts/2024-02-02-unread.md").write_text(UNREAD)
     build_site(root, BuildOptions(out=tmp / "out", strict=False))
     return tmp / "out"
 
@@ -230,6 +252,29 @@ def test_phone_at_390px(site, browser, name, tmp_path):
                 assert cue not in ("", "transparent")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("media", ["screen", "print"])
+def test_an_equation_badge_beside_a_long_reason_stays_one_line_high(site, browser, media,
+                                                                   tmp_path):
+    context, page = _open(browser, site, UNREAD_URL, media=media)
+    try:
+        reason = page.locator(".sg-eq-reason")
+        assert reason.count() == 1 and "Phi" in reason.inner_text()
+        box = page.evaluate(
+            """(() => { const b = document.querySelector('.sg-eq-badges .sg-badge-unread');
+                 const r = b.getBoundingClientRect(), st = getComputedStyle(b);
+                 return [r.width, r.height, parseFloat(st.lineHeight),
+                         document.querySelector('.sg-eq-reason').getBoundingClientRect().width];
+               })()"""
+        )
+        page.screenshot(path=str(tmp_path / f"unread-{media}.png"), full_page=True)
+    finally:
+        context.close()
+    width, height, line, reason_width = box
+    assert width + reason_width > 390  # side by side they would not fit: the case that broke
+    # a pill one line high (its line, padding and border), not an oval as tall as the reason
+    assert height < 1.6 * line and width > 3 * height, box
 
 
 @pytest.mark.parametrize("name", PAGES)
