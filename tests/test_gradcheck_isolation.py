@@ -212,9 +212,12 @@ def test_garbage_on_the_result_channel_fails_that_post_and_never_hangs(tmp_path,
     (silent,) = results["posts/silent.md"]["blocks"]
     assert silent["error_kind"] == "timeout" and "1 s" in silent["error"]
     assert results["posts/fine.md"]["blocks"][0]["checks"][0]["status"] == "pass"
-    # neither is cached: a second run runs both again
+    # both are kept for this process only (a new process runs them again, see
+    # test_gradcheck_reuse): a second run here reuses the errors instead of waiting again
     again = run_jobs(tmp_path, jobs, workers=1)
-    assert sorted(again.executed) == ["posts/garbage.md", "posts/silent.md"]
+    assert again.executed == []
+    assert again.results["posts/garbage.md"]["blocks"][0]["error_kind"] == "channel"
+    assert again.results["posts/silent.md"]["blocks"][0]["error_kind"] == "timeout"
 
 
 def _alive_with(marker: str) -> list[int]:
