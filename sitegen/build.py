@@ -242,7 +242,7 @@ def run_pipeline(site: Site, out: Path, changed: set[str] | None = None) -> Buil
     forget_manifest(site.root)
     previous = load_page_records(site.root, out) if use_caches else {}
     writer = OutputWriter(out, set(previous) | set(files_written(out)))
-    run = PageRun(site, jinja_env, writer, salt, previous)
+    run = PageRun(site, jinja_env, writer, salt, previous, jobs=jobs)
     run.render(pages)
     run.copy_static(site.static)
     writer.remove_stale(run.records)
