@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 
-from sitegen.deps import Reads, RecordingDict
+from sitegen.deps import Reads
 from sitegen.errors import ConfigError, SiteError
 from sitegen.model import Post
 
@@ -21,27 +21,37 @@ BUILTIN_THEME_PACKAGE = "sitegen_themes"
 
 class SiteEnvironment(jinja2.Environment):
     """Jinja2's environment, noting in ``reads`` (when set) every attribute a template
-    asks of a post, so a rebuild knows which pages show what (see ``sitegen.deps``)."""
+    asks of a post, so a rebuild knows which pages show what (see ``sitegen.deps``).
+
+    Every ``x.y`` of every template comes through ``getattr``: it does what Jinja2's own
+    does, in the same order, without a second call."""
 
     reads: Reads | None = None
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) is Post and self.reads is not None:
-            return self._note(obj, attribute)
-        return super().getattr(obj, attribute)
+        if type(obj) is Post:
+            reads = self.reads
+            if reads is not None:
+                try:
+                    return reads.post_value(obj, attribute)
+                except AttributeError:
+                    return self.undefined(obj=obj, name=attribute)
+        try:
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         if type(obj) is Post and self.reads is not None and isinstance(argument, str):
-            return self._note(obj, argument)
+            try:
+                return self.reads.post_value(obj, argument)
+            except AttributeError:
+                return self.undefined(obj=obj, name=argument)
         return super().getitem(obj, argument)
-
-    def _note(self, post: Post, attribute: str) -> Any:
-        reads = self.reads
-        assert reads is not None
-        if attribute == "data":  # plugins' entries count one by one
-            return RecordingDict(post.data, lambda name: reads.post(post, name), "data.")
-        reads.post(post, attribute)
-        return super().getattr(post, attribute)
 
 
 def builtin_theme_root() -> Path | None:
