@@ -11,6 +11,7 @@ no other thread runs); elsewhere one process renders them all.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import threading
@@ -266,7 +267,12 @@ def render_all_bodies(
     context = multiprocessing.get_context("fork")
     known = len(site.report.diagnostics)
     state = (site, md, jinja_env, posts, cache, keys)
-    with context.Pool(jobs - 1, initializer=_set_worker_state, initargs=(state,)) as pool:
+    gc.freeze()  # the workers' collector must not write to (and so copy) every inherited object
+    try:
+        pool = context.Pool(jobs - 1, initializer=_set_worker_state, initargs=(state,))
+    finally:
+        gc.unfreeze()
+    with pool:
         theirs = pool.starmap_async(_render_in_worker, [(c, jobs) for c in range(1, jobs)])
         render_bodies(site, md, jinja_env, posts[0::jobs], cache, keys)  # this process's share
         outputs = theirs.get()
