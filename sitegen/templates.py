@@ -15,6 +15,7 @@ import jinja2
 from sitegen.deps import Reads
 from sitegen.errors import ConfigError, SiteError
 from sitegen.model import Post
+from sitegen.precompiled import PrecompiledTemplates
 
 BUILTIN_THEME_PACKAGE = "sitegen_themes"
 
@@ -86,17 +87,33 @@ def include_dirs(root: Path, themes: list[Path]) -> list[Path]:
 
 
 class CheckedBytecodeCache(jinja2.BytecodeCache):
-    """Compiled templates kept between builds in sealed cache files: a damaged or cut
-    file is compiled again, never loaded (a flipped bit in marshalled code can crash the
-    interpreter)."""
+    """Compiled templates: first the theme's, compiled ahead of time
+    (``sitegen.precompiled``), then those kept between builds in sealed cache files
+    (``folder``): a damaged or cut file is compiled again, never loaded (a flipped bit in
+    marshalled code can crash the interpreter)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path | None, precompiled: PrecompiledTemplates | None = None):
         self.folder = folder
+        self.precompiled = precompiled
+
+    def get_bucket(
+        self, environment: jinja2.Environment, name: str, filename: str | None, source: str
+    ) -> jinja2.bccache.Bucket:
+        if self.precompiled is not None:
+            code = self.precompiled.code(environment, name, filename, source)
+            if code is not None:
+                bucket = jinja2.bccache.Bucket(environment, "", "")
+                bucket.code = code  # Jinja2 then neither compiles it nor stores it
+                return bucket
+        return super().get_bucket(environment, name, filename, source)
 
     def _path(self, bucket: jinja2.bccache.Bucket) -> Path:
+        assert self.folder is not None
         return self.folder / f"{bucket.key}.cache"
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if self.folder is None:
+            return
         from sitegen.cache import read_cache_file
 
         body = read_cache_file(self._path(bucket))
@@ -108,6 +125,8 @@ class CheckedBytecodeCache(jinja2.BytecodeCache):
             bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if self.folder is None:
+            return
         from sitegen.cache import write_cache_file
 
         write_cache_file(self._path(bucket), bucket.bytecode_to_string())
@@ -115,9 +134,10 @@ class CheckedBytecodeCache(jinja2.BytecodeCache):
 
 def create_environment(search_path: list[Path], compiled: Path | None = None) -> jinja2.Environment:
     """The Jinja2 environment of a build. ``compiled``: a folder where compiled templates
-    are kept between builds (Jinja2 checks each against its source)."""
+    are kept between builds (Jinja2 checks each against its source); the templates
+    folders' ahead-of-time compiled templates are used either way."""
     env = SiteEnvironment(
-        bytecode_cache=CheckedBytecodeCache(compiled) if compiled else None,
+        bytecode_cache=CheckedBytecodeCache(compiled, PrecompiledTemplates(search_path)),
         loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
         autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
         trim_blocks=True,
