@@ -87,10 +87,10 @@ def include_dirs(root: Path, themes: list[Path]) -> list[Path]:
 
 
 class CheckedBytecodeCache(jinja2.BytecodeCache):
-    """Compiled templates: first the theme's, compiled ahead of time
-    (``sitegen.precompiled``), then those kept between builds in sealed cache files
-    (``folder``): a damaged or cut file is compiled again, never loaded (a flipped bit in
-    marshalled code can crash the interpreter)."""
+    """Compiled templates: those kept between builds in sealed cache files (``folder``),
+    else the theme's, compiled ahead of time (``sitegen.precompiled``). A damaged or cut
+    cache file is compiled again, never loaded (a flipped bit in marshalled code can
+    crash the interpreter)."""
 
     def __init__(self, folder: Path | None, precompiled: PrecompiledTemplates | None = None):
         self.folder = folder
@@ -99,13 +99,13 @@ class CheckedBytecodeCache(jinja2.BytecodeCache):
     def get_bucket(
         self, environment: jinja2.Environment, name: str, filename: str | None, source: str
     ) -> jinja2.bccache.Bucket:
-        if self.precompiled is not None:
+        bucket = super().get_bucket(environment, name, filename, source)
+        if bucket.code is None and self.precompiled is not None:
             code = self.precompiled.code(environment, name, filename, source)
-            if code is not None:
-                bucket = jinja2.bccache.Bucket(environment, "", "")
-                bucket.code = code  # Jinja2 then neither compiles it nor stores it
-                return bucket
-        return super().get_bucket(environment, name, filename, source)
+            if code is not None:  # Jinja2 then does not compile it; the cache keeps it,
+                bucket.code = code  # as loading it from there is quicker still
+                self.set_bucket(bucket)
+        return bucket
 
     def _path(self, bucket: jinja2.bccache.Bucket) -> Path:
         assert self.folder is not None
