@@ -183,8 +183,6 @@ class Reads:
 
     site: set[str] = field(default_factory=set)
     posts: dict[str, set[str]] = field(default_factory=dict)  # post path → attributes
-    # each post's ``data`` as its template sees it, made once per page
-    _data_views: dict[str, RecordingDict] = field(default_factory=dict, repr=False)
 
     def post(self, post: Post, attribute: str) -> None:
         attrs = self.posts.get(post.rel)
@@ -196,12 +194,8 @@ class Reads:
         """``post.ATTRIBUTE`` for a template, noted (AttributeError when it has none);
         its ``data`` as a view noting each entry read, as ``data.KEY``."""
         if attribute == "data":  # plugins' entries count one by one
-            view = self._data_views.get(post.rel)
-            if view is None:
-                view = self._data_views[post.rel] = RecordingDict(
-                    post.data, lambda name: self.post(post, name), "data."
-                )
-            return view
+            # a new view at each use: keeping one per page measured slower
+            return RecordingDict(post.data, lambda name: self.post(post, name), "data.")
         attrs = self.posts.get(post.rel)
         if attrs is None:
             attrs = self.posts[post.rel] = set()
@@ -211,7 +205,6 @@ class Reads:
     def clear(self) -> None:
         self.site.clear()
         self.posts.clear()
-        self._data_views.clear()
 
 
 class RecordingDict(dict):
