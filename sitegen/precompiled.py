@@ -4,7 +4,7 @@ Jinja2 turns a template into Python source and then into code; the first step is
 the ~40 ms a clean build spent on the built-in theme. A theme's ``templates/`` folder may
 hold that Python source in ``precompiled.json``, made by
 
-    python -m sitegen.precompiled [TEMPLATES_FOLDER ...]   # default: the built-in themes
+    python -m sitegen.precompiled [TEMPLATES_FOLDER ...]   # default: the built-in ones
 
 Each entry is found by a digest of everything the generated code depends on (the format,
 Jinja2's version, the environment's settings, the template's name and its exact source),
@@ -119,12 +119,19 @@ def write_precompiled(folder: Path) -> Path:
 
 
 def builtin_template_folders() -> list[Path]:
-    from sitegen.templates import builtin_theme_root
+    """The ``templates`` folders of the built-in themes and of what the built-in plugins
+    ship in their ``theme/`` folders."""
+    import importlib.util
 
-    root = builtin_theme_root()
-    if root is None:
-        return []
-    return sorted(p for p in root.glob("*/templates") if p.is_dir())
+    folders = []
+    for package, pattern in (("sitegen_themes", "*/templates"),
+                             ("sitegen_plugins", "*/theme/templates")):
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        root = Path(next(iter(spec.submodule_search_locations)))
+        folders += sorted(p for p in root.glob(pattern) if p.is_dir())
+    return folders
 
 
 def main(argv: list[str]) -> int:
