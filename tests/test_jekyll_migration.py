@@ -270,7 +270,7 @@ def test_emphasis_kramdown_made_across_math_is_a_warned_difference():
 
     def warnings(text: str) -> list[int]:
         env: dict = {"diagnostics": []}
-        html = md.renderer.render(md.parse(text, env), md.options, env)  # as the engine does
+        html = md.render(text, env)
         assert html.count('class="math inline"') == text.count("$") // 2  # math as written
         return [line for line, level, message in env["diagnostics"] if "emphasis" in message]
 
