@@ -77,7 +77,8 @@ def _liquid_context(site: Site, post: Post, jinja_env: Any, index: _PostIndex) -
         raise SiteError(f"include '{name}' not found in includes/ or _includes/")
 
     def post_url(name: str) -> str | None:
-        target = index.by_stem.get(name)
+        # Jekyll also takes the post's folders under _posts/: "/blog/2020-01-01-x"
+        target = index.by_stem.get(name.rsplit("/", 1)[-1])
         return site.url_for(target.url) if target else None
 
     def link(path: str) -> str | None:
