@@ -18,9 +18,10 @@ def _site(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def _build(root: Path, capsys=None) -> str:
-    build_site(root, BuildOptions(out=root / "_site"))
-    return capsys.readouterr().err if capsys is not None else ""
+def _build(root: Path) -> list[str]:
+    """Build the site; its warnings as ``path:line: warning: message`` lines."""
+    result = build_site(root, BuildOptions(out=root / "_site"))
+    return [str(d) for d in result.site.report.warnings]
 
 
 def _page(root: Path, slug: str) -> str:
@@ -29,7 +30,7 @@ def _page(root: Path, slug: str) -> str:
     return pages[0].read_text(encoding="utf-8")
 
 
-def test_post_url_may_name_the_posts_folders_under_posts(tmp_path, capsys):
+def test_post_url_may_name_the_posts_folders_under_posts(tmp_path):
     # Posts kept in folders of _posts/ are linked with their folders, with or without a
     # leading slash; Jekyll finds them, so no link may be lost.
     _site(
@@ -43,8 +44,116 @@ def test_post_url_may_name_the_posts_folders_under_posts(tmp_path, capsys):
             ),
         },
     )
-    err = _build(tmp_path, capsys)
+    warnings = _build(tmp_path)
     html = _page(tmp_path, "third")
     for text in "ab":
         assert f'<a href="/2020/01/02/second.html">{text}</a>' in html
-    assert "no such post" not in err
+    assert not [w for w in warnings if "no such post" in w]
+
+
+MATHJAX_SCRIPT = '<script src="https://cdn.example.org/mathjax/2.7.7/MathJax.js"></script>\n'
+DISPLAY = '<div class="math display">\\[{}\\]</div>'
+
+
+def test_mathjax_loaded_only_on_request_leaves_other_posts_math_as_typed(tmp_path):
+    # The blog's include loads MathJax inside {% if page.mathjax %}: on Jekyll a post
+    # without the flag showed "$$y$$" as typed, unless it loaded MathJax itself.
+    _site(
+        tmp_path,
+        {
+            "_includes/mathjax.html": "{% if page.mathjax %}\n" + MATHJAX_SCRIPT + "{% endif %}\n",
+            "_layouts/default.html": "<head>{% include mathjax.html %}</head>{{ content }}\n",
+            "_posts/2020-01-01-asks.md": "---\nmathjax: true\n---\n$$x$$\n",
+            "_posts/2020-01-02-silent.md": "---\ntitle: s\n---\nText.\n\n$$y$$\n",
+            "_posts/2020-01-03-own.md": "---\ntitle: o\n---\n" + MATHJAX_SCRIPT + "\n$$z$$\n",
+        },
+    )
+    warnings = _build(tmp_path)
+    assert DISPLAY.format("x") in _page(tmp_path, "asks")
+    silent = _page(tmp_path, "silent")
+    assert "<p>$$y$$</p>" in silent and "math display" not in silent
+    assert "MathJax" not in silent  # no script for math nobody typesets
+    assert DISPLAY.format("z") in _page(tmp_path, "own")
+    warned = [w for w in warnings if "math shown as typed" in w]
+    assert len(warned) == 1
+    assert warned[0].startswith("_posts/2020-01-02-silent.md:6: warning:")
+    assert "_includes/mathjax.html" in warned[0] and "mathjax: true" in warned[0]
+
+
+def test_mathjax_asked_for_by_a_layouts_front_matter(tmp_path):
+    # {% if page.math or layout.math %}: a post whose layout (or its parent) sets math.
+    _site(
+        tmp_path,
+        {
+            "_includes/mathjax.html": MATHJAX_SCRIPT,
+            "_layouts/default.html": (
+                "{% if page.math or layout.math %}{% include mathjax.html %}{% endif %}"
+                "{{ content }}\n"
+            ),
+            "_layouts/maths.html": "---\nlayout: default\nmath: true\n---\n{{ content }}\n",
+            "_layouts/notes.html": "---\nlayout: maths\n---\n{{ content }}\n",
+            "_layouts/plain.html": "---\nlayout: default\n---\n{{ content }}\n",
+            "_posts/2020-01-01-noted.md": "---\nlayout: notes\n---\n$$a$$\n",
+            "_posts/2020-01-02-plain.md": "---\nlayout: plain\n---\n$$b$$\n",
+            "_posts/2020-01-03-flagged.md": "---\nlayout: plain\nmath: true\n---\n$$c$$\n",
+        },
+    )
+    _build(tmp_path)
+    assert DISPLAY.format("a") in _page(tmp_path, "noted")
+    assert "<p>$$b$$</p>" in _page(tmp_path, "plain")
+    assert DISPLAY.format("c") in _page(tmp_path, "flagged")
+
+
+def test_mathjax_loaded_on_every_page_or_under_an_unread_condition_stays_on(tmp_path):
+    _site(
+        tmp_path,
+        {
+            "_config.yml": "title: t\nmathjax: true\n",
+            "_layouts/default.html": (
+                "{% if site.mathjax %}" + MATHJAX_SCRIPT + "{% endif %}"
+                "{% if page.layout == 'post' %}x{% endif %}{{ content }}\n"
+            ),
+            "_layouts/other.html": (
+                "{% if page.kind != 'x' %}" + MATHJAX_SCRIPT + "{% endif %}{{ content }}\n"
+            ),
+            "_posts/2020-01-01-site.md": "---\ntitle: s\n---\n$$d$$\n",
+            "_posts/2020-01-02-other.md": "---\nlayout: other\n---\n$$e$$\n",
+        },
+    )
+    _build(tmp_path)
+    assert DISPLAY.format("d") in _page(tmp_path, "site")
+    assert DISPLAY.format("e") in _page(tmp_path, "other")
+
+
+def _render_dollars(text: str) -> tuple[str, list]:
+    from sitegen.markdown import MarkdownDialect, create_parser, render_markdown
+
+    dialect = MarkdownDialect(kramdown=True, dollars="mathjax", process_escapes=True)
+    env: dict = {}
+    html = render_markdown(create_parser(highlight=False, dialect=dialect), text, env)
+    return html, env["diagnostics"]
+
+
+def test_math_kramdown_cut_with_emphasis_is_typeset_whole_and_warned_once():
+    # kramdown knows no $…$: "_" after a digit and "_" before a backslash were <em> tags
+    # for it, so the Jekyll page's MathJax never saw the formula. sitegen typesets it.
+    text = (
+        "intro\n\nthe cost of $\\text{tr}(\\nabla^2_\\mathbf{x} f_\\theta)$ is high, "
+        "and $x^*$ then $x^* = y$.\n"
+    )
+    html, notes = _render_dollars(text)
+    trace = "\\text{tr}(\\nabla^2_\\mathbf{x} f_\\theta)"
+    assert f'<span class="math inline">\\({trace}\\)</span>' in html
+    assert '<span class="math inline">\\(x^* = y\\)</span>' in html
+    assert "<em>" not in html
+    assert [(line, level) for line, level, _ in notes] == [(3, "warning")]
+    assert "emphasis" in notes[0][2]
+
+
+def test_math_whose_underscores_kramdown_left_alone_is_not_warned():
+    # After a letter "_" opens nothing; "_" before a letter or digit closes nothing;
+    # "* " is no opener: kramdown made no emphasis here, so there is nothing to say.
+    text = "let $x_1$ and $(y)_i$ and $f_j$, $a^* b$ and $c^*$ be given\n"
+    html, notes = _render_dollars(text)
+    assert html.count('class="math inline"') == 5
+    assert notes == []

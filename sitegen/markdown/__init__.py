@@ -34,6 +34,7 @@ from sitegen.markdown.liquid import liquid_plugin
 from sitegen.markdown.liquid_values import LiquidContext
 from sitegen.markdown.math import math_plugin
 from sitegen.markdown.math_options import MathOptions
+from sitegen.markdown.mathjax_gate import mathjax_gate_plugin
 from sitegen.markdown.tables import math_table_plugin
 
 __all__ = [
@@ -88,6 +89,8 @@ def create_parser(
         # MathJax found $$ (and the site's $) in raw HTML blocks, which kramdown left alone.
         dollars = math_settings["dollars"] == "mathjax" and math_settings.get("dollar", True)
         md.use(html_block_math_plugin, dollars=bool(dollars))
+        if dialect.mathjax_gate is not None:
+            md.use(mathjax_gate_plugin, dialect.mathjax_gate)
     md.use(liquid_plugin, highlight=highlight)
     md.use(kramdown_ial_plugin)  # {: .btn} after links, as Jekyll posts write it
     md.use(headings_plugin)

@@ -18,6 +18,7 @@ from pathlib import Path
 from sitegen.errors import ConfigError
 from sitegen.macros import parse_macros
 from sitegen.markdown.lines import report
+from sitegen.markdown.mathjax_gate import MathJaxGate, detect_mathjax_gate
 
 __all__ = [
     "DOLLAR_RULES",
@@ -48,6 +49,8 @@ class MarkdownDialect:
     dollars: str = "pandoc"  # single-dollar math: "off" | "pandoc" | "mathjax"
     process_escapes: bool = True  # MathJax reads "\\$" as a dollar sign (mathjax rule)
     found_in: str = ""  # the template that configured MathJax's dollars ("" if none)
+    # MathJax loads only on pages that ask ({% if page.mathjax %}): None when always
+    mathjax_gate: MathJaxGate | None = None
 
 
 def _bracket_list(text: str, start: int) -> str:
@@ -108,7 +111,11 @@ def detect_dialect(root: Path, dollars: str = "") -> MarkdownDialect:
         if found_in:
             break
     return MarkdownDialect(
-        kramdown=True, dollars=dollars or rule, process_escapes=escapes, found_in=found_in
+        kramdown=True,
+        dollars=dollars or rule,
+        process_escapes=escapes,
+        found_in=found_in,
+        mathjax_gate=detect_mathjax_gate(root, _templates(root)),
     )
 
 

@@ -8,7 +8,7 @@ import re
 
 from markdown_it.rules_inline import StateInline
 
-from sitegen.markdown.dollars import dollar_index, find_mathjax_dollar
+from sitegen.markdown.dollars import dollar_index, find_mathjax_dollar, kramdown_emphasis_crosses
 from sitegen.markdown.jekyll import note_difference
 from sitegen.markdown.lines import inline_body_line
 from sitegen.markdown.math_emit import (
@@ -111,6 +111,15 @@ def _mathjax_dollar(state: StateInline, silent: bool, pos: int, kramdown: bool) 
         return False
     if kramdown:
         _note_typography(state, silent, pos, found.tex)
+        if not silent and kramdown_emphasis_crosses(state.src, pos + 1, found.stop - 1):
+            note_difference(
+                state.env,
+                "emphasis",
+                inline_body_line(state, pos),
+                "this $…$ is typeset as written; kramdown read a _ or * in it as the start "
+                "of emphasis, so on the Jekyll site MathJax never got this formula whole "
+                "(write \\_ or \\* there to be safe on both)",
+            )
     return accept(state, silent, pos, found.stop, found.tex, "$", False)
 
 
