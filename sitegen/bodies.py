@@ -61,6 +61,19 @@ def site_vars(site: Site) -> dict[str, Any]:
     return base
 
 
+def _include_template(site: Site, jinja_env: Any, path: Path) -> Any:
+    source = path.read_text(encoding="utf-8")
+    if "_includes" not in path.parts:  # includes/: Jinja2 already
+        return jinja_env.from_string(source)
+    from jinja2 import ChainableUndefined
+
+    from sitegen.markdown.liquid_include import LiquidFilters, liquid_to_jinja
+
+    filters = LiquidFilters(site.config.baseurl or "", site.config.url or "")
+    liquid_env = jinja_env.overlay(undefined=ChainableUndefined)  # a missing key is nil
+    return liquid_env.from_string(liquid_to_jinja(source), globals={"_liquid": filters})
+
+
 def _liquid_context(site: Site, post: Post, jinja_env: Any, index: _PostIndex) -> Any:
     from sitegen.markdown.liquid_values import LiquidContext
 
@@ -70,9 +83,7 @@ def _liquid_context(site: Site, post: Post, jinja_env: Any, index: _PostIndex) -
             if path.is_file():
                 template = index.includes.get(path)
                 if template is None:  # compiled once per batch, not once per use
-                    template = index.includes[path] = jinja_env.from_string(
-                        path.read_text(encoding="utf-8")
-                    )
+                    template = index.includes[path] = _include_template(site, jinja_env, path)
                 return template.render(include=params, site=index.site_vars, page=post.meta)
         raise SiteError(f"include '{name}' not found in includes/ or _includes/")
 

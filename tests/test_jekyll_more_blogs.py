@@ -157,3 +157,39 @@ def test_math_whose_underscores_kramdown_left_alone_is_not_warned():
     html, notes = _render_dollars(text)
     assert html.count('class="math inline"') == 5
     assert notes == []
+
+
+FIGURE_INCLUDE = """\
+{%- assign head = include.url | slice: 0, 7 -%}
+{%- capture alt %}{{ include.caption | default: "a figure" | upcase }}{% endcapture -%}
+{%- if head == 'http://' or include.url contains '//' -%}
+<img src="{{ include.url }}" alt="{{ alt }}">
+{%- elsif include.url -%}
+<img src="{{ include.url | relative_url }}" alt="{{ alt }}">
+{%- endif -%}
+{%- unless include.note %}<i>no note{{ include.missing }}</i>{% endunless -%}
+{% comment %} {{ not | a_filter }} {% endcomment %}
+"""
+
+
+def test_an_include_written_in_liquid_renders_as_in_jekyll(tmp_path):
+    # Themes' _includes/ use assign, capture, unless, elsif, contains and filters with
+    # arguments; a missing include key is nil, as in Liquid.
+    _site(
+        tmp_path,
+        {
+            "_config.yml": "title: t\nbaseurl: /notes\n",
+            "_includes/figure.html": FIGURE_INCLUDE,
+            "_posts/2020-01-01-figures.md": (
+                "---\ntitle: f\n---\n"
+                '{% include figure.html url="img/a.png" caption="the graph" %}\n\n'
+                '{% include figure.html url="http://example.org/b.png" note="n" %}\n'
+            ),
+        },
+    )
+    warnings = _build(tmp_path)
+    html = _page(tmp_path, "figures")
+    assert '<img src="/notes/img/a.png" alt="THE GRAPH"><i>no note</i>' in html
+    assert '<img src="http://example.org/b.png" alt="A FIGURE">' in html
+    assert "a_filter" not in html and "{%" not in html
+    assert warnings == [w for w in warnings if "figure" not in w]
