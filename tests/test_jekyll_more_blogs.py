@@ -193,3 +193,24 @@ def test_an_include_written_in_liquid_renders_as_in_jekyll(tmp_path):
     assert '<img src="http://example.org/b.png" alt="A FIGURE">' in html
     assert "a_filter" not in html and "{%" not in html
     assert warnings == [w for w in warnings if "figure" not in w]
+
+
+def test_math_in_an_includes_output_is_typeset_as_kramdown_read_it(tmp_path):
+    # Liquid ran before kramdown: an include's output was Markdown of the post, so a
+    # side note's "$$n$$" was inline math, in a block include or in a sentence.
+    _site(
+        tmp_path,
+        {
+            "_includes/note.html": '<span class="note">{{ include.note }}</span>',
+            "_posts/2020-01-01-notes.md": (
+                "---\ntitle: n\n---\n"
+                '{% include note.html note="the $$n$$-th term $$F_n$$" %}\n\n'
+                'A sentence{% include note.html note="with $$F_i$$" %} goes on.\n'
+            ),
+        },
+    )
+    _build(tmp_path)
+    html = _page(tmp_path, "notes")
+    for tex in ("n", "F_n", "F_i"):
+        assert f'<span class="math inline">\\({tex}\\)</span>' in html
+    assert "$$" not in html.split("<article", 1)[-1]

@@ -57,6 +57,12 @@ _OPEN_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9]*)(?=[\s/>]|$)")
 _SEPARATOR_ROW = re.compile(r"\|[ \t]*:?-[-:| \t+]*$")
 
 
+def opens_with_span_tag(text: str) -> bool:
+    """Whether ``text`` starts with a span-level tag, which makes it paragraph text."""
+    match = _OPEN_TAG.match(text.lstrip(" \t\n"))
+    return match is not None and match.group(1).lower() in _SPAN_TAGS
+
+
 def _tag_counter(tag: str) -> re.Pattern[str]:
     return re.compile(r"<(/?)" + tag + r"(?=[\s/>]|$)", re.I)
 
