@@ -169,6 +169,7 @@ FIGURE_INCLUDE = """\
 {%- endif -%}
 {%- unless include.note %}<i>no note{{ include.missing }}</i>{% endunless -%}
 {% comment %} {{ not | a_filter }} {% endcomment %}
+<b>{{ site.data.ui-text.toc_label | default: "Contents" }}</b>
 """
 
 
@@ -192,6 +193,7 @@ def test_an_include_written_in_liquid_renders_as_in_jekyll(tmp_path):
     assert '<img src="/notes/img/a.png" alt="THE GRAPH"><i>no note</i>' in html
     assert '<img src="http://example.org/b.png" alt="A FIGURE">' in html
     assert "a_filter" not in html and "{%" not in html
+    assert html.count("<b>Contents</b>") == 2  # a key with a hyphen is a key
     assert warnings == [w for w in warnings if "figure" not in w]
 
 

@@ -24,13 +24,20 @@ _TAG = re.compile(r"(\{\{-?|\{%-?)(.*?)(-?\}\}|-?%\})", re.S)
 _STRING_OR_PIPE = re.compile(r"""("[^"]*"|'[^']*')|(\|)""")
 _CONTAINS = re.compile(r"""(\S+)\s+contains\s+("[^"]*"|'[^']*'|\S+)""")
 _WORDS = {"nil": "none", "null": "none", "blank": '""', "empty": '""'}
-_WORD = re.compile(r"""("[^"]*"|'[^']*')|\b(nil|null|blank|empty)\b|\bforloop\.""")
+_WORD = re.compile(
+    r"""("[^"]*"|'[^']*')|\b(nil|null|blank|empty)\b|\bforloop\.|\.(\w+(?:-\w+)+)"""
+)
 
 
 def _words(text: str) -> str:
+    """Liquid's words in Jinja2: ``nil`` is ``none``, ``forloop`` is ``loop``, and a key
+    with a hyphen (``site.data.ui-text``) a subscript, not a subtraction."""
+
     def swap(match: re.Match) -> str:
         if match.group(1):
             return match.group(1)
+        if match.group(3):
+            return f'["{match.group(3)}"]'
         return _WORDS[match.group(2)] if match.group(2) else "loop."
 
     return _WORD.sub(swap, text)
