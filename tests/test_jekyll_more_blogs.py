@@ -216,3 +216,60 @@ def test_math_in_an_includes_output_is_typeset_as_kramdown_read_it(tmp_path):
     for tex in ("n", "F_n", "F_i"):
         assert f'<span class="math inline">\\({tex}\\)</span>' in html
     assert "$$" not in html.split("<article", 1)[-1]
+
+
+def test_block_math_with_pipes_over_two_lines_is_math_not_a_table():
+    # kramdown tries block math before tables: "$$ … \\" and "… $$" between blank lines
+    # are one display formula, whatever "|" they hold.
+    from sitegen.markdown import MarkdownDialect, create_parser, render_markdown
+
+    md = create_parser(highlight=False, dialect=MarkdownDialect(kramdown=True, dollars="off"))
+    env: dict = {}
+    text = "where\n\n$$ p( s | x ) = a\\\\\n\\geq b | c  $$\n\nHence\n"
+    html = render_markdown(md, text, env)
+    assert '<div class="math display">\\[p( s | x ) = a\\\\\n\\geq b | c\\]</div>' in html
+    assert "<table>" not in html and env["diagnostics"] == []
+
+
+def _render_kramdown(text: str, **dialect) -> tuple[str, list]:
+    from sitegen.markdown import MarkdownDialect, create_parser, render_markdown
+
+    md = create_parser(highlight=False, dialect=MarkdownDialect(kramdown=True, **dialect))
+    env: dict = {}
+    return render_markdown(md, text, env), env["diagnostics"]
+
+
+TABLE_IN_DIV = '<div class="data">\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n</div>\n\nafter\n'
+
+
+def test_parse_block_html_makes_an_html_blocks_content_markdown():
+    # kramdown rendered the table inside the <div>; a raw HTML block showed its pipes.
+    html, notes = _render_kramdown('{::options parse_block_html="true" /}\n' + TABLE_IN_DIV)
+    assert html.startswith('<div class="data">\n<table>\n<thead>\n<tr>\n<th>a</th>')
+    assert "<td>2</td>" in html and "</table>\n</div>\n<p>after</p>" in html
+    assert notes == []
+
+
+def test_parse_block_html_from_the_config_and_the_markdown_attribute():
+    html, _ = _render_kramdown(TABLE_IN_DIV, parse_block_html=True)
+    assert "<th>a</th>" in html
+    html, _ = _render_kramdown(TABLE_IN_DIV.replace('"data"', '"data" markdown="1"'))
+    assert '<div class="data">\n<table>' in html  # the attribute is kramdown's, not shown
+    html, _ = _render_kramdown(
+        TABLE_IN_DIV.replace('"data"', '"data" markdown="0"'), parse_block_html=True
+    )
+    assert "| a | b |" in html and "<table>" not in html
+
+
+def test_without_parse_block_html_an_html_block_stays_raw():
+    html, _ = _render_kramdown(TABLE_IN_DIV)
+    assert "| a | b |" in html and "<table>" not in html
+
+
+def test_parse_block_html_from_jekyll_config(tmp_path):
+    from sitegen.markdown import detect_dialect
+
+    _site(tmp_path, {"_config.yml": "kramdown:\n  parse_block_html: true\n"})
+    assert detect_dialect(tmp_path).parse_block_html is True
+    _site(tmp_path, {"_config.yml": "kramdown:\n  input: GFM\n"})
+    assert detect_dialect(tmp_path).parse_block_html is False

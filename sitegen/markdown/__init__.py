@@ -84,11 +84,11 @@ def create_parser(
     # Math first: its rules must see "$", "\(" ... before Liquid, escapes and emphasis do.
     md.use(math_plugin, **math_settings)
     if dialect.kramdown:
-        md.use(kramdown_blocks_plugin)
+        md.use(kramdown_blocks_plugin, parse_block_html=dialect.parse_block_html)
         md.use(kramdown_extensions_plugin)
         # MathJax found $$ (and the site's $) in raw HTML blocks, which kramdown left alone.
         dollars = math_settings["dollars"] == "mathjax" and math_settings.get("dollar", True)
-        md.use(html_block_math_plugin, dollars=bool(dollars))
+        md.use(html_block_math_plugin, dollars=bool(dollars), parsed=dialect.parse_block_html)
         if dialect.mathjax_gate is not None:
             md.use(mathjax_gate_plugin, dialect.mathjax_gate)
     md.use(liquid_plugin, highlight=highlight)

@@ -142,13 +142,15 @@ def _parse_block_html(html: str, current: bool) -> bool:
     return found[-1] == "true" if found else current
 
 
-def html_block_math_plugin(md: MarkdownIt, dollars: bool = False) -> None:
-    """Mark up the dollar math of raw HTML blocks; ``dollars``: ``$ … $`` is math too."""
+def html_block_math_plugin(md: MarkdownIt, dollars: bool = False, parsed: bool = False) -> None:
+    """Mark up the dollar math of raw HTML blocks; ``dollars``: ``$ … $`` is math too;
+    ``parsed``: kramdown's parse_block_html as the site's configuration sets it."""
+    parsed_by_default = parsed
 
     def html_block_math(state: StateCore) -> None:
         if state.env.get("mathjax") is False:  # no script will typeset it
             return
-        parsed = False  # kramdown's parse_block_html, set by {::options /} lines
+        parsed = parsed_by_default  # kramdown's parse_block_html, set by {::options /} lines
         includes: list[Token] = []  # included before the next HTML block, not yet read
         for token in state.tokens:
             if token.type == "kramdown_options":

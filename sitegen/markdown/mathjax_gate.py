@@ -23,7 +23,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 
-__all__ = ["MathJaxGate", "detect_mathjax_gate", "mathjax_gate_plugin"]
+__all__ = ["MathJaxGate", "detect_mathjax_gate", "mathjax_gate_plugin", "site_setting"]
 
 # Where a template loads or configures MathJax.
 _LOADS_MATHJAX = re.compile(
@@ -113,7 +113,8 @@ def _layouts_setting(root: Path, keys: set[str]) -> frozenset[str]:
     return frozenset(found)
 
 
-def _site_value(root: Path, key: str) -> Any:
+def site_setting(root: Path, key: str) -> Any:
+    """The value of ``key`` in the site's ``_config.yml`` (None when unset or unreadable)."""
     import yaml
 
     try:
@@ -166,7 +167,7 @@ def detect_mathjax_gate(root: Path, templates: Iterable[Path]) -> MathJaxGate | 
             return None
         for scope, key in terms:
             if scope == "site":
-                if _site_value(root, key):
+                if site_setting(root, key):
                     return None
             elif scope == "page":
                 page_keys.append(key)
