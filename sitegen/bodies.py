@@ -71,7 +71,15 @@ def _include_template(site: Site, jinja_env: Any, path: Path) -> Any:
 
     filters = LiquidFilters(site.config.baseurl or "", site.config.url or "")
     liquid_env = jinja_env.overlay(undefined=ChainableUndefined)  # a missing key is nil
-    return liquid_env.from_string(liquid_to_jinja(source), globals={"_liquid": filters})
+
+    def read_include(name: str) -> str | None:
+        for folder in include_dirs(site.root, site.theme_dirs):
+            if (folder / name).is_file():
+                return (folder / name).read_text(encoding="utf-8")
+        return None
+
+    jinja_source = liquid_to_jinja(source, read_include)
+    return liquid_env.from_string(jinja_source, globals={"_liquid": filters})
 
 
 def _liquid_context(site: Site, post: Post, jinja_env: Any, index: _PostIndex) -> Any:

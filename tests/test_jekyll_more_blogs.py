@@ -169,7 +169,7 @@ FIGURE_INCLUDE = """\
 {%- endif -%}
 {%- unless include.note %}<i>no note{{ include.missing }}</i>{% endunless -%}
 {% comment %} {{ not | a_filter }} {% endcomment %}
-<b>{{ site.data.ui-text.toc_label | default: "Contents" }}</b>
+<b>{{ site.data.ui-text.toc_label | default: "Contents" | "not a filter" }}</b>
 """
 
 
@@ -273,3 +273,31 @@ def test_parse_block_html_from_jekyll_config(tmp_path):
     assert detect_dialect(tmp_path).parse_block_html is True
     _site(tmp_path, {"_config.yml": "kramdown:\n  input: GFM\n"})
     assert detect_dialect(tmp_path).parse_block_html is False
+
+
+def test_an_include_inside_a_liquid_include_runs_in_its_scope(tmp_path):
+    # Themes start includes with {% include base_path %}, which assigns base_path for the
+    # rest of the file; an included include gets its own include.KEY values.
+    _site(
+        tmp_path,
+        {
+            "_config.yml": "title: t\nurl: https://example.org\n",
+            "_includes/base_path": "{% assign base_path = site.url | append: '/blog' %}",
+            "_includes/label.html": "<b>{{ include.text | upcase }}</b>",
+            "_includes/card.html": (
+                '{% include base_path %}<a href="{{ base_path }}/{{ include.path }}">'
+                "{% include label.html text=include.path %}</a>"
+            ),
+            "_includes/lost.html": "{% include nowhere.html %}",
+            "_posts/2020-01-01-cards.md": (
+                '---\ntitle: c\n---\n{% include card.html path="x" %}\n\n{% include lost.html %}\n'
+            ),
+        },
+    )
+    result = build_site(tmp_path, BuildOptions(out=tmp_path / "_site"))
+    assert '<a href="https://example.org/blog/x"><b>X</b></a>' in _page(tmp_path, "cards")
+    errors = [str(d) for d in result.site.report.errors]
+    assert errors == [
+        "_posts/2020-01-01-cards.md:6: error: include 'nowhere.html' (inside an include) "
+        "not found in _includes/"
+    ]

@@ -6,8 +6,10 @@ post never is. Jekyll themes write their includes in Liquid: ``{% assign %}``,
 (``include.url | slice: 0, 7``). Jinja2 reads ``{{ include.key }}``, ``{% if %}`` and
 ``{% for %}`` the same way, so only what differs is rewritten: each filter becomes a call
 of :class:`LiquidFilters` (Jinja2's own ``slice`` or ``default`` mean other things), each
-tag its Jinja2 form. A tag or filter this does not know is left for Jinja2 to name in its
-error, which the build reports with the post's file.
+tag its Jinja2 form. An include inside an include is written out in its place, since
+Liquid runs it in the same scope (a theme's ``{% include base_path %}`` assigns a variable
+for the rest of the file). A tag or filter this does not know is left for Jinja2 to name in
+its error, which the build reports with the post's file.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,10 +26,10 @@ __all__ = ["LiquidFilters", "liquid_to_jinja"]
 _TAG = re.compile(r"(\{\{-?|\{%-?)(.*?)(-?\}\}|-?%\})", re.S)
 _STRING_OR_PIPE = re.compile(r"""("[^"]*"|'[^']*')|(\|)""")
 _CONTAINS = re.compile(r"""(\S+)\s+contains\s+("[^"]*"|'[^']*'|\S+)""")
+_INCLUDE_ARGUMENT = re.compile(r"""([\w-]+)\s*=\s*("[^"]*"|'[^']*'|[^\s"']+)""")
+_MAX_DEPTH = 8  # includes inside includes, as deep as a theme nests them
 _WORDS = {"nil": "none", "null": "none", "blank": '""', "empty": '""'}
-_WORD = re.compile(
-    r"""("[^"]*"|'[^']*')|\b(nil|null|blank|empty)\b|\bforloop\.|\.(\w+(?:-\w+)+)"""
-)
+_WORD = re.compile(r"""("[^"]*"|'[^']*')|\b(nil|null|blank|empty)\b|\bforloop\.|\.(\w+(?:-\w+)+)""")
 
 
 def _words(text: str) -> str:
@@ -59,6 +62,8 @@ def _expression(text: str) -> str:
     result = _words(value.strip())
     for item in filters:
         name, _, args = item.partition(":")
+        if not name.strip().isidentifier():
+            continue  # no filter name ("| 'text'"): Liquid's lax parsing skips it
         call = f"_liquid.{name.strip()}({result}"
         result = call + (f", {_words(args.strip())})" if args.strip() else ")")
     return result
@@ -89,8 +94,26 @@ def _tag(body: str) -> str:
     return body.strip()
 
 
-def liquid_to_jinja(source: str) -> str:
-    """The Jinja2 source of a Liquid include (text outside tags kept as it is)."""
+def _nested_include(body: str, read_include: Callable[[str], str | None], depth: int) -> str:
+    """An include inside an include, written out in its place: Liquid runs it in the same
+    scope, so what it assigns (``{% include base_path %}``) is seen after it."""
+    name, _, args = body.strip()[len("include") :].strip().partition(" ")
+    nested = read_include(name) if depth < _MAX_DEPTH else None
+    if nested is None:
+        return "{{ _liquid.missing_include(" + repr(name) + ") }}"
+    inner = liquid_to_jinja(nested, read_include, depth + 1)
+    params = _INCLUDE_ARGUMENT.findall(args)
+    if not params:
+        return inner
+    values = ", ".join(f"{key!r}: {_expression(value)}" for key, value in params)
+    return f"{{% with include = {{{values}}} %}}{inner}{{% endwith %}}"
+
+
+def liquid_to_jinja(
+    source: str, read_include: Callable[[str], str | None] | None = None, depth: int = 0
+) -> str:
+    """The Jinja2 source of a Liquid include (text outside tags kept as it is);
+    ``read_include``: the source of another include by name, for includes inside it."""
     out: list[str] = []
     position = 0
     in_comment = False
@@ -105,6 +128,10 @@ def liquid_to_jinja(source: str) -> str:
             continue
         if in_comment:
             out.append(match.group(0))
+        elif opener.startswith("{%") and word in ("include", "include_cached") and read_include:
+            out.append(
+                _nested_include(body.replace("include_cached", "include", 1), read_include, depth)
+            )
         elif opener.startswith("{{"):
             out.append(f"{opener} {_expression(body)} {closer}")
         else:
@@ -119,6 +146,10 @@ class LiquidFilters:
 
     baseurl: str = ""
     url: str = ""
+
+    @staticmethod
+    def missing_include(name: str) -> str:
+        raise ValueError(f"include '{name}' (inside an include) not found in _includes/")
 
     @staticmethod
     def slice(value: Any, start: int, length: int = 1) -> Any:
