@@ -631,7 +631,7 @@ def build_feed(site: Any, posts: list[Post]) -> bytes:
         for tag in post.tags:
             ET.SubElement(entry, "category", {"term": tag})
         if post.excerpt:
-            _text(entry, "summary", post.excerpt)
+            _text(entry, "summary", post.data.get("excerpt_text") or post.excerpt)
         # xml:base: relative links and images in the body resolve against the post's page
         _text(
             entry,

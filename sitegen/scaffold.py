@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from sitegen import __version__
+from sitegen.requirement import installed_requirement
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -18,8 +18,10 @@ date: {date}
 tags: []
 ---
 
-Write the derivation here; the first paragraph is the post's excerpt on the index.
-Inline math: $\\nabla_W L$; display math, numbered because it has a label:
+Write the derivation here. This first paragraph is the post's excerpt on the index,
+math included: the gradient $\\nabla_W L$ of the loss.
+
+Display math, numbered because it has a label:
 
 $$
 \\frac{{\\partial L}}{{\\partial w}} = (\\hat y - y)\\, x \\label{{eq:grad}}
@@ -68,10 +70,6 @@ concurrency:
   group: pages
   cancel-in-progress: false
 
-env:
-  # what pip installs: a version, a path or a git URL of sitegen
-  SITEGEN: "sitegen=={version}"
-
 jobs:
   build:
     runs-on: ubuntu-latest
@@ -80,7 +78,9 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
-      - run: python -m pip install "$SITEGEN"
+          cache: pip
+      # requirements.txt names the sitegen the site is built with
+      - run: python -m pip install -r requirements.txt
       # strict: a failed check, a broken link or a post that fails to build fails the job,
       # and nothing is published
       - run: sitegen build
@@ -100,6 +100,13 @@ jobs:
 """
 
 WORKFLOW_PATH = ".github/workflows/publish.yml"
+
+REQUIREMENTS = """# What this site is built with: .github/workflows/publish.yml (and hosts such as
+# Netlify) run `pip install -r requirements.txt`. `sitegen init` wrote the sitegen that
+# made the site; to build with another, write a version (sitegen==0.2.0) or a git URL
+# (sitegen @ git+https://github.com/OWNER/sitegen@TAG) instead.
+{requirement}
+"""
 
 
 def slug_of(title: str) -> str:
@@ -163,7 +170,10 @@ def init_site(target: Path, quiet: bool = False) -> int:
     (target / ".gitignore").write_text("_site/\n.sitegen-cache/\n", encoding="utf-8")
     workflow = target / WORKFLOW_PATH
     workflow.parent.mkdir(parents=True, exist_ok=True)
-    workflow.write_text(WORKFLOW.format(version=__version__), encoding="utf-8")
+    workflow.write_text(WORKFLOW.format(), encoding="utf-8")
+    requirement = installed_requirement()
+    requirements = REQUIREMENTS.format(requirement=requirement.line)
+    (target / "requirements.txt").write_text(requirements, encoding="utf-8")
     if quiet:
         import contextlib
         import io
@@ -173,6 +183,8 @@ def init_site(target: Path, quiet: bool = False) -> int:
     else:
         new_post(target, "Hello, world")
         print(f"created a new site in {target} (with {WORKFLOW_PATH} to publish it)")
+        if requirement.note:
+            print(f"{target / 'requirements.txt'}: note: {requirement.note}")
         print(f"next: cd {target} && sitegen serve")
     return EXIT_OK
 

@@ -28,7 +28,8 @@ def test_gfm_table_strikethrough_footnote(md):
     src = "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n~~gone~~ text[^1]\n\n[^1]: the note\n"
     html, _ = render(md, src)
     assert '<th style="text-align:left">a</th>' in html
-    assert '<td style="text-align:right">2</td>' in html
+    # a cell holding one number is marked, so the theme keeps it on one line
+    assert '<td style="text-align:right" class="num">2</td>' in html
     assert "<s>gone</s>" in html
     assert 'class="footnote-ref"' in html and "the note" in html
 
@@ -172,3 +173,14 @@ def test_kramdown_attribute_lists(md):
     assert '<p class="lead">para line</p>' in html
     assert '<h2 id="custom">Head</h2>' in html and env["toc"] == [(2, "custom", "Head")]
     assert "<p>text {: .x} stays</p>" in html
+
+
+def test_table_cells_holding_one_number_are_marked(md):
+    src = (
+        "| x | y | z | w |\n|---|---|---|---|\n"
+        "| 3.8e-11 | `-1e-5` | well-known | 12% |\n| e-11 | 1-2 | $10^{-3}$ | −0.5 |\n"
+    )
+    html, _ = render(md, src)
+    marked = [cell.split("</td>")[0] for cell in html.split('<td class="num">')[1:]]
+    assert marked == ["3.8e-11", "<code>-1e-5</code>", "12%", "−0.5"]
+    assert "<td>well-known</td>" in html and "<td>1-2</td>" in html and "<td>e-11</td>" in html

@@ -45,6 +45,9 @@ def test_new_post_has_no_empty_excerpt_and_a_referenced_label(tmp_path, capsys):
     text = post.read_text()
     assert 'excerpt: ""' not in text
     assert "\\label{eq:grad}" in text and "\\eqref{eq:grad}" in text
+    # the first paragraph is the excerpt on the index: a whole sentence, with its math
+    first = text.split("---", 2)[2].strip().split("\n\n")[0]
+    assert first.endswith(".") and "$" in first
     assert yaml.safe_load(text.split("---")[1])["title"] == 'Say "hi"'
     assert main(["new", 'Say "hi"', "--source", str(tmp_path)]) == 2
     assert "already exists" in capsys.readouterr().err

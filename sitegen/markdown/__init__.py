@@ -35,6 +35,7 @@ from sitegen.markdown.liquid_values import LiquidContext
 from sitegen.markdown.math import math_plugin
 from sitegen.markdown.math_options import MathOptions
 from sitegen.markdown.mathjax_gate import mathjax_gate_plugin
+from sitegen.markdown.table_numbers import table_numbers_plugin
 from sitegen.markdown.tables import math_table_plugin
 
 __all__ = [
@@ -80,6 +81,7 @@ def create_parser(
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.use(footnote_plugin)
     md.use(math_table_plugin)  # a "|" inside math in a table row splits no cell
+    md.use(table_numbers_plugin)  # <td class="num">: a theme keeps numbers on one line
     md.use(inline_html_plugin)  # "<!-- x --> text" is a paragraph; math kept in alt text
     # Math first: its rules must see "$", "\(" ... before Liquid, escapes and emphasis do.
     md.use(math_plugin, **math_settings)
