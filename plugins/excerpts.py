@@ -29,7 +29,7 @@ from urllib.parse import urljoin, urlsplit
 
 from sitegen.hooks import hookimpl
 
-from .feeds import EquationNumbers
+from .feeds.numbering import EquationNumbers
 from .references import REFERENCE
 
 SETTINGS = {"auto": True}  # auto = false: only front-matter excerpts are shown

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import sys
-import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -42,13 +40,6 @@ posts_per_page = 10
 [math]
 # mathjax_url = "/assets/mathjax/tex-chtml-full.js"   # to self-host MathJax
 # macros_file = "macros.tex"                          # \\newcommand lines for every post
-
-[verify]
-timeout = 60
-memory_mb = 2048
-
-[plugins.feeds]
-id = "{feed_id}"   # the feed's permanent identity: keep it when the site moves
 """
 
 # GitHub Pages from Actions: the build is strict, so a failed check stops the deploy.
@@ -109,11 +100,6 @@ REQUIREMENTS = """# What this site is built with: .github/workflows/publish.yml 
 """
 
 
-def slug_of(title: str) -> str:
-    slug = re.sub(r"[^\w\s-]", "", title.lower())
-    return re.sub(r"[\s_-]+", "-", slug).strip("-") or "post"
-
-
 def new_post(source: Path, title: str, now: datetime | None = None) -> int:
     """Write a post template named after ``title``; exit 2 if that file exists."""
     if now is None:  # the site's clock, which decides when the post is published
@@ -121,28 +107,31 @@ def new_post(source: Path, title: str, now: datetime | None = None) -> int:
         from sitegen.schedule import site_now
 
         now = site_now(load_config(source.absolute()).timezone)
+    from sitegen.read import slugify  # the slug the post's file name will be read back as
+
     now = now.replace(microsecond=0)
     folder = source / (
         "_posts" if (source / "_posts").is_dir() and not (source / "posts").is_dir() else "posts"
     )
-    path = folder / f"{now:%Y-%m-%d}-{slug_of(title)}.md"
+    path = folder / f"{now:%Y-%m-%d}-{slugify(title)}.md"
     if path.exists():
         print(f"{path}: error: already exists; choose another title or edit it", file=sys.stderr)
         return EXIT_USAGE
     folder.mkdir(parents=True, exist_ok=True)
     escaped = title.replace("\\", "\\\\").replace('"', '\\"')
     text = NEW_POST.format(title=escaped, date=now.strftime("%Y-%m-%d %H:%M:%S"))
-    for addition in _plugin_additions(source, title):
+    for addition in _plugin_additions(source, "sitegen_new_post", title=title):
         text += "\n" + addition.strip("\n") + "\n"
     path.write_text(text, encoding="utf-8")
     print(path)
     return EXIT_OK
 
 
-def _plugin_additions(source: Path, title: str) -> list[str]:
-    """What the site's plugins add to a new post (``sitegen_new_post``), in their order.
-    A configuration that cannot be read leaves the built-in plugins on their defaults:
-    the build reports it, a new post should still be written."""
+def _plugin_additions(source: Path, hook: str, **arguments: str) -> list[str]:
+    """What the site's plugins add to a new post or site (``sitegen_new_post``,
+    ``sitegen_new_site``), in their order. A configuration that cannot be read leaves the
+    built-in plugins on their defaults: the build reports it, the file should still be
+    written."""
     from sitegen.config import load_config
     from sitegen.errors import ConfigError
     from sitegen.plugins import load_plugins
@@ -152,7 +141,7 @@ def _plugin_additions(source: Path, title: str) -> list[str]:
     except ConfigError:
         settings = {}
     manager = load_plugins(source, settings)
-    found = manager.hook.sitegen_new_post(root=source, title=title)
+    found = getattr(manager.hook, hook)(root=source, **arguments)
     return [text for text in reversed(found) if isinstance(text, str) and text.strip()]
 
 
@@ -165,7 +154,9 @@ def init_site(target: Path, quiet: bool = False) -> int:
     (target / "posts").mkdir(parents=True, exist_ok=True)
     (target / "assets").mkdir(exist_ok=True)
     title = target.absolute().name.replace("\\", "\\\\").replace('"', '\\"')
-    config = SITE_CONFIG.format(title=title, feed_id=uuid.uuid4().urn)
+    config = SITE_CONFIG.format(title=title)
+    for addition in _plugin_additions(target, "sitegen_new_site"):  # their own settings
+        config += "\n" + addition.strip("\n") + "\n"
     (target / "sitegen.toml").write_text(config, encoding="utf-8")
     (target / ".gitignore").write_text("_site/\n.sitegen-cache/\n", encoding="utf-8")
     workflow = target / WORKFLOW_PATH

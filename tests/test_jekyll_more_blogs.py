@@ -126,11 +126,11 @@ def test_mathjax_loaded_on_every_page_or_under_an_unread_condition_stays_on(tmp_
 
 
 def _render_dollars(text: str) -> tuple[str, list]:
-    from sitegen.markdown import MarkdownDialect, create_parser, render_markdown
+    from sitegen.markdown import MarkdownDialect, create_parser
 
     dialect = MarkdownDialect(kramdown=True, dollars="mathjax", process_escapes=True)
-    env: dict = {}
-    html = render_markdown(create_parser(highlight=False, dialect=dialect), text, env)
+    env: dict = {"diagnostics": []}
+    html = create_parser(highlight=False, dialect=dialect).render(text, env)
     return html, env["diagnostics"]
 
 
@@ -221,22 +221,22 @@ def test_math_in_an_includes_output_is_typeset_as_kramdown_read_it(tmp_path):
 def test_block_math_with_pipes_over_two_lines_is_math_not_a_table():
     # kramdown tries block math before tables: "$$ … \\" and "… $$" between blank lines
     # are one display formula, whatever "|" they hold.
-    from sitegen.markdown import MarkdownDialect, create_parser, render_markdown
+    from sitegen.markdown import MarkdownDialect, create_parser
 
     md = create_parser(highlight=False, dialect=MarkdownDialect(kramdown=True, dollars="off"))
-    env: dict = {}
+    env: dict = {"diagnostics": []}
     text = "where\n\n$$ p( s | x ) = a\\\\\n\\geq b | c  $$\n\nHence\n"
-    html = render_markdown(md, text, env)
+    html = md.render(text, env)
     assert '<div class="math display">\\[p( s | x ) = a\\\\\n\\geq b | c\\]</div>' in html
     assert "<table>" not in html and env["diagnostics"] == []
 
 
 def _render_kramdown(text: str, **dialect) -> tuple[str, list]:
-    from sitegen.markdown import MarkdownDialect, create_parser, render_markdown
+    from sitegen.markdown import MarkdownDialect, create_parser
 
     md = create_parser(highlight=False, dialect=MarkdownDialect(kramdown=True, **dialect))
-    env: dict = {}
-    return render_markdown(md, text, env), env["diagnostics"]
+    env: dict = {"diagnostics": []}
+    return md.render(text, env), env["diagnostics"]
 
 
 TABLE_IN_DIV = '<div class="data">\n\n| a | b |\n|---|---|\n| x | y |\n\n</div>\n\nafter\n'

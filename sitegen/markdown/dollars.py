@@ -26,13 +26,7 @@ from dataclasses import dataclass
 from sitegen.markdown.math_tex import raw_index, resolve_kramdown_escapes
 from sitegen.markdown.scan import CloserIndex, build_closer_index, token_pattern
 
-__all__ = [
-    "DollarIndex",
-    "DollarMatch",
-    "dollar_index",
-    "find_mathjax_dollar",
-    "kramdown_emphasis_crosses",
-]
+__all__ = ["DollarIndex", "DollarMatch", "dollar_index", "find_mathjax_dollar"]
 
 # What MathJax's findEnd looks at for the closer "$": the closer, a backslash pair, a brace.
 _DOLLAR_END = token_pattern(r"\$", r"\\[\s\S]", r"[^\\{}$]")
@@ -123,52 +117,3 @@ def _removed_before(index: DollarIndex, raw: int) -> int:
     """Characters kramdown's escapes removed before raw position ``raw``."""
     at = bisect.bisect_right(index.raw_ends, raw)
     return index.shifts[at - 1][1] if at else 0
-
-
-# Where kramdown's span parser stops looking for an emphasis closer: a code span, $$ math.
-_SPAN_STOP = re.compile(r"`|\$\$")
-
-
-def kramdown_emphasis_crosses(src: str, start: int, stop: int) -> bool:
-    """Whether kramdown, which knows no single-dollar math, read a ``_`` or ``*`` in the
-    math ``src[start:stop]`` as emphasis that closes later in the paragraph (so MathJax got
-    the formula cut by ``<em>``).
-
-    kramdown's rules: an opener is not followed by a space, and a ``_`` does not follow a
-    letter; a closer does not follow a space, a ``_`` closer is not followed by a letter or
-    digit, and the emphasis is not empty. A backslash escapes the character after it.
-    """
-    i = start
-    while i < stop:
-        ch = src[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch in "_*":
-            width = 2 if src.startswith(ch * 2, i) else 1
-            after = src[i + width : i + width + 1]
-            before = src[i - 1] if i else ""
-            if after and not after.isspace() and not (ch == "_" and before.isalpha()):
-                if _closes(src, ch * width, i + width, len(src)):
-                    return True
-            i += width
-            continue
-        i += 1
-    return False
-
-
-def _closes(src: str, delimiter: str, start: int, end: int) -> bool:
-    limit = _SPAN_STOP.search(src, start, end)
-    end = limit.start() if limit else end
-    i = start + 1  # the emphasis holds at least one character
-    while i < end:
-        if src[i] == "\\":
-            i += 2
-            continue
-        if src.startswith(delimiter, i) and not src[i - 1].isspace():
-            after = src[i + len(delimiter) : i + len(delimiter) + 1]
-            if not (delimiter[0] == "_" and after.isalnum()):
-                if not (len(delimiter) == 1 and after == delimiter):
-                    return True
-        i += 1
-    return False
