@@ -158,6 +158,14 @@ def _drop_duplicate_urls(site: Site, posts: list[Post]) -> list[Post]:
     return [p for p in posts if id(p) in kept and not p.failed]
 
 
+def _header_version() -> str:
+    """What parsing a YAML header depends on besides its text."""
+    from sitegen import __version__
+    from sitegen.frontmatter import HEADER_FORMAT
+
+    return f"{__version__}.{HEADER_FORMAT}"
+
+
 def _read_salt(site: Site) -> str:
     """What reading a post depends on besides its file."""
     from sitegen import __version__
@@ -207,20 +215,17 @@ def run_pipeline(site: Site, out: Path, changed: set[str] | None = None) -> Buil
     result = BuildResult(site=site, out=out)
     clock = _Clock(site, result.timings)
     use_caches = not site.options.rerun
+    # with --rerun nothing is taken from the store, but what is made goes in
     site.cache = CacheStore(site.root, enabled=use_caches)
-    if use_caches:
-        headers = FrontMatterCache(site.root, _read_salt(site))
-        reads = ReadCache(site.root, _read_salt(site))
-        reads.forget(changed or set())
-        read = functools.partial(read_post, headers=headers)
-        read_posts(site, reads.wrap(read, lambda path, rel: decode_source(read_bytes(path), rel)))
-        headers.save()
-        reads.save()
-    else:
-        read_posts(site)
+    headers = FrontMatterCache(site.cache, _header_version())
+    reads = ReadCache(site.cache, _read_salt(site), headers)
+    reads.forget(changed or set())
+    read = functools.partial(read_post, headers=headers)
+    read_posts(site, reads.wrap(read, lambda path, rel: decode_source(read_bytes(path), rel)))
+    reads.save()
     clock.done("discover, read, front matter")
     salt = _settings_salt(site, out)
-    cache = RenderCache(site.root, salt) if use_caches else None
+    cache = RenderCache(site.cache, salt)
     compiled = cache_dir(site.root) / "templates" if use_caches else None
     jinja_env = create_environment(template_dirs(site.root, site.theme_dirs), compiled)
     md = create_markdown(site)
@@ -240,7 +245,7 @@ def run_pipeline(site: Site, out: Path, changed: set[str] | None = None) -> Buil
         site.root, [(t / "static", "theme/") for t in reversed(site.theme_dirs)]
     )
     forget_manifest(site.root)
-    previous = load_page_records(site.root, out) if use_caches else {}
+    previous = load_page_records(site.cache, out)
     writer = OutputWriter(out, set(previous) | set(files_written(out)))
     run = PageRun(site, jinja_env, writer, salt, previous)
     run.render(pages)
@@ -249,11 +254,10 @@ def run_pipeline(site: Site, out: Path, changed: set[str] | None = None) -> Buil
     writer.mark(run.records)
     rendered, written = len(run.rendered), len(writer.changed)
     clock.done(f"pages ({rendered} of {len(pages)} rendered, {written} written)")
-    if cache is not None:
-        cache.save()
-    site.cache.sweep()
     if run.rendered or writer.changed or writer.removed or set(previous) != set(run.records):
-        save_page_records(site.root, out, run.stored_records())
+        save_page_records(site.cache, out, run.stored_records())
+    if not site.options.only:  # a build of some posts keeps the others' entries
+        site.cache.sweep()
     result.files = set(run.records)
     result.pages_of = {p.post.rel: p.output_path for p in pages if p.post is not None}
     result.failed_sources = {p.rel for p in everything if p.failed}
