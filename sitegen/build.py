@@ -47,6 +47,7 @@ from sitegen.plugins import call_hook, load_plugins, plugin_settings_warnings
 from sitegen.read import decode_source, is_jekyll_unpublished, read_bytes, read_post, source_rel
 from sitegen.report import show_progress
 from sitegen.schedule import instant, is_scheduled, site_zone
+from sitegen.swap import recover
 from sitegen.templates import create_environment, template_dirs, theme_dirs
 from sitegen.write import OutputWriter, check_output_folder, files_written
 
@@ -209,10 +210,14 @@ def _progress_wanted(site: Site) -> bool:
     return not site.options.quiet and not site.options.serve
 
 
-def run_pipeline(site: Site, out: Path, changed: set[str] | None = None) -> BuildResult:
+def run_pipeline(
+    site: Site, out: Path, changed: set[str] | None = None, into: Path | None = None
+) -> BuildResult:
     """Every stage, writing into ``out`` what changed and removing what is gone.
-    ``changed``: sources known to have changed (read anew whatever their stat says)."""
+    ``changed``: sources known to have changed (read anew whatever their stat says);
+    ``into``: the folder to write instead, a copy of ``out`` (``--atomic``)."""
     result = BuildResult(site=site, out=out)
+    into = into or out
     clock = _Clock(site, result.timings)
     use_caches = not site.options.rerun
     # with --rerun nothing is taken from the store, but what is made goes in
@@ -246,7 +251,7 @@ def run_pipeline(site: Site, out: Path, changed: set[str] | None = None) -> Buil
     )
     forget_manifest(site.root)
     previous = load_page_records(site.cache, out)
-    writer = OutputWriter(out, set(previous) | set(files_written(out)))
+    writer = OutputWriter(into, set(previous) | set(files_written(into)))
     run = PageRun(site, jinja_env, writer, salt, previous)
     run.render(pages)
     run.copy_static(site.static)
@@ -269,6 +274,28 @@ def output_folder(root: Path, options: BuildOptions) -> Path:
     return (options.out or root / DEFAULT_OUT).absolute()
 
 
+def _run_atomically(site: Site, out: Path) -> BuildResult:
+    """The pipeline into a staging copy of the output, swapped in whole at the end."""
+    from sitegen.swap import discard, stage, swap_in
+    from sitegen.write import OutputError
+
+    real = out.resolve()  # a symlinked output stays a symlink: its target is replaced
+    try:
+        staging = stage(real)
+    except OSError as exc:
+        raise OutputError(f"cannot stage the new site: {exc.strerror or exc}", str(out)) from exc
+    try:
+        result = run_pipeline(site, out, into=staging)
+        swap_in(staging, real)
+    except BaseException as exc:
+        discard(staging)
+        if isinstance(exc, OSError):
+            problem = exc.strerror or exc
+            raise OutputError(f"cannot swap in the new site: {problem}", str(out)) from exc
+        raise
+    return result
+
+
 def build_site(
     root: Path, options: BuildOptions | None = None, fingerprint: str | None = None
 ) -> BuildResult:
@@ -280,7 +307,11 @@ def build_site(
     if fingerprint is None:  # taken before reading, so edits made during the build count
         fingerprint = input_fingerprint(root, build_settings(options, out), builtin_dirs())
     site = load_site(root, options)
-    result = run_pipeline(site, out)
+    recover(out.resolve())  # what an atomic build killed before this one left
+    if options.atomic:
+        result = _run_atomically(site, out)
+    else:
+        result = run_pipeline(site, out)
     show_progress("", _progress_wanted(site))  # the summary line takes its place
     call_hook(site, "sitegen_build_finished", site=site, output=out)
     write_manifest(

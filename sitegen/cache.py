@@ -288,6 +288,9 @@ class ReadCache:
 # --------------------------------------------------------------------------- page records
 
 RECORDS_FORMAT = 2  # 2: in the store
+# the records' entries of every output folder built into, kept while the folder exists
+# (a site built into _site/ and public/ in turn renders neither from nothing each time)
+_RECORDS_INDEX = f"page records {RECORDS_FORMAT} of each output"
 
 
 def _records_key(out: Path) -> str:
@@ -297,12 +300,22 @@ def _records_key(out: Path) -> str:
 def load_page_records(store: CacheStore, out: Path) -> dict[str, Any]:
     """What the last build into ``out`` recorded of each file (see ``sitegen.deps``);
     empty when missing or damaged (every page is then rendered again)."""
+    index = store.get_value(_RECORDS_INDEX)
+    for folder, name in (index.items() if isinstance(index, dict) else ()):
+        if os.path.isdir(folder):
+            store.keep(name)
     records = store.get_value(_records_key(out))
     return records if isinstance(records, dict) else {}
 
 
 def save_page_records(store: CacheStore, out: Path, records: dict[str, Any]) -> None:
-    store.put_value(_records_key(out), records)
+    key = _records_key(out)
+    store.put_value(key, records)
+    index = store.get_value(_RECORDS_INDEX)
+    index = {f: n for f, n in index.items() if os.path.isdir(f)} if isinstance(index, dict) else {}
+    if index.get(str(out)) != store.name(key):
+        index[str(out)] = store.name(key)
+        store.put_value(_RECORDS_INDEX, index)
 
 
 # --------------------------------------------------------------------------- rendered bodies
