@@ -157,13 +157,22 @@ def counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     return result
 
 
-def verification_json(site: Any, key: str) -> bytes:
-    """Deterministic bytes: sorted keys, posts by source. ``time`` is the check's own run
-    time, stored in the cache with the result, so it changes only when the code reruns."""
+def _failing(post: Any, state: Any, rows: list[dict[str, Any]]) -> bool:
+    return any(
+        r["status"] in FAILING or r.get("equation_status") == "contradicts" for r in rows
+    ) or any(s["status"] == "breaks" for d in derivations(post, state) for s in d["steps"])
+
+
+def verification_document(site: Any, key: str) -> tuple[bytes, bool]:
+    """``verification.json``'s bytes, and whether a check failed. Deterministic bytes:
+    sorted keys, posts by source. ``time`` is the check's own run time, stored in the
+    cache with the result, so it changes only when the code reruns."""
     posts = []
     everything: list[dict[str, Any]] = []
+    failed = False
     for post, state, rows in site_rows(site, key):
         everything += rows
+        failed = failed or _failing(post, state, rows)
         posts.append(
             {
                 "source": post.rel,
@@ -182,30 +191,60 @@ def verification_json(site: Any, key: str) -> bytes:
     # which the C encoder makes quickly, so a build that changed no row reuses them
     compact = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     cache = getattr(site, "cache", None)
-    key = "gradcheck verification.json 1\0" + hashlib.sha256(
+    pretty_key = "gradcheck verification.json 1\0" + hashlib.sha256(
         compact.encode("utf-8", "surrogatepass")
     ).hexdigest()
-    kept = cache.get(key) if cache is not None else None
-    if kept is not None:
-        return kept
-    text = json.dumps(document, sort_keys=True, ensure_ascii=False, indent=1)
-    data = (text + "\n").encode("utf-8")
-    if cache is not None:
-        cache.put(key, data)
-    return data
+    kept = cache.get(pretty_key) if cache is not None else None
+    if kept is None:
+        text = json.dumps(document, sort_keys=True, ensure_ascii=False, indent=1)
+        kept = (text + "\n").encode("utf-8")
+        if cache is not None:
+            cache.put(pretty_key, kept)
+    return kept, failed
+
+
+def _made_from(site: Any, key: str) -> str | None:
+    """A digest of what the summary is made from: each checked post's place, title, URL
+    and body key (which covers its rows: they are kept with its body). None when a
+    post's body has no key (it was not kept), so nothing stands for its rows."""
+    digest = hashlib.sha256(b"gradcheck summary 2\n")
+    for post in sorted(site.posts + site.pages, key=lambda p: p.rel):
+        state = post.data.get(key)
+        if state is None or not getattr(state, "blocks", None):
+            continue
+        if not post.html_key:
+            return None
+        line = f"{post.rel}\0{post.html_key}\0{post.title}\0{post.url}\0{state.pending}\n"
+        digest.update(line.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def summary_of(site: Any, key: str) -> tuple[bytes, bool]:
+    """``verification_document``, made only when a checked post changed since a build
+    that kept it in the site's cache (making it from every post's rows costs a few
+    hundredths of a second at 1,000 posts)."""
+    cache = getattr(site, "cache", None)
+    made_from = _made_from(site, key) if cache is not None else None
+    if made_from is not None:
+        kept = cache.get_value(made_from)
+        if isinstance(kept, tuple) and len(kept) == 2:
+            return kept
+    data, failed = verification_document(site, key)
+    if made_from is not None:
+        cache.put_value(made_from, (data, failed))
+    return data, failed
 
 
 def extra_pages(site: Any, key: str) -> list[Page]:
+    data, failed = summary_of(site, key)
+    if failed:
+        # posts may have been verified in forked render processes, whose site.data
+        # changes are lost: the verdict is taken again from the posts themselves
+        site.failed.append("verification")
     entries = []
     total: list[dict[str, Any]] = []
     for post, state, rows in site_rows(site, key):
         total += rows
-        if any(r["status"] in FAILING or r.get("equation_status") == "contradicts"
-               for r in rows) or any(s["status"] == "breaks" for d in derivations(post, state)
-                                     for s in d["steps"]):
-            # posts may have been verified in forked render processes, whose site.data
-            # changes are lost: the verdict is taken again from the posts themselves
-            site.failed.append("verification")
         entries.append(
             {
                 "post": post,
@@ -217,5 +256,5 @@ def extra_pages(site: Any, key: str) -> list[Page]:
     context = {"title": "Verification", "entries": entries, "counts": counts(total)}
     return [
         Page(url="/verification/", template="verification.html", context=context),
-        Page(url="/verification.json", content=verification_json(site, key)),
+        Page(url="/verification.json", content=data),
     ]
