@@ -7,7 +7,6 @@ that nothing that went wrong is missing from the machine-readable report.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -163,76 +162,66 @@ def _failing(post: Any, state: Any, rows: list[dict[str, Any]]) -> bool:
     ) or any(s["status"] == "breaks" for d in derivations(post, state) for s in d["steps"])
 
 
-def verification_document(site: Any, key: str) -> tuple[bytes, bool]:
-    """``verification.json``'s bytes, and whether a check failed. Deterministic bytes:
-    sorted keys, posts by source. ``time`` is the check's own run time, stored in the
-    cache with the result, so it changes only when the code reruns."""
-    posts = []
-    everything: list[dict[str, Any]] = []
-    failed = False
-    for post, state, rows in site_rows(site, key):
-        everything += rows
-        failed = failed or _failing(post, state, rows)
-        posts.append(
-            {
-                "source": post.rel,
-                "title": post.title,
-                "url": post.url,
-                "pending": state.pending,
-                "stated_gradients": state.cover.stated,
-                "verified_gradients": state.cover.verified,
-                "checks": rows,
-                "derivations": [] if state.pending else derivations(post, state),
-            }
-        )
-    document = {"summary": counts(everything), "posts": posts}
-    # pretty-printing is json's slow pure-Python path (a tenth of a second at 1,000
-    # posts): its bytes are kept in the site's cache under a digest of the compact form,
-    # which the C encoder makes quickly, so a build that changed no row reuses them
-    compact = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    cache = getattr(site, "cache", None)
-    pretty_key = "gradcheck verification.json 1\0" + hashlib.sha256(
-        compact.encode("utf-8", "surrogatepass")
-    ).hexdigest()
-    kept = cache.get(pretty_key) if cache is not None else None
-    if kept is None:
-        text = json.dumps(document, sort_keys=True, ensure_ascii=False, indent=1)
-        kept = (text + "\n").encode("utf-8")
-        if cache is not None:
-            cache.put(pretty_key, kept)
-    return kept, failed
+def _post_part(post: Any, state: Any, rows: list[dict[str, Any]]) -> tuple[str, dict, bool]:
+    """One post's entry of ``verification.json`` (as text, indented for its place in the
+    document), its counts, and whether a check of it failed."""
+    entry = {
+        "source": post.rel,
+        "title": post.title,
+        "url": post.url,
+        "pending": state.pending,
+        "stated_gradients": state.cover.stated,
+        "verified_gradients": state.cover.verified,
+        "checks": rows,
+        "derivations": [] if state.pending else derivations(post, state),
+    }
+    # JSON text holds no raw line break: each one starts a line, two levels in
+    text = json.dumps(entry, sort_keys=True, ensure_ascii=False, indent=1).replace("\n", "\n  ")
+    return text, counts(rows), _failing(post, state, rows)
 
 
-def _made_from(site: Any, key: str) -> str | None:
-    """A digest of what the summary is made from: each checked post's place, title, URL
-    and body key (which covers its rows: they are kept with its body). None when a
-    post's body has no key (it was not kept), so nothing stands for its rows."""
-    digest = hashlib.sha256(b"gradcheck summary 2\n")
-    for post in sorted(site.posts + site.pages, key=lambda p: p.rel):
-        state = post.data.get(key)
-        if state is None or not getattr(state, "blocks", None):
-            continue
-        if not post.html_key:
-            return None
-        line = f"{post.rel}\0{post.html_key}\0{post.title}\0{post.url}\0{state.pending}\n"
-        digest.update(line.encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+def _document(parts: list[str], total: dict[str, int]) -> bytes:
+    """The bytes ``json.dumps(document, sort_keys=True, indent=1)`` gives, made of the
+    posts' parts (the tests compare the two)."""
+    posts = "[\n  " + ",\n  ".join(parts) + "\n ]" if parts else "[]"
+    summary = json.dumps(total, sort_keys=True, indent=1).replace("\n", "\n ")
+    return f'{{\n "posts": {posts},\n "summary": {summary}\n}}\n'.encode()
+
+
+# the posts' parts of the last build, in the site's cache
+_PARTS_KEY = "gradcheck verification.json parts 1"
 
 
 def summary_of(site: Any, key: str) -> tuple[bytes, bool]:
-    """``verification_document``, made only when a checked post changed since a build
-    that kept it in the site's cache (making it from every post's rows costs a few
-    hundredths of a second at 1,000 posts)."""
+    """``verification.json``'s bytes, and whether a check failed. Deterministic bytes:
+    sorted keys, posts by source. ``time`` is the check's own run time, stored in the
+    cache with the result, so it changes only when the code reruns.
+
+    Each post's part is made again only when its body changed: rows are kept with the
+    body, so its key, with the post's place, title and URL, stands for them (making
+    every part costs a few hundredths of a second at 1,000 posts)."""
     cache = getattr(site, "cache", None)
-    made_from = _made_from(site, key) if cache is not None else None
-    if made_from is not None:
-        kept = cache.get_value(made_from)
-        if isinstance(kept, tuple) and len(kept) == 2:
-            return kept
-    data, failed = verification_document(site, key)
-    if made_from is not None:
-        cache.put_value(made_from, (data, failed))
-    return data, failed
+    stored = cache.get_value(_PARTS_KEY) if cache is not None else None
+    known: dict[str, tuple] = stored if isinstance(stored, dict) else {}
+    kept: dict[str, tuple] = {}
+    parts: list[str] = []
+    total = counts([])
+    failed = False
+    for post, state, rows in site_rows(site, key):
+        name = f"{post.rel}\0{post.html_key}\0{post.title}\0{post.url}"
+        part = known.get(name) if post.html_key and not state.pending else None
+        if part is None:
+            part = _post_part(post, state, rows)
+        if post.html_key and not state.pending:
+            kept[name] = part
+        text, numbers, failing = part
+        parts.append(text)
+        for k, n in numbers.items():
+            total[k] += n
+        failed = failed or failing
+    if cache is not None and kept.keys() != known.keys():
+        cache.put_value(_PARTS_KEY, kept)
+    return _document(parts, total), failed
 
 
 def extra_pages(site: Any, key: str) -> list[Page]:
