@@ -15,9 +15,15 @@ part of its URL (``gbr-vs-tbr.html`` ~ ``gbr-vs-tbr/``) and then by its math: fo
 a URL difference; not found and it has math, the post is missing. Jekyll pages without math
 and without a counterpart (pagination, tag and category lists) are only counted.
 
+A Jekyll item made only of definitions (``$$\\newcommand…$$`` in a layout's hidden block)
+shows nothing; where sitegen's page has no such item but configures every macro it defines
+(MathJax's ``macros``), it is left out and counted apart. One sitegen does not configure
+counts as missing.
+
 Printed: pages compared, math items equal / total (items aligned in order; the TeX after
 whitespace normalisation, as MathJax gets it; contents lists left out on both sides), items
-equal but for kramdown's typographic characters, items whose display/inline mode differs,
+equal but for kramdown's typographic characters, definitions-only items left out, items
+whose display/inline mode differs,
 pages with math missing, URLs differing, pages whose number of ``<table>`` differs;
 ``-v`` lists each differing item.
 """
@@ -58,6 +64,51 @@ TYPOGRAPHY = str.maketrans(
 )
 
 
+# A TeX definition: \newcommand{\name}[n]{…}, \newcommand\name{…}, \def\name{…},
+# \DeclareMathOperator{\name}{…}; a math item of nothing else shows nothing (a layout's
+# hidden "$$\newcommand…$$" block), and sitegen hands those macros to MathJax's config.
+DEFINITION_HEAD = re.compile(
+    r"\\(?:(?:re|provide)?newcommand|DeclareMathOperator\*?|def)\s*\{?\s*\\([A-Za-z]+)\s*\}?"
+    r"\s*(?:\[\d\]\s*)?(?:#\d\s*)*"
+)
+
+
+def _skip_group(tex: str, at: int) -> int:
+    """The index after the brace group opening at ``tex[at]`` (-1 if there is none)."""
+    if at >= len(tex) or tex[at] != "{":
+        return -1
+    depth = 0
+    for i in range(at, len(tex)):
+        ch = tex[i]
+        if ch == "\\":
+            continue
+        if ch == "{" and (i == 0 or tex[i - 1] != "\\"):
+            depth += 1
+        elif ch == "}" and tex[i - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return -1
+
+
+def defined_names(tex: str) -> list[str] | None:
+    """The macro names ``tex`` defines when it is nothing but definitions, else None."""
+    names, at = [], 0
+    while True:
+        while at < len(tex) and tex[at].isspace():
+            at += 1
+        if at == len(tex):
+            return names or None
+        head = DEFINITION_HEAD.match(tex, at)
+        if head is None:
+            return None
+        end = _skip_group(tex, head.end())
+        if end < 0:
+            return None
+        names.append(head.group(1))
+        at = end
+
+
 @dataclass
 class PageResult:
     url: str
@@ -65,6 +116,7 @@ class PageResult:
     equal: int
     mode_differs: int
     typography: int = 0  # equal but for kramdown's typographic characters
+    definitions: int = 0  # Jekyll's definitions-only items whose macros sitegen configures
     diffs: list[str] = field(default_factory=list)
 
 
@@ -133,6 +185,9 @@ def compare_items(url: str, ours: list[dict], theirs: list[dict]) -> PageResult:
                     result.equal += 1
                 else:
                     result.typography += 1
+                    result.diffs.append(f"  jekyll  {jekyll[i][:160]!r}")
+                    result.diffs.append(f"  sitegen {mine[j][:160]!r} (typography)")
+                    result.diffs.append("  --")
                 result.mode_differs += theirs[i]["display"] != ours[j]["display"]
             continue
         for i in range(i1, i2):
@@ -153,6 +208,24 @@ def _count_tables(result: Comparison, url: str, theirs: Path, ours: Path) -> Non
         result.tables.append((url, count[0], count[1]))
 
 
+def _without_definitions(
+    theirs: list[dict], ours: list[dict], our_html: str
+) -> tuple[list[dict], list[dict], int]:
+    """Jekyll's definitions-only items that sitegen's page has not (a layout's hidden
+    block) left out where that page configures every macro they define; one it does not
+    configure is left in, so it counts as missing. Returns both lists and how many were
+    left out."""
+    kept, handled = [], 0
+    own = {item["tex"] for item in ours}
+    for item in theirs:
+        names = defined_names(item["tex"]) if item["tex"] not in own else None
+        if names and all(f'"{name}":' in our_html for name in names):
+            handled += 1
+        else:
+            kept.append(item)
+    return kept, ours, handled
+
+
 def compare(jekyll_out: Path, sitegen_out: Path, extract_path: Path) -> Comparison:
     extract = load_extractor(extract_path)
     theirs = html_pages(jekyll_out)
@@ -163,11 +236,20 @@ def compare(jekyll_out: Path, sitegen_out: Path, extract_path: Path) -> Comparis
     }
     our_math: dict[str, list[dict]] = {}
 
+    our_html: dict[str, str] = {}
+
     def math_of(url: str) -> list[dict]:
         if url not in our_math:
-            html = ours[url].read_text(encoding="utf-8", errors="replace")
+            html = our_html[url] = ours[url].read_text(encoding="utf-8", errors="replace")
             our_math[url] = extract(html)
         return our_math[url]
+
+    def page_result(url: str, found: str, items: list[dict]) -> PageResult:
+        mine = math_of(found)
+        theirs_kept, mine_kept, handled = _without_definitions(items, mine, our_html[found])
+        page = compare_items(url, mine_kept, theirs_kept)
+        page.definitions = handled
+        return page
 
     result = Comparison()
     unmatched_ours = set(ours) - set(theirs)
@@ -176,7 +258,7 @@ def compare(jekyll_out: Path, sitegen_out: Path, extract_path: Path) -> Comparis
         by_segment.setdefault(last_segment(url), []).append(url)
     for url, items in their_math.items():
         if url in ours:
-            result.pages.append(compare_items(url, math_of(url), items))
+            result.pages.append(page_result(url, url, items))
             _count_tables(result, url, theirs[url], ours[url])
             continue
         candidates = [u for u in by_segment.get(last_segment(url), []) if u in unmatched_ours]
@@ -192,7 +274,7 @@ def compare(jekyll_out: Path, sitegen_out: Path, extract_path: Path) -> Comparis
             found = candidates[0]
             unmatched_ours.discard(found)
             result.moved.append((url, found))
-            result.pages.append(compare_items(url, math_of(found), items))
+            result.pages.append(page_result(url, found, items))
             _count_tables(result, url, theirs[url], ours[found])
         elif items:
             result.missing.append((url, len(items)))
@@ -211,6 +293,8 @@ def report(result: Comparison, verbose: bool) -> str:
         + (f" ({100 * equal / total:.2f}%)" if total else ""),
         f"items equal but for kramdown's typographic characters (kept, warned): "
         f"{sum(p.typography for p in result.pages)}",
+        f"definitions-only items (a layout's hidden macro block) left out, their macros "
+        f"in sitegen's MathJax config: {sum(p.definitions for p in result.pages)}",
         f"equal items whose display/inline mode differs: "
         f"{sum(p.mode_differs for p in result.pages)}",
         f"pages with math missing in sitegen: {len(result.missing)}",

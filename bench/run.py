@@ -25,11 +25,10 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from edit_timing import edit_post, fetch, rebuilds_logged, wait_rebuilt, wait_served
 from make_corpus import ALL_PEERS, make_post, post_path, write_corpus
 from measure import Sample, Series, run_timed
 from peers import BENCH_DIR, REPO_ROOT, Tool, ensure_installed, make_tool, sitegen_env, version
@@ -156,11 +155,6 @@ def bench_clean(tools: list[Tool], runs: int, logs: Path) -> tuple[dict[str, Ser
     return series, extra
 
 
-def edit_post(path: Path, original: str, marker: str) -> None:
-    # Appending a paragraph is a realistic save: the body changes, the front matter does not.
-    path.write_text(original + f"\nEdited for the benchmark: {marker}.\n", encoding="utf-8")
-
-
 def page_holds(out: Path, rel_page: str, marker: str) -> bool:
     """Whether the edited post's page shows the marker (the expected page, else any page)."""
     page = out / rel_page
@@ -228,19 +222,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _get(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.read().decode("utf-8", errors="replace")
-    except (urllib.error.URLError, OSError):
-        return None
-
-
 def bench_serve(root: Path, n: int, edits: int, logs: Path) -> Measure:
     """Save-to-visible in `sitegen serve`: write a post, poll its page until the edit shows.
 
-    Polling over HTTP measures rebuild plus serving, not the browser's reload; a browser
-    measure belongs with the live-reload tests.
+    Polling over HTTP measures rebuild plus serving, not the browser's part (the event,
+    the fetch, the patch); bench_serve.py times both, with the same edit and poll.
     """
     measure = Measure("serve: save to visible (HTTP poll)", n, target=0.1)
     help_run = subprocess.run([sys.executable, "-m", "sitegen", "serve", "--help"], cwd=root,
@@ -261,7 +247,7 @@ def bench_serve(root: Path, n: int, edits: int, logs: Path) -> Measure:
                                   start_new_session=True)
     try:
         deadline = time.monotonic() + 300
-        while _get(url) is None:
+        while fetch(url) is None:
             if server.poll() is not None or time.monotonic() > deadline:
                 tail = (logs / "sitegen-serve.log").read_text(errors="replace").strip()
                 last = tail.splitlines()[-1][:160] if tail else "no output"
@@ -271,20 +257,17 @@ def bench_serve(root: Path, n: int, edits: int, logs: Path) -> Measure:
         time.sleep(1.0)  # let the watcher settle after the first build
         for r in range(edits):
             marker = f"bench-serve-{r}-{time.time_ns()}"
+            logged = rebuilds_logged(logs / "sitegen-serve.log")
             start = time.perf_counter()
             edit_post(path, original, marker)
-            ok = False
-            while time.perf_counter() - start < 20:
-                body = _get(url)
-                if body is not None and marker in body:
-                    ok = True
-                    break
-                time.sleep(0.002)
-            wall = time.perf_counter() - start
+            seen = wait_served(url, marker, start)
+            ok = seen is not None
+            wall = seen if seen is not None else time.perf_counter() - start
             measure.series.samples.append(Sample(wall, 0.0, 0 if ok else 1,
                                                  error="" if ok else "edit not visible in 20 s"))
             log(f"serve edit {r + 1}/{edits}: {wall * 1000:.0f} ms{'' if ok else ' (timed out)'}")
-            time.sleep(0.7)  # separate edits beyond any debounce window
+            wait_rebuilt(logs / "sitegen-serve.log", logged)  # the listing pages are done
+            time.sleep(0.2)  # separate edits beyond any debounce window
     finally:
         path.write_text(original, encoding="utf-8")
         server.terminate()

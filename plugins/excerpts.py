@@ -5,18 +5,32 @@
 * A title or front-matter excerpt with math (``title: "Why $\\nabla_w L$ vanishes"``) is
   rendered as inline Markdown, so its math reaches MathJax on every page that shows it
   (``post.data["title_html"]``, ``post.data["excerpt_html"]``); ``post.data["title_text"]``
-  is a plain-text form for ``<title>``, link previews and the feed (``Why ∇_w L vanishes``).
+  is a plain-text form for ``<title>``, link previews and the feed (``Why ∇_w L vanishes``),
+  and ``post.data["excerpt_text"]`` one of a front-matter excerpt with math (the feed's
+  summary).
 * ``post.data["listing_math"]`` says that a list showing the post needs MathJax.
+
+An excerpt is shown on other pages than the post's (the index, tag pages), so it is made
+to mean there what it means on the post: a relative link or image (``fig.png``,
+``../other/``, ``#derivation``) points where it does from the post; an equation keeps the
+post's number (its ``\\label`` becomes that ``\\tag``, so two excerpts on a page never
+share a label); ``\\eqref{x}`` shows the post's number for ``x`` and links to it there; and
+footnote marks, whose notes are not shown, are left out.
 
 All of it is made while the body is parsed (a core rule), so it is cached with the body.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from sitegen.hooks import hookimpl
+
+from .feeds.numbering import EquationNumbers
+from .references import REFERENCE
 
 SETTINGS = {"auto": True}  # auto = false: only front-matter excerpts are shown
 
@@ -44,6 +58,7 @@ _COMMAND = re.compile(r"\\([A-Za-z]+)\s*")
 def tex_as_text(tex: str) -> str:
     """A plain-text reading of inline TeX: symbols as characters, groups unwrapped
     (``\\nabla_w L`` -> ``∇_w L``, ``\\mathbb{R}^n`` -> ``ℝ^n``)."""
+    tex = re.sub(r"\\href\s*\{[^{}]*\}", "", tex)  # a link's address is not read out
     tex = re.sub(r"\\mathbb\s*\{\s*([A-Z])\s*\}", lambda m: BLACKBOARD.get(m[1], m[1]), tex)
     tex = re.sub(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"\1/\2", tex)
 
@@ -84,13 +99,18 @@ def _has_math(tokens: list[Any]) -> bool:
     )
 
 
-def _inline(md: Any, text: str, env: dict[str, Any]) -> tuple[str, str, bool]:
-    """(HTML, plain text, has math) of one line of inline Markdown."""
+def _inline(
+    md: Any, text: str, env: dict[str, Any], listed: Any = None
+) -> tuple[str, str, bool]:
+    """(HTML, plain text, has math) of one line of inline Markdown; ``listed`` makes its
+    tokens read the same away from the post (see :func:`for_listing`)."""
     # not the post's env: the core rules that run again for this text (this one too) must
     # not take it for the body, and a title's oddities are not reported as the body's
     own = {k: v for k, v in env.items() if k not in ("diagnostics", "post")}
     own["diagnostics"] = []
     tokens = md.parseInline(text, own)
+    if listed is not None:
+        tokens = listed(tokens)
     return md.renderer.render(tokens, md.options, own), _text_of(tokens), _has_math(tokens)
 
 
@@ -104,14 +124,102 @@ def first_paragraph(tokens: list[Any]) -> tuple[int, int] | None:
     return None
 
 
-def make_rule(md: Any, auto: bool):  # noqa: ANN201 - a markdown-it core rule
+def _math_tokens(tokens: list[Any]) -> list[Any]:
+    """Math tokens in document order, those inside paragraphs included."""
+    found = []
+    for token in tokens:
+        if token.type in MATH_TYPES:
+            found.append(token)
+        elif token.children:
+            found.extend(_math_tokens(token.children))
+    return found
+
+
+# what in an excerpt's math shows or takes an equation number
+_NUMBERED = re.compile(r"\\(?:eqref|ref|label|tag|begin)(?![A-Za-z])")
+
+
+def _is_reference(token: Any) -> bool:
+    return token.markup == "ref"  # a \\eqref{x} written in running text
+
+
+def equation_numbers(tokens: list[Any]) -> tuple[dict[int, str], dict[str, str]]:
+    """The post's AMS numbering: each formula's TeX with its numbers as ``\\tag`` and no
+    ``\\label`` (keyed by ``id(token)``), and the number each label shows."""
+    numbers = EquationNumbers()
+    tagged: dict[int, str] = {}
+    for token in _math_tokens(tokens):
+        if not _is_reference(token):
+            display = token.type == "math_block" or bool((token.meta or {}).get("display"))
+            tagged[id(token)] = numbers.number(token.content, display)
+    return tagged, numbers.labels
+
+
+def _linked_references(tex: str, labels: dict[str, str], post_url: str) -> str:
+    """``\\eqref{x}`` / ``\\ref{x}`` as the number the post shows, linked to its equation
+    (the anchor MathJax gives it); a label the post lacks is left for MathJax's "(???)"."""
+    for match in reversed(list(REFERENCE.finditer(tex))):
+        name, label, start, end = match[1], match[2].strip(), match.start(), match.end()
+        if label in labels:
+            shown = f"({labels[label]})" if name == "eqref" else labels[label]
+            anchor = "mjx-eqn:" + re.sub(r"\s", "_", label)
+            # in TeX, "%" starts a comment and "#", "{", "}" are special: no link then
+            if re.search(r"[%#{}\\]", post_url + anchor):
+                replacement = f"\\text{{{shown}}}"
+            else:
+                replacement = f"\\href{{{post_url}#{anchor}}}{{\\text{{{shown}}}}}"
+            tex = tex[:start] + replacement + tex[end:]
+    return tex
+
+
+def _from_post(url: str, post_url: str) -> str:
+    """``url`` as written in the post, made to point at the same place from any page."""
+    parts = urlsplit(url)
+    if not url or parts.scheme or parts.netloc or url.startswith("/"):
+        return url
+    return urljoin(post_url, url)
+
+
+def for_listing(
+    tokens: list[Any], tagged: dict[int, str], labels: dict[str, str], post_url: str
+) -> list[Any]:
+    """A copy of ``tokens`` (a part of the post) that reads the same on another page."""
+    shown = copy.deepcopy(tokens)
+    originals, copies = _math_tokens(tokens), _math_tokens(shown)
+    for original, token in zip(originals, copies, strict=True):
+        token.content = _linked_references(
+            tagged.get(id(original), token.content), labels, post_url
+        )
+    for token in shown:
+        if token.children:
+            token.children = [c for c in token.children if c.type != "footnote_ref"]
+            for child in token.children:
+                if child.type == "link_open":
+                    child.attrSet("href", _from_post(str(child.attrGet("href") or ""), post_url))
+                elif child.type == "image":
+                    child.attrSet("src", _from_post(str(child.attrGet("src") or ""), post_url))
+    return shown
+
+
+def make_rule(md: Any, auto: bool, url_for: Any):  # noqa: ANN201 - a markdown-it core rule
     def excerpts(state: Any) -> None:
         post = state.env.get("post")
         if post is None or not hasattr(post, "data"):
             return  # another parser's run (the feed's)
         data = post.data
         listing_math = False
-        for key in ("title_html", "title_text", "excerpt_html"):
+        post_url = url_for(post.url)
+        numbering: list[tuple[dict[int, str], dict[str, str]]] = []
+
+        def numbers_for(part: list[Any]) -> tuple[dict[int, str], dict[str, str]]:
+            """The post's numbering when ``part`` shows a number (made once, as needed)."""
+            if not any(_NUMBERED.search(t.content) for t in _math_tokens(part)):
+                return {}, {}
+            if not numbering:
+                numbering.append(equation_numbers(state.tokens))
+            return numbering[0]
+
+        for key in ("title_html", "title_text", "excerpt_html", "excerpt_text"):
             data.pop(key, None)
         if post.title and _MATH_START.search(post.title):
             html, text, math = _inline(md, post.title, state.env)
@@ -120,15 +228,21 @@ def make_rule(md: Any, auto: bool):  # noqa: ANN201 - a markdown-it core rule
                 listing_math = True
         if post.excerpt:
             if _MATH_START.search(post.excerpt):
-                html, _, math = _inline(md, post.excerpt, state.env)
+                html, text, math = _inline(
+                    md,
+                    post.excerpt,
+                    state.env,
+                    lambda t: for_listing(t, {}, numbers_for(t)[1], post_url),
+                )
                 if math:
-                    data["excerpt_html"] = f"<p>{html}</p>"
+                    data["excerpt_html"], data["excerpt_text"] = f"<p>{html}</p>", text
                     listing_math = True
         elif auto:
             found = first_paragraph(state.tokens)
             if found is not None:
                 start, end = found
                 part = state.tokens[start : end + 1]
+                part = for_listing(part, *numbers_for(part), post_url)
                 data["excerpt_html"] = md.renderer.render(part, md.options, state.env)
                 listing_math = listing_math or _has_math(part)
         data["listing_math"] = listing_math
@@ -139,4 +253,4 @@ def make_rule(md: Any, auto: bool):  # noqa: ANN201 - a markdown-it core rule
 @hookimpl
 def sitegen_extend_markdown(md: Any, site: Any) -> None:
     auto = site.config.plugin_options("excerpts").get("auto", True) is not False
-    md.core.ruler.push("sitegen_excerpts", make_rule(md, auto))
+    md.core.ruler.push("sitegen_excerpts", make_rule(md, auto, site.url_for))

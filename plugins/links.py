@@ -5,7 +5,9 @@ A link to a missing post or page, a missing image or asset (Markdown or raw HTML
 are errors in a strict build (``sitegen build``, the default), so a broken link fails it
 as a failed check does; warnings under ``--no-strict`` and in ``sitegen serve``.
 ``[plugins.links] strict = false`` makes them warnings always; ``enabled = false`` stops
-the checking.
+the checking. On a Jekyll site (a ``_config.yml``, no ``sitegen.toml``) they are warnings:
+Jekyll never checked links, so a blog that built there builds here, and a link Jekyll
+wrote with the baseurl twice (``{{ site.baseurl }}{% post_url … %}``) is named as such.
 
 Links to other sites (``https:``, ``mailto:``, ``//host``) and to anchors on the same page
 are not checked.
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
+from sitegen.config import JEKYLL_CONFIG_FILE
 from sitegen.hooks import hookimpl
 
 SETTINGS = {"strict": True}
@@ -105,8 +108,16 @@ def exists_in(output: Path, path: str) -> bool:
     return bool(rel) and not rel.endswith("/") and (output / (rel + ".html")).is_file()
 
 
+def doubled_baseurl(base: str, path: str) -> bool:
+    """Whether ``path`` (the baseurl already taken off) starts with the baseurl again, as
+    Jekyll 4 writes ``{{ site.baseurl }}{% post_url … %}``: its tag includes the baseurl."""
+    return bool(base) and (path == base or path.startswith(base + "/"))
+
+
 def _strict(site: Any) -> bool:
-    wanted = site.config.plugin_options("links").get("strict", True) is not False
+    # a migrated Jekyll blog built with its broken links; it gets them as warnings
+    default = site.config.source != JEKYLL_CONFIG_FILE
+    wanted = site.config.plugin_options("links").get("strict", default) is not False
     return wanted and site.options.strict and not site.options.serve
 
 
@@ -136,6 +147,13 @@ def sitegen_build_finished(site: Any, output: Any) -> None:
             what = "image" if kind == "image" else "page or file"
             shown = url if unquote(url) == path else f"{url} ({path})"
             message = f"broken {kind}: {shown}: no such {what} in the site"
+            base = site.config.baseurl
+            if doubled_baseurl(base, path) and exists_in(output, path[len(base) :] or "/"):
+                message += (
+                    f" (the baseurl {base} is in it twice, as Jekyll wrote it: "
+                    "{% post_url %} and {% link %} include it; drop the {{ site.baseurl }} "
+                    "in front)"
+                )
             site.report.add_level(level, post.rel, line, message)
         if level == "error":  # the Markdown side already warned; a strict build fails on it
             for _, line, message in post.data.get("notes", []):

@@ -19,7 +19,7 @@ from sitegen.markdown.lines import report
 SETTINGS: dict = {}  # only "enabled"
 
 _LABEL = re.compile(r"\\label\s*\{([^{}]*)\}")
-_REFERENCE = re.compile(r"\\(eqref|ref)\s*\{([^{}]*)\}")
+REFERENCE = re.compile(r"\\(eqref|ref)\s*\{([^{}]*)\}")
 MATH_TOKENS = ("math_block", "math_inline")
 
 
@@ -45,7 +45,7 @@ def unresolved_references(tokens: list[Any]) -> list[tuple[int, str, str]]:
     references: list[tuple[int, str, str]] = []
     for line, token in math_tokens(tokens):
         labels.update(label.strip() for label in _LABEL.findall(token.content))
-        for match in _REFERENCE.finditer(token.content):
+        for match in REFERENCE.finditer(token.content):
             before = token.content.count("\n", 0, match.start())
             references.append((line + before, match.group(1), match.group(2).strip()))
     return [r for r in references if r[2] not in labels]

@@ -18,10 +18,10 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
 
-from sitegen.frontmatter import parse_date
 from sitegen.hooks import hookimpl
-from sitegen.model import Page, Post
+from sitegen.model import Page
 
+from ._dates import last_modified, w3c_datetime
 from ._xml_text import warn_removed, xml_safe
 
 SITEMAP_URL = "/sitemap.xml"
@@ -29,24 +29,6 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
 
 SETTINGS: dict = {}  # only "enabled"
-
-
-def last_modified(post: Post) -> datetime | None:
-    """``last_modified_at`` / ``updated`` from the front matter, else the post's date."""
-    for key in ("last_modified_at", "updated"):
-        if key in post.meta:
-            try:
-                return parse_date(post.meta[key], post.date.tzinfo if post.date else None)
-            except ValueError:
-                break  # the page still gets its date; the front matter is not ours to judge
-    return post.date
-
-
-def _w3c_date(value: datetime) -> str:
-    # A date with a time needs a zone in W3C format; naive dates are the site's zone (UTC
-    # when none is configured).
-    text = value.isoformat(timespec="seconds")
-    return text if value.tzinfo is not None else text + "Z"
 
 
 def sitemap_entries(site: Any) -> list[tuple[str, datetime | None]]:
@@ -72,7 +54,7 @@ def build_sitemap(site: Any) -> bytes:
         if found:  # rare: look up whose address it is only then
             owner = next((p for p in site.posts + site.pages if p.url == url), None)
             warn_removed(site, "sitemap.xml", owner, found)
-        rows.append((loc, _w3c_date(modified) if modified is not None else None))
+        rows.append((loc, w3c_datetime(modified) if modified is not None else None))
     digest = hashlib.sha256(json.dumps(rows).encode()).hexdigest()
     key = f"sitemap:{digest}"
     stored = site.cache.get(key) if site.cache is not None else None

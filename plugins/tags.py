@@ -15,6 +15,7 @@ from typing import Any
 
 from sitegen.hooks import hookimpl
 from sitegen.model import Page, Post
+from sitegen.pages import unbuilt_named
 from sitegen.read import slugify
 
 TAGS_URL = "/tags/"
@@ -72,6 +73,9 @@ def sitegen_extra_pages(site: Any) -> list[Page]:
         for tag in tags
     ]
     pages.append(Page(url=TAGS_URL, template="tags.html", context={"tags": tags}))
+    # also where a Jekyll site's own tag list was (``tags.html``, not built), for old links
+    for url in unbuilt_named(site, "tags"):
+        pages.append(Page(url=url, template="tags.html", context={"tags": tags}))
     return pages
 
 

@@ -28,9 +28,10 @@ from sitegen.cache import (
     load_page_records,
     save_page_records,
 )
-from sitegen.config import load_config
+from sitegen.config import JEKYLL_CONFIG_FILE, load_config
 from sitegen.discover import discover_sources, discover_static
 from sitegen.errors import PostError
+from sitegen.jekyll_skips import SkippedPage
 from sitegen.macros import load_macros
 from sitegen.manifest import (
     build_settings,
@@ -43,8 +44,20 @@ from sitegen.manifest import (
 from sitegen.markdown.jekyll import template_macros
 from sitegen.model import BuildOptions, Post, Site
 from sitegen.pages import PageRun, index_pages, post_pages
-from sitegen.plugins import call_hook, load_plugins, plugin_settings_warnings
-from sitegen.read import decode_source, is_jekyll_unpublished, read_bytes, read_post, source_rel
+from sitegen.plugins import (
+    call_hook,
+    load_plugins,
+    plugin_settings_warnings,
+    plugin_theme_folders,
+)
+from sitegen.read import (
+    READ_WARNINGS,
+    decode_source,
+    is_jekyll_unpublished,
+    read_bytes,
+    read_post,
+    source_rel,
+)
 from sitegen.report import show_progress
 from sitegen.schedule import instant, is_scheduled, site_zone
 from sitegen.swap import recover
@@ -88,7 +101,8 @@ def load_site(root: Path, options: BuildOptions) -> Site:
     site.plugins = load_plugins(root, config.plugins)
     for diagnostic in config.warnings + plugin_settings_warnings(root, config, site.plugins):
         site.report.add(diagnostic)
-    site.theme_dirs = theme_dirs(root, config.theme)
+    # the theme, then what plugins ship (their templates and styles), which it overrides
+    site.theme_dirs = theme_dirs(root, config.theme) + plugin_theme_folders(site)
     # A Jekyll site's layouts define the macros its posts use; macros_file wins.
     site.macros = {**template_macros(root), **load_macros(root, config.math.macros_file)}
     call_hook(site, "sitegen_configure", site=site)
@@ -101,6 +115,10 @@ def read_posts(site: Site, read=read_post) -> None:  # type: ignore[no-untyped-d
     now = datetime.now(UTC)
     posts, pages = [], []
     only = {p.resolve() for p in site.options.only} if site.options.only else None
+    # a Jekyll site's _config.yml may say it too: show_drafts, future
+    jekyll = site.config.source == JEKYLL_CONFIG_FILE
+    drafts = site.options.drafts or (jekyll and site.config.extra.get("show_drafts") is True)
+    future = site.options.future or (jekyll and site.config.extra.get("future") is True)
     for source in discover_sources(site.root):
         rel = source_rel(site.root, source.path)
         if is_jekyll_unpublished(source):
@@ -112,24 +130,29 @@ def read_posts(site: Site, read=read_post) -> None:  # type: ignore[no-untyped-d
             post = read(source, rel, site.config, tz)
         except PostError as exc:
             site.report.add(exc.diagnostic())
+            if isinstance(exc, SkippedPage):
+                site.unbuilt[exc.url] = rel
             continue
         except OSError as exc:
             site.report.error(rel, None, f"cannot read: {exc.strerror}")
             continue
-        if post.draft and not site.options.drafts:
+        for line, message in post.data.get(READ_WARNINGS, ()):
+            site.report.warning(rel, line, message)
+        if post.draft and not drafts:
             continue
         if (
             post.kind == "post"
-            and not site.options.future
+            and not future
             and post.date is not None
             and is_scheduled(post.date, tz, now)
         ):
             site.scheduled[rel] = instant(post.date, tz)
             shown = post.date.strftime("%Y-%m-%d %H:%M:%S")
             zone = post.date.strftime(" %z") if post.date.tzinfo else f" {site.config.timezone}"
+            also = ", as future: true in _config.yml does" if jekyll else ""
             site.report.note(
                 rel, None, f"dated {shown}{zone}, in the future: not published until then"
-                " (--future builds it now)"
+                f" (--future builds it now{also})"
             )
             continue
         call_hook(site, "sitegen_post_loaded", post=post, site=site)

@@ -12,6 +12,7 @@ from typing import Any
 from sitegen.write import MARKER  # marks an output folder, never an input
 
 POST_DIRS = ("posts", "_posts")
+JEKYLL_DRAFTS = "_drafts"  # a Jekyll site's unpublished posts, built with --drafts
 PAGE_DIRS = ("pages",)
 STATIC_DIRS = ("assets", "static")
 MARKDOWN_EXTENSIONS = (".md", ".markdown", ".mkdown")
@@ -69,6 +70,10 @@ def discover_sources(root: Path) -> list[Source]:
                     if (is_jekyll_post if jekyll and name == "_posts" else _is_markdown)(path):
                         sources.append(Source(path, kind, name))
     if jekyll:
+        drafts = root / JEKYLL_DRAFTS
+        if drafts.is_dir():
+            found = (path for path in _walk(drafts) if is_jekyll_post(path))
+            sources.extend(Source(path, "post", JEKYLL_DRAFTS) for path in found)
         sources.extend(_jekyll_sources(root))
     return sources
 
@@ -216,7 +221,12 @@ def jekyll_inputs(root: Path) -> list[Path]:
     if not is_jekyll_root(root):
         return []
     files, post_dirs = _jekyll_walk(root)
-    posts = [p for p in _walk(root / "_posts") if is_jekyll_post(p)]  # none if no folder
+    posts = [
+        p
+        for folder in ("_posts", JEKYLL_DRAFTS)
+        for p in _walk(root / folder)  # none if no folder
+        if is_jekyll_post(p)
+    ]
     return (
         [path for path, _ in files]
         + [path for folder in post_dirs for path in _walk(folder)]
@@ -235,7 +245,7 @@ def is_jekyll_input(root: Path, rel: str) -> bool:
     exclude += JEKYLL_EXCLUDES
     if parts[0][1:] in output_collections(settings) and parts[0].startswith("_"):
         return len(parts) > 1 and _walked(parts[1:])
-    if parts[0] == "_posts":
+    if parts[0] in ("_posts", JEKYLL_DRAFTS):
         return len(parts) > 1 and _walked(parts[1:]) and is_jekyll_post(Path(rel))
     if "_posts" in parts[1:-1]:  # in a nested _posts/: what ``_walk`` takes from it
         cut = parts.index("_posts", 1)

@@ -53,6 +53,11 @@ class HeaderStore(Protocol):
     def put(self, header: str, meta: Any) -> None: ...
 
 
+class UnclosedFrontMatter(PostError):
+    """A first line ``---`` with no closing line: an error on a sitegen site; Jekyll
+    builds the file with all of it as the body."""
+
+
 def split_front_matter(
     text: str, rel: str, headers: HeaderStore | None = None
 ) -> tuple[dict[str, Any], str, int]:
@@ -65,7 +70,7 @@ def split_front_matter(
         return {}, text, 1
     close = _CLOSE.search(text, first_end + 1)
     if close is None:
-        raise PostError("front matter opened with '---' is never closed", rel, 1)
+        raise UnclosedFrontMatter("front matter opened with '---' is never closed", rel, 1)
     header = text[first_end + 1 : close.start()]
     body_start = text.find("\n", close.end())
     body = "" if body_start == -1 else text[body_start + 1 :]

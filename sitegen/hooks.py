@@ -39,6 +39,15 @@ def sitegen_add_commands(subparsers: Any, common: Any) -> None:
 
 
 @hookspec
+def sitegen_theme_folder(site: Any) -> Any:
+    """A folder this plugin ships that is laid out like a theme: ``templates/`` (pages it
+    renders, e.g. its own summary page) and ``static/`` (copied below ``/theme/``, e.g.
+    its style sheet). Looked up after the site's ``templates/`` and the theme, so a site
+    or theme overrides one of its files by holding a file of the same name. Return a Path,
+    or None for none. Called once, when the site is loaded."""
+
+
+@hookspec
 def sitegen_configure(site: Any) -> None:
     """Called once per build, before anything is read. A plugin reads its own settings
     (``[plugins.NAME]`` in sitegen.toml) with ``site.config.plugin_options("NAME")`` and
@@ -109,3 +118,9 @@ def sitegen_files_changed(site: Any, paths: list[Any]) -> None:
 def sitegen_new_post(root: Any, title: str) -> str | None:
     """``sitegen new``: Markdown to end the new post with (``root`` is the site's Path),
     e.g. an example of what the plugin adds to posts."""
+
+
+@hookspec
+def sitegen_new_site(root: Any) -> str | None:
+    """``sitegen init``: TOML to end the new site's ``sitegen.toml`` with (``root`` is the
+    new site's Path), e.g. this plugin's settings at their defaults, or None for nothing."""

@@ -6,7 +6,8 @@ The watcher hands over the changed paths: a change of the configuration, a plugi
 theme or the macros file loads the site again; a changed source is read again whatever
 its file's time says; files no build reads are ignored. Each build writes the files
 whose bytes changed and removes those no longer made, so its outcome is exactly what
-the browser needs to hear about.
+the browser needs to hear about. A batch that is one post keeping its place has that
+post's page written and announced first (``sitegen.early_page``); the build follows.
 
 A post that fails to build is shown as an error page (file:line of every error) at its
 URL instead of its stale page; when the failure is site-wide (the configuration or a
@@ -18,16 +19,18 @@ from __future__ import annotations
 
 import html
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sitegen.build import BuildResult, load_site, run_pipeline
 from sitegen.discover import MARKDOWN_EXTENSIONS, PAGE_DIRS, POST_DIRS, is_jekyll_input
+from sitegen.early_page import EarlyPage, PageMaker, write_edited_page
 from sitegen.errors import Diagnostic, SiteError
 from sitegen.model import BuildOptions, Site
 from sitegen.plugins import call_hook
-from sitegen.write import OutputError, check_output_folder
+from sitegen.write import OutputError, check_output_folder, digest_of
 
 RELOAD_FILES = ("sitegen.toml", "_config.yml")
 # themes/ reloads: adding a site theme changes where templates and static files are found
@@ -44,6 +47,15 @@ class ChangeSet:
     reload: bool = False  # configuration, plugins, macros: load the site again
     build: bool = False  # something the pipeline reads changed
     sources: set[str] = field(default_factory=set)  # posts and pages (paths from the root)
+    others: bool = False  # something else the pipeline reads (an asset, a template)
+
+    @property
+    def one_source(self) -> str:
+        """The one post or page the batch changed, if that is all it changed; else ""."""
+        if self.reload or self.others or len(self.sources) != 1:
+            return ""
+        rel = next(iter(self.sources))
+        return "" if rel.endswith("/") else rel
 
 
 def classify(root: Path, paths: set[Path] | list[Path], macros_file: str = "") -> ChangeSet:
@@ -67,6 +79,8 @@ def classify(root: Path, paths: set[Path] | list[Path], macros_file: str = "") -
                 changes.sources.add(rel.as_posix())
             elif len(rel.parts) == 1:  # the folder itself: made, removed or moved whole
                 changes.sources.add(rel.as_posix() + "/")
+            else:
+                changes.others = True
         elif is_jekyll_input(root, rel.as_posix()):  # a Jekyll site's page or file elsewhere
             changes.build = True
             changes.sources.add(rel.as_posix())
@@ -85,6 +99,14 @@ class Outcome:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     reload: bool = False  # every open page should reload
     rendered: list[str] = field(default_factory=list)  # output paths whose template ran
+    # written ahead of the rebuild (``sitegen.early_page``) and announced then, with the
+    # bytes the rebuild gave them too: not news any more
+    early: list[str] = field(default_factory=list)
+
+    @property
+    def news(self) -> list[str]:
+        """The changed output paths not announced yet."""
+        return [rel for rel in self.changed if rel not in self.early]
 
 
 class LiveBuild:
@@ -100,6 +122,8 @@ class LiveBuild:
         self.site_errors: list[Diagnostic] = []  # set while the site cannot be loaded
         self.error_pages: dict[str, bytes] = {}  # output path → page showing its errors
         self._page_of: dict[str, str] = {}  # source → output path of its page
+        self._last: Site | None = None  # the last build's site, its posts rendered
+        self._maker: PageMaker | None = None  # parser and templates for early pages
         # posts held back for their date: source → the moment (UTC) they are due
         self.scheduled: dict[str, datetime] = {}
 
@@ -114,8 +138,17 @@ class LiveBuild:
         with self.lock:
             return self._build(reload=True, sources=set())
 
-    def apply(self, paths: set[Path] | list[Path]) -> Outcome:
-        """Build again after ``paths`` changed on disk."""
+    @property
+    def page_of(self) -> dict[str, str]:
+        """Source → output path of its page, as the last builds made them."""
+        return dict(self._page_of)
+
+    def apply(
+        self, paths: set[Path] | list[Path], on_early: Callable[[str], None] | None = None
+    ) -> Outcome:
+        """Build again after ``paths`` changed on disk. When they are one post whose
+        place stays, its page is written first and ``on_early`` told its output path
+        before the rest of the site is built."""
         with self.lock:
             changes = classify(self.root, paths, self.macros_file)
             if not (changes.reload or changes.build):
@@ -124,7 +157,40 @@ class LiveBuild:
                 site = self.loaded_site
                 call_hook(site, "sitegen_files_changed", site=site, paths=list(paths))
             reload = changes.reload or self.loaded_site is None
-            return self._build(reload=reload, sources=changes.sources)
+            early = None
+            if not reload and on_early is not None and changes.one_source:
+                early = self._early_page(changes.one_source)
+                if early is not None:
+                    on_early(early.rel)
+            outcome = self._build(reload=reload, sources=changes.sources)
+            if early is not None and early.rel in outcome.changed:
+                try:
+                    kept = digest_of((self.out / early.rel).read_bytes()) == early.digest
+                except OSError:
+                    kept = False
+                if kept:
+                    outcome.early.append(early.rel)
+            return outcome
+
+    def warm_up(self) -> None:
+        """Render the newest post's page once, writing nothing, so that what rendering
+        loads on first use (a code block's lexer, compiled templates, lazy imports)
+        is loaded before the first save rather than during it."""
+        with self.lock:
+            last = self._last
+            if last is not None and (last.posts or last.pages):
+                self._early_page((last.posts + last.pages)[0].rel, rehearse=True)
+
+    def _early_page(self, rel: str, rehearse: bool = False) -> EarlyPage | None:
+        if self._last is None or self.error_pages or self.site_errors:
+            return None
+        try:
+            site = self._new_site()
+            if self._maker is None:
+                self._maker = PageMaker(site)
+            return write_edited_page(site, self._last, rel, self._maker, self.out, rehearse)
+        except Exception:  # the rebuild that follows says what is wrong
+            return None
 
     def next_due(self) -> datetime | None:
         """When the first post held back for its date is due (None: there is none)."""
@@ -155,6 +221,7 @@ class LiveBuild:
     def _build(self, reload: bool, sources: set[str]) -> Outcome:
         try:
             if reload:
+                self._last = self._maker = None
                 self.loaded_site = load_site(self.root, self.options)
             site = self._new_site()
             self.site_errors = []
@@ -170,6 +237,7 @@ class LiveBuild:
             return Outcome(errors=[exc.diagnostic()], diagnostics=[exc.diagnostic()])
         call_hook(site, "sitegen_build_finished", site=site, output=self.out)
         self.scheduled = dict(site.scheduled)
+        self._last = site
         had_errors = bool(self.error_pages)
         self._error_pages(result)
         return Outcome(

@@ -6,26 +6,9 @@ import re
 from pathlib import Path
 
 from sitegen.errors import ConfigError
+from sitegen.texgroups import group_end
 
 _NEWCOMMAND = re.compile(r"\\(?:re)?newcommand\s*\{?\\([A-Za-z]+)\}?\s*(?:\[(\d)\])?\s*\{")
-
-
-def _braced(text: str, start: int, path: str, line: int) -> tuple[str, int]:
-    """The text of a brace group whose '{' is at ``start - 1``; returns (body, end)."""
-    depth, i = 1, start
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start:i], i + 1
-        i += 1
-    raise ConfigError("unbalanced braces in \\newcommand", path, line)
 
 
 def parse_macros(text: str, path: str = "macros") -> dict[str, str | list]:
@@ -33,7 +16,10 @@ def parse_macros(text: str, path: str = "macros") -> dict[str, str | list]:
     macros: dict[str, str | list] = {}
     for match in _NEWCOMMAND.finditer(text):
         line = text.count("\n", 0, match.start()) + 1
-        body, _ = _braced(text, match.end(), path, line)
+        end = group_end(text, match.end() - 1)  # the pattern ends at the body's "{"
+        if end is None:
+            raise ConfigError("unbalanced braces in \\newcommand", path, line)
+        body = text[match.end() : end - 1]
         name, nargs = match.group(1), match.group(2)
         macros[name] = [body, int(nargs)] if nargs else body
     return macros

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from sitegen.config import Config
 from sitegen.errors import Report
@@ -94,8 +95,11 @@ class Page:
 
     @property
     def output_path(self) -> str:
-        """Path of the file inside the output folder."""
+        """Path of the file inside the output folder: the URL with its %-escapes read
+        (Jekyll's ``/machine%20learning/…`` is the folder ``machine learning``)."""
         path = self.url.lstrip("/")
+        if "%" in path:
+            path = unquote(path)
         if not path or path.endswith("/"):
             path += "index.html"
         return path
@@ -128,6 +132,7 @@ class Site:
     pages: list[Post] = field(default_factory=list)  # stand-alone pages (About, …)
     static: list[tuple[Path, str]] = field(default_factory=list)  # (source, output path)
     plugins: Any = None  # the pluggy PluginManager
+    # folders laid out like a theme, first found wins: the theme's, then plugins'
     theme_dirs: list[Path] = field(default_factory=list)
     # plugins' site-wide data (templates see it as ``site.data``); never engine state
     data: dict[str, Any] = field(default_factory=dict)
@@ -138,6 +143,9 @@ class Site:
     failed: list[str] = field(default_factory=list)
     # posts dated in the future, held back: source → the moment (UTC) it is due
     scheduled: dict[str, datetime] = field(default_factory=dict)
+    # a Jekyll site's pages left unbuilt (Liquid loops): their URL → source; sitegen's own
+    # page of the same name (archive, tags) is written at that URL too
+    unbuilt: dict[str, str] = field(default_factory=dict)
 
     def url_for(self, url: str) -> str:
         """A site-relative URL with the configured base path in front."""

@@ -63,9 +63,20 @@ def index_pages(site: Site) -> list[Page]:
     own = {page.url for page in site.pages}
     if "/archive/" not in own:
         pages.append(Page(url="/archive/", template="archive.html"))
+        # and at the URL of the Jekyll archive page it stands in for, for the old links
+        pages.extend(Page(url=u, template="archive.html") for u in unbuilt_named(site, "archive"))
     if "/404.html" not in own:
         pages.append(Page(url="/404.html", template="404.html"))
     return pages
+
+
+def unbuilt_named(site: Site, name: str) -> list[str]:
+    """URLs of the unbuilt Jekyll pages called ``name`` (``archive.html``, ``tags.md``)."""
+    return [
+        url
+        for url, rel in site.unbuilt.items()
+        if rel.rsplit("/", 1)[-1].split(".")[0] == name and url not in ("/", f"/{name}/")
+    ]
 
 
 def math_context(site: Site, post: Post | None) -> dict[str, Any]:

@@ -263,5 +263,11 @@ def _isolate(pm: pluggy.PluginManager, impl: Any) -> None:
     impl.function = isolated
 
 
+def plugin_theme_folders(site: Any) -> list[Path]:
+    """The theme-like folders plugins ship (``sitegen_theme_folder``), in hook order."""
+    found = [Path(folder) for folder in call_hook(site, "sitegen_theme_folder", site=site)]
+    return [folder for folder in found if folder.is_dir()]
+
+
 def plugin_names(pm: pluggy.PluginManager) -> Iterable[str]:
     return [name for name, _ in pm.list_name_plugin()]

@@ -11,6 +11,8 @@ connections it serves at once.
   but at most :data:`MAX_CONNECTIONS` at once; a connection beyond that gets a 503 and is
   closed, and an idle connection is closed after :data:`IDLE_SECONDS` without a request,
   so idle sockets cannot hold every thread.
+* A browser that goes away mid-request (a reload, a closed tab) is not an error: the
+  terminal stays for the site's messages, without a traceback for it.
 """
 
 from __future__ import annotations
@@ -76,6 +78,13 @@ class PreviewHTTPServer(ThreadingHTTPServer):
         except BaseException:
             self._slots.release()
             raise
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return  # the client left (reset, broken pipe) or idled out
+        super().handle_error(request, client_address)
 
     def process_request_thread(self, request: socket.socket, client_address: object) -> None:
         try:

@@ -6,23 +6,31 @@ import hashlib
 import math
 import os
 import re
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 from sitegen.config import JEKYLL_CONFIG_FILE, PERMALINK_STYLES, Config
-from sitegen.discover import DATED_NAME, HTML_EXTENSIONS, JEKYLL_MARKDOWN_EXTENSIONS, Source
+from sitegen.discover import (
+    DATED_NAME,
+    JEKYLL_DRAFTS,
+    Source,
+)
 from sitegen.errors import PostError, SkippedSource
 from sitegen.frontmatter import (
     HeaderStore,
+    UnclosedFrontMatter,
     as_list,
     key_line,
     parse_date,
     split_front_matter,
     with_defaults,
 )
+from sitegen.jekyll_skips import check_jekyll_kind, check_jekyll_page
 from sitegen.model import Post
 
 WORDS_PER_MINUTE = 220
+READ_WARNINGS = "read_warnings"  # post.data: [(line, message)] reading found, for the report
 
 
 def read_bytes(path: Path | str) -> bytes:
@@ -111,8 +119,20 @@ def make_url(pattern: str, post: Post, jekyll: bool = False, extra: dict | None 
         "output_ext": ".html",
         **(extra or {}),
     }
+    if jekyll:  # Jekyll's URL escapes what it fills in: "machine learning" -> machine%20learning
+        values = {key: _escape_path(value) for key, value in values.items()}
     url = re.sub(r":([a-z_]+)", lambda m: values.get(m.group(1), m.group(0)), pattern)
     return re.sub(r"/{2,}", "/", url)
+
+
+def _escape_path(value: str) -> str:
+    """Jekyll's ``URL.escape_path``: all but a path's own characters %-escaped."""
+    if _PLAIN_PATH.fullmatch(value):
+        return value
+    return quote(value, safe="/!$&'()*+,;=:@-._~")
+
+
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9./-]*")
 
 
 def _finish_url(url: str, jekyll: bool) -> str:
@@ -187,18 +207,30 @@ def read_post(
     ``headers`` keeps parsed front matter between builds."""
     jekyll = config.source == JEKYLL_CONFIG_FILE
     if jekyll:
-        _check_jekyll_kind(source, rel)
+        check_jekyll_kind(source, rel)
     post = Post(path=source.path, rel=rel, kind=source.kind)
     data = read_bytes(source.path)
     post.source = decode_source(data, rel)
     post.source_digest = hashlib.sha256(data).hexdigest()
-    meta, body, body_line = split_front_matter(post.source, rel, headers)
+    try:
+        meta, body, body_line = split_front_matter(post.source, rel, headers)
+    except UnclosedFrontMatter as exc:
+        if not jekyll:
+            raise
+        # Jekyll: a file that starts with '---' is a page or post, and with no closing
+        # line all of it is the body (the '---' a horizontal rule, the keys text)
+        meta, body, body_line = {}, post.source, 1
+        post.data[READ_WARNINGS] = [
+            (1, f"{exc.message}: built as Jekyll builds it, the whole file as text with no "
+             "front matter; close it with a '---' line")
+        ]
     post.meta, post.body, post.body_line = meta, body, body_line
     if jekyll and "defaults" in config.extra:
         meta = post.meta = with_defaults(meta, config.extra["defaults"], rel, source.kind)
 
     stem = source.path.stem
-    dated = DATED_NAME.match(stem)
+    draft = source.folder == JEKYLL_DRAFTS
+    dated = None if draft else DATED_NAME.match(stem)  # a draft's name is all slug
     if dated:
         # Jekyll drops trailing dots of a slug
         post.slug = dated.group(4).rstrip(".") if jekyll else dated.group(4)
@@ -217,6 +249,8 @@ def read_post(
             raise PostError(str(exc), rel, key_line(post.source, "date")) from None
     elif name_date is not None:
         post.date = name_date.replace(tzinfo=tz) if tz else name_date
+    elif draft:  # Jekyll dates a draft by its file's modification time
+        post.date = datetime.fromtimestamp(os.stat(source.path).st_mtime, tz or UTC)
     elif source.kind == "post":
         raise PostError(
             "a post needs a date: name the file YYYY-MM-DD-slug.md or set 'date:'", rel, 1
@@ -225,12 +259,12 @@ def read_post(
     title = meta.get("title")
     post.title = str(title) if title is not None else ""
     post.tags = as_list(meta.get("tags"))
-    post.categories = as_list(meta.get("categories") or meta.get("category"))
+    post.categories = as_list(meta.get("categories")) + _one_category(meta.get("category"))
     if jekyll and source.kind == "post":
         # the folders above a nested _posts/ ("blog/_posts/") come first, as in Jekyll
         above = rel.split("/_posts/", 1)[0].split("/") if "/_posts/" in rel else []
         post.categories = list(dict.fromkeys(above + post.categories))
-    post.draft = bool(meta.get("draft", False)) or meta.get("published") is False
+    post.draft = draft or bool(meta.get("draft", False)) or meta.get("published") is False
     post.layout = str(meta.get("layout") or ("post" if source.kind == "post" else "page"))
     post.excerpt = str(meta.get("excerpt") or meta.get("description") or "")
     post.reading_minutes = max(1, math.ceil(post.words / WORDS_PER_MINUTE))
@@ -253,9 +287,16 @@ def read_post(
                 rel,
                 1,
             )
-        _check_jekyll_page(post)
+        check_jekyll_page(post)
     post.url = safe_url(post.url, post, "permalink" if permalink else "slug")
     return post
+
+
+def _one_category(value: object) -> list[str]:
+    """``category: machine learning`` is one category (``categories:`` a list of words)."""
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    return as_list(value)
 
 
 def _page_values(rel: str) -> dict[str, str]:
@@ -263,61 +304,20 @@ def _page_values(rel: str) -> dict[str, str]:
     return {"path": folder, "basename": name.rsplit(".", 1)[0]}
 
 
-# In an HTML page sitegen substitutes Liquid values ({{ site.KEY }}, {{ page.KEY }},
-# {% link %}, {% post_url %}); any other Liquid would be shown as text.
-_LIQUID = re.compile(r"\{%-?\s*(\w*)[^%]*?%\}|\{\{.*?\}\}|\{[{%]", re.S)
-_LIQUID_VALUE = re.compile(
-    r"\{\{-?\s*(?:site|page)(?:\.[A-Za-z_][\w-]*)+\s*-?\}\}|\{%-?\s*(?:link|post_url)\s[^%]*%\}"
-)
-
-
-def _check_jekyll_kind(source: Source, rel: str) -> None:
-    """A Jekyll page or post sitegen can build is Markdown or HTML; any other is left out
-    with a warning that says why, before its bytes are read."""
-    suffix = source.path.suffix.lower()
-    if suffix in JEKYLL_MARKDOWN_EXTENSIONS or suffix in HTML_EXTENSIONS:
-        return
-    if source.kind == "post":
-        message = f"not built: a {suffix or 'plain'} post; sitegen builds Markdown and HTML posts"
-    else:
-        message = (
-            f"not built: Jekyll runs Liquid (or Sass) over a {suffix or 'plain'} file with "
-            "front matter, sitegen does not; sitegen makes its own feed and sitemap"
-        )
-    raise SkippedSource(message, rel, 1)
-
-
-def _check_jekyll_page(post: Post) -> None:
-    """An HTML page or post sitegen can build has no Liquid but values; any other is left
-    out with a warning that names the Liquid and its line."""
-    if post.path.suffix.lower() not in HTML_EXTENSIONS:
-        return
-    for found in _LIQUID.finditer(post.body):
-        if _LIQUID_VALUE.fullmatch(found.group(0)):
-            continue
-        line = post.body_line + post.body.count("\n", 0, found.start())
-        what = f"{{% {found.group(1)} %}}" if found.group(1) else found.group(0)[:40]
-        raise SkippedSource(
-            f"not built: this HTML {post.kind} uses Liquid ({what}) that sitegen does not run "
-            "(only {{ site.KEY }}, {{ page.KEY }}, {% link %} and {% post_url %}); make it "
-            "a Markdown page or a template in templates/",
-            post.rel,
-            line,
-        )
-
-
 def safe_url(url: str, post: Post, key: str) -> str:
     """``url`` without ``.`` segments; a URL that could leave the output folder (``..``,
     a NUL, a backslash, a control character) is an error naming the post and the line of
     ``key``, the front matter that made it."""
     parts = url.split("/")
+    # the file written is the URL with its %-escapes read: check that too
+    written = unquote(url) if "%" in url else url
     bad = ""
-    if ".." in parts:
+    if ".." in parts or ".." in written.split("/"):
         bad = "'..'"
-    elif "\\" in url:
+    elif "\\" in written:
         bad = "a backslash"
-    elif any(ord(c) < 0x20 or c == "\x7f" for c in url):
-        bad = "a NUL or control character" if "\x00" in url else "a control character"
+    elif any(ord(c) < 0x20 or c == "\x7f" for c in written):
+        bad = "a NUL or control character" if "\x00" in written else "a control character"
     if bad:
         where = key if key_line(post.source, key) else "permalink"
         raise PostError(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import sys
-import uuid
 from datetime import datetime
 from pathlib import Path
 
-from sitegen import __version__
+from sitegen.requirement import installed_requirement
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -18,8 +16,10 @@ date: {date}
 tags: []
 ---
 
-Write the derivation here; the first paragraph is the post's excerpt on the index.
-Inline math: $\\nabla_W L$; display math, numbered because it has a label:
+Write the derivation here. This first paragraph is the post's excerpt on the index,
+math included: the gradient $\\nabla_W L$ of the loss.
+
+Display math, numbered because it has a label:
 
 $$
 \\frac{{\\partial L}}{{\\partial w}} = (\\hat y - y)\\, x \\label{{eq:grad}}
@@ -40,13 +40,6 @@ posts_per_page = 10
 [math]
 # mathjax_url = "/assets/mathjax/tex-chtml-full.js"   # to self-host MathJax
 # macros_file = "macros.tex"                          # \\newcommand lines for every post
-
-[verify]
-timeout = 60
-memory_mb = 2048
-
-[plugins.feeds]
-id = "{feed_id}"   # the feed's permanent identity: keep it when the site moves
 """
 
 # GitHub Pages from Actions: the build is strict, so a failed check stops the deploy.
@@ -68,10 +61,6 @@ concurrency:
   group: pages
   cancel-in-progress: false
 
-env:
-  # what pip installs: a version, a path or a git URL of sitegen
-  SITEGEN: "sitegen=={version}"
-
 jobs:
   build:
     runs-on: ubuntu-latest
@@ -80,7 +69,9 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
-      - run: python -m pip install "$SITEGEN"
+          cache: pip
+      # requirements.txt names the sitegen the site is built with
+      - run: python -m pip install -r requirements.txt
       # strict: a failed check, a broken link or a post that fails to build fails the job,
       # and nothing is published
       - run: sitegen build
@@ -101,10 +92,12 @@ jobs:
 
 WORKFLOW_PATH = ".github/workflows/publish.yml"
 
-
-def slug_of(title: str) -> str:
-    slug = re.sub(r"[^\w\s-]", "", title.lower())
-    return re.sub(r"[\s_-]+", "-", slug).strip("-") or "post"
+REQUIREMENTS = """# What this site is built with: .github/workflows/publish.yml (and hosts such as
+# Netlify) run `pip install -r requirements.txt`. `sitegen init` wrote the sitegen that
+# made the site; to build with another, write a version (sitegen==0.2.0) or a git URL
+# (sitegen @ git+https://github.com/OWNER/sitegen@TAG) instead.
+{requirement}
+"""
 
 
 def new_post(source: Path, title: str, now: datetime | None = None) -> int:
@@ -114,28 +107,31 @@ def new_post(source: Path, title: str, now: datetime | None = None) -> int:
         from sitegen.schedule import site_now
 
         now = site_now(load_config(source.absolute()).timezone)
+    from sitegen.read import slugify  # the slug the post's file name will be read back as
+
     now = now.replace(microsecond=0)
     folder = source / (
         "_posts" if (source / "_posts").is_dir() and not (source / "posts").is_dir() else "posts"
     )
-    path = folder / f"{now:%Y-%m-%d}-{slug_of(title)}.md"
+    path = folder / f"{now:%Y-%m-%d}-{slugify(title)}.md"
     if path.exists():
         print(f"{path}: error: already exists; choose another title or edit it", file=sys.stderr)
         return EXIT_USAGE
     folder.mkdir(parents=True, exist_ok=True)
     escaped = title.replace("\\", "\\\\").replace('"', '\\"')
     text = NEW_POST.format(title=escaped, date=now.strftime("%Y-%m-%d %H:%M:%S"))
-    for addition in _plugin_additions(source, title):
+    for addition in _plugin_additions(source, "sitegen_new_post", title=title):
         text += "\n" + addition.strip("\n") + "\n"
     path.write_text(text, encoding="utf-8")
     print(path)
     return EXIT_OK
 
 
-def _plugin_additions(source: Path, title: str) -> list[str]:
-    """What the site's plugins add to a new post (``sitegen_new_post``), in their order.
-    A configuration that cannot be read leaves the built-in plugins on their defaults:
-    the build reports it, a new post should still be written."""
+def _plugin_additions(source: Path, hook: str, **arguments: str) -> list[str]:
+    """What the site's plugins add to a new post or site (``sitegen_new_post``,
+    ``sitegen_new_site``), in their order. A configuration that cannot be read leaves the
+    built-in plugins on their defaults: the build reports it, the file should still be
+    written."""
     from sitegen.config import load_config
     from sitegen.errors import ConfigError
     from sitegen.plugins import load_plugins
@@ -145,7 +141,7 @@ def _plugin_additions(source: Path, title: str) -> list[str]:
     except ConfigError:
         settings = {}
     manager = load_plugins(source, settings)
-    found = manager.hook.sitegen_new_post(root=source, title=title)
+    found = getattr(manager.hook, hook)(root=source, **arguments)
     return [text for text in reversed(found) if isinstance(text, str) and text.strip()]
 
 
@@ -158,12 +154,17 @@ def init_site(target: Path, quiet: bool = False) -> int:
     (target / "posts").mkdir(parents=True, exist_ok=True)
     (target / "assets").mkdir(exist_ok=True)
     title = target.absolute().name.replace("\\", "\\\\").replace('"', '\\"')
-    config = SITE_CONFIG.format(title=title, feed_id=uuid.uuid4().urn)
+    config = SITE_CONFIG.format(title=title)
+    for addition in _plugin_additions(target, "sitegen_new_site"):  # their own settings
+        config += "\n" + addition.strip("\n") + "\n"
     (target / "sitegen.toml").write_text(config, encoding="utf-8")
     (target / ".gitignore").write_text("_site/\n.sitegen-cache/\n", encoding="utf-8")
     workflow = target / WORKFLOW_PATH
     workflow.parent.mkdir(parents=True, exist_ok=True)
-    workflow.write_text(WORKFLOW.format(version=__version__), encoding="utf-8")
+    workflow.write_text(WORKFLOW.format(), encoding="utf-8")
+    requirement = installed_requirement()
+    requirements = REQUIREMENTS.format(requirement=requirement.line)
+    (target / "requirements.txt").write_text(requirements, encoding="utf-8")
     if quiet:
         import contextlib
         import io
@@ -173,6 +174,8 @@ def init_site(target: Path, quiet: bool = False) -> int:
     else:
         new_post(target, "Hello, world")
         print(f"created a new site in {target} (with {WORKFLOW_PATH} to publish it)")
+        if requirement.note:
+            print(f"{target / 'requirements.txt'}: note: {requirement.note}")
         print(f"next: cd {target} && sitegen serve")
     return EXIT_OK
 

@@ -1,7 +1,8 @@
 """Theme lookup and Jinja2 rendering.
 
 Lookup order for a template name: the site's ``templates/``, then the theme (the site's
-``themes/NAME/templates`` if it has one, else the built-in theme of that name).
+``themes/NAME/templates`` if it has one, else the built-in theme of that name), then the
+folders plugins ship (``sitegen_theme_folder``).
 """
 
 from __future__ import annotations
@@ -144,12 +145,16 @@ def _short(path: str, root: Path) -> str:
     try:
         return Path(path).resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
-        builtin = builtin_theme_root()
-        if builtin is not None:
-            try:
-                return "themes/" + Path(path).resolve().relative_to(builtin.resolve()).as_posix()
-            except ValueError:
-                pass
+        from sitegen.plugins import builtin_plugin_dir
+
+        # a built-in theme's or plugin's template, named as in the source tree
+        builtins = (("themes/", builtin_theme_root()), ("plugins/", builtin_plugin_dir()))
+        for label, builtin in builtins:
+            if builtin is not None:
+                try:
+                    return label + Path(path).resolve().relative_to(builtin.resolve()).as_posix()
+                except ValueError:
+                    pass
         return path
 
 

@@ -57,6 +57,7 @@ Back: \\eqref{eq:first}, \\eqref{eq:env}, \\ref{eq:late}.
 | a very long column heading | another long heading | third heading | fourth heading here | fifth |
 | --- | --- | --- | --- | --- |
 | 1.23456789e-11 | 2.3456789e-12 | 3.456789e-13 | 4.56789e-14 | 5.6789e-15 |
+| a cell of words long enough to need a second line on a phone | -2.5e-7 | 7 | 0.5 | 12% |
 
 ```python
 values = [first_value_with_a_long_name, second_value_with_a_long_name, third_value_with_a_long_name]
@@ -84,13 +85,16 @@ def browser() -> Iterator[object]:
     yield from playwright_chromium()
 
 
-def _serve(out: Path):  # noqa: ANN202 - a Playwright route handler
+def _serve(out: Path, base: str = ""):  # noqa: ANN202 - a Playwright route handler
+    """Serve ``out`` at ``base`` (a site's baseurl) and the local MathJax at /mathjax/."""
     mathjax = MATHJAX.parent
     types = {".html": "text/html", ".js": "text/javascript", ".css": "text/css",
              ".svg": "image/svg+xml", ".woff": "font/woff", ".json": "application/json"}
 
     def handle(route) -> None:  # noqa: ANN001
         path = route.request.url[len(ORIGIN):].split("?")[0].split("#")[0]
+        # a self-hosted MathJax ("/mathjax/…") lives below the baseurl like every file
+        path = path[len(base):] if path.startswith(base + "/") else "/no such file"
         if path.startswith("/mathjax/"):
             target = mathjax / path[len("/mathjax/"):]
         else:
@@ -131,6 +135,16 @@ CONTRAST_JS = """
   const lum = 0.2126 * r + 0.7152 * g + 0.0722 * b;
   return 1.05 / (lum + 0.05);
 }
+"""
+
+
+# [text, number of lines it is laid out on] of each element matching a selector
+LINES_JS = """
+(selector) => Array.from(document.querySelectorAll(selector))
+  .filter(e => e.textContent.trim())
+  .map(e => { const r = document.createRange(); r.selectNodeContents(e);
+    const tops = new Set(Array.from(r.getClientRects(), b => Math.round(b.top)));
+    return [e.textContent.trim(), tops.size]; })
 """
 
 
@@ -185,12 +199,7 @@ def test_phone_at_390px(site, browser, name, tmp_path):
         if name == "verification":
             # numbers and headings on one line each ("3.8e-" / "11" no more)
             lines = page.evaluate(
-                """Array.from(document.querySelectorAll(
-                     '.sg-verification-table .sg-num, .sg-verification-table th'))
-                   .filter(e => e.textContent.trim())
-                   .map(e => { const r = document.createRange(); r.selectNodeContents(e);
-                     const tops = new Set(Array.from(r.getClientRects(), b => Math.round(b.top)));
-                     return [e.textContent.trim(), tops.size]; })"""
+                LINES_JS, ".sg-verification-table .sg-num, .sg-verification-table th"
             )
             assert any("e-" in text for text, _ in lines)
             assert all(count == 1 for _, count in lines), lines
@@ -202,6 +211,12 @@ def test_phone_at_390px(site, browser, name, tmp_path):
             )
             assert len(tags) == 4
             assert all(0 <= left and right <= 390 for left, right in tags), tags
+            # a Markdown table's numbers stay whole too; its words still wrap
+            cells = dict(page.evaluate(LINES_JS, "#sg-content td"))
+            numbers = [t for t in cells if t[0].isdigit() or t[0] == "-"]
+            assert len(numbers) == 9 and "-2.5e-7" in numbers
+            assert all(cells[t] == 1 for t in numbers), cells
+            assert max(cells.values()) > 1  # the cell of words
             # wide tables and code scroll, and show a shadow saying so
             cues = page.evaluate(
                 """['#sg-content table', '#sg-content pre'].map(s => {
@@ -244,5 +259,92 @@ def test_print_from_dark_mode(site, browser, name, tmp_path):
             assert page.evaluate(CONTRAST_JS, screen_badge) < 4.5
         pdf = page.pdf()
         assert pdf.startswith(b"%PDF")
+    finally:
+        context.close()
+
+
+# Two posts whose first paragraphs hold relative links, a footnote mark, a labelled
+# equation and references; the same label in both, as posts often have.
+EXCERPT_POST = """---
+title: "{title}"
+date: {date}
+---
+
+By \\eqref{{eq:main}} and [the other post](../../0{other}/{other_slug}/), see
+[the derivation](#derivation) and [the plot](plot.svg)[^1]; also
+$$ y = {symbol} x \\label{{eq:main}} $$ in the text.
+
+$$
+z = {symbol} \\label{{eq:second}}
+$$
+
+## Derivation
+
+Both: \\eqref{{eq:main}}, \\eqref{{eq:second}}.
+
+[^1]: A note.
+"""
+
+
+@pytest.fixture(scope="module")
+def subpath_site(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("excerpts")
+    root = tmp / "site"
+    (root / "posts").mkdir(parents=True)
+    (root / "sitegen.toml").write_text(
+        'title = "Below a path"\nurl = "https://example.org"\nbaseurl = "/blog"\n'
+        '[math]\nmathjax_url = "/mathjax/tex-chtml-full.js"\n'
+    )
+    for day, other, symbol in ((1, 2, "a"), (2, 1, "b")):
+        slug = f"post-{day}"
+        (root / f"posts/2024-03-0{day}-{slug}.md").write_text(
+            EXCERPT_POST.format(
+                title=f"Post {day}", date=f"2024-03-0{day}", other=other,
+                other_slug=f"post-{other}", symbol=symbol,
+            )
+        )
+    build_site(root, BuildOptions(out=tmp / "out", strict=False))
+    return tmp / "out"
+
+
+def test_excerpts_links_and_references_resolve_on_the_index(subpath_site, browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.route(f"{ORIGIN}/**", _serve(subpath_site, base="/blog"))
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        page.goto(ORIGIN + "/blog/")
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("MathJax.startup.promise")
+        excerpts = page.locator(".excerpt")
+        assert excerpts.count() == 2
+        text = page.inner_text("main")
+        assert "???" not in text and "\\eqref" not in text
+        for i in range(2):
+            # the post's numbers: (1) for the equation in the text, referenced before it
+            assert excerpts.nth(i).locator("mjx-container").first.inner_text() == "(1)"
+        # no label is defined twice (each would be a MathJax error on the page)
+        assert page.locator("mjx-merror").count() == 0 and not errors
+        assert page.locator("sup.footnote-ref").count() == 0
+        hrefs = excerpts.nth(1).evaluate(
+            "e => Array.from(e.querySelectorAll('a'), a => a.getAttribute('href'))"
+        )
+        post = "/blog/2024/03/01/post-1/"
+        assert hrefs == [post + "#mjx-eqn:eq:main", "/blog/2024/03/02/post-2/",
+                         post + "#derivation", post + "plot.svg"]
+        assert (subpath_site / "2024/03/02/post-2/index.html").is_file()
+        # following the reference lands on the equation it names, numbered as on the index
+        excerpts.nth(1).locator("mjx-container a").first.click()
+        page.wait_for_url(ORIGIN + post + "#mjx-eqn:eq:main")
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("MathJax.startup.promise")
+        target = page.evaluate(
+            "(() => { const e = document.getElementById("
+            "decodeURIComponent(location.hash.slice(1)));"
+            " return e ? e.closest('mjx-container').textContent : null; })()"
+        )
+        assert target is not None and target.startswith("(1)")  # the number, then y = a x
+        assert page.locator("#derivation").count() == 1
     finally:
         context.close()

@@ -53,13 +53,13 @@ def jekyll_pages():
 def test_every_published_post_is_at_its_jekyll_permalink(built):
     result, out = built
     # the stored copy of the blog holds its posts, not its images: those links are broken
-    # here, and reported as such (the links plugin), with the post's file and line
+    # here, and reported as such (the links plugin), with the post's file and line; as
+    # warnings, since this is a Jekyll site and Jekyll built it
     missing_images = [
-        d for d in result.site.report.errors if d.message.startswith("broken image: /assets/")
+        d for d in result.site.report.warnings if d.message.startswith("broken image: /assets/")
     ]
     assert missing_images and all(d.line for d in missing_images)
-    others = [d for d in result.site.report.errors if d not in missing_images]
-    assert not others, others
+    assert not result.site.report.errors, result.site.report.errors
     published = jekyll_pages()
     assert len(published) == 13
     for _, folder in published:

@@ -7,34 +7,21 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from sitegen_plugins.feeds import (
-    EquationNumbers,
-    expand_macros,
-    feed_parser,
-    prepare_math,
-    resolve_refs,
-    to_mathml,
-)
+from sitegen_plugins.feeds.entries import feed_parser, prepare_math
+from sitegen_plugins.feeds.mathml import to_mathml
+from sitegen_plugins.feeds.numbering import EquationNumbers, expand_macros, resolve_refs
+from theme_fixture import FIXTURE, build_theme_fixture
 
 from sitegen.build import build_site
 from sitegen.model import BuildOptions
 
-FIXTURE = Path(__file__).parent / "sites" / "theme"
 ATOM = "{http://www.w3.org/2005/Atom}"
 MATHML = "http://www.w3.org/1998/Math/MathML"
 BASE = "https://example.org/blog"
 
 
 def build(tmp_path: Path, extra_config: str = "") -> Path:
-    root = tmp_path / "site"
-    shutil.copytree(FIXTURE, root)
-    if extra_config:
-        config = root / "sitegen.toml"
-        config.write_text(config.read_text(encoding="utf-8") + extra_config, encoding="utf-8")
-    out = tmp_path / "out"
-    result = build_site(root, BuildOptions(out=out))
-    assert result.ok, [str(d) for d in result.site.report.diagnostics]
-    return out
+    return build_theme_fixture(tmp_path, extra_config)[1]
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from gradcheck_cases import reinforce
 
-from plugins.gradcheck import render
+from plugins.gradcheck import figures, render
 from plugins.gradcheck.checker import check_grad
 from plugins.gradcheck.montecarlo import chi2_threshold, entry_threshold
 
@@ -79,7 +79,7 @@ def test_the_row_table_and_map_read_in_standard_errors_and_agree_with_the_verdic
     # the heat map: red exactly where the verdict is
     cells = np.asarray(res.error_map).reshape(-1)
     assert cells[1] > res.tolerance and np.all(np.delete(cells, 1) <= res.tolerance)
-    assert 'class="sg-heat-bad"' in render.heat_map(row["error_map"], row["tolerance"])
+    assert 'class="sg-heat-bad"' in figures.heat_map(row["error_map"], row["tolerance"])
 
 
 def test_cov_of_the_wrong_size_is_an_error():

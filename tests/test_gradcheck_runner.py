@@ -161,10 +161,12 @@ def test_checks_in_helpers_and_large_error_maps(tmp_path):
     assert grid and len(grid) <= 48 and max(len(row) for row in grid) <= 48  # pooled in the worker
 
 
-def test_results_can_arrive_in_the_background(tmp_path):
+def test_each_result_is_told_as_it_comes_cached_or_run(tmp_path):
+    jobs = [PostJob(f"p{i}.md", [block(0, f"x{i} = np.ones({i + 1})\n", 1)]) for i in range(2)]
     seen = []
-    v = run_jobs(tmp_path, [PostJob("p.md", [block(0, "x = np.ones(1)\n", 1)])], workers=1,
-                 rerun=True, wait=False, on_result=lambda rel, result: seen.append(rel))
-    assert v.pending == ["p.md"] and v.future is not None
-    results = v.wait()
-    assert results["p.md"]["blocks"][0]["arrays"][0]["name"] == "x" and seen == ["p.md"]
+    v = run_jobs(tmp_path, jobs, workers=2, on_result=lambda rel, result: seen.append(rel))
+    assert sorted(seen) == ["p0.md", "p1.md"] and sorted(v.executed) == ["p0.md", "p1.md"]
+    assert v.results["p1.md"]["blocks"][0]["arrays"][0]["shape"] == [2]
+    again = []
+    v = run_jobs(tmp_path, jobs, workers=2, on_result=lambda rel, result: again.append(rel))
+    assert sorted(again) == ["p0.md", "p1.md"] and v.executed == []  # from the cache

@@ -3,7 +3,7 @@ comparing the math MathJax received (bench/jekyll_compare.py): each case in a fe
 
 from __future__ import annotations
 
-from sitegen.markdown import MarkdownDialect, create_parser, render_markdown
+from sitegen.markdown import MarkdownDialect, create_parser
 
 KRAMDOWN = MarkdownDialect(kramdown=True, dollars="off")
 KRAMDOWN_DOLLARS = MarkdownDialect(kramdown=True, dollars="mathjax", process_escapes=False)
@@ -11,8 +11,8 @@ KRAMDOWN_DOLLARS = MarkdownDialect(kramdown=True, dollars="mathjax", process_esc
 
 def _render(text: str, dialect: MarkdownDialect = KRAMDOWN) -> tuple[str, list]:
     md = create_parser(highlight=False, dialect=dialect)
-    env: dict = {}
-    html = render_markdown(md, text, env)
+    env: dict = {"diagnostics": []}
+    html = md.render(text, env)
     return html, env["diagnostics"]
 
 

@@ -310,7 +310,7 @@ def test_files_sitegen_does_not_build_are_named_in_warnings(tmp_path):
             "archive.html": PAGE.format(
                 title="A", body="<ul>\n{% for p in site.posts %}{% endfor %}</ul>"
             ),
-            "hello.html": PAGE.format(title="H", body="<p>{{ site.title | upcase }}</p>"),
+            "hello.html": PAGE.format(title="H", body="<p>{{ site.title | markdownify }}</p>"),
             "css/main.scss": "---\n---\n@import 'main';\n",
             "feed.xml": "---\nlayout: null\n---\n<feed/>\n",
         },
@@ -320,7 +320,7 @@ def test_files_sitegen_does_not_build_are_named_in_warnings(tmp_path):
     assert warnings["archive.html"].startswith("archive.html:5: warning: not built")
     assert "{% for %}" in warnings["archive.html"]
     assert warnings["hello.html"].startswith("hello.html:4: warning: not built")
-    assert "{{ site.title | upcase }}" in warnings["hello.html"]
+    assert "{{ site.title | markdownify }}" in warnings["hello.html"]
     assert warnings["css/main.scss"].startswith("css/main.scss:1: warning: not built")
     assert "feed.xml" in warnings
     assert "hello/index.html" not in written and "css/main.scss" not in written
@@ -427,7 +427,8 @@ def test_serve_reloads_for_a_jekyll_page_or_file(tmp_path):
     assert builds(root, root / "images" / "a.png")
     assert builds(root, root / "blog" / "_posts" / "2020-01-01-a.md")
     assert builds(root, root / "_posts" / "2020-01-01-a.html")
-    assert not builds(root, root / "_drafts" / "x.md")
+    assert builds(root, root / "_drafts" / "x.md")  # built with --drafts
+    assert not builds(root, root / "_drafts" / "x.png")
     assert not builds(root, root / "node_modules" / "x.js")
     native = make_site(tmp_path / "n", {"about.md": "x"}, None)
     assert not builds(native, native / "about.md")
@@ -606,8 +607,9 @@ def test_html_and_other_posts_of_a_jekyll_site(tmp_path):
     warnings = sorted(str(d) for d in result.site.report.warnings)
     assert warnings == [
         "_posts/2015-01-02-loop.html:4: warning: not built: this HTML post uses Liquid "
-        "({% if %}) that sitegen does not run (only {{ site.KEY }}, {{ page.KEY }}, "
-        "{% link %} and {% post_url %}); make it a Markdown page or a template in templates/",
+        "({% if %}) that sitegen does not run (only {{ site.KEY }}, {{ page.KEY }} with "
+        "common filters, {% link %} and {% post_url %}); make it a Markdown page or a "
+        "template in templates/",
         "_posts/2015-01-03-notes.textile:1: warning: not built: a .textile post; sitegen "
         "builds Markdown and HTML posts",
         "_posts/2015-01-04-figure.png:1: warning: not built: a .png post; sitegen builds "

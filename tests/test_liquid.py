@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sitegen.markdown import create_parser, render_markdown
+from sitegen.markdown import create_parser
 from sitegen.markdown.liquid_values import LiquidContext
 
 
@@ -42,10 +42,10 @@ def context(**overrides) -> LiquidContext:
 
 
 def render(md, text: str, *, liquid: LiquidContext | None = None, line_offset: int = 1):
-    env: dict = {"line_offset": line_offset}
+    env: dict = {"line_offset": line_offset, "diagnostics": []}
     if liquid is not None:
         env["liquid"] = liquid
-    return render_markdown(md, text, env), env
+    return md.render(text, env), env
 
 
 def test_block_include_gets_params_and_file_line(md):
@@ -157,7 +157,7 @@ def test_values_inside_raw_html_but_not_comments(md):
 
 @pytest.mark.parametrize(
     "tag",
-    ["{% if x %}", "{% assign a = 1 %}", "{{ page.title | upcase }}", "{{ x }}",
+    ["{% if x %}", "{% assign a = 1 %}", "{{ page.title | markdownify }}", "{{ x }}",
      "{% include {{ page.inc }} %}"],
 )
 def test_unsupported_liquid_is_a_warning_and_visible(md, tag):
@@ -189,7 +189,7 @@ def test_liquid_comment_renders_nothing(md):
           "{% endcomment %}\n\nq {% comment %} never closed"
     html, env = render(md, src, liquid=context(), line_offset=2)
     assert "<p>a  b</p>\n<p>q {% comment %} never closed</p>" in html
-    assert "hidden" not in html and env["has_math"] is False
+    assert "hidden" not in html and not env.get("has_math")
     assert env["diagnostics"] == [
         (10, "warning", "{% comment %} without {% endcomment %}; left as text")
     ]

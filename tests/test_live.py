@@ -97,6 +97,62 @@ def test_title_edit_rewrites_index_and_neighbours(live: LiveBuild) -> None:
     assert page_of("2026-01-01-first.md") not in outcome.rendered
 
 
+def test_edited_post_page_is_written_before_the_rest_of_the_rebuild(live: LiveBuild) -> None:
+    path = edit(live, "2026-01-03-third.md", "title: Third post", "title: Third, retitled")
+    target = live.out / page_of("2026-01-03-third.md")
+    early: list[tuple[str, str, str]] = []
+
+    def on_early(rel: str) -> None:  # what is on disk at the moment it is announced
+        early.append((rel, target.read_text(), (live.out / "index.html").read_text()))
+
+    outcome = live.apply({path}, on_early=on_early)
+    assert [rel for rel, _, _ in early] == [page_of("2026-01-03-third.md")]
+    _, page_then, index_then = early[0]
+    assert "Third, retitled" in page_then
+    assert "Third, retitled" not in index_then  # the listings come after
+    assert "Third, retitled" in (live.out / "index.html").read_text()
+    # the rebuild gave the page the same bytes: it is not announced a second time
+    assert outcome.early == [page_of("2026-01-03-third.md")]
+    assert page_of("2026-01-03-third.md") in outcome.changed
+    assert page_of("2026-01-03-third.md") not in outcome.news
+    assert "index.html" in outcome.news
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("title: Third post", "title: Third post\ndate: 2026-01-09"),  # moves it in the list
+        ("title: Third post", "title: Third post\ndraft: true"),  # takes it off the site
+        ("title: Third post", "title: Third post\npermalink: /elsewhere/"),  # another URL
+    ],
+)
+def test_edit_that_moves_a_post_is_left_to_the_rebuild(live: LiveBuild, old, new) -> None:
+    path = edit(live, "2026-01-03-third.md", old, new)
+    early: list[str] = []
+    outcome = live.apply({path}, on_early=early.append)
+    assert early == []
+    assert outcome.early == [] and outcome.news == outcome.changed
+    assert outcome.changed or outcome.removed
+
+
+def test_batch_of_two_posts_has_no_early_page(live: LiveBuild) -> None:
+    one = edit(live, "2026-01-03-third.md", "third body", "third text")
+    two = edit(live, "2026-01-04-fourth.md", "fourth body", "fourth text")
+    early: list[str] = []
+    outcome = live.apply({one, two}, on_early=early.append)
+    assert early == []
+    assert {page_of("2026-01-03-third.md"), page_of("2026-01-04-fourth.md")} <= set(outcome.news)
+
+
+def test_warm_up_writes_nothing(live: LiveBuild) -> None:
+    newest = live.out / page_of("2026-01-05-fifth.md")
+    newest.write_text("not what a build writes")  # a rehearsal would replace it
+    before = {p: p.stat().st_mtime_ns for p in live.out.rglob("*") if p.is_file()}
+    live.warm_up()
+    assert {p: p.stat().st_mtime_ns for p in live.out.rglob("*") if p.is_file()} == before
+    assert newest.read_text() == "not what a build writes"
+
+
 def test_second_apply_with_nothing_new_writes_nothing(live: LiveBuild) -> None:
     path = edit(live, "2026-01-02-second.md", "second body", "second text")
     live.apply({path})

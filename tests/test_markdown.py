@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.markdown import create_parser, render_markdown, slugify
+from sitegen.markdown import create_parser, slugify
 
 REPO = Path(__file__).parents[1]
 
@@ -20,15 +20,19 @@ def md():
 
 
 def render(md, text: str, **env):
-    html = render_markdown(md, text, env)
-    return html, env
+    """A body through the engine's two steps (parse, then render), with its env."""
+    env.setdefault("line_offset", 1)
+    env.setdefault("diagnostics", [])
+    tokens = md.parse(text, env)
+    return md.renderer.render(tokens, md.options, env), env
 
 
 def test_gfm_table_strikethrough_footnote(md):
     src = "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n~~gone~~ text[^1]\n\n[^1]: the note\n"
     html, _ = render(md, src)
     assert '<th style="text-align:left">a</th>' in html
-    assert '<td style="text-align:right">2</td>' in html
+    # a cell holding one number is marked, so the theme keeps it on one line
+    assert '<td style="text-align:right" class="num">2</td>' in html
     assert "<s>gone</s>" in html
     assert 'class="footnote-ref"' in html and "the note" in html
 
@@ -76,7 +80,7 @@ def test_toc_levels_and_title(md):
 def test_no_h1_means_no_title(md):
     _, env = render(md, "## only h2\n")
     assert "title" not in env
-    assert env["has_math"] is False
+    assert not env.get("has_math")
 
 
 def test_fenced_code_is_highlighted(md):
@@ -96,11 +100,11 @@ def test_highlight_off():
 def test_pygments_is_imported_only_for_code():
     code = (
         "import sys\n"
-        "from sitegen.markdown import create_parser, render_markdown\n"
+        "from sitegen.markdown import create_parser\n"
         "md = create_parser()\n"
-        "render_markdown(md, '# t\\n\\n$x$ and text', {})\n"
+        "md.render('# t\\n\\n$x$ and text', {'diagnostics': []})\n"
         "assert 'pygments' not in sys.modules, 'pygments loaded without code'\n"
-        "render_markdown(md, '```python\\nx = 1\\n```\\n', {})\n"
+        "md.render('```python\\nx = 1\\n```\\n', {'diagnostics': []})\n"
         "assert 'pygments' in sys.modules\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
@@ -108,19 +112,26 @@ def test_pygments_is_imported_only_for_code():
     assert result.returncode == 0, result.stderr
 
 
-def test_extensions_run_last_and_can_wrap_fences():
-    def verify_fences(md):
-        plain = md.renderer.rules["fence"]
+def test_plugins_rules_run_last_and_can_wrap_fences(tmp_path):
+    from sitegen.bodies import create_markdown
+    from sitegen.build import load_site
+    from sitegen.model import BuildOptions
 
-        def fence(self, tokens, idx, options, env):
-            if tokens[idx].info.strip() == "python verify":
-                return '<div class="sg-check">verified</div>\n'
-            return plain(tokens, idx, options, env)  # bound to the renderer
-
-        md.add_render_rule("fence", fence)
-
-    md = create_parser(extensions=[verify_fences])
-    html, _ = render(md, "```python verify\nx = 1\n```\n\n```python\ny = 2\n```\n")
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "fences.py").write_text(
+        "from sitegen.hooks import hookimpl\n\n"
+        "@hookimpl\n"
+        "def sitegen_extend_markdown(md, site):\n"
+        "    plain = md.renderer.rules['fence']\n\n"
+        "    def fence(self, tokens, idx, options, env):\n"
+        "        if tokens[idx].info.strip() == 'python shout':\n"
+        "            return '<div class=\"sg-check\">verified</div>\\n'\n"
+        "        return plain(tokens, idx, options, env)  # bound to the renderer\n\n"
+        "    md.add_render_rule('fence', fence)\n"
+    )
+    md = create_markdown(load_site(tmp_path, BuildOptions()))
+    html, _ = render(md, "```python shout\nx = 1\n```\n\n```python\ny = 2\n```\n")
     assert '<div class="sg-check">verified</div>' in html
     assert "language-python" in html
 
@@ -136,13 +147,6 @@ def test_parse_then_render_fills_env(md):
     assert '<h2 id="s-y">' in html
 
 
-def test_render_markdown_sets_defaults(md):
-    env: dict = {}
-    render_markdown(md, "plain", env)
-    assert env["diagnostics"] == [] and env["toc"] == [] and env["has_math"] is False
-    assert env["line_offset"] == 1
-
-
 def test_line_numbers_in_lists_tables_and_headings(md):
     src = "# h\n\n- a\n- b $$ c\n\n| x |\n|---|\n| $$ y |\n\n## z $$\n"
     _, env = render(md, src, line_offset=3)
@@ -153,7 +157,7 @@ def test_html_comment_with_blank_lines_stays_one_comment(md):
     src = "<!---\n$$\n\\label{ref19}\n\n$$\n-->\n\nafter\n"
     html, env = render(md, src)
     assert html.startswith("<!---\n$$\n\\label{ref19}\n\n$$\n-->")
-    assert "<p>after</p>" in html and env["has_math"] is False
+    assert "<p>after</p>" in html and not env.get("has_math")
 
 
 def test_two_trailing_spaces_make_a_line_break(md):
@@ -172,3 +176,14 @@ def test_kramdown_attribute_lists(md):
     assert '<p class="lead">para line</p>' in html
     assert '<h2 id="custom">Head</h2>' in html and env["toc"] == [(2, "custom", "Head")]
     assert "<p>text {: .x} stays</p>" in html
+
+
+def test_table_cells_holding_one_number_are_marked(md):
+    src = (
+        "| x | y | z | w |\n|---|---|---|---|\n"
+        "| 3.8e-11 | `-1e-5` | well-known | 12% |\n| e-11 | 1-2 | $10^{-3}$ | −0.5 |\n"
+    )
+    html, _ = render(md, src)
+    marked = [cell.split("</td>")[0] for cell in html.split('<td class="num">')[1:]]
+    assert marked == ["3.8e-11", "<code>-1e-5</code>", "12%", "−0.5"]
+    assert "<td>well-known</td>" in html and "<td>1-2</td>" in html and "<td>e-11</td>" in html

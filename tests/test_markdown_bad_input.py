@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from sitegen.markdown import LiquidContext, create_parser, render_markdown
+from sitegen.markdown import LiquidContext, create_parser
 from sitegen.markdown.math_tex import BRACKET_TOKENS, PAREN_TOKENS, env_end_pattern, find_tex_end
 from sitegen.markdown.scan import build_closer_index
 from sitegen.markdown.tables import math_spans
@@ -21,8 +21,10 @@ def md():
 
 
 def render(md, text: str, **liquid) -> tuple[str, list]:
-    env: dict = {"liquid": LiquidContext(**liquid)} if liquid else {}
-    html = render_markdown(md, text, env)
+    env: dict = {"diagnostics": []}
+    if liquid:
+        env["liquid"] = LiquidContext(**liquid)
+    html = md.render(text, env)
     return html, env["diagnostics"]
 
 

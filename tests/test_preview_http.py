@@ -122,3 +122,33 @@ def test_idle_connections_cannot_take_more_than_the_bound_of_threads(tmp_path: P
             sock.close()
         server.shutdown()
         server.server_close()
+
+
+def test_a_client_that_leaves_prints_no_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    handled = threading.Semaphore(0)
+
+    class Leaving(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            try:
+                if self.path == "/gone":  # what a socket says when the browser went away
+                    raise ConnectionResetError(104, "Connection reset by peer")
+                raise ValueError("a real bug")
+            finally:
+                handled.release()
+
+    server = PreviewHTTPServer(("127.0.0.1", 0), Leaving, host="127.0.0.1")
+    loop = threading.Thread(target=server.serve_forever, daemon=True)
+    loop.start()
+    try:
+        for path in ("/gone", "/bug"):
+            with socket.create_connection(server.server_address[:2], timeout=10) as sock:
+                sock.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+                assert handled.acquire(timeout=10)
+                # the server closes the connection after handle_error has run
+                assert sock.recv(100) == b""
+    finally:
+        server.shutdown()
+        server.server_close()
+    err = capsys.readouterr().err
+    assert "ValueError: a real bug" in err  # a bug still shows
+    assert "ConnectionResetError" not in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,38 @@ def test_init_writes_a_workflow_that_builds_strict_and_deploys_to_pages(tmp_path
     assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
 
 
+def test_init_writes_the_settings_the_plugins_ask_for(tmp_path, capsys):
+    assert main(["init", str(tmp_path / "blog")]) == 0
+    config = tomllib.loads((tmp_path / "blog" / "sitegen.toml").read_text())
+    assert config["verify"] == {"timeout": 60, "memory_mb": 2048}  # the verification plugin's
+    assert config["plugins"]["feeds"]["id"].startswith("urn:uuid:")  # the feeds plugin's
+    assert main(["build", "--source", str(tmp_path / "blog")]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    # every table it wrote is understood: the only warnings ask for the site's address
+    assert all("no 'url' set" in line for line in warnings), warnings
+
+
+def test_init_adds_the_settings_an_installed_plugin_asks_for(
+    tmp_path, monkeypatch
+):
+    packages = tmp_path / "site-packages"
+    (packages / "extraplug-1.0.dist-info").mkdir(parents=True)
+    (packages / "extraplug_mod.py").write_text(
+        "from sitegen.hooks import hookimpl\n\n"
+        "@hookimpl\n"
+        "def sitegen_new_site(root):\n"
+        "    return '[plugins.extraplug]\\ncolour = \"blue\"\\n'\n"
+    )
+    (packages / "extraplug-1.0.dist-info" / "entry_points.txt").write_text(
+        "[sitegen.plugins]\nextraplug = extraplug_mod\n"
+    )
+    monkeypatch.syspath_prepend(str(packages))
+    assert main(["init", "-q", str(tmp_path / "blog")]) == 0
+    config = tomllib.loads((tmp_path / "blog" / "sitegen.toml").read_text())
+    assert config["plugins"]["extraplug"] == {"colour": "blue"}
+    assert "verify" in config
+
+
 def test_init_into_a_file_or_non_empty_folder_exits_2(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     assert main(["init", str(tmp_path / "file")]) == 2
@@ -45,6 +78,9 @@ def test_new_post_has_no_empty_excerpt_and_a_referenced_label(tmp_path, capsys):
     text = post.read_text()
     assert 'excerpt: ""' not in text
     assert "\\label{eq:grad}" in text and "\\eqref{eq:grad}" in text
+    # the first paragraph is the excerpt on the index: a whole sentence, with its math
+    first = text.split("---", 2)[2].strip().split("\n\n")[0]
+    assert first.endswith(".") and "$" in first
     assert yaml.safe_load(text.split("---")[1])["title"] == 'Say "hi"'
     assert main(["new", 'Say "hi"', "--source", str(tmp_path)]) == 2
     assert "already exists" in capsys.readouterr().err

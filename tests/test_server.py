@@ -13,15 +13,14 @@ from pathlib import Path
 import pytest
 
 from sitegen.model import BuildOptions
-from sitegen.server import (
+from sitegen.preview_handler import (
     CLIENT_PATH,
     EVENTS_PATH,
-    Preview,
     content_type,
     inject_client,
     resolve_request,
-    start_preview,
 )
+from sitegen.server import Preview, start_preview
 
 SECRET = "TOP-SECRET-OUTSIDE-THE-OUTPUT"
 POST_URL = "/2026/02/03/hello/"
@@ -242,6 +241,24 @@ def test_events_tell_pages_what_changed(preview: Preview) -> None:
         sock.close()
     status, _, body = get(preview, POST_URL)
     assert status == 200 and b"Changed body" in body
+
+
+def test_edited_page_is_announced_first_and_once(preview: Preview) -> None:
+    sock, stream = open_events(preview)
+    try:
+        assert read_event(stream)[0] == "hello"
+        post = preview.live.root / "posts" / POST_FILE
+        post.write_text(post.read_text().replace("title: Hello", "title: Hello again"))
+        preview.on_batch({post})
+        first = read_event(stream)
+        then = read_event(stream)
+    finally:
+        sock.close()
+    # the post's page alone, then the pages listing it (the index shows the new title)
+    assert first == ("change", {**first[1], "changed": ["2026/02/03/hello/index.html"]})
+    assert then[0] == "change" and "index.html" in then[1]["changed"]
+    assert "2026/02/03/hello/index.html" not in then[1]["changed"]
+    assert [what for what, _ in preview.timings] == ["visible", "rebuild"]
 
 
 def test_bad_edits_show_errors_and_the_server_survives(preview: Preview) -> None:

@@ -7,26 +7,17 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from theme_fixture import FIXTURE, build_theme_fixture
 
 from sitegen.build import build_site
 from sitegen.model import BuildOptions
 
-FIXTURE = Path(__file__).parent / "sites" / "theme"
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
-
-
-def build(tmp_path: Path) -> tuple[Path, Path]:
-    root = tmp_path / "site"
-    shutil.copytree(FIXTURE, root)
-    out = tmp_path / "out"
-    result = build_site(root, BuildOptions(out=out))
-    assert result.ok, [str(d) for d in result.site.report.diagnostics]
-    return root, out
 
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory) -> Path:
-    return build(tmp_path_factory.mktemp("sitemap"))[1]
+    return build_theme_fixture(tmp_path_factory.mktemp("sitemap"))[1]
 
 
 def entries(out: Path) -> dict[str, str | None]:
@@ -78,7 +69,7 @@ def test_a_site_keeps_its_own_robots_txt(tmp_path):
 def test_a_rebuild_reuses_the_sitemap_until_its_entries_change(tmp_path, monkeypatch):
     import sitegen_plugins.sitemap as sitemap
 
-    root, out = build(tmp_path)
+    root, out = build_theme_fixture(tmp_path)
     first = (out / "sitemap.xml").read_bytes()
     with monkeypatch.context() as patch:  # the same entries: nothing is serialised again
         patch.setattr(sitemap, "xml_bytes", lambda *a, **k: pytest.fail("serialised again"))
@@ -88,3 +79,30 @@ def test_a_rebuild_reuses_the_sitemap_until_its_entries_change(tmp_path, monkeyp
     post.write_text(post.read_text().replace("---\n", "---\nupdated: 2025-06-07\n", 1))
     build_site(root, BuildOptions(out=out))
     assert any(lastmod and lastmod.startswith("2025-06-07") for lastmod in entries(out).values())
+
+
+@pytest.mark.parametrize(
+    "front_matter, shown",
+    [
+        ("updated: 2025-01-02\nlast_modified_at: 2025-03-04\n", "2025-03-04"),
+        ("last_modified_at: 2025-03-04\nupdated: 2025-01-02\n", "2025-03-04"),
+        ("updated: 2025-01-02\n", "2025-01-02"),
+        ("updated: not a date\n", "2024-01-10"),
+    ],
+)
+def test_the_feed_and_the_sitemap_agree_on_when_a_post_changed(tmp_path, front_matter, shown):
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURE, root)
+    post = root / "posts/2024-01-10-alpha.md"
+    post.write_text(post.read_text().replace("---\n", "---\n" + front_matter, 1))
+    build_site(root, BuildOptions(out=tmp_path / "out", quiet=True))
+    lastmod = entries(tmp_path / "out")["https://example.org/blog/2024/01/10/alpha/"]
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ET.parse(tmp_path / "out" / "feed.xml").getroot()
+    (entry,) = [
+        e for e in feed.findall(f"{atom}entry") if e.find(f"{atom}link").get("href").endswith(
+            "/2024/01/10/alpha/")
+    ]
+    updated = entry.find(f"{atom}updated").text
+    assert lastmod.startswith(shown) and updated.startswith(shown)
+    assert lastmod == updated  # one helper says it, in one format

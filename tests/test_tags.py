@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sitegen_plugins.tags import collect_tags, tag_slug
+from theme_fixture import build_theme_fixture
 
-from sitegen.build import build_site
-from sitegen.model import BuildOptions, Post
-
-FIXTURE = Path(__file__).parent / "sites" / "theme"
+from sitegen.model import Post
 
 
 def build(tmp_path: Path, extra_config: str = "") -> Path:
-    root = tmp_path / "site"
-    shutil.copytree(FIXTURE, root)
-    if extra_config:
-        config = root / "sitegen.toml"
-        config.write_text(config.read_text(encoding="utf-8") + extra_config, encoding="utf-8")
-    out = tmp_path / "out"
-    result = build_site(root, BuildOptions(out=out))
-    assert result.ok, [str(d) for d in result.site.report.diagnostics]
-    return out
+    return build_theme_fixture(tmp_path, extra_config)[1]
 
 
 @pytest.fixture(scope="module")

@@ -34,8 +34,7 @@ from .tolerance import Rule, below_resolution
 BLOCK_SIZE = 100
 MAX_BLOCKS = 1000
 N_DIRECTIONS = 8  # dense random directions, besides the stated gradient's own
-MAX_BISECT = 4  # failing blocks halved down to their culprit entries
-BISECT_TO = 4  # ... until this few entries remain, which are then checked one by one
+BISECT_TO = 4  # failing blocks are halved until this few entries remain, checked one by one
 CONFIRMED_ENOUGH = 16  # refined failures after which the check's failure is settled
 
 

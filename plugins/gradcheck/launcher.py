@@ -20,7 +20,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 # the runner puts this package under a private name; both spellings work
-from .worker import prepare_process, run_child
+from .limits import prepare_process
+from .worker import run_child
 
 
 def _status(sock: socket.socket, message: list[Any], fds: list[int] | None = None) -> None:

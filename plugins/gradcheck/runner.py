@@ -25,21 +25,11 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import channel
-from .processes import (
-    PACKAGE_DIR,
-    Worker,
-    WorkerDied,
-    collect,
-    default_start,
-    fail_block,
-    spawn_post,
-)
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future
+from .collect import collect, fail_block
+from .processes import PACKAGE_DIR, Worker, WorkerDied, default_start, spawn_post
 
 CACHE_DIR = Path(".sitegen-cache") / "verify"
 CACHE_VERSION = 3  # 3: each post runs in a fresh process
@@ -301,7 +291,7 @@ class WorkerPool:
 
 @dataclass
 class Verification:
-    """Results of one round of verification; ``future`` resolves when every post is done.
+    """Results of one round of verification.
 
     ``results`` maps a post's ``rel`` to its result dict (blocks, sizes, time, numpy,
     ``cached``). ``executed`` lists the posts whose code actually ran.
@@ -310,12 +300,6 @@ class Verification:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     executed: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
-    future: Future | None = None
-
-    def wait(self) -> dict[str, dict[str, Any]]:
-        if self.future is not None:
-            self.future.result()
-        return self.results
 
 
 def run_jobs(
@@ -324,17 +308,16 @@ def run_jobs(
     *,
     workers: int,
     rerun: bool = False,
-    wait: bool = True,
     pool: WorkerPool | None = None,
     on_result: Callable[[str, dict[str, Any]], None] | None = None,
     cache_only: bool = False,
 ) -> Verification:
     """Run (or fetch from the cache) every job; see ``Verification``.
 
-    With ``wait=False`` cached results are in ``results`` at once and the rest arrive in
-    the background; ``on_result(rel, result)`` is called from a worker thread for each.
-    A caller-owned ``pool`` is left open; otherwise one is made and closed here. With
-    ``cache_only`` nothing runs: what the cache lacks is left in ``pending``.
+    ``on_result(rel, result)`` is called for each post as its result comes (from a worker
+    thread for posts that run). A caller-owned ``pool`` is left open; otherwise one is made
+    and closed here. With ``cache_only`` nothing runs: what the cache lacks is left in
+    ``pending``.
     """
     if not jobs:  # nothing to look up: not even the versions results depend on
         return Verification()
@@ -373,19 +356,11 @@ def run_jobs(
 
     from concurrent.futures import ThreadPoolExecutor
 
-    def run_all() -> None:
-        try:
-            with ThreadPoolExecutor(max_workers=active.size) as threads:
-                for done in [threads.submit(one, job, key) for job, key in to_run]:
-                    done.result()
-        finally:
-            if own_pool:
-                active.close()
-
-    if wait:
-        run_all()
-        return verification
-    background = ThreadPoolExecutor(max_workers=1)
-    verification.future = background.submit(run_all)
-    background.shutdown(wait=False)
+    try:
+        with ThreadPoolExecutor(max_workers=active.size) as threads:
+            for done in [threads.submit(one, job, key) for job, key in to_run]:
+                done.result()
+    finally:
+        if own_pool:
+            active.close()
     return verification

@@ -17,14 +17,11 @@ from __future__ import annotations
 
 import ast
 import builtins
-import faulthandler
-import io
 import json
 import linecache
 import numbers
 import os
 import random
-import resource
 import signal
 import sys
 import time
@@ -33,75 +30,10 @@ from collections.abc import Callable
 from typing import Any
 
 # the runner puts this package under a private name; both spellings work
-from . import channel, render, shapes
+from . import channel, figures, shapes
+from .limits import OUTPUT_LIMIT, BlockTimeout, CappedWriter, OutputLimit, limit_memory
 
-OUTPUT_LIMIT = 200_000  # characters of printed output a post may produce
 TRUNCATED_SHOWN = 20_000
-
-
-class OutputLimit(BaseException):
-    """Raised from print() when a post prints too much (BaseException: ``except Exception``
-    in the author's code must not swallow it)."""
-
-
-class BlockTimeout(BaseException):
-    """Raised by SIGALRM when a block runs past its time limit."""
-
-
-class CappedWriter(io.TextIOBase):
-    """stdout/stderr for the author's code: keeps output, stops a runaway printer."""
-
-    def __init__(self, limit: int) -> None:
-        self.parts: list[str] = []
-        self.size = 0
-        self.limit = limit
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        self.size += len(text)
-        if self.size > self.limit:
-            raise OutputLimit(f"printed more than {self.limit:,} characters")
-        self.parts.append(text)
-        return len(text)
-
-    def take(self) -> str:
-        text = "".join(self.parts)
-        self.parts.clear()
-        return text
-
-
-def _on_alarm(signum: int, frame: Any) -> None:
-    raise BlockTimeout()
-
-
-def prepare_process() -> None:
-    """Signals and descriptors of a process that will run posts (its forks inherit them)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the builder's to handle
-    signal.signal(signal.SIGALRM, _on_alarm)
-    faulthandler.enable(file=sys.__stderr__)  # a segfault's Python stack, for the runner
-    # the author's code prints into a CappedWriter; C code writing to fd 1 goes nowhere
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-
-
-def _address_space() -> int:
-    """Current virtual memory size of this process in bytes."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[0]) * resource.getpagesize()
-
-
-def _limit_memory(megabytes: int) -> None:
-    """Allow the post ``megabytes`` beyond what the warm process already maps."""
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    try:
-        soft = _address_space() + megabytes * 1024 * 1024
-        if hard != resource.RLIM_INFINITY:
-            soft = min(soft, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-    except (OSError, ValueError):
-        pass  # not Linux, or not allowed: the runner's time limit still applies
 
 
 def _register_source(rel: str, blocks: list[dict]) -> None:
@@ -194,7 +126,7 @@ class Session:
         record = result.to_dict()
         if record.get("error_map"):
             # a 100,000-entry map would bloat the pipe, the cache and the page: pool it here
-            record["error_map"] = render.pool_grid(record["error_map"])
+            record["error_map"] = figures.pool_grid(record["error_map"])
         record["line"] = line
         record["time"] = round(time.perf_counter() - started, 4)
         record["trace"] = None
@@ -370,7 +302,7 @@ def run_post(np: Any, checker: Any, job: dict[str, Any], send: Callable[[Any], N
     session = Session(np, checker, job)
     _register_source(job["rel"], job["blocks"])
     _seed_globals(np, job["seed"])
-    _limit_memory(job["memory_mb"])
+    limit_memory(job["memory_mb"])
     budget = float(job["timeout"])
     for block in job["blocks"]:
         own = block["options"].get("timeout")

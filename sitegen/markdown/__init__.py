@@ -4,20 +4,21 @@
 :mod:`sitegen.markdown.tables`), strikethrough, footnotes, heading ids,
 raw HTML, smart quotes, Pygments highlighting, math (:mod:`sitegen.markdown.math`),
 Liquid (:mod:`sitegen.markdown.liquid`) and kramdown's ``{: .class}`` attribute lists
-(:mod:`sitegen.markdown.attributes`), then lets each extension add its own rules.
+(:mod:`sitegen.markdown.attributes`); plugins then add their own rules
+(``sitegen_extend_markdown``, see ``sitegen.bodies.create_markdown``).
 
-``render_markdown`` renders one body. The ``env`` dict carries, in:
+A body is parsed (``md.parse(text, env)``) and its tokens rendered
+(``md.renderer.render(tokens, md.options, env)``). The ``env`` dict carries, in:
 ``line_offset`` (1-based file line of the first body line), ``diagnostics`` (a list that
 ``(file_line, "warning"|"error", message)`` tuples are appended to), ``liquid`` (a
 :class:`LiquidContext`, or absent: Liquid is then left as text with a warning), ``mathjax``
 (the post's front matter key: False renders math as the text written, without math
 markup, since no script will typeset it); and out:
-``has_math``, ``toc`` (``[(level, id, text)]`` for h2-h4) and ``title`` (first h1, if any).
+``has_math`` (set when math was rendered), ``toc`` (``[(level, id, text)]`` for h2-h4) and
+``title`` (first h1, if any).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable, Iterable
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
@@ -34,6 +35,7 @@ from sitegen.markdown.liquid import liquid_plugin
 from sitegen.markdown.liquid_values import LiquidContext
 from sitegen.markdown.math import math_plugin
 from sitegen.markdown.math_options import MathOptions
+from sitegen.markdown.table_numbers import table_numbers_plugin
 from sitegen.markdown.tables import math_table_plugin
 
 __all__ = [
@@ -43,7 +45,6 @@ __all__ = [
     "create_parser",
     "detect_dialect",
     "highlight_code",
-    "render_markdown",
     "slugify",
 ]
 
@@ -53,7 +54,6 @@ def create_parser(
     highlight: bool = True,
     math_options: dict | None = None,
     dialect: MarkdownDialect | None = None,
-    extensions: Iterable[Callable[[MarkdownIt], None]] = (),
 ) -> MarkdownIt:
     """A parser for post bodies; build it once and reuse it for every post.
 
@@ -79,6 +79,7 @@ def create_parser(
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.use(footnote_plugin)
     md.use(math_table_plugin)  # a "|" inside math in a table row splits no cell
+    md.use(table_numbers_plugin)  # <td class="num">: a theme keeps numbers on one line
     md.use(inline_html_plugin)  # "<!-- x --> text" is a paragraph; math kept in alt text
     # Math first: its rules must see "$", "\(" ... before Liquid, escapes and emphasis do.
     md.use(math_plugin, **math_settings)
@@ -93,15 +94,4 @@ def create_parser(
     md.use(headings_plugin)
     md.add_render_rule("fence", make_fence_renderer(highlight))
     md.add_render_rule("code_block", render_code_block)
-    for extension in extensions:
-        extension(md)
     return md
-
-
-def render_markdown(md: MarkdownIt, text: str, env: dict) -> str:
-    """Render one post body (front matter already removed) to HTML, filling ``env``."""
-    env.setdefault("diagnostics", [])
-    env.setdefault("line_offset", 1)
-    env["has_math"] = False
-    env["toc"] = []
-    return md.render(text, env)

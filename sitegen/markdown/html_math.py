@@ -21,6 +21,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
+from sitegen.markdown.kramdown_typography import kramdown_typography
 from sitegen.markdown.liquid_render import quiet_include_output
 from sitegen.markdown.math_tex import resolve_kramdown_escapes
 
@@ -81,6 +82,7 @@ def _mark_up(text: str, dollars: bool, kramdown_escapes: bool) -> tuple[str, boo
         out.append(text[pos:start])
         if kramdown_escapes and delim == "$":  # "$$ … $$" was kramdown math: verbatim
             tex = resolve_kramdown_escapes(tex, hard_breaks=False)[0]
+            tex = kramdown_typography(tex, before="$")
         display = delim == "$$"
         if display and kramdown_escapes:
             # Parsed by kramdown: a math block only between blank lines, else inline math

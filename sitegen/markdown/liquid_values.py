@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sitegen.markdown.liquid_filters import FilterError, apply_filters
 from sitegen.markdown.liquid_tags import LiquidMatch
 
 
@@ -94,10 +95,30 @@ def _url_tag(ctx: LiquidContext, name: str, arg: str) -> str:
     return url
 
 
+def _output(ctx: LiquidContext, expr: str) -> Any:
+    """The value of an output tag's expression: a lookup, or a value with filters."""
+    if "|" not in expr and expr[:1] not in ("'", '"'):
+        return _lookup(ctx, expr)
+
+    def lookup(name: str) -> Any:
+        try:
+            return _lookup(ctx, name)
+        except UndefinedVariable:
+            if "default" in expr:  # {{ page.x | default: "y" }}: nil, then the default
+                return None
+            raise
+
+    try:
+        done, value = apply_filters(expr, lookup, ctx.site)
+    except FilterError as exc:
+        raise LiquidError(f"{{{{ {expr} }}}}: {exc}; left as text") from None
+    return value if done else _lookup(ctx, expr)
+
+
 def value_of(ctx: LiquidContext, match: LiquidMatch) -> str:
     """Text of a ``{{ }}`` or a ``post_url`` / ``link`` tag (not escaped)."""
     if match.group(0)[1] == "{":
-        return _to_text(_lookup(ctx, match.group(1)))
+        return _to_text(_output(ctx, match.group(1)))
     name = match.group(1)
     if name in ("post_url", "link"):
         return _url_tag(ctx, name, match.group(2))

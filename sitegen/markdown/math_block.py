@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from markdown_it.rules_block import StateBlock
 
 from sitegen.markdown.jekyll import note_difference
+from sitegen.markdown.kramdown_typography import kramdown_typography
 from sitegen.markdown.lines import line_text
 from sitegen.markdown.math_environment import kramdown_environment
 from sitegen.markdown.math_options import MathOptions
@@ -85,9 +86,10 @@ def _block_lines(
     for line in range(first, end):
         text = line_text(state, line)
         if kind == "\\\\[":  # resolve kramdown's escapes; the "\n" lets a trailing \\ be a <br>
-            text = resolve_kramdown_escapes(text + "\n")[0]
+            text = kramdown_typography(resolve_kramdown_escapes(text + "\n")[0])
         elif kramdown:  # a bare environment is text for kramdown: escapes resolved
             text = resolve_kramdown_escapes(text + "\n", keep_line_breaks=True)[0][:-1]
+            text = kramdown_typography(text)  # and its typographic replacements made
         starts.append(at)
         pieces.append(text)
         at += len(text) + 1

@@ -10,6 +10,7 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 
 from sitegen.markdown.jekyll import note_difference
+from sitegen.markdown.kramdown_typography import kramdown_typography
 from sitegen.markdown.lines import inline_body_line
 from sitegen.markdown.math_emit import accept, find_after, memo, unbalanced, unclosed
 from sitegen.markdown.math_tex import (
@@ -71,7 +72,7 @@ def environment_span(
                 raw_env = raw[: raw_index(found, shifts)]
                 line = inline_body_line(state, pos)
                 tex = match.group(0) + text[:found_end]
-                tex = kramdown_environment(state, silent, line, raw_env, tex)
+                tex = kramdown_typography(kramdown_environment(state, silent, line, raw_env, tex))
                 return accept(state, silent, pos, stop, tex, "\\begin", True)
             return unbalanced(state, silent, pos, end + len(end_tag))
         return unclosed(state, silent, pos, match.group(0))

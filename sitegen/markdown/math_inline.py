@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import bisect
-import re
 
 from markdown_it.rules_inline import StateInline
 
 from sitegen.markdown.dollars import dollar_index, find_mathjax_dollar
 from sitegen.markdown.jekyll import note_difference
+from sitegen.markdown.kramdown_emphasis import emphasis_pairs
+from sitegen.markdown.kramdown_typography import kramdown_typography
 from sitegen.markdown.lines import inline_body_line
 from sitegen.markdown.math_emit import (
     accept,
@@ -88,8 +89,8 @@ def _single_dollar(state: StateInline, silent: bool, pos: int, opts: MathOptions
         return False  # a lone dollar is prose ("costs $5"): no warning
     tex = src[pos + 1 : end]
     if opts.kramdown:  # kramdown resolved its escapes in this text before MathJax saw it
-        tex = resolve_kramdown_escapes(tex)[0]
-        _note_typography(state, silent, pos, tex)
+        # and made its typographic replacements (see .kramdown_typography)
+        tex = kramdown_typography(resolve_kramdown_escapes(tex)[0], before="$")
     return accept(state, silent, pos, end + 1, tex, "$", False)
 
 
@@ -109,24 +110,25 @@ def _mathjax_dollar(state: StateInline, silent: bool, pos: int, kramdown: bool) 
                 "typeset it)",
             )
         return False
-    if kramdown:
-        _note_typography(state, silent, pos, found.tex)
-    return accept(state, silent, pos, found.stop, found.tex, "$", False)
+    if kramdown and not silent:
+        _note_emphasis_across(state, pos, found.stop)
+    tex = kramdown_typography(found.tex, before="$") if kramdown else found.tex  # kramdown's
+    return accept(state, silent, pos, found.stop, tex, "$", False)
 
 
-# kramdown's typographic replacements, which it made in $..$ text before MathJax saw it.
-_TYPOGRAPHY = re.compile(r"\.\.\.|--|<<|>>|['\"]")
-
-
-def _note_typography(state: StateInline, silent: bool, pos: int, tex: str) -> None:
-    if silent or _TYPOGRAPHY.search(tex) is None:
+def _note_emphasis_across(state: StateInline, start: int, stop: int) -> None:
+    """kramdown made emphasis of a ``*`` or ``_`` in this ``$…$`` (see .kramdown_emphasis),
+    which Jekyll's MathJax then showed broken; here it is math as written."""
+    pairs = memo(state, ("kramdown emphasis",), lambda: emphasis_pairs(state.src))
+    if not any(start <= a < stop or start <= b < stop for a, b in pairs):
         return
     note_difference(
         state.env,
-        "typography",
-        inline_body_line(state, pos),
-        "math keeps ' \" ... -- << >> as written (kramdown made them ’ ” … – « » before "
-        "MathJax saw them on the Jekyll site)",
+        "emphasis-across-math",
+        inline_body_line(state, start),
+        "this $…$ is math as written: kramdown took a * or _ in it for emphasis and wrote "
+        "<em> into the math, which Jekyll's MathJax showed broken (write \\ast, ^{*} or "
+        "\\_ to be safe on both)",
     )
 
 
@@ -175,7 +177,7 @@ def _escaped_delimited(state: StateInline, silent: bool, pos: int, display: bool
     # Mapped back through the shifts: when the closer's last character came out of an
     # escape ("\\]"), this ends math inside it.
     stop = raw_index(found_end - 1, shifts) + 1
-    tex = resolved[begin:found].strip()
+    tex = kramdown_typography(resolved[begin:found].strip())  # text to kramdown, too
     return accept(state, silent, pos, stop, tex, opener, display, balanced)
 
 

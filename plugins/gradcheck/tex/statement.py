@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sitegen.texgroups import split_outside_groups
+
 from ..coverage import split_rows
 from . import parse as p
 from .refusals import Unread
@@ -41,27 +43,6 @@ class Statement:
     named: int  # index in ``chain`` of the expression the label names
 
 
-def split_top(text: str, char: str = "=") -> list[str]:
-    """``text`` split at ``char`` outside braces (``\\leq`` etc. are not ``=``)."""
-    parts, depth, start = [], 0, 0
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-        elif c == char and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-        i += 1
-    parts.append(text[start:])
-    return parts
-
-
 def rows(tex: str) -> list[Row]:
     clean = _ENV.sub(" ", _COMMENT.sub("", tex))
     found: list[Row] = []
@@ -83,7 +64,8 @@ def rows(tex: str) -> list[Row]:
         remark = _REMARK.search(body)
         if remark and "=" in body[remark.end():] and not _CONDITION.search(body[remark.end():]):
             body = body[:remark.start()]  # "…, \\qquad r_m = f(x_m)": where-clauses
-        parts = [s.strip() for s in split_top(body)]
+        # split at "=" outside braces (``\\leq`` and the like hold none)
+        parts = [s.strip() for s in split_outside_groups(body, "=")]
         for k, part in enumerate(parts[1:], 1):
             if part.startswith(":"):  # "… =: \\delta" names the value; it states nothing
                 parts = parts[:k]

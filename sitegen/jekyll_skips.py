@@ -1,0 +1,82 @@
+"""What of a Jekyll site sitegen knowingly does not build, and the warning that says why:
+files in formats it does not convert, HTML that needs Liquid it does not run, pages made
+by Liquid loops (their URL kept, so sitegen's own page of the name can stand in)."""
+
+from __future__ import annotations
+
+import re
+
+from sitegen.discover import HTML_EXTENSIONS, JEKYLL_MARKDOWN_EXTENSIONS, Source
+from sitegen.errors import SkippedSource
+from sitegen.model import Post
+
+# In an HTML page sitegen substitutes Liquid values ({{ site.KEY }}, {{ page.KEY }},
+# {% link %}, {% post_url %}); any other Liquid would be shown as text.
+_LIQUID = re.compile(r"\{%-?\s*(\w*)[^%]*?%\}|\{\{.*?\}\}|\{[{%]", re.S)
+_LIQUID_VALUE = re.compile(
+    r"\{\{-?\s*(?:site|page)(?:\.[A-Za-z_][\w-]*)+\s*-?\}\}|\{%-?\s*(?:link|post_url)\s[^%]*%\}"
+)
+
+
+_LIQUID_LOOP = re.compile(r"\{%-?\s*(for|tablerow)\s")
+
+
+def check_jekyll_kind(source: Source, rel: str) -> None:
+    """A Jekyll page or post sitegen can build is Markdown or HTML; any other is left out
+    with a warning that says why, before its bytes are read."""
+    suffix = source.path.suffix.lower()
+    if suffix in JEKYLL_MARKDOWN_EXTENSIONS or suffix in HTML_EXTENSIONS:
+        return
+    if source.kind == "post":
+        message = f"not built: a {suffix or 'plain'} post; sitegen builds Markdown and HTML posts"
+    else:
+        message = (
+            f"not built: Jekyll runs Liquid (or Sass) over a {suffix or 'plain'} file with "
+            "front matter, sitegen does not; sitegen makes its own feed and sitemap"
+        )
+    raise SkippedSource(message, rel, 1)
+
+
+def check_jekyll_page(post: Post) -> None:
+    """An HTML page or post sitegen can build has no Liquid but values; any other is left
+    out with a warning that names the Liquid and its line."""
+    if post.path.suffix.lower() not in HTML_EXTENSIONS:
+        loop = _LIQUID_LOOP.search(post.body) if post.kind == "page" else None
+        if loop is not None:  # a list made from the site's data (tags, posts): not text
+            raise SkippedPage(
+                f"not built: this page makes its text with a Liquid loop ({{% {loop.group(1)} "
+                "%}), which sitegen does not run; sitegen's own page stands in where it has "
+                "one (archive, tags)",
+                post.rel,
+                post.body_line + post.body.count("\n", 0, loop.start()),
+                url=post.url,
+            )
+        return
+    for found in _LIQUID.finditer(post.body):
+        text = found.group(0)
+        if _LIQUID_VALUE.fullmatch(text):
+            continue
+        if text.startswith("{{") and text.endswith("}}"):
+            from sitegen.markdown.liquid_filters import supported_output
+
+            if supported_output(text[2:-2].strip("- ")):
+                continue
+        line = post.body_line + post.body.count("\n", 0, found.start())
+        what = f"{{% {found.group(1)} %}}" if found.group(1) else text[:40]
+        raise SkippedPage(
+            f"not built: this HTML {post.kind} uses Liquid ({what}) that sitegen does not run "
+            "(only {{ site.KEY }}, {{ page.KEY }} with common filters, {% link %} and "
+            "{% post_url %}); make it a Markdown page or a template in templates/",
+            post.rel,
+            line,
+            url=post.url,
+        )
+
+
+class SkippedPage(SkippedSource):
+    """A Jekyll page not built, with the URL Jekyll gave it: sitegen's own page of the
+    same name (its archive, its tag list) is written there too, so old links still work."""
+
+    def __init__(self, message: str, path: str, line: int | None, url: str) -> None:
+        super().__init__(message, path, line)
+        self.url = url
