@@ -309,13 +309,14 @@ def _run_atomically(site: Site, out: Path) -> BuildResult:
         raise OutputError(f"cannot stage the new site: {exc.strerror or exc}", str(out)) from exc
     try:
         result = run_pipeline(site, out, into=staging)
-        swap_in(staging, real)
-    except BaseException as exc:
-        discard(staging)
-        if isinstance(exc, OSError):
-            problem = exc.strerror or exc
-            raise OutputError(f"cannot swap in the new site: {problem}", str(out)) from exc
+    except BaseException:
+        discard(staging)  # the old site stays as it was
         raise
+    try:
+        swap_in(staging, real)
+    except OSError as exc:
+        discard(staging)
+        raise OutputError(f"cannot swap in the new site: {exc.strerror or exc}", str(out)) from exc
     return result
 
 

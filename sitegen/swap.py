@@ -110,7 +110,11 @@ def swap_in(staging: Path, real: Path) -> None:
     if not _exchange(staging, real):
         aside = real.parent / f".{real.name}{_ASIDE}{os.getpid()}"
         os.rename(real, aside)
-        os.rename(staging, real)  # a crash before this line: the next build renames back
+        try:
+            os.rename(staging, real)  # a crash before this: the next build renames back
+        except OSError:
+            os.rename(aside, real)
+            raise
         staging = aside
     shutil.rmtree(staging, ignore_errors=True)
 

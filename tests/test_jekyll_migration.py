@@ -263,14 +263,14 @@ def test_the_comparison_leaves_out_a_hidden_macro_block_only_where_sitegen_has_i
 
 
 def test_emphasis_kramdown_made_across_math_is_a_warned_difference():
-    from sitegen.markdown import MarkdownDialect, create_parser, render_markdown
+    from sitegen.markdown import MarkdownDialect, create_parser
 
     dialect = MarkdownDialect(kramdown=True, dollars="mathjax", process_escapes=False)
     md = create_parser(highlight=False, dialect=dialect)
 
     def warnings(text: str) -> list[int]:
-        env: dict = {}
-        html = render_markdown(md, text, env)
+        env: dict = {"diagnostics": [], "line_offset": 1}
+        html = md.render(text, env)
         assert html.count('class="math inline"') == text.count("$") // 2  # math as written
         return [line for line, level, message in env["diagnostics"] if "emphasis" in message]
 
