@@ -269,7 +269,7 @@ def test_emphasis_kramdown_made_across_math_is_a_warned_difference():
     md = create_parser(highlight=False, dialect=dialect)
 
     def warnings(text: str) -> list[int]:
-        env: dict = {"diagnostics": [], "line_offset": 1}
+        env: dict = {"diagnostics": []}
         html = md.render(text, env)
         assert html.count('class="math inline"') == text.count("$") // 2  # math as written
         return [line for line, level, message in env["diagnostics"] if "emphasis" in message]
