@@ -5,6 +5,9 @@ synthetic corpus with and without a verify block in every post (the real user's 
 
 A prose edit of a post with a verify block must not run its code again: the rebuild
 prints how many posts' code ran (from ``.sitegen-cache`` counts of the verify results).
+Wall times are medians; CPU seconds (user + system of the process tree) are printed
+beside them, as other load on the machine disturbs them less. The clean build's memory is
+the peak summed RSS of its process tree (the builder and its render workers).
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,18 +23,26 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 from make_corpus import make_post, post_path, write_corpus  # noqa: E402
+from measure import Sample, run_timed  # noqa: E402
 
 
-def _timed(root: Path, *args: str) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "sitegen", "build", "-q", *args],
-        cwd=root, capture_output=True, text=True,
+def _timed(root: Path, sample_tree: bool = False) -> Sample:
+    log = root.parent / "build.log"
+    # as a user runs it: Python keeps its compiled modules (each start compiles them again
+    # when this is set, ~0.1 s)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    sample = run_timed(
+        [sys.executable, "-m", "sitegen", "build", "-q"],
+        root, env=env, log=log, sample_tree=sample_tree,
     )
-    seconds = time.perf_counter() - start
-    if done.returncode not in (0, 1) or "Traceback" in done.stderr:  # 1: a check failed
-        raise SystemExit(f"build failed in {root}: {done.stderr[-500:]}")
-    return seconds
+    text = log.read_text(errors="replace")
+    if sample.returncode not in (0, 1) or "Traceback" in text:  # 1: a check failed
+        raise SystemExit(f"build failed in {root}: {text[-500:]}")
+    return sample
+
+
+def _median(samples: list[Sample]) -> tuple[float, float]:
+    return statistics.median(s.wall for s in samples), statistics.median(s.cpu for s in samples)
 
 
 def _results(root: Path) -> int:
@@ -44,7 +54,7 @@ def bench(work: Path, n: int, runs: int, verify: bool) -> dict[str, object]:
     root = write_corpus(work / ("verify" if verify else "plain"), n, ["sitegen"], verify=verify)[
         "sitegen"
     ]
-    clean = _timed(root)
+    clean = _timed(root, sample_tree=True)
     noop = [_timed(root) for _ in range(runs)]
     path = post_path("sitegen", root, make_post(n // 2, verify=verify))
     original = path.read_text(encoding="utf-8")
@@ -58,8 +68,9 @@ def bench(work: Path, n: int, runs: int, verify: bool) -> dict[str, object]:
     return {
         "verify": verify,
         "clean": clean,
-        "nothing changed": statistics.median(noop),
-        "one prose edit": statistics.median(edits),
+        "nothing changed": _median(noop),
+        "one prose edit": _median(edits),
+        "edits": sorted(s.wall for s in edits),
         "code runs for the edits": _results(root) - ran_before,
     }
 
@@ -71,15 +82,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=BENCH_DIR / ".work" / "rebuild")
     args = parser.parse_args(argv)
     print(f"N={args.n}, median of {args.runs}, load average {os.getloadavg()[0]:.1f}")
-    print("| corpus | clean | nothing changed | one prose edit | code runs |")
-    print("| --- | --- | --- | --- | --- |")
+    print(
+        "| corpus | clean (CPU) | clean peak memory | nothing changed (CPU) "
+        "| one prose edit (CPU) | edits' spread | code runs |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for verify in (False, True):
         row = bench(args.work, args.n, args.runs, verify)
+        clean, (noop, noop_cpu), (edit, edit_cpu) = (
+            row["clean"], row["nothing changed"], row["one prose edit"]
+        )
+        spread = row["edits"]
         print(
             f"| {'a verify block in every post' if verify else 'no verify blocks'} "
-            f"| {row['clean']:.2f} s | {row['nothing changed']:.3f} s "
-            f"| {row['one prose edit']:.3f} s | {row['code runs for the edits']} |"
+            f"| {clean.wall:.2f} s ({clean.cpu:.2f}) | {clean.tree_rss_mb:.0f} MB "
+            f"| {noop:.3f} s ({noop_cpu:.3f}) | {edit:.3f} s ({edit_cpu:.3f}) "
+            f"| {spread[0]:.3f}–{spread[-1]:.3f} s | {row['code runs for the edits']} |"
         )
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
     return 0
 
 

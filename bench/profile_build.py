@@ -114,9 +114,47 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+# (label, file suffix, function): the stages and parts a build's time is reported by
+STAGES = (
+    ("imports", "<frozen importlib._bootstrap>", "_find_and_load"),
+    ("read and front matter", "sitegen/build.py", "read_posts"),
+    ("Markdown parse", "sitegen/bodies.py", "parse_posts"),
+    ("plugins on parsed posts (gradcheck: stated gradients)", "sitegen/bodies.py", "render_bodies"),
+    ("Markdown render", "sitegen/bodies.py", "render_post_body"),
+    ("  Pygments", "pygments/__init__.py", "highlight"),
+    ("pages (templates, records, writing)", "sitegen/pages.py", "render"),
+    ("  templates", "sitegen/templates.py", "render_template"),
+    ("  Jinja2 compiling templates", "jinja2/environment.py", "compile"),
+    ("  what each page read (records)", "sitegen/deps.py", "record"),
+    ("  writing files", "sitegen/write.py", "write"),
+    ("extra pages (feed, sitemap, tags, verification)", "", "sitegen_extra_pages"),
+    ("regular expressions compiled at first use", "re/_compiler.py", "compile"),
+)
+
+
+def print_stages(stats: pstats.Stats) -> None:
+    """Cumulative time of each stage, summed over its calls (a part of a stage is
+    indented; "plugins on parsed posts" is the bodies stage less parsing and rendering)."""
+    entries = stats.stats  # type: ignore[attr-defined]
+    total = max(v[3] for v in entries.values())
+
+    def spent(suffix: str, function: str) -> float:
+        # cProfile's cumulative time already counts a recursive call (imports) once
+        return sum(v[3] for (f, _, fn), v in entries.items()
+                   if fn == function and f.endswith(suffix))
+
+    times = {label: spent(suffix, fn) for label, suffix, fn in STAGES}
+    label = "plugins on parsed posts (gradcheck: stated gradients)"
+    times[label] -= times["Markdown parse"] + times["Markdown render"]
+    print(f"stages (cumulative, {total:.3f} s in all under cProfile):")
+    for name, seconds in times.items():
+        print(f"  {seconds:7.3f} s {seconds / total * 100:5.1f}%  {name}")
+
+
 def print_profile(title: str, prof: Path, top: int) -> None:
     stats = pstats.Stats(str(prof))
     print(f"\n## {title}")
+    print_stages(stats)
     stats.sort_stats("cumulative").print_stats(top)
     stats.sort_stats("tottime").print_stats(top)
 

@@ -11,6 +11,7 @@ no other thread runs); elsewhere one process renders them all.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import threading
@@ -61,6 +62,27 @@ def site_vars(site: Site) -> dict[str, Any]:
     return base
 
 
+def _include_template(site: Site, jinja_env: Any, path: Path) -> Any:
+    source = path.read_text(encoding="utf-8")
+    if "_includes" not in path.parts:  # includes/: Jinja2 already
+        return jinja_env.from_string(source)
+    from jinja2 import ChainableUndefined
+
+    from sitegen.markdown.liquid_include import LiquidFilters, liquid_to_jinja
+
+    filters = LiquidFilters(site.config.baseurl or "", site.config.url or "")
+    liquid_env = jinja_env.overlay(undefined=ChainableUndefined)  # a missing key is nil
+
+    def read_include(name: str) -> str | None:
+        for folder in include_dirs(site.root, site.theme_dirs):
+            if (folder / name).is_file():
+                return (folder / name).read_text(encoding="utf-8")
+        return None
+
+    jinja_source = liquid_to_jinja(source, read_include)
+    return liquid_env.from_string(jinja_source, globals={"_liquid": filters})
+
+
 def _liquid_context(site: Site, post: Post, jinja_env: Any, index: _PostIndex) -> Any:
     from sitegen.markdown.liquid_values import LiquidContext
 
@@ -70,14 +92,13 @@ def _liquid_context(site: Site, post: Post, jinja_env: Any, index: _PostIndex) -
             if path.is_file():
                 template = index.includes.get(path)
                 if template is None:  # compiled once per batch, not once per use
-                    template = index.includes[path] = jinja_env.from_string(
-                        path.read_text(encoding="utf-8")
-                    )
+                    template = index.includes[path] = _include_template(site, jinja_env, path)
                 return template.render(include=params, site=index.site_vars, page=post.meta)
         raise SiteError(f"include '{name}' not found in includes/ or _includes/")
 
     def post_url(name: str) -> str | None:
-        target = index.by_stem.get(name)
+        # Jekyll also takes the post's folders under _posts/: "/blog/2020-01-01-x"
+        target = index.by_stem.get(name.rsplit("/", 1)[-1])
         return site.url_for(target.url) if target else None
 
     def link(path: str) -> str | None:
@@ -98,7 +119,7 @@ def parse_posts(
     """Markdown tokens of each post in ``post.data["tokens"]`` (its parse state in
     ``post.data["env"]``), for plugins to look at before anything is rendered."""
     index = _PostIndex(site)
-    code = CodeCache(cache) if cache is not None else None
+    code = CodeCache(cache.store, cache.salt) if cache is not None else None
     for post in posts:
         env: dict[str, Any] = {
             "line_offset": post.body_line,
@@ -189,19 +210,10 @@ def body_keys(site: Site, cache: RenderCache | None, posts: list[Post]) -> dict[
     return {post.rel: body_key(site, cache, post) for post in posts} if cache is not None else {}
 
 
-def render_bodies(
-    site: Site,
-    md: Any,
-    jinja_env: Any,
-    posts: list[Post],
-    cache: RenderCache | None,
-    keys: dict[str, str] | None = None,
+def _render_fresh(
+    site: Site, md: Any, jinja_env: Any, todo: list[Post], cache: RenderCache | None, keys: dict
 ) -> None:
-    """Markdown and plugins' per-post work for a batch of posts, bodies from the cache
-    where it has them (``keys``: their body keys, when known)."""
-    if keys is None:
-        keys = body_keys(site, cache, posts)
-    todo = [p for p in posts if cache is None or not _from_cache(site, cache, p, keys[p.rel])]
+    """Parse, verify and render bodies the cache did not have, and store them."""
     known = len(site.report.diagnostics)
     parse_posts(site, md, jinja_env, todo, cache)
     call_hook(site, "sitegen_posts_parsed", site=site, posts=[p for p in todo if not p.failed])
@@ -231,15 +243,12 @@ def _set_worker_state(state: tuple) -> None:
 
 def _render_in_worker(chunk: int, jobs: int) -> tuple:
     assert _worker_state is not None
-    site, md, jinja_env, posts, cache, keys = _worker_state
-    mine = posts[chunk::jobs]
+    site, md, jinja_env, todo, cache, keys = _worker_state
+    mine = todo[chunk::jobs]
     known = len(site.report.diagnostics)
-    render_bodies(site, md, jinja_env, mine, cache, keys)
+    _render_fresh(site, md, jinja_env, mine, cache, keys)  # new entries go to the store now
     results = [tuple(getattr(post, name) for name in _RESULT_FIELDS) for post in mine]
-    used: set[str] = set()
-    if cache is not None:
-        cache.save_new()  # each worker stores its own new entries, in parallel
-        used = cache.used
+    used = cache.store.used if cache is not None else set()
     return results, site.report.diagnostics[known:], used
 
 
@@ -254,35 +263,54 @@ def can_fork() -> bool:
 def render_all_bodies(
     site: Site, md: Any, jinja_env: Any, posts: list[Post], cache: RenderCache | None, jobs: int
 ) -> None:
-    """``render_bodies`` for every post, split across ``jobs`` forked processes when many
-    bodies are to be rendered and forking is possible."""
+    """Markdown and plugins' per-post work for every post: bodies from the cache first,
+    then those it lacks, split across ``jobs`` forked processes when they are many and
+    forking is possible."""
     keys = body_keys(site, cache, posts)
-    fresh = sum(1 for p in posts if cache is None or keys[p.rel] not in cache)
-    if jobs < 2 or fresh < PARALLEL_MIN_POSTS or not can_fork():
-        render_bodies(site, md, jinja_env, posts, cache, keys)
-        return
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
     known = len(site.report.diagnostics)
-    state = (site, md, jinja_env, posts, cache, keys)
-    with context.Pool(jobs - 1, initializer=_set_worker_state, initargs=(state,)) as pool:
-        theirs = pool.starmap_async(_render_in_worker, [(c, jobs) for c in range(1, jobs)])
-        render_bodies(site, md, jinja_env, posts[0::jobs], cache, keys)  # this process's share
-        outputs = theirs.get()
-    for chunk, (results, diagnostics, used) in enumerate(outputs, 1):
-        if cache is not None:
-            cache.used.update(used)
-        for post, values in zip(posts[chunk::jobs], results, strict=True):
-            for name, value in zip(_RESULT_FIELDS, values, strict=True):
-                setattr(post, name, value)
-        for diagnostic in diagnostics:
-            site.report.add(diagnostic)
-    # messages in the order of the posts, as one process gives them, not process by process
+    todo = [p for p in posts if cache is None or not _from_cache(site, cache, p, keys[p.rel])]
+    if jobs < 2 or len(todo) < PARALLEL_MIN_POSTS or not can_fork():
+        _render_fresh(site, md, jinja_env, todo, cache, keys)
+    else:
+        _render_in_processes(site, md, jinja_env, todo, cache, keys, jobs)
+    # messages in the order of the posts, whichever process rendered them or the cache
+    # gave them
     rank = {post.rel: number for number, post in enumerate(posts)}
     site.report.diagnostics[known:] = sorted(
         site.report.diagnostics[known:], key=lambda d: rank.get(d.path, len(rank))
     )
+
+
+def _render_in_processes(
+    site: Site,
+    md: Any,
+    jinja_env: Any,
+    todo: list[Post],
+    cache: RenderCache | None,
+    keys: dict,
+    jobs: int,
+) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    state = (site, md, jinja_env, todo, cache, keys)
+    gc.freeze()  # the workers' collector must not write to (and so copy) every inherited object
+    try:
+        pool = context.Pool(jobs - 1, initializer=_set_worker_state, initargs=(state,))
+    finally:
+        gc.unfreeze()
+    with pool:
+        theirs = pool.starmap_async(_render_in_worker, [(c, jobs) for c in range(1, jobs)])
+        _render_fresh(site, md, jinja_env, todo[0::jobs], cache, keys)  # this process's share
+        outputs = theirs.get()
+    for chunk, (results, diagnostics, used) in enumerate(outputs, 1):
+        if cache is not None:
+            cache.store.used.update(used)
+        for post, values in zip(todo[chunk::jobs], results, strict=True):
+            for name, value in zip(_RESULT_FIELDS, values, strict=True):
+                setattr(post, name, value)
+        for diagnostic in diagnostics:
+            site.report.add(diagnostic)
 
 
 def default_jobs() -> int:

@@ -60,6 +60,7 @@ from sitegen.read import (
 )
 from sitegen.report import show_progress
 from sitegen.schedule import instant, is_scheduled, site_zone
+from sitegen.swap import recover
 from sitegen.templates import create_environment, template_dirs, theme_dirs
 from sitegen.write import OutputWriter, check_output_folder, files_written
 
@@ -181,6 +182,14 @@ def _drop_duplicate_urls(site: Site, posts: list[Post]) -> list[Post]:
     return [p for p in posts if id(p) in kept and not p.failed]
 
 
+def _header_version() -> str:
+    """What parsing a YAML header depends on besides its text."""
+    from sitegen import __version__
+    from sitegen.frontmatter import HEADER_FORMAT
+
+    return f"{__version__}.{HEADER_FORMAT}"
+
+
 def _read_salt(site: Site) -> str:
     """What reading a post depends on besides its file."""
     from sitegen import __version__
@@ -224,26 +233,27 @@ def _progress_wanted(site: Site) -> bool:
     return not site.options.quiet and not site.options.serve
 
 
-def run_pipeline(site: Site, out: Path, changed: set[str] | None = None) -> BuildResult:
+def run_pipeline(
+    site: Site, out: Path, changed: set[str] | None = None, into: Path | None = None
+) -> BuildResult:
     """Every stage, writing into ``out`` what changed and removing what is gone.
-    ``changed``: sources known to have changed (read anew whatever their stat says)."""
+    ``changed``: sources known to have changed (read anew whatever their stat says);
+    ``into``: the folder to write instead, a copy of ``out`` (``--atomic``)."""
     result = BuildResult(site=site, out=out)
+    into = into or out
     clock = _Clock(site, result.timings)
     use_caches = not site.options.rerun
+    # with --rerun nothing is taken from the store, but what is made goes in
     site.cache = CacheStore(site.root, enabled=use_caches)
-    if use_caches:
-        headers = FrontMatterCache(site.root, _read_salt(site))
-        reads = ReadCache(site.root, _read_salt(site))
-        reads.forget(changed or set())
-        read = functools.partial(read_post, headers=headers)
-        read_posts(site, reads.wrap(read, lambda path, rel: decode_source(read_bytes(path), rel)))
-        headers.save()
-        reads.save()
-    else:
-        read_posts(site)
+    headers = FrontMatterCache(site.cache, _header_version())
+    reads = ReadCache(site.cache, _read_salt(site), headers)
+    reads.forget(changed or set())
+    read = functools.partial(read_post, headers=headers)
+    read_posts(site, reads.wrap(read, lambda path, rel: decode_source(read_bytes(path), rel)))
+    reads.save()
     clock.done("discover, read, front matter")
     salt = _settings_salt(site, out)
-    cache = RenderCache(site.root, salt) if use_caches else None
+    cache = RenderCache(site.cache, salt)
     compiled = cache_dir(site.root) / "templates" if use_caches else None
     jinja_env = create_environment(template_dirs(site.root, site.theme_dirs), compiled)
     md = create_markdown(site)
@@ -263,20 +273,19 @@ def run_pipeline(site: Site, out: Path, changed: set[str] | None = None) -> Buil
         site.root, [(t / "static", "theme/") for t in reversed(site.theme_dirs)]
     )
     forget_manifest(site.root)
-    previous = load_page_records(site.root, out) if use_caches else {}
-    writer = OutputWriter(out, set(previous) | set(files_written(out)))
-    run = PageRun(site, jinja_env, writer, salt, previous)
+    previous = load_page_records(site.cache, out)
+    writer = OutputWriter(into, set(previous) | set(files_written(into)))
+    run = PageRun(site, jinja_env, writer, salt, previous, jobs=jobs)
     run.render(pages)
     run.copy_static(site.static)
     writer.remove_stale(run.records)
     writer.mark(run.records)
     rendered, written = len(run.rendered), len(writer.changed)
     clock.done(f"pages ({rendered} of {len(pages)} rendered, {written} written)")
-    if cache is not None:
-        cache.save()
-    site.cache.sweep()
     if run.rendered or writer.changed or writer.removed or set(previous) != set(run.records):
-        save_page_records(site.root, out, run.stored_records())
+        save_page_records(site.cache, out, run.stored_records())
+    if not site.options.only:  # a build of some posts keeps the others' entries
+        site.cache.sweep()
     result.files = set(run.records)
     result.pages_of = {p.post.rel: p.output_path for p in pages if p.post is not None}
     result.failed_sources = {p.rel for p in everything if p.failed}
@@ -286,6 +295,29 @@ def run_pipeline(site: Site, out: Path, changed: set[str] | None = None) -> Buil
 
 def output_folder(root: Path, options: BuildOptions) -> Path:
     return (options.out or root / DEFAULT_OUT).absolute()
+
+
+def _run_atomically(site: Site, out: Path) -> BuildResult:
+    """The pipeline into a staging copy of the output, swapped in whole at the end."""
+    from sitegen.swap import discard, stage, swap_in
+    from sitegen.write import OutputError
+
+    real = out.resolve()  # a symlinked output stays a symlink: its target is replaced
+    try:
+        staging = stage(real)
+    except OSError as exc:
+        raise OutputError(f"cannot stage the new site: {exc.strerror or exc}", str(out)) from exc
+    try:
+        result = run_pipeline(site, out, into=staging)
+    except BaseException:
+        discard(staging)  # the old site stays as it was
+        raise
+    try:
+        swap_in(staging, real)
+    except OSError as exc:
+        discard(staging)
+        raise OutputError(f"cannot swap in the new site: {exc.strerror or exc}", str(out)) from exc
+    return result
 
 
 def build_site(
@@ -299,7 +331,11 @@ def build_site(
     if fingerprint is None:  # taken before reading, so edits made during the build count
         fingerprint = input_fingerprint(root, build_settings(options, out), builtin_dirs())
     site = load_site(root, options)
-    result = run_pipeline(site, out)
+    recover(out.resolve())  # what an atomic build killed before this one left
+    if options.atomic:
+        result = _run_atomically(site, out)
+    else:
+        result = run_pipeline(site, out)
     show_progress("", _progress_wanted(site))  # the summary line takes its place
     call_hook(site, "sitegen_build_finished", site=site, output=out)
     write_manifest(

@@ -79,11 +79,17 @@ def make_parser(
         "build the site",
         "  sitegen build                 build into _site/, exit 1 if a check fails\n"
         "  sitegen build -o public -j 2  into public/, with two workers\n"
-        "  sitegen build --no-strict -q  exit 0 whatever fails; print only errors",
+        "  sitegen build --no-strict -q  exit 0 whatever fails; print only errors\n"
+        "  sitegen build --atomic        replace the whole output at once (a live web root)",
     )
     build.add_argument("--out", "-o", type=Path, default=None, help="output folder (_site)")
     build.add_argument(
         "--no-strict", dest="strict", action="store_false", help="exit 0 even when checks fail"
+    )
+    build.add_argument(
+        "--atomic",
+        action="store_true",
+        help="build beside the output and swap it in whole: readers never see a mix",
     )
     add_build_options(build)
 
@@ -169,7 +175,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 _BUILTIN_DESTS = {
     "command", "verbose", "quiet", "out", "strict", "drafts", "future", "jobs", "rerun",
     "source", "host", "port", "open", "run", "remote", "branch", "message", "push",
-    "allow_dirty",
+    "allow_dirty", "atomic",
 }
 
 
@@ -184,6 +190,7 @@ def options_from_args(args: argparse.Namespace) -> BuildOptions:
         rerun=args.rerun,
         quiet=args.quiet,
         verbose=args.verbose,
+        atomic=getattr(args, "atomic", False),
         extra={k: v for k, v in vars(args).items() if k not in _BUILTIN_DESTS},
     )
 

@@ -190,6 +190,18 @@ class Reads:
             attrs = self.posts[post.rel] = set()
         attrs.add(attribute)
 
+    def post_value(self, post: Post, attribute: str) -> Any:
+        """``post.ATTRIBUTE`` for a template, noted (AttributeError when it has none);
+        its ``data`` as a view noting each entry read, as ``data.KEY``."""
+        if attribute == "data":  # plugins' entries count one by one
+            # a new view at each use: keeping one per page measured slower
+            return RecordingDict(post.data, lambda name: self.post(post, name), "data.")
+        attrs = self.posts.get(post.rel)
+        if attrs is None:
+            attrs = self.posts[post.rel] = set()
+        attrs.add(attribute)
+        return getattr(post, attribute)
+
     def clear(self) -> None:
         self.site.clear()
         self.posts.clear()
@@ -322,6 +334,7 @@ class Lookups:
         self._site_fp: dict[str, str] = {}
         self._state: dict[str, str] = {}
         self._attr_fp: dict[tuple[str, str], str] = {}
+        self._attrs: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, str], ...]] = {}
 
     def site_fp(self, name: str) -> str:
         known = self._site_fp.get(name)
@@ -349,7 +362,11 @@ class Lookups:
             if post is None:  # a post not of this site (a draft left out): always outdated
                 posts.append((rel, "", (("", _never_equal()),)))
                 continue
-            attrs = tuple((a, self.attr_fp(post, a)) for a in sorted(reads.posts[rel]))
+            names = tuple(sorted(reads.posts[rel]))
+            attrs = self._attrs.get((rel, names))
+            if attrs is None:  # many pages read the same of a post (a list, a neighbour)
+                attrs = tuple((a, self.attr_fp(post, a)) for a in names)
+                self._attrs[(rel, names)] = attrs
             posts.append((rel, self.state(post), attrs))
         site = tuple((name, self.site_fp(name)) for name in sorted(reads.site))
         return PageRecord(context=context, site=site, posts=tuple(posts))

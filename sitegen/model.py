@@ -119,6 +119,7 @@ class BuildOptions:
     only: list[Path] | None = None  # restrict to these sources (sitegen check PATHS)
     quiet: bool = False
     verbose: bool = False
+    atomic: bool = False  # replace the whole output at once (``sitegen build --atomic``)
 
 
 @dataclass

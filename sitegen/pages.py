@@ -22,11 +22,15 @@ from sitegen.deps import (
     site_view,
 )
 from sitegen.errors import SiteError
+from sitegen.forked import can_fork, split_work
 from sitegen.model import Page, Post, Site
 from sitegen.plugins import call_hook
 from sitegen.templates import render_template
 from sitegen.write import OutputError, OutputWriter, digest_of, unsafe_reason
 
+# Below this many pages to render, forking a copy to render half of them costs more than
+# it saves.
+PARALLEL_MIN_PAGES = 48
 LAYOUT_TEMPLATES = {"post": "post.html", "page": "page.html", "default": "page.html"}
 
 
@@ -122,11 +126,14 @@ class PageRun:
     previous: dict[str, tuple | None]  # as ``stored_records`` gives them
     records: dict[str, PageRecord | tuple | None] = field(default_factory=dict)
     rendered: list[str] = field(default_factory=list)  # output paths whose template ran
+    jobs: int = 1  # processes to render in (a forked copy renders every other page)
 
     def render(self, pages: list[Page]) -> None:
         site = self.site
         base = base_context(site)
         lookups = Lookups(base["site"], site.posts + site.pages)
+        claimed: set[str] = set(self.records)
+        todo: list[tuple[Page, str]] = []  # pages to go through their templates
         for page in pages:
             rel = page.output_path
             problem = unsafe_reason(rel)
@@ -137,22 +144,81 @@ class PageRun:
                 if page.post is not None:
                     page.post.failed = True
                 continue
-            if rel in self.records:
+            if rel in claimed:
                 who = page.post.rel if page.post else rel
                 site.report.error(who, None, f"two pages write {page.url}")
                 continue
+            claimed.add(rel)
             if page.content is not None:
                 data = page.content
                 self._put(rel, data.encode("utf-8") if isinstance(data, str) else data, "")
                 continue
-            try:
-                self._page(page, rel, base, lookups)
-            except OutputError:
-                raise
-            except SiteError as exc:
-                site.report.add(exc.diagnostic())
-                if page.post is not None:
-                    page.post.failed = True
+            todo.append((page, rel))
+        if self.jobs >= 2 and len(todo) >= PARALLEL_MIN_PAGES and can_fork():
+            self._render_split(todo, base, lookups)
+        else:
+            for page, rel in todo:
+                self._render_one(page, rel, base, lookups)
+
+    def _render_one(self, page: Page, rel: str, base: dict[str, Any], lookups: Lookups) -> None:
+        try:
+            self._page(page, rel, base, lookups)
+        except OutputError:
+            raise
+        except SiteError as exc:
+            self.site.report.add(exc.diagnostic())
+            if page.post is not None:
+                page.post.failed = True
+
+    def _render_split(
+        self, todo: list[tuple[Page, str]], base: dict[str, Any], lookups: Lookups
+    ) -> None:
+        """Every other page rendered and written by a forked copy of this process, which
+        sees the same site; its records, messages and failed posts come back here."""
+        report = self.site.report
+        for name in sorted({page.template for page, _ in todo if page.template}):
+            try:  # compiled once, before the fork, rather than once in each process
+                self.jinja_env.get_template(name)
+            except Exception:
+                pass  # said by the page that uses it
+        known = len(report.diagnostics)
+        rendered, changed = len(self.rendered), len(self.writer.changed)
+        mine, theirs = todo[0::2], todo[1::2]
+        said: dict[str, list] = {}  # output path → the messages its rendering added
+
+        def render_share(share: list[tuple[Page, str]]) -> None:
+            for page, rel in share:
+                before = len(report.diagnostics)
+                self._render_one(page, rel, base, lookups)
+                said[rel] = report.diagnostics[before:]
+
+        def their_share() -> tuple:
+            render_share(theirs)
+            records = {rel: self.records[rel] for _, rel in theirs if rel in self.records}
+            failed = [page.post.rel for page, _ in theirs if page.post and page.post.failed]
+            return (records, self.rendered[rendered:], self.writer.changed[changed:],
+                    {rel: said[rel] for _, rel in theirs}, failed)
+
+        records, their_rendered, their_changed, their_said, failed = split_work(
+            their_share, lambda: render_share(mine)
+        )
+        # everything in the order one process gives it
+        order = {rel: number for number, (_, rel) in enumerate(todo)}
+        by_order = lambda rel: order.get(rel, -1)  # noqa: E731
+        self.records.update(records)
+        self.records = {rel: self.records[rel] for rel in sorted(self.records, key=by_order)}
+        self.rendered[rendered:] = sorted(self.rendered[rendered:] + their_rendered, key=by_order)
+        ours = self.writer.changed[changed:] + their_changed
+        self.writer.changed[changed:] = sorted(ours, key=by_order)
+        said.update(their_said)
+        failed_posts = set(failed)
+        for page, _ in theirs:
+            if page.post is not None and page.post.rel in failed_posts:
+                page.post.failed = True
+        del report.diagnostics[known:]  # said again in the order one process says them
+        for _, rel in todo:
+            for diagnostic in said.get(rel, ()):
+                report.add(diagnostic)
 
     def _page(self, page: Page, rel: str, base: dict[str, Any], lookups: Lookups) -> None:
         context = dict(base)

@@ -13,36 +13,47 @@ from typing import Any
 
 import jinja2
 
-from sitegen.deps import Reads, RecordingDict
+from sitegen.deps import Reads
 from sitegen.errors import ConfigError, SiteError
 from sitegen.model import Post
+from sitegen.precompiled import PrecompiledTemplates
 
 BUILTIN_THEME_PACKAGE = "sitegen_themes"
 
 
 class SiteEnvironment(jinja2.Environment):
     """Jinja2's environment, noting in ``reads`` (when set) every attribute a template
-    asks of a post, so a rebuild knows which pages show what (see ``sitegen.deps``)."""
+    asks of a post, so a rebuild knows which pages show what (see ``sitegen.deps``).
+
+    Every ``x.y`` of every template comes through ``getattr``: it does what Jinja2's own
+    does, in the same order, without a second call."""
 
     reads: Reads | None = None
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) is Post and self.reads is not None:
-            return self._note(obj, attribute)
-        return super().getattr(obj, attribute)
+        if type(obj) is Post:
+            reads = self.reads
+            if reads is not None:
+                try:
+                    return reads.post_value(obj, attribute)
+                except AttributeError:
+                    return self.undefined(obj=obj, name=attribute)
+        try:
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         if type(obj) is Post and self.reads is not None and isinstance(argument, str):
-            return self._note(obj, argument)
+            try:
+                return self.reads.post_value(obj, argument)
+            except AttributeError:
+                return self.undefined(obj=obj, name=argument)
         return super().getitem(obj, argument)
-
-    def _note(self, post: Post, attribute: str) -> Any:
-        reads = self.reads
-        assert reads is not None
-        if attribute == "data":  # plugins' entries count one by one
-            return RecordingDict(post.data, lambda name: reads.post(post, name), "data.")
-        reads.post(post, attribute)
-        return super().getattr(post, attribute)
 
 
 def builtin_theme_root() -> Path | None:
@@ -77,17 +88,33 @@ def include_dirs(root: Path, themes: list[Path]) -> list[Path]:
 
 
 class CheckedBytecodeCache(jinja2.BytecodeCache):
-    """Compiled templates kept between builds in sealed cache files: a damaged or cut
-    file is compiled again, never loaded (a flipped bit in marshalled code can crash the
-    interpreter)."""
+    """Compiled templates: those kept between builds in sealed cache files (``folder``),
+    else the theme's, compiled ahead of time (``sitegen.precompiled``). A damaged or cut
+    cache file is compiled again, never loaded (a flipped bit in marshalled code can
+    crash the interpreter)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path | None, precompiled: PrecompiledTemplates | None = None):
         self.folder = folder
+        self.precompiled = precompiled
+
+    def get_bucket(
+        self, environment: jinja2.Environment, name: str, filename: str | None, source: str
+    ) -> jinja2.bccache.Bucket:
+        bucket = super().get_bucket(environment, name, filename, source)
+        if bucket.code is None and self.precompiled is not None:
+            code = self.precompiled.code(environment, name, filename, source)
+            if code is not None:  # Jinja2 then does not compile it; the cache keeps it,
+                bucket.code = code  # as loading it from there is quicker still
+                self.set_bucket(bucket)
+        return bucket
 
     def _path(self, bucket: jinja2.bccache.Bucket) -> Path:
+        assert self.folder is not None
         return self.folder / f"{bucket.key}.cache"
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if self.folder is None:
+            return
         from sitegen.cache import read_cache_file
 
         body = read_cache_file(self._path(bucket))
@@ -99,6 +126,8 @@ class CheckedBytecodeCache(jinja2.BytecodeCache):
             bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if self.folder is None:
+            return
         from sitegen.cache import write_cache_file
 
         write_cache_file(self._path(bucket), bucket.bytecode_to_string())
@@ -106,9 +135,10 @@ class CheckedBytecodeCache(jinja2.BytecodeCache):
 
 def create_environment(search_path: list[Path], compiled: Path | None = None) -> jinja2.Environment:
     """The Jinja2 environment of a build. ``compiled``: a folder where compiled templates
-    are kept between builds (Jinja2 checks each against its source)."""
+    are kept between builds (Jinja2 checks each against its source); the templates
+    folders' ahead-of-time compiled templates are used either way."""
     env = SiteEnvironment(
-        bytecode_cache=CheckedBytecodeCache(compiled) if compiled else None,
+        bytecode_cache=CheckedBytecodeCache(compiled, PrecompiledTemplates(search_path)),
         loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
         autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
         trim_blocks=True,

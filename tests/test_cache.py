@@ -1,76 +1,209 @@
-"""Caches between builds: rendered bodies in shards, parsed front matter, the manifest."""
+"""What builds keep for the next one, tested by what builds do: what they render and
+read again, what they write, and that no damaged cache changes a page."""
 
 from __future__ import annotations
 
 import pickle
 from pathlib import Path
 
-from sitegen import cache as cache_module
-from sitegen.cache import FrontMatterCache, RenderCache
+import pytest
+
+from sitegen.build import build_site
+from sitegen.cache import CacheStore, FrontMatterCache, cache_dir
 from sitegen.frontmatter import split_front_matter
+from sitegen.model import BuildOptions
 
 
-def test_entries_come_back_in_the_next_build_and_each_build_adds_a_shard(tmp_path):
-    first = RenderCache(tmp_path, "salt")
-    key = first.key("posts/a.md", "text")
-    first.put(key, ("<p>a</p>", {"n": 1}))
-    first.save()
-    second = RenderCache(tmp_path, "salt")
-    assert second.get(key) == ("<p>a</p>", {"n": 1})
-    second.put(second.key("posts/b.md", "text"), ("<p>b</p>", {}))
-    second.save()
-    assert len(list((tmp_path / ".sitegen-cache/render").glob("*.pickle"))) == 2
-    third = RenderCache(tmp_path, "salt")
-    assert key in third and third.key("posts/b.md", "text") in third
+def _outputs(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
-def test_entries_are_copies_and_other_settings_see_nothing(tmp_path):
-    first = RenderCache(tmp_path, "salt")
-    key = first.key("posts/a.md", "text")
-    first.put(key, ["mutable"])
-    first.save()
-    second = RenderCache(tmp_path, "salt")
-    second.get(key).append("changed")
-    assert second.get(key) == ["mutable"]
-    other = RenderCache(tmp_path, "other salt")
-    assert other.get(key) is None
-    other.save()  # and the shards of other settings go away
-    assert RenderCache(tmp_path, "salt").get(key) is None
+def _cache_files(root: Path) -> list[Path]:
+    return [p for p in cache_dir(root).rglob("*") if p.is_file()]
 
 
-def test_shards_are_merged_and_unused_entries_dropped(tmp_path, monkeypatch):
-    monkeypatch.setattr(cache_module, "MAX_SHARDS", 3)
-    keys = []
-    for n in range(5):
-        store = RenderCache(tmp_path, "salt")
-        for key in keys[-1:]:  # each build uses only the entry of the build before
-            assert store.get(key) is not None
-        keys.append(store.key(f"posts/{n}.md", "text"))
-        store.put(keys[-1], n)
-        store.save()
-    shards = list((tmp_path / ".sitegen-cache/render").glob("*.pickle"))
-    assert len(shards) <= 3
-    last = RenderCache(tmp_path, "salt")
-    assert last.get(keys[-1]) == 4 and last.get(keys[-2]) == 3
-    assert last.get(keys[0]) is None
+def _cache_size(root: Path) -> int:
+    return sum(p.stat().st_size for p in _cache_files(root))
 
 
-def test_a_damaged_shard_costs_only_its_entries(tmp_path):
-    store = RenderCache(tmp_path, "salt")
-    key = store.key("posts/a.md", "text")
-    store.put(key, "kept")
-    store.save()
-    (tmp_path / ".sitegen-cache/render/0-broken.pickle").write_bytes(b"not a pickle")
-    assert RenderCache(tmp_path, "salt").get(key) == "kept"
+@pytest.fixture
+def rendered(monkeypatch):
+    """The posts whose bodies the next builds render (not take from the cache)."""
+    from sitegen import bodies
+
+    names: list[str] = []
+    real = bodies.render_post_body
+
+    def counting(site, md, post):
+        names.append(post.rel)
+        return real(site, md, post)
+
+    monkeypatch.setattr(bodies, "render_post_body", counting)
+    return names
+
+
+def _many_posts(root: Path, n: int) -> None:
+    (root / "posts").mkdir(parents=True)
+    (root / "sitegen.toml").write_text('title = "Many"\n', encoding="utf-8")
+    for i in range(n):
+        (root / "posts" / f"2024-01-{1 + i % 28:02d}-post-{i}.md").write_text(
+            f"---\ntitle: Post {i}\ntags: [t{i % 5}]\n---\n"
+            f"Text of post {i} with $x^{i}$.\n\n```python\nprint({i})\n```\n",
+            encoding="utf-8",
+        )
+
+
+def test_store_entries_come_back_and_damaged_ones_are_misses(tmp_path):
+    store = CacheStore(tmp_path)
+    store.put("a", b"first")
+    store.put("b", b"second")
+    assert store.put_value("c", {"n": [1, 2]})
+    again = CacheStore(tmp_path)
+    assert again.get("a") == b"first" and again.get_value("c") == {"n": [1, 2]}
+    copy = again.get_value("c")
+    copy["n"].append(3)
+    assert again.get_value("c") == {"n": [1, 2]}  # every get is a fresh copy
+    assert not again.put_value("d", lambda: 1)  # not picklable: not stored, no error
+    for path in _cache_files(tmp_path):  # cut every entry short or flip a byte in it
+        data = path.read_bytes()
+        path.write_bytes(data[:-1] if data.endswith(b"t") else data[:-3] + b"\x00" + data[-2:])
+    damaged = CacheStore(tmp_path)
+    assert damaged.get("a") is None and damaged.get("b") is None and damaged.get_value("c") is None
+    assert CacheStore(tmp_path, enabled=False).get("a") is None  # --rerun
+
+
+def test_a_complete_build_sweeps_what_it_did_not_use(tmp_path):
+    store = CacheStore(tmp_path)
+    store.put("old", b"x")
+    store.put("kept", b"y")
+    (store.folder / "leftover.123.tmp").write_bytes(b"half")  # of a killed build
+    later = CacheStore(tmp_path)
+    assert later.get("kept") == b"y"
+    later.put("new", b"z")
+    later.sweep()
+    last = CacheStore(tmp_path)
+    assert last.get("old") is None and last.get("kept") == b"y" and last.get("new") == b"z"
+    assert not list(store.folder.glob("*.tmp"))
+
+
+def test_a_rebuild_with_nothing_changed_renders_nothing(site_copy, tmp_path, rendered):
+    root = site_copy("theme")
+    out = tmp_path / "out"
+    first = build_site(root, BuildOptions(out=out))
+    assert first.ok and len(rendered) == len(first.site.posts + first.site.pages) > 0
+    before = _outputs(out)
+    rendered.clear()
+    again = build_site(root, BuildOptions(out=out))
+    assert again.ok and rendered == [] and again.rendered == [] and again.changed == []
+    assert _outputs(out) == before
+
+
+def test_a_rebuild_after_every_cache_file_is_damaged_equals_a_clean_build(
+    site_copy, tmp_path, rendered
+):
+    root = site_copy("theme")
+    out = tmp_path / "out"
+    assert build_site(root, BuildOptions(out=out)).ok
+    clean = _outputs(out)
+    for damage in ("truncate", "flip", "empty"):
+        files = _cache_files(root)
+        assert files
+        for path in files:
+            data = path.read_bytes()
+            if damage == "truncate":
+                path.write_bytes(data[: len(data) // 2])
+            elif damage == "flip" and data:
+                middle = len(data) // 2
+                path.write_bytes(data[:middle] + bytes([data[middle] ^ 0x40]) + data[middle + 1 :])
+            else:
+                path.write_bytes(b"")
+        rendered.clear()
+        result = build_site(root, BuildOptions(out=out))
+        assert result.ok, [str(d) for d in result.site.report.diagnostics]
+        assert _outputs(out) == clean, damage
+        assert rendered, damage  # the damaged bodies were misses, rendered again
+    # and what the build stored instead serves the next one
+    rendered.clear()
+    assert build_site(root, BuildOptions(out=out)).ok and rendered == []
+
+
+def test_repeated_edits_do_not_grow_the_cache(site_copy, tmp_path):
+    root = site_copy("theme")
+    out = tmp_path / "out"
+    post = root / "posts/2024-02-01-beta.md"
+    text = post.read_text()
+    sizes = []
+    for n in range(6):
+        post.write_text(text + f"\nEdit number {n} of this post.\n")
+        assert build_site(root, BuildOptions(out=out)).ok
+        sizes.append(_cache_size(root))
+    # every edit makes a new body entry; the one before it is swept
+    assert max(sizes[1:]) <= sizes[1] * 1.05, sizes
+    post.unlink()
+    assert build_site(root, BuildOptions(out=out)).ok
+    assert _cache_size(root) < sizes[-1]
+
+
+def test_bodies_rendered_by_parallel_workers_serve_the_next_build(tmp_path, rendered):
+    from sitegen.bodies import PARALLEL_MIN_POSTS, can_fork
+
+    if not can_fork():
+        pytest.skip("no fork here: one process renders every body")
+    root = tmp_path / "site"
+    _many_posts(root, PARALLEL_MIN_POSTS * 2)
+    out = tmp_path / "out"
+    first = build_site(root, BuildOptions(out=out, jobs=3))
+    assert first.ok and len(first.site.posts) == PARALLEL_MIN_POSTS * 2
+    # this process renders its share itself; the workers' shares are not counted here
+    assert 0 < len(rendered) < PARALLEL_MIN_POSTS * 2
+    clean = _outputs(out)
+    rendered.clear()
+    again = build_site(root, BuildOptions(out=out, jobs=3))
+    assert again.ok and rendered == [] and again.rendered == []
+    # one edit: that body alone
+    edited = root / "posts/2024-01-05-post-4.md"
+    edited.write_text(edited.read_text().replace("Text of", "The text of"))
+    assert build_site(root, BuildOptions(out=out, jobs=3)).ok
+    assert rendered == ["posts/2024-01-05-post-4.md"]
+    edited.write_text(edited.read_text().replace("The text of", "Text of"))
+    assert build_site(root, BuildOptions(out=out, jobs=3)).ok
+    assert _outputs(out) == clean
+
+
+def test_rerun_renders_everything_and_leaves_the_caches_filled(site_copy, tmp_path, rendered):
+    root = site_copy("theme")
+    out = tmp_path / "out"
+    first = build_site(root, BuildOptions(out=out))
+    count = len(rendered)
+    assert first.ok and count
+    rendered.clear()
+    rerun = build_site(root, BuildOptions(out=out, rerun=True))
+    assert rerun.ok and len(rendered) == count
+    assert sorted(rerun.rendered) == sorted(first.rendered)
+    rendered.clear()
+    assert build_site(root, BuildOptions(out=out)).ok and rendered == []
+
+
+def test_caches_of_an_older_sitegen_are_removed(site_copy, tmp_path):
+    root = site_copy("theme")
+    folder = cache_dir(root)
+    (folder / "render").mkdir(parents=True)
+    (folder / "render" / "1-2.pickle").write_bytes(b"old shard")
+    (folder / "read.pickle").write_bytes(b"old")
+    (folder / "outputs-0123456789abcdef.pickle").write_bytes(b"old")
+    assert build_site(root, BuildOptions(out=tmp_path / "out")).ok
+    left = {p.name for p in folder.iterdir()}
+    assert not left & {"render", "read.pickle", "outputs-0123456789abcdef.pickle"}
 
 
 def test_front_matter_is_parsed_once_and_every_post_gets_its_own_copy(tmp_path, monkeypatch):
     text = "---\ntitle: One\ntags: [a, b]\n---\nbody\n"
-    headers = FrontMatterCache(tmp_path, "v1")
+    headers = FrontMatterCache(CacheStore(tmp_path), "v1")
     meta, body, line = split_front_matter(text, "posts/one.md", headers)
     assert meta == {"title": "One", "tags": ["a", "b"]} and body == "body\n" and line == 5
-    headers.save()
-    again = FrontMatterCache(tmp_path, "v1")
+    again = FrontMatterCache(CacheStore(tmp_path), "v1")
     import yaml
 
     def no_yaml(*args, **kwargs):
@@ -81,18 +214,26 @@ def test_front_matter_is_parsed_once_and_every_post_gets_its_own_copy(tmp_path, 
     first["tags"].append("c")
     second, _, _ = split_front_matter(text, "posts/one.md", again)
     assert second == {"title": "One", "tags": ["a", "b"]}
-    assert FrontMatterCache(tmp_path, "v2").get("title: One\ntags: [a, b]\n") is None
+    assert FrontMatterCache(CacheStore(tmp_path), "v2").get("title: One\ntags: [a, b]\n") is None
 
 
-def test_front_matter_of_deleted_posts_is_forgotten(tmp_path):
-    headers = FrontMatterCache(tmp_path, "v1")
-    for n in range(3):
-        split_front_matter(f"---\ntitle: T{n}\n---\n", f"posts/{n}.md", headers)
-    headers.save()
-    later = FrontMatterCache(tmp_path, "v1")
-    split_front_matter("---\ntitle: T0\n---\n", "posts/0.md", later)
-    later.save()
-    assert list(FrontMatterCache(tmp_path, "v1").blobs) == ["title: T0\n"]
+def test_a_setting_that_reads_every_post_again_parses_no_header_again(
+    site_copy, tmp_path, monkeypatch
+):
+    root = site_copy("basic")
+    out = tmp_path / "out"
+    assert build_site(root, BuildOptions(out=out)).ok
+    assert build_site(root, BuildOptions(out=out)).ok  # a build that read nothing anew
+    import yaml
+
+    def no_yaml(*args, **kwargs):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(yaml, "load", no_yaml)
+    config = root / "sitegen.toml"
+    config.write_text(config.read_text() + '\npermalink = "/:slug/"\n')
+    result = build_site(root, BuildOptions(out=out))
+    assert result.ok and (out / "second-post/index.html").is_file()
 
 
 def test_a_prose_edit_does_not_highlight_unchanged_code_again(site_copy, tmp_path, monkeypatch):
@@ -123,23 +264,6 @@ def test_a_prose_edit_does_not_highlight_unchanged_code_again(site_copy, tmp_pat
     monkeypatch.undo()
     assert build_site(root, BuildOptions(out=out)).ok
     assert 'a</span> <span class="o">-</span>' in page.read_text()
-
-
-def test_merging_shards_keeps_what_render_workers_added(tmp_path, monkeypatch):
-    old = RenderCache(tmp_path, "salt")
-    old_key = old.key("posts/old.md", "text")
-    old.put(old_key, "old")
-    old.save()
-    builder = RenderCache(tmp_path, "salt")
-    assert builder.get(old_key) == "old"
-    worker = RenderCache(tmp_path, "salt")  # as a forked worker would have it
-    new_key = worker.key("posts/new.md", "text")
-    worker.put(new_key, "new")
-    worker.save_new()
-    monkeypatch.setattr(cache_module, "MAX_SHARDS", 0)  # the builder merges its shards
-    builder.save()
-    later = RenderCache(tmp_path, "salt")
-    assert later.get(old_key) == "old" and later.get(new_key) == "new"
 
 
 def test_a_rebuild_reads_only_the_sources_that_changed(site_copy, tmp_path, monkeypatch):

@@ -220,9 +220,26 @@ class FixtureSite:
         self._save(name)
         return f"verify {name}"
 
+    def damage_cache(self) -> str:
+        """Not an edit of the site: a third of the cache's entries cut short or with a
+        flipped byte (a crash, a full disk); the next build must not show it."""
+        store = self.root / ".sitegen-cache" / "store"
+        damaged = 0
+        for path in sorted(store.iterdir()) if store.is_dir() else []:
+            if self.rng.random() < 0.33:
+                data = path.read_bytes()
+                if data and self.rng.random() < 0.5:
+                    at = self.rng.randrange(len(data))
+                    path.write_bytes(data[:at] + bytes([data[at] ^ 0x10]) + data[at + 1 :])
+                else:
+                    path.write_bytes(data[: len(data) // 2])
+                damaged += 1
+        return f"damage {damaged} cache entries"
+
     EDITS = (
         "prose", "prose", "title", "tags", "excerpt", "date", "rename", "delete",
         "add_post", "draft", "template", "config_edit", "plugin", "verify_code",
+        "damage_cache",
     )
 
 
@@ -237,8 +254,8 @@ def _outputs(folder: Path) -> dict[str, bytes]:
     return files
 
 
-def _build(root: Path) -> None:
-    build_site(root, BuildOptions(quiet=True, jobs=1))
+def _build(root: Path, atomic: bool = False) -> None:
+    build_site(root, BuildOptions(quiet=True, jobs=1, atomic=atomic))
 
 
 def _clean_build(site: Path, into: Path) -> dict[str, bytes]:
@@ -262,7 +279,10 @@ def test_incremental_build_equals_clean_build(tmp_path, sequence):
     done = []
     for _ in range(EDITS):
         done.append(getattr(site, rng.choice(FixtureSite.EDITS))())
-        _build(site.root)
+        atomic = rng.random() < 0.25  # the whole output swapped in: the same bytes
+        if atomic:
+            done.append("(atomic)")
+        _build(site.root, atomic=atomic)
         incremental = _outputs(site.root / "_site")
         clean = _clean_build(site.root, tmp_path / "clean")
         assert sorted(incremental) == sorted(clean), (seed, done)

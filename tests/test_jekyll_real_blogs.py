@@ -303,7 +303,7 @@ def test_double_dollars_in_a_parsed_html_block_are_inline_unless_between_blank_l
     html, _ = _render(options + "<div>\n$$\nT = 14\n$$\n</div>\n", KRAMDOWN_DOLLARS)
     assert '<span class="math inline">\\(T = 14\\)</span>' in html
     html, _ = _render(options + "<div>\n\n$$\nT = 14\n$$\n\n</div>\n", KRAMDOWN_DOLLARS)
-    assert '<span class="math display">\\[T = 14\\]</span>' in html
+    assert '<div class="math display">\\[T = 14\\]</div>' in html  # the div's content is Markdown
 
 
 def test_dollar_math_of_an_html_post_is_marked_up(tmp_path):

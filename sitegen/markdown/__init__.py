@@ -35,6 +35,7 @@ from sitegen.markdown.liquid import liquid_plugin
 from sitegen.markdown.liquid_values import LiquidContext
 from sitegen.markdown.math import math_plugin
 from sitegen.markdown.math_options import MathOptions
+from sitegen.markdown.mathjax_gate import mathjax_gate_plugin
 from sitegen.markdown.table_numbers import table_numbers_plugin
 from sitegen.markdown.tables import math_table_plugin
 
@@ -84,11 +85,13 @@ def create_parser(
     # Math first: its rules must see "$", "\(" ... before Liquid, escapes and emphasis do.
     md.use(math_plugin, **math_settings)
     if dialect.kramdown:
-        md.use(kramdown_blocks_plugin)
+        md.use(kramdown_blocks_plugin, parse_block_html=dialect.parse_block_html)
         md.use(kramdown_extensions_plugin)
         # MathJax found $$ (and the site's $) in raw HTML blocks, which kramdown left alone.
         dollars = math_settings["dollars"] == "mathjax" and math_settings.get("dollar", True)
-        md.use(html_block_math_plugin, dollars=bool(dollars))
+        md.use(html_block_math_plugin, dollars=bool(dollars), parsed=dialect.parse_block_html)
+        if dialect.mathjax_gate is not None:
+            md.use(mathjax_gate_plugin, dialect.mathjax_gate)
     md.use(liquid_plugin, highlight=highlight)
     md.use(kramdown_ial_plugin)  # {: .btn} after links, as Jekyll posts write it
     md.use(headings_plugin)

@@ -21,6 +21,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
+from sitegen.markdown.kramdown import opens_with_span_tag
 from sitegen.markdown.kramdown_typography import kramdown_typography
 from sitegen.markdown.liquid_render import quiet_include_output
 from sitegen.markdown.math_tex import resolve_kramdown_escapes
@@ -143,13 +144,15 @@ def _parse_block_html(html: str, current: bool) -> bool:
     return found[-1] == "true" if found else current
 
 
-def html_block_math_plugin(md: MarkdownIt, dollars: bool = False) -> None:
-    """Mark up the dollar math of raw HTML blocks; ``dollars``: ``$ … $`` is math too."""
+def html_block_math_plugin(md: MarkdownIt, dollars: bool = False, parsed: bool = False) -> None:
+    """Mark up the dollar math of raw HTML blocks; ``dollars``: ``$ … $`` is math too;
+    ``parsed``: kramdown's parse_block_html as the site's configuration sets it."""
+    parsed_by_default = parsed
 
     def html_block_math(state: StateCore) -> None:
         if state.env.get("mathjax") is False:  # no script will typeset it
             return
-        parsed = False  # kramdown's parse_block_html, set by {::options /} lines
+        parsed = parsed_by_default  # kramdown's parse_block_html, set by {::options /} lines
         includes: list[Token] = []  # included before the next HTML block, not yet read
         for token in state.tokens:
             if token.type == "kramdown_options":
@@ -157,6 +160,11 @@ def html_block_math_plugin(md: MarkdownIt, dollars: bool = False) -> None:
                 parsed = setting == "true" if setting else parsed
             elif token.type == "liquid_include_block":
                 includes.append(token)
+                token.meta["mark_up_math"] = _include_math(state.env, dollars, parsed)
+            elif token.type == "inline" and token.children:
+                for child in token.children:  # an include in a paragraph: paragraph text
+                    if child.type == "liquid_include":
+                        child.meta["mark_up_math"] = _include_math(state.env, dollars, True)
             elif token.type == "html_block" and "$" in token.content:
                 # An include's {::options} lines were kramdown's too (Liquid ran first).
                 for include in includes:
@@ -167,6 +175,20 @@ def html_block_math_plugin(md: MarkdownIt, dollars: bool = False) -> None:
                     state.env["has_math"] = True
 
     md.core.ruler.push("html_block_math", html_block_math)
+
+
+def _include_math(env: dict, dollars: bool, parsed: bool):
+    """What marks up the math of an include's HTML when it is rendered: Liquid ran before
+    kramdown on the Jekyll site, so the include's output was the post's Markdown there,
+    read as a paragraph (escapes resolved, ``$$`` inline) when it opens with a span tag."""
+
+    def mark_up(html: str) -> str:
+        html, found = mark_up_html_math(html, dollars, parsed or opens_with_span_tag(html))
+        if found:
+            env["has_math"] = True
+        return html
+
+    return mark_up
 
 
 def mark_up_html_page(md: MarkdownIt, env: dict, tokens: list[Token]) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from sitegen.errors import ConfigError
 from sitegen.macros import parse_macros
 from sitegen.markdown.lines import report
+from sitegen.markdown.mathjax_gate import MathJaxGate, detect_mathjax_gate, site_setting
 
 __all__ = [
     "DOLLAR_RULES",
@@ -48,6 +49,10 @@ class MarkdownDialect:
     dollars: str = "pandoc"  # single-dollar math: "off" | "pandoc" | "mathjax"
     process_escapes: bool = True  # MathJax reads "\\$" as a dollar sign (mathjax rule)
     found_in: str = ""  # the template that configured MathJax's dollars ("" if none)
+    # MathJax loads only on pages that ask ({% if page.mathjax %}): None when always
+    mathjax_gate: MathJaxGate | None = None
+    # kramdown's parse_block_html in _config.yml: HTML blocks' content is Markdown
+    parse_block_html: bool = False
 
 
 def _bracket_list(text: str, start: int) -> str:
@@ -108,8 +113,18 @@ def detect_dialect(root: Path, dollars: str = "") -> MarkdownDialect:
         if found_in:
             break
     return MarkdownDialect(
-        kramdown=True, dollars=dollars or rule, process_escapes=escapes, found_in=found_in
+        kramdown=True,
+        dollars=dollars or rule,
+        process_escapes=escapes,
+        found_in=found_in,
+        mathjax_gate=detect_mathjax_gate(root, _templates(root)),
+        parse_block_html=_parse_block_html(root),
     )
+
+
+def _parse_block_html(root: Path) -> bool:
+    settings = site_setting(root, "kramdown")
+    return isinstance(settings, dict) and settings.get("parse_block_html") is True
 
 
 _NOTED_KEY = "_sg_differences"  # env key: kinds of difference already reported for a post

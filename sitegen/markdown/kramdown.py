@@ -27,6 +27,7 @@ from markdown_it.rules_block.paragraph import paragraph
 from markdown_it.rules_core import StateCore
 
 from sitegen.markdown.jekyll import note_difference
+from sitegen.markdown.kramdown_parsed_html import push_parsed_html_block
 from sitegen.markdown.lines import line_text, report
 from sitegen.markdown.liquid_tags import iter_outputs
 from sitegen.markdown.liquid_values import (
@@ -38,6 +39,8 @@ from sitegen.markdown.liquid_values import (
 )
 
 __all__ = ["kramdown_blocks_plugin", "split_row"]
+
+_PARSE_KEY = "sg_parse_block_html"  # md.options: the site's kramdown parse_block_html
 
 # kramdown's block-level HTML elements whose content it keeps as raw HTML. pre, script,
 # style and textarea are left out: markdown-it already ends those at their closing tag.
@@ -55,6 +58,12 @@ _SPAN_TAGS = frozenset(
 )
 _OPEN_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9]*)(?=[\s/>]|$)")
 _SEPARATOR_ROW = re.compile(r"\|[ \t]*:?-[-:| \t+]*$")
+
+
+def opens_with_span_tag(text: str) -> bool:
+    """Whether ``text`` starts with a span-level tag, which makes it paragraph text."""
+    match = _OPEN_TAG.match(text.lstrip(" \t\n"))
+    return match is not None and match.group(1).lower() in _SPAN_TAGS
 
 
 def _tag_counter(tag: str) -> re.Pattern[str]:
@@ -118,6 +127,8 @@ def _kramdown_html(state: StateBlock, start: int, end: int, silent: bool) -> boo
     if last < 0:
         return False  # never closed: markdown-it's own rule (to the next blank line)
     if silent:
+        return True
+    if push_parsed_html_block(state, start, last, tag, state.md.options.get(_PARSE_KEY, False)):
         return True
     token = state.push("html_block", "", 0)
     token.map = [start, last + 1]
@@ -211,8 +222,24 @@ def _pipe_table_end(state: StateBlock, start: int, end: int) -> int:
     return last
 
 
+def _opens_block_math(state: StateBlock, start: int, end: int) -> bool:
+    """Whether kramdown's block math (tried before its tables) takes the lines from
+    ``start``: a ``$$`` opening the line, the next ``$$`` ending one, a blank line (or the
+    end) after it."""
+    rest = line_text(state, start).lstrip()
+    if not rest.startswith("$$"):
+        return False
+    rest, line = rest[2:], start
+    while (close := rest.find("$$")) < 0:
+        line += 1
+        if line >= end or state.isEmpty(line):
+            return False
+        rest = line_text(state, line)
+    return not rest[close + 2 :].strip() and (line + 1 >= end or state.isEmpty(line + 1))
+
+
 def _kramdown_table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-    if state.sCount[start] - state.blkIndent >= 4:
+    if state.sCount[start] - state.blkIndent >= 4 or _opens_block_math(state, start, end):
         return False
     first = line_text(state, start)
     if not first.startswith("|"):
@@ -329,8 +356,10 @@ def _substitute_code(env: dict, ctx: LiquidContext, code: str, first_line: int) 
     return "".join(pieces)
 
 
-def kramdown_blocks_plugin(md: MarkdownIt) -> None:
-    """Read blocks as kramdown does (see the module doc); for posts of Jekyll sites."""
+def kramdown_blocks_plugin(md: MarkdownIt, parse_block_html: bool = False) -> None:
+    """Read blocks as kramdown does (see the module doc); for posts of Jekyll sites.
+    ``parse_block_html``: the site's kramdown setting (:mod:`.kramdown_parsed_html`)."""
+    md.options[_PARSE_KEY] = parse_block_html
     md.core.ruler.push("kramdown_code_liquid", _code_values)
     md.block.ruler.before(
         "html_block",

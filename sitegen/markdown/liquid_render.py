@@ -35,7 +35,10 @@ def render_include(self, tokens: Sequence[Token], idx: int, options: OptionsDict
     token = tokens[idx]
     meta = token.meta
     html = _call_include(env, meta["name"], meta["params"], meta["line"])
-    return escapeHtml(token.content) if html is None else html
+    if html is None:
+        return escapeHtml(token.content)
+    mark_up_math = meta.get("mark_up_math")  # set on a Jekyll site (html_math)
+    return html if mark_up_math is None else mark_up_math(html)
 
 
 def quiet_include_output(env: dict, token: Token) -> str:
@@ -69,6 +72,9 @@ def render_include_block(self, tokens: Sequence[Token], idx: int, options: Optio
     if html is None:  # the tag stays visible, as a paragraph
         return f"<p>{escapeHtml(token.content)}</p>\n"
     html = without_options_lines(html)
+    mark_up_math = token.meta.get("mark_up_math")  # set on a Jekyll site (html_math)
+    if mark_up_math is not None:
+        html = mark_up_math(html)
     return html if html.endswith("\n") else html + "\n"
 
 
