@@ -29,9 +29,10 @@ from sitegen.cache import (
     save_page_records,
 )
 from sitegen.config import JEKYLL_CONFIG_FILE, load_config
-from sitegen.discover import discover_sources, discover_static
+from sitegen.discover import discover_sources, discover_static, output_collections
 from sitegen.errors import PostError
-from sitegen.jekyll_skips import SkippedPage
+from sitegen.frontmatter import key_line
+from sitegen.jekyll_skips import SkippedPage, jekyll_write_order
 from sitegen.macros import load_macros
 from sitegen.manifest import (
     build_settings,
@@ -168,17 +169,28 @@ def read_posts(site: Site, read=read_post) -> None:  # type: ignore[no-untyped-d
 
 
 def _drop_duplicate_urls(site: Site, posts: list[Post]) -> list[Post]:
+    """One source per URL. On a Jekyll site the one Jekyll's output keeps wins, with a
+    warning (Jekyll's "Conflict"); on a sitegen site two sources with one URL are an error."""
+    jekyll = site.config.source == JEKYLL_CONFIG_FILE
+    collections = set(output_collections(site.config.extra)) if jekyll else set()
+    order = (lambda p: jekyll_write_order(p, collections)) if jekyll else (lambda p: p.rel)
     seen: dict[str, Post] = {}
-    kept = set()
-    for post in sorted(posts, key=lambda p: p.rel):
+    for post in sorted(posts, key=order):
         other = seen.get(post.url)
-        if other is not None:
+        if other is None:
+            seen[post.url] = post
+        elif jekyll:  # Jekyll writes both; the later one stays
+            line = key_line(other.source, "permalink")
+            site.report.warning(
+                other.rel, line, f"not built: {post.rel} has the same URL {post.url} and "
+                "wins, as in Jekyll's output (Jekyll warns of a conflict)"
+            )
+            seen[post.url] = post
+        else:
             site.report.error(
                 post.rel, None, f"permalink {post.url} is also the permalink of {other.rel}"
             )
-            continue
-        seen[post.url] = post
-        kept.add(id(post))  # by identity: ``p in kept`` would compare whole dataclasses
+    kept = {id(p) for p in seen.values()}  # by identity: ``in`` would compare dataclasses
     return [p for p in posts if id(p) in kept and not p.failed]
 
 

@@ -80,3 +80,15 @@ class SkippedPage(SkippedSource):
     def __init__(self, message: str, path: str, line: int | None, url: str) -> None:
         super().__init__(message, path, line)
         self.url = url
+
+
+def jekyll_write_order(post: Post, collections: set[str]) -> tuple:
+    """Where a source comes in Jekyll's writing of the site: pages first (by file name),
+    then posts and collection documents (by date, then path). Of two sources with one
+    URL, Jekyll writes both and the later one is what the folder keeps."""
+    folder = post.rel.split("/", 1)[0] if "/" in post.rel else ""
+    document = post.kind == "post" or folder.lstrip("_") in collections
+    if not document:
+        return (0, post.rel.rsplit("/", 1)[-1], post.rel)
+    stamp = post.date.replace(tzinfo=None).isoformat() if post.date is not None else ""
+    return (1, stamp, post.rel)

