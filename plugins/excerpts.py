@@ -7,7 +7,9 @@
   (``post.data["title_html"]``, ``post.data["excerpt_html"]``); ``post.data["title_text"]``
   is a plain-text form for ``<title>``, link previews and the feed (``Why ∇_w L vanishes``),
   and ``post.data["excerpt_text"]`` one of a front-matter excerpt with math (the feed's
-  summary).
+  summary). On a Jekyll site the title's math is what MathJax found in the title as the
+  layout printed it, untouched by kramdown (``$KL(q \\| p)$`` keeps its ``\\|``), with the
+  dollar rules of the site's MathJax.
 * ``post.data["listing_math"]`` says that a list showing the post needs MathJax.
 
 An excerpt is shown on other pages than the post's (the index, tag pages), so it is made
@@ -23,11 +25,15 @@ All of it is made while the body is parsed (a core rule), so it is cached with t
 from __future__ import annotations
 
 import copy
+import html as html_text
 import re
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from markdown_it.token import Token
+
 from sitegen.hooks import hookimpl
+from sitegen.markdown.html_math import mark_up_html_page
 
 from .feeds.numbering import EquationNumbers
 from .references import REFERENCE
@@ -112,6 +118,18 @@ def _inline(
     if listed is not None:
         tokens = listed(tokens)
     return md.renderer.render(tokens, md.options, own), _text_of(tokens), _has_math(tokens)
+
+
+def _jekyll_title(md: Any, title: str, env: dict[str, Any]) -> str | None:
+    """A Jekyll title's HTML with its math marked up as MathJax found it there (the layout
+    printed ``{{ page.title }}`` as written; kramdown never saw it), or None when the
+    site is not a Jekyll one (``md`` has no rule for math in raw HTML) or it has no math."""
+    own = {k: v for k, v in env.items() if k not in ("diagnostics", "post", "has_math")}
+    own["diagnostics"] = []
+    token = Token("html_block", "", 0)
+    token.content = html_text.escape(title, quote=False)
+    mark_up_html_page(md, own, [token])
+    return token.content if own.get("has_math") else None
 
 
 def first_paragraph(tokens: list[Any]) -> tuple[int, int] | None:
@@ -210,6 +228,9 @@ def make_rule(md: Any, auto: bool, url_for: Any):  # noqa: ANN201 - a markdown-i
         listing_math = False
         post_url = url_for(post.url)
         numbering: list[tuple[dict[int, str], dict[str, str]]] = []
+        rules = md.core.ruler.getRules("")
+        # a Jekyll site's parser: the one that marks up math in raw HTML
+        kramdown = any(getattr(rule, "__name__", "") == "html_block_math" for rule in rules)
 
         def numbers_for(part: list[Any]) -> tuple[dict[int, str], dict[str, str]]:
             """The post's numbering when ``part`` shows a number (made once, as needed)."""
@@ -223,6 +244,9 @@ def make_rule(md: Any, auto: bool, url_for: Any):  # noqa: ANN201 - a markdown-i
             data.pop(key, None)
         if post.title and _MATH_START.search(post.title):
             html, text, math = _inline(md, post.title, state.env)
+            if kramdown:
+                html = _jekyll_title(md, post.title, state.env)
+                math = html is not None
             if math:
                 data["title_html"], data["title_text"] = html, text
                 listing_math = True

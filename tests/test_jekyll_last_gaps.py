@@ -76,3 +76,43 @@ def test_a_sitegen_site_keeps_the_error_for_two_sources_with_one_url(tmp_path):
     assert messages(result, "error") == [
         "posts/b.md: error: permalink /same/ is also the permalink of posts/a.md"
     ]
+
+
+MATHJAX_LAYOUT = (
+    "<html><script>MathJax.Hub.Config({tex2jax: {inlineMath: [['$','$']], "
+    "processEscapes: true}});</script>{{ content }}</html>\n"
+)
+
+
+def test_a_jekyll_title_hands_mathjax_its_math_as_written(tmp_path):
+    """The layout printed the title as written, so MathJax saw ``\\|``; kramdown resolves
+    escapes only in the body, where ``$x \\\\| y$`` is ``x \\| y``."""
+    root = make_site(
+        tmp_path / "s",
+        {
+            "_layouts/post.html": MATHJAX_LAYOUT,
+            "_posts/2020-01-01-kl.md": '---\ntitle: "Bound on $KL(q \\\\| p)$, at 5 \\\\$"\n---\n'
+            "Body $x \\\\| y$.\n",
+        },
+    )
+    result = build_site(root, BuildOptions(out=root / "_site"))
+    assert not messages(result, "error")
+    page = (root / "_site" / "2020" / "01" / "01" / "kl.html").read_text(encoding="utf-8")
+    heading = page.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert heading == 'Bound on <span class="math inline">\\(KL(q \\| p)\\)</span>, at 5 \\$'
+    assert '<span class="math inline">\\(x \\| y\\)</span>' in page
+    listing = (root / "_site" / "index.html").read_text(encoding="utf-8")
+    assert '<span class="math inline">\\(KL(q \\| p)\\)</span>' in listing
+
+
+def test_a_jekyll_title_without_the_sites_dollar_math_is_text(tmp_path):
+    """MathJax 2 reads no ``$…$`` unless the layout says so: the title is shown as typed."""
+    root = make_site(
+        tmp_path / "s",
+        {
+            "_posts/2020-01-01-money.md": '---\ntitle: "From $5 to $10"\n---\nText.\n',
+        },
+    )
+    build_site(root, BuildOptions(out=root / "_site"))
+    page = (root / "_site" / "2020" / "01" / "01" / "money.html").read_text(encoding="utf-8")
+    assert "<h1>From $5 to $10</h1>" in page
