@@ -116,3 +116,35 @@ def test_a_jekyll_title_without_the_sites_dollar_math_is_text(tmp_path):
     build_site(root, BuildOptions(out=root / "_site"))
     page = (root / "_site" / "2020" / "01" / "01" / "money.html").read_text(encoding="utf-8")
     assert "<h1>From $5 to $10</h1>" in page
+
+
+GATED_LAYOUT = (
+    "<head>{% if page.mathjax %}<script src='https://cdn.example.org/mathjax/MathJax.js'>"
+    "</script>{% endif %}</head>{{ content }}\n"
+)
+
+
+def test_an_html_post_follows_mathjax_on_request_as_a_markdown_post_does(tmp_path):
+    """The layout loads MathJax only for ``mathjax: true``: an HTML post without it showed
+    its ``$$y$$`` as typed on Jekyll, and gets no math markup and no script here either."""
+    root = make_site(
+        tmp_path / "s",
+        {
+            "_layouts/default.html": GATED_LAYOUT,
+            "_posts/2020-01-01-asks.html": "---\ntitle: a\nmathjax: true\n---\n<p>See $$x$$.</p>\n",
+            "_posts/2020-01-02-silent.html": "---\ntitle: s\n---\n<p>Text.</p>\n"
+            "<p>See $$y$$.</p>\n",
+            "_posts/2020-01-03-plain.html": "---\ntitle: p\n---\n<p>Costs $$ nothing.</p>\n",
+        },
+    )
+    result = build_site(root, BuildOptions(out=root / "_site"))
+    out = root / "_site" / "2020" / "01"
+    asks = (out / "01" / "asks.html").read_text(encoding="utf-8")
+    assert '<span class="math display">\\[x\\]</span>' in asks and "MathJax" in asks
+    silent = (out / "02" / "silent.html").read_text(encoding="utf-8")
+    assert "<p>See $$y$$.</p>" in silent
+    assert "math display" not in silent and "MathJax" not in silent
+    warned = [m for m in messages(result, "warning") if "math shown as typed" in m]
+    assert len(warned) == 1
+    assert warned[0].startswith("_posts/2020-01-02-silent.html:5: warning:"), warned
+    assert "mathjax: true" in warned[0]

@@ -25,6 +25,7 @@ from sitegen.markdown.kramdown import opens_with_span_tag
 from sitegen.markdown.kramdown_typography import kramdown_typography
 from sitegen.markdown.liquid_render import quiet_include_output
 from sitegen.markdown.math_tex import resolve_kramdown_escapes
+from sitegen.markdown.mathjax_gate import GATE_RULES
 
 __all__ = ["html_block_math_plugin", "mark_up_html_page"]
 
@@ -194,7 +195,9 @@ def _include_math(env: dict, dollars: bool, parsed: bool):
 def mark_up_html_page(md: MarkdownIt, env: dict, tokens: list[Token]) -> None:
     """The same for a page or post written in HTML, whose tokens no Markdown rule made
     (Jekyll passed it to MathJax as it was); nothing where ``md`` has no such rule."""
+    # the site's MathJax gate first: a page that loads no MathJax gets no math markup
+    wanted = ("html_block_math", *GATE_RULES)
     state = StateCore("", md, env, tokens)
     for rule in md.core.ruler.getRules(""):
-        if getattr(rule, "__name__", "") == "html_block_math":
+        if getattr(rule, "__name__", "") in wanted:
             rule(state)

@@ -23,7 +23,13 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 
-__all__ = ["MathJaxGate", "detect_mathjax_gate", "mathjax_gate_plugin", "site_setting"]
+__all__ = [
+    "GATE_RULES",
+    "MathJaxGate",
+    "detect_mathjax_gate",
+    "mathjax_gate_plugin",
+    "site_setting",
+]
 
 # Where a template loads or configures MathJax.
 _LOADS_MATHJAX = re.compile(
@@ -178,36 +184,67 @@ def detect_mathjax_gate(root: Path, templates: Iterable[Path]) -> MathJaxGate | 
     )
 
 
+# What MathJax reads besides dollars in a page written in HTML: \( and \[.
+_HTML_BRACKETS = re.compile(r"\\\(|\\\[")
+# The names of the gate's rules, which a page written in HTML runs too (see html_math).
+GATE_RULES = ("mathjax_gate_close", "mathjax_gate_note")
+
+
 def mathjax_gate_plugin(md: MarkdownIt, gate: MathJaxGate) -> None:
     """Show the math of a post as typed where the site's layouts loaded no MathJax for it."""
     from sitegen.markdown.jekyll import note_difference
 
-    def close_gate(state: StateCore) -> None:
+    def mathjax_gate_close(state: StateCore) -> None:
         post = state.env.get("post")
         if state.env.get("mathjax") is not None or post is None or gate.loads(post.meta):
             return
-        if not _LOADS_MATHJAX.search(state.src):  # a post may load MathJax itself
+        if not _LOADS_MATHJAX.search(post.body):  # a post may load MathJax itself
             state.env["mathjax"] = False
             state.env[_GATED_KEY] = True
 
-    def note_gated_math(state: StateCore) -> None:
+    def mathjax_gate_note(state: StateCore) -> None:
         if not state.env.get(_GATED_KEY):
             return
-        for token in state.tokens:
-            children = token.children or []
-            if token.map and (
-                token.type == "math_block" or any(c.type == "math_inline" for c in children)
-            ):
-                keys = " or ".join(f"{key}: true" for key in gate.page_keys) or "its layout"
-                note_difference(
-                    state.env,
-                    "mathjax-gate",
-                    token.map[0],
-                    f"math shown as typed: {gate.found_in} loads MathJax only for pages "
-                    f"that ask for it, and this post does not; add {keys} to its front "
-                    "matter to typeset it",
-                )
-                return
+        for line in _gated_math_lines(state):
+            keys = " or ".join(f"{key}: true" for key in gate.page_keys) or "its layout"
+            note_difference(
+                state.env,
+                "mathjax-gate",
+                line,
+                f"math shown as typed: {gate.found_in} loads MathJax only for pages "
+                f"that ask for it, and this post does not; add {keys} to its front "
+                "matter to typeset it",
+            )
+            return
 
-    md.core.ruler.before("normalize", "sg_mathjax_gate", close_gate)
-    md.core.ruler.push("sg_mathjax_gate_note", note_gated_math)
+    md.core.ruler.before("normalize", "sg_mathjax_gate", mathjax_gate_close)
+    md.core.ruler.push("sg_mathjax_gate_note", mathjax_gate_note)
+
+
+def _gated_math_lines(state: StateCore) -> Iterable[int]:
+    """0-based body lines holding math the gate kept as typed: math tokens of Markdown,
+    the delimiters in the raw HTML of a page written in HTML (which has no line map)."""
+    for token in state.tokens:
+        children = token.children or []
+        if token.map and (
+            token.type == "math_block" or any(c.type == "math_inline" for c in children)
+        ):
+            yield token.map[0]
+        elif token.map is None and token.type == "html_block":
+            line = _html_math_line(token.content)
+            if line is not None:
+                yield line
+
+
+def _html_math_line(html: str) -> int | None:
+    """0-based line of the first math MathJax 2 finds by default in ``html`` ($$, \\(, \\[)."""
+    from sitegen.markdown.html_math import mark_up_html_math
+
+    marked, found = mark_up_html_math(html, dollars=False)
+    starts = [marked.index('<span class="math')] if found else []
+    bracket = _HTML_BRACKETS.search(html)
+    starts += [] if bracket is None else [bracket.start()]
+    if not starts:
+        return None
+    # the text before the first span is as it was: the span starts where its $$ did
+    return html.count("\n", 0, min(starts))
