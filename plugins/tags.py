@@ -4,6 +4,11 @@ Tags that differ only in case or punctuation ("Neural Nets", "neural-nets") shar
 and therefore one page; the page is titled with the spelling the newest post used.
 Templates get ``tag_url(name)`` to link a tag wherever it is shown.
 
+A page of the site's own at ``/tags/`` (a Jekyll site's ``tag-archive.md``) wins when it
+has text, and a note says sitegen's list is not written there; one with no text of its own
+(its list came from its Jekyll layout's Liquid) is not built, and a warning says that
+sitegen's list stands in for it.
+
 Options (``[plugins.tags]`` in sitegen.toml): ``enabled`` (default true).
 """
 
@@ -13,6 +18,8 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
+from sitegen.errors import SkippedSource
+from sitegen.frontmatter import key_line
 from sitegen.hooks import hookimpl
 from sitegen.model import Page, Post
 from sitegen.pages import unbuilt_named
@@ -72,11 +79,32 @@ def sitegen_extra_pages(site: Any) -> list[Page]:
         )
         for tag in tags
     ]
-    pages.append(Page(url=TAGS_URL, template="tags.html", context={"tags": tags}))
+    own = next((p for p in site.pages if p.url == TAGS_URL), None)
+    if own is None:
+        pages.append(Page(url=TAGS_URL, template="tags.html", context={"tags": tags}))
+    else:
+        site.report.note(
+            own.rel,
+            key_line(own.source, "permalink"),
+            f"this page is {TAGS_URL}: sitegen's "
+            "list of tags is not written there (each tag's page still is)",
+        )
     # also where a Jekyll site's own tag list was (``tags.html``, not built), for old links
     for url in unbuilt_named(site, "tags"):
         pages.append(Page(url=url, template="tags.html", context={"tags": tags}))
     return pages
+
+
+@hookimpl
+def sitegen_post_loaded(site: Any, post: Post) -> None:
+    """A page at /tags/ with no text of its own gives way to sitegen's list of tags."""
+    if post.kind == "page" and post.url == TAGS_URL and not post.body.strip():
+        raise SkippedSource(
+            f"not built: this page at {TAGS_URL} has no text of its own (its layout made "
+            "the list); sitegen's list of tags is written there instead",
+            post.rel,
+            key_line(post.source, "permalink") or 1,
+        )
 
 
 @hookimpl

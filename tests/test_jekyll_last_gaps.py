@@ -148,3 +148,46 @@ def test_an_html_post_follows_mathjax_on_request_as_a_markdown_post_does(tmp_pat
     assert len(warned) == 1
     assert warned[0].startswith("_posts/2020-01-02-silent.html:5: warning:"), warned
     assert "mathjax: true" in warned[0]
+
+
+TAGGED_POST = {"_posts/2020-01-01-a.md": "---\ntitle: A\ntags: [optimisation]\n---\nText.\n"}
+
+
+def test_a_tag_archive_page_with_no_text_gives_way_to_sitegens_tag_list(tmp_path):
+    """A Jekyll theme's ``tag-archive.md`` is front matter only; its layout made the list."""
+    root = make_site(
+        tmp_path / "s",
+        {
+            **TAGGED_POST,
+            "_pages/tag-archive.md": "---\ntitle: Posts by Tag\npermalink: /tags/\nlayout: tags\n"
+            "---\n",
+            "_config.yml": "title: t\ninclude: [_pages]\n",
+        },
+    )
+    result = build_site(root, BuildOptions(out=root / "_site"))
+    assert not messages(result, "error")
+    page = (root / "_site" / "tags" / "index.html").read_text(encoding="utf-8")
+    assert 'href="/tags/optimisation/"' in page
+    assert [m for m in messages(result, "warning") if "tag-archive" in m] == [
+        "_pages/tag-archive.md:3: warning: not built: this page at /tags/ has no text of its "
+        "own (its layout made the list); sitegen's list of tags is written there instead"
+    ]
+
+
+def test_a_tags_page_with_text_of_its_own_wins_with_a_note(tmp_path):
+    root = make_site(
+        tmp_path / "s",
+        {
+            **TAGGED_POST,
+            "tags.md": "---\ntitle: Topics\npermalink: /tags/\n---\nMy own list of topics.\n",
+        },
+    )
+    result = build_site(root, BuildOptions(out=root / "_site"))
+    assert not messages(result, "error")
+    page = (root / "_site" / "tags" / "index.html").read_text(encoding="utf-8")
+    assert "My own list of topics." in page
+    assert (root / "_site" / "tags" / "optimisation" / "index.html").is_file()
+    assert messages(result, "note") == [
+        "tags.md:3: note: this page is /tags/: sitegen's list of tags is not written there "
+        "(each tag's page still is)"
+    ]
