@@ -261,3 +261,29 @@ def test_a_changed_title_or_result_changes_the_summary_pages(tmp_path, old, new,
     build_site(root, BuildOptions(out=clean, jobs=2))
     for name in ("verification.json", "verification/index.html"):
         assert (clean / name).read_bytes() == (out / name).read_bytes()
+
+
+def test_a_prose_edit_starts_no_process(tmp_path):
+    """The post's code notes each run in a file: a prose edit leaves the file as it was,
+    and the build reports no process started (no warm parent, no post process)."""
+    root = tmp_path / "site"
+    (root / "posts").mkdir(parents=True)
+    post = root / "posts" / "2024-01-05-noted.md"
+    post.write_text(
+        "---\ntitle: Noted\n---\n\nSome prose.\n\n```python verify\n"
+        "with open('runs.txt', 'a') as f:\n    f.write('ran\\n')\n"
+        "dims(D=3)\nx = rng.standard_normal(D)\n\ndef loss(w):\n    return 0.5 * (x @ w) ** 2\n\n"
+        "w = rng.standard_normal(D)\ncheck_grad(loss, w, (x @ w) * x, name='dw')\n```\n",
+        encoding="utf-8",
+    )
+    out = root / "_site"
+    first = build_site(root, BuildOptions(out=out, jobs=1))
+    assert first.site.data["gradcheck_started"] >= 1
+    assert (root / "runs.txt").read_text() == "ran\n"
+    post.write_text(post.read_text(encoding="utf-8").replace("Some prose.", "Other prose."),
+                    encoding="utf-8")
+    edited = build_site(root, BuildOptions(out=out, jobs=1))
+    assert "Other prose." in (out / "2024/01/05/noted/index.html").read_text(encoding="utf-8")
+    assert edited.site.data["gradcheck_executed"] == []
+    assert edited.site.data["gradcheck_started"] == 0
+    assert (root / "runs.txt").read_text() == "ran\n"  # the code did not run again

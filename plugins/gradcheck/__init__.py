@@ -157,6 +157,8 @@ def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
     )
     # which posts' code ran in this build (tests read it: a cached rebuild runs none)
     site.data["gradcheck_executed"] = sorted(verification.executed)
+    # and how many processes it started for them (a prose edit: none)
+    site.data["gradcheck_started"] = verification.started
     apply_results(site, verification, by_rel)
 
 

@@ -326,6 +326,9 @@ class Verification:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     executed: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
+    # processes this round started (warm parents and spawned posts): none when every
+    # post's result came from the cache
+    started: int = 0
 
 
 def run_jobs(
@@ -367,6 +370,7 @@ def run_jobs(
         return verification
     own_pool = pool is None
     active = pool or WorkerPool(size=max(1, workers), cwd=root)
+    started_before = active.started
     active.warm(min(len(to_run), active.size))
 
     def one(job: PostJob, key: str) -> None:
@@ -388,4 +392,5 @@ def run_jobs(
     finally:
         if own_pool:
             active.close()
+        verification.started = active.started - started_before
     return verification
