@@ -263,6 +263,7 @@ def run_pipeline(
     read = functools.partial(read_post, headers=headers)
     read_posts(site, reads.wrap(read, lambda path, rel: decode_source(read_bytes(path), rel)))
     reads.save()
+    headers.save(complete=not site.options.only)
     clock.done("discover, read, front matter")
     salt = _settings_salt(site, out)
     cache = RenderCache(site.cache, salt)

@@ -181,36 +181,79 @@ def _remove_old_caches(folder: Path) -> None:
 
 # --------------------------------------------------------------------------- front matter
 
+HEADERS_FORMAT = 2  # 2: one entry for all headers
+
 
 class FrontMatterCache:
     """Parsed YAML headers, keyed by their text and how sitegen reads a header (not the
-    site's settings): YAML is most of the cost of reading a post anew. ``touched`` lists
-    the entries asked for or added, so the read-post cache can keep them for as long as
-    it keeps the post."""
+    site's settings): YAML is most of the cost of reading a post anew. All headers are one
+    entry of the store, loaded when a header is first asked for and written by ``save``
+    when it changed: headers are always read together, and a file per header made a
+    clean build write a thousand small files. ``touched`` lists the digests of the headers
+    asked for or added, so the read-post cache can keep them for as long as it keeps
+    the post."""
 
     def __init__(self, store: CacheStore, version: str) -> None:
         self.store = store
         self.version = version
+        self.key = f"front matter {HEADERS_FORMAT} {version}"
         self.touched: list[str] = []
+        self._kept: set[str] = set()  # digests of headers a read-post hit still needs
+        self._known: dict[str, bytes] | None = None  # the stored entry, once loaded
+        self._added: dict[str, bytes] = {}
 
-    def _key(self, header: str) -> str:
-        return f"front matter {self.version}\0{header}"
+    @staticmethod
+    def digest(header: str) -> str:
+        return hashlib.sha256(header.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def _stored(self) -> dict[str, bytes]:
+        if self._known is None:
+            stored = self.store.get_value(self.key)
+            self._known = stored if isinstance(stored, dict) else {}
+        return self._known
 
     def get(self, header: str) -> Any:
-        key = self._key(header)
-        self.touched.append(self.store.name(key))
-        return self.store.get_value(key)
+        """A fresh copy of the header's values, or None."""
+        digest = self.digest(header)
+        self.touched.append(digest)
+        data = self._added.get(digest) or self._stored().get(digest)
+        if data is None:
+            return None
+        try:
+            return pickle.loads(data)
+        except Exception:  # written by another version of a class: a miss
+            return None
 
     def put(self, header: str, meta: Any) -> None:
-        key = self._key(header)
-        self.touched.append(self.store.name(key))
-        self.store.put_value(key, meta)
+        digest = self.digest(header)
+        self.touched.append(digest)
+        try:
+            self._added[digest] = pickle.dumps(meta, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            pass  # not picklable: parsed again next time
+
+    def keep(self, digests: Any) -> None:
+        """Keep these headers' values through ``save`` without reading them."""
+        self._kept.update(digests)
+
+    def save(self, complete: bool = True) -> None:
+        """Write the headers when some were parsed anew: with those this build used
+        (``complete``), or with every one stored (a build of some posts). Otherwise the
+        entry stays as it is, headers of posts gone included, until the next write."""
+        if not self._added:
+            self.store.keep(self.store.name(self.key))
+            return
+        merged = {**self._stored(), **self._added}
+        if complete:
+            wanted = self._kept.union(self.touched)
+            merged = {d: data for d, data in merged.items() if d in wanted}
+        self.store.put_value(self.key, merged)
 
 
 # --------------------------------------------------------------------------- read posts
 
 # How posts are stored: raised when that changes within one version of sitegen.
-READ_FORMAT = 3  # 3: in the store, with the names of their headers' entries
+READ_FORMAT = 4  # 4: with the digests of their headers
 
 
 class ReadCache:
@@ -242,8 +285,7 @@ class ReadCache:
             known = self.entries.get(rel)
             if known is not None and known[0] == signature:
                 self.used[rel] = known
-                for name in known[2]:
-                    self.store.keep(name)
+                self.headers.keep(known[2])
                 post, body_start = pickle.loads(known[1])
                 post.path = path = source.path
                 post.source = Deferred(lambda: load_text(path, rel))

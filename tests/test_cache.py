@@ -203,6 +203,7 @@ def test_front_matter_is_parsed_once_and_every_post_gets_its_own_copy(tmp_path, 
     headers = FrontMatterCache(CacheStore(tmp_path), "v1")
     meta, body, line = split_front_matter(text, "posts/one.md", headers)
     assert meta == {"title": "One", "tags": ["a", "b"]} and body == "body\n" and line == 5
+    headers.save()
     again = FrontMatterCache(CacheStore(tmp_path), "v1")
     import yaml
 
@@ -234,6 +235,35 @@ def test_a_setting_that_reads_every_post_again_parses_no_header_again(
     config.write_text(config.read_text() + '\npermalink = "/:slug/"\n')
     result = build_site(root, BuildOptions(out=out))
     assert result.ok and (out / "second-post/index.html").is_file()
+
+
+def test_headers_of_unchanged_posts_outlive_a_build_that_parsed_another(
+    site_copy, tmp_path, monkeypatch
+):
+    root = site_copy("basic")
+    out = tmp_path / "out"
+    assert build_site(root, BuildOptions(out=out)).ok
+    # one header edited: parsed anew, and the other posts' headers (not read this build,
+    # their posts came whole from the read cache) must still be kept
+    first = root / "posts/2024-01-02-first-post.md"
+    first.write_text(first.read_text().replace('"First post"', '"The first post"'))
+    assert build_site(root, BuildOptions(out=out)).ok
+    parsed: list[str] = []
+    import yaml
+
+    real_load = yaml.load
+
+    def counting_load(text, *args, **kwargs):
+        parsed.append(text)
+        return real_load(text, *args, **kwargs)
+
+    monkeypatch.setattr(yaml, "load", counting_load)
+    config = root / "sitegen.toml"
+    config.write_text(config.read_text() + '\npermalink = "/:slug/"\n')
+    result = build_site(root, BuildOptions(out=out))
+    assert result.ok and (out / "second-post/index.html").is_file()
+    assert "The first post" in (out / "first-post/index.html").read_text()
+    assert parsed == []
 
 
 def test_a_prose_edit_does_not_highlight_unchanged_code_again(site_copy, tmp_path, monkeypatch):
