@@ -283,6 +283,64 @@ def bench_serve(root: Path, n: int, edits: int, logs: Path) -> Measure:
     return measure
 
 
+_FIRST_BUILD = re.compile(r"^(?:built .* in ([\d.]+) s|nothing changed since .*\(([\d.]+) s\))",
+                          re.M)
+
+
+def bench_serve_start(tool: Tool, n: int, runs: int, logs: Path) -> Measure:
+    """`sitegen serve` started again with nothing changed since its last preview (warm
+    caches): its first build as it reports it, against a nothing-changed `sitegen build`.
+    The series is launch to the first page served, the process start included."""
+    measure = Measure("serve: first build with warm caches", n)
+    noop = Series()
+    tool.clean()
+    run_timed(tool.cmd, tool.cwd, tool.full_env(), logs / "sitegen-serve-start.log")
+    for _ in range(runs):
+        noop.samples.append(run_timed(tool.cmd, tool.cwd, tool.full_env(),
+                                      logs / "sitegen-serve-start.log"))
+    out = logs.parent / "out" / f"serve-start-{n}"
+    url_path = post_permalink(n // 2)
+    reported: list[float] = []
+    for r in range(runs + 1):  # the first start fills the preview's output: not counted
+        port = _free_port()
+        cmd = [sys.executable, "-m", "sitegen", "serve", "--port", str(port), "--out", str(out)]
+        log_path = logs / "sitegen-serve-start.log"
+        start = time.perf_counter()
+        with open(log_path, "wb") as log_file:
+            server = subprocess.Popen(cmd, cwd=tool.cwd, env={**os.environ, **sitegen_env()},
+                                      stdout=log_file, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+        try:
+            while fetch(f"http://127.0.0.1:{port}/{url_path}") is None:
+                if server.poll() is not None or time.perf_counter() - start > 300:
+                    measure.note = "n/a: the server never served the page"
+                    return measure
+                time.sleep(0.002)
+            wall = time.perf_counter() - start
+            time.sleep(1.0 if r == 0 else 0.3)  # the site loads behind the first page
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, 9)
+                server.wait()
+        said = _FIRST_BUILD.search(log_path.read_text(errors="replace"))
+        if r and said:
+            reported.append(float(said.group(1) or said.group(2)))
+            measure.series.samples.append(Sample(wall, 0.0, 0))
+    shutil.rmtree(out, ignore_errors=True)
+    tool.clean()
+    base = noop.median()
+    if reported and base is not None:
+        measure.value = sorted(reported)[len(reported) // 2]
+        measure.target = 1.1 * base
+        measure.note = (f"as serve reports it; target 1.1 x a nothing-changed build "
+                        f"({base:.3f} s); launch to first page "
+                        f"{measure.series.median():.3f} s")
+    return measure
+
+
 def bench_verify(work: Path, n: int, runs: int, logs: Path) -> list[Measure]:
     """Verification overhead per post: the same corpus with and without a trivial verify block."""
     plain_root = work / f"verify-plain-{n}"
@@ -563,6 +621,9 @@ def main(argv: list[str] | None = None) -> int:
     largest = max(opts.sizes)
     measures.append(bench_serve(opts.work / f"corpus-{largest}" / "sitegen", largest,
                                 opts.serve_edits, logs))
+    largest_tool = make_tool("sitegen", opts.work / f"corpus-{largest}" / "sitegen",
+                             opts.work / "out" / f"sitegen-{largest}")
+    measures.append(bench_serve_start(largest_tool, largest, 3, logs))
     measures += bench_verify(opts.work, opts.verify_n, opts.runs.get(opts.verify_n, 3), logs)
     measures.append(bench_checker(logs))
     extras = [] if opts.no_extras else run_extras(logs)

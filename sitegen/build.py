@@ -306,6 +306,27 @@ def run_pipeline(
     return result
 
 
+def record_build(root: Path, result: BuildResult, fingerprint: str) -> None:
+    """The manifest of a finished build: what lets the next one with the same inputs
+    (``fingerprint``, taken before reading) skip itself, or ``serve`` start at once."""
+    site = result.site
+    write_manifest(
+        root,
+        {
+            "fingerprint": fingerprint,
+            "clean": not result.failed,
+            # said again by a build that skips itself (notes too: a post still held back)
+            "warnings": [str(d) for d in site.report.diagnostics if d.level != "error"],
+            "posts": len(site.posts),
+            "pages": len(site.pages),
+            "files": result.file_count,
+            "baseurl": site.config.baseurl,
+            # the next build must not be skipped once the first held-back post is due
+            "scheduled": min(site.scheduled.values()).isoformat() if site.scheduled else "",
+        },
+    )
+
+
 def output_folder(root: Path, options: BuildOptions) -> Path:
     return (options.out or root / DEFAULT_OUT).absolute()
 
@@ -351,18 +372,5 @@ def build_site(
         result = run_pipeline(site, out)
     show_progress("", _progress_wanted(site))  # the summary line takes its place
     call_hook(site, "sitegen_build_finished", site=site, output=out)
-    write_manifest(
-        root,
-        {
-            "fingerprint": fingerprint,
-            "clean": not result.failed,
-            # said again by a build that skips itself (notes too: a post still held back)
-            "warnings": [str(d) for d in site.report.diagnostics if d.level != "error"],
-            "posts": len(site.posts),
-            "pages": len(site.pages),
-            "files": result.file_count,
-            # the next build must not be skipped once the first held-back post is due
-            "scheduled": min(site.scheduled.values()).isoformat() if site.scheduled else "",
-        },
-    )
+    record_build(root, result, fingerprint)
     return result

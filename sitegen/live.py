@@ -24,10 +24,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sitegen.build import BuildResult, load_site, run_pipeline
+from sitegen.build import BuildResult, load_site, record_build, run_pipeline
 from sitegen.discover import MARKDOWN_EXTENSIONS, PAGE_DIRS, POST_DIRS, is_jekyll_input
 from sitegen.early_page import EarlyPage, PageMaker, write_edited_page
 from sitegen.errors import Diagnostic, SiteError
+from sitegen.manifest import (
+    build_settings,
+    builtin_dirs,
+    input_fingerprint,
+    unchanged_since_last_build,
+)
 from sitegen.model import BuildOptions, Site
 from sitegen.plugins import call_hook
 from sitegen.write import OutputError, check_output_folder, digest_of
@@ -126,11 +132,25 @@ class LiveBuild:
         self._maker: PageMaker | None = None  # parser and templates for early pages
         # posts held back for their date: source → the moment (UTC) they are due
         self.scheduled: dict[str, datetime] = {}
+        self.baseurl_hint = ""  # the site's base URL before it is loaded (``quick_start``)
 
     @property
     def macros_file(self) -> str:
         site = self.loaded_site
         return site.config.math.macros_file if site is not None else ""
+
+    def quick_start(self) -> list[str] | None:
+        """When no input changed since the last build of this output for the preview
+        (its manifest says so, as for ``sitegen build``), the output folder already holds
+        what the first build would write, so it can be served before the site is loaded:
+        the warnings that build gave, or None when the first build must come first.
+        ``start`` still runs (in the background), to have the site in memory."""
+        check_output_folder(self.out, self.root)
+        _, manifest = unchanged_since_last_build(self.root, self.options, self.out)
+        if manifest is None:
+            return None
+        self.baseurl_hint = str(manifest.get("baseurl", ""))
+        return [str(w) for w in manifest.get("warnings", [])]
 
     def start(self) -> Outcome:
         """The first build."""
@@ -219,6 +239,10 @@ class LiveBuild:
         return site
 
     def _build(self, reload: bool, sources: set[str]) -> Outcome:
+        # taken before reading, so a save made during the build makes the next start build
+        fingerprint = input_fingerprint(
+            self.root, build_settings(self.options, self.out), builtin_dirs()
+        )
         try:
             if reload:
                 self._last = self._maker = None
@@ -236,6 +260,7 @@ class LiveBuild:
         except OutputError as exc:
             return Outcome(errors=[exc.diagnostic()], diagnostics=[exc.diagnostic()])
         call_hook(site, "sitegen_build_finished", site=site, output=self.out)
+        record_build(self.root, result, fingerprint)
         self.scheduled = dict(site.scheduled)
         self._last = site
         had_errors = bool(self.error_pages)

@@ -123,7 +123,7 @@ class ServeState:
     @property
     def baseurl(self) -> str:
         base = self.live.loaded_site
-        return base.config.baseurl if base is not None else ""
+        return base.config.baseurl if base is not None else self.live.baseurl_hint
 
 
 def make_handler(state: ServeState) -> type[BaseHTTPRequestHandler]:

@@ -95,6 +95,21 @@ class Preview:
                 continue
         self._announce(outcome, time.perf_counter() - start, edited)
 
+    def finish_start(self, said: list[str]) -> None:
+        """After a quick start: the first build, in the background, to have the site in
+        memory. The output was already what it writes, so this is normally silent; what
+        it does change (or says anew) is announced like any rebuild."""
+        start = time.perf_counter()
+        try:
+            outcome = self.live.start()
+        except Exception:  # the next save builds again and says what is wrong
+            traceback.print_exc()
+            return
+        self.reported = {d for d in outcome.diagnostics if str(d) in said}
+        outcome.reload = bool(outcome.errors)  # a first build always loads; the pages need not
+        self._announce(outcome, time.perf_counter() - start)
+        self.live.warm_up()
+
     def publish_scheduled(self) -> None:
         """Until stopped: build again whenever a post held back for its date is due, so
         a scheduled post appears on time in a running preview without any edit."""
@@ -167,12 +182,14 @@ def start_preview(
     httpd = PreviewHTTPServer((host, port), make_handler(state), host=host)
     preview = Preview(live=live, httpd=httpd, state=state, quiet=quiet)
     start = time.perf_counter()
+    said: list[str] | None = None
     try:
         if watch:
             # watching starts before the first build reads anything: a save made while it
             # runs (or just after the first page is served) is a batch that waits for it
             preview.watcher = start_watching(root, out, preview.on_batch)
-        first = live.start()
+            said = live.quick_start()
+        first = live.start() if said is None else Outcome()
     except BaseException:
         if preview.watcher is not None:
             preview.watcher.stop()
@@ -182,19 +199,24 @@ def start_preview(
     for d in first.diagnostics:
         if not quiet or d.level == "error":
             print(d, file=sys.stderr)
+    for warning in [] if quiet else said or []:
+        print(warning, file=sys.stderr)
     if not quiet:
         counts = _counts(first)
-        print(
-            f"built {plural(len(first.changed), 'file')} in {time.perf_counter() - start:.2f} s"
-            f"{counts}",
-            file=sys.stderr,
-        )
+        seconds = time.perf_counter() - start
+        if said is None:
+            print(f"built {plural(len(first.changed), 'file')} in {seconds:.2f} s{counts}",
+                  file=sys.stderr)
+        else:
+            print(f"nothing changed since the last preview: serving {out} as it is "
+                  f"({seconds:.2f} s)", file=sys.stderr)
     preview.thread = threading.Thread(target=httpd.serve_forever, name="sitegen-http", daemon=True)
     preview.thread.start()
     preview.ready.set()
     if watch:  # before the first save, not during it
-        threading.Thread(target=live.warm_up, name="sitegen-warm-up", daemon=True).start()
-    if watch:
+        load = preview.finish_start if said is not None else live.warm_up
+        threading.Thread(target=load, args=(said,) if said is not None else (),
+                         name="sitegen-warm-up", daemon=True).start()
         preview.scheduler = threading.Thread(
             target=preview.publish_scheduled, name="sitegen-schedule", daemon=True
         )
