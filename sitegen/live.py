@@ -127,6 +127,7 @@ class LiveBuild:
         self.loaded_site: Site | None = None  # configuration, plugins and theme, loaded
         self.site_errors: list[Diagnostic] = []  # set while the site cannot be loaded
         self.error_pages: dict[str, bytes] = {}  # output path → page showing its errors
+        self.errors: list[Diagnostic] = []  # the last build's errors
         self._page_of: dict[str, str] = {}  # source → output path of its page
         self._last: Site | None = None  # the last build's site, its posts rendered
         self._maker: PageMaker | None = None  # parser and templates for early pages
@@ -264,6 +265,7 @@ class LiveBuild:
         self.scheduled = dict(site.scheduled)
         self._last = site
         had_errors = bool(self.error_pages)
+        self.errors = list(site.report.errors)
         self._error_pages(result)
         return Outcome(
             changed=sorted(result.changed),
@@ -319,7 +321,9 @@ def _excerpt(root: Path, diagnostic: Diagnostic, around: int = 2) -> str:
     return "<pre>" + "\n".join(rows) + "</pre>"
 
 
-def render_error_page(diagnostics: list[Diagnostic], root: Path) -> bytes:
+def render_error_page(
+    diagnostics: list[Diagnostic], root: Path, heading: str = "This page could not be built"
+) -> bytes:
     """A self-contained page listing errors with file:line, shown in place of a page that
     could not be built (it needs no template: a template may be what is broken)."""
     items = []
@@ -337,7 +341,7 @@ def render_error_page(diagnostics: list[Diagnostic], root: Path) -> bytes:
         "<title>Build error · sitegen</title>"
         f"<style>{_ERROR_STYLE}</style></head>\n"
         '<body><main><article class="sg-error" id="sg-error">'
-        "<h1>This page could not be built</h1>\n"
+        f"<h1>{html.escape(heading)}</h1>\n"
         f"{body}\n"
         "<p>Fix the file and save: this page updates by itself.</p>"
         "</article></main></body></html>\n"

@@ -192,6 +192,14 @@ def make_handler(state: ServeState) -> type[BaseHTTPRequestHandler]:
             self._send(HTTPStatus.OK, body, kind, head)
 
         def _not_found(self, head: bool) -> None:
+            errors = state.live.errors
+            if errors:  # the page may be one that failed before this preview knew its URL
+                heading = "No page here, and the last build had errors"
+                body = render_error_page(errors, state.live.root, heading)
+                self._send(
+                    HTTPStatus.NOT_FOUND, inject_client(body, state.baseurl), _TYPES[".html"], head
+                )
+                return
             page = resolve_request(state.out, "/404.html")
             body = page.read_bytes() if page is not None else b"<h1>404 Not Found</h1>"
             self._send(

@@ -110,7 +110,10 @@ def test_a_preview_that_ended_with_an_error_builds_first_next_time(tmp_path, cap
     run_preview(root, capsys, break_it)
     preview = start_preview(root, BuildOptions(), port=0)
     try:
-        assert "The good body" not in fetch(preview, URL)[1]  # not the old page
+        status, body = fetch(preview, URL)
+        assert "The good body" not in body  # not the old page
+        # a failed post this preview never saw built: its error on the 404
+        assert status == 404 and f"posts/{POST}:3" in body and "malformed front matter" in body
     finally:
         preview.stop()
     assert QUICK not in capsys.readouterr().err
