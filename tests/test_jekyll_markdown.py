@@ -280,6 +280,16 @@ def test_html_block_ends_at_its_matching_closing_tag():
     assert f"<div>\n<div>inner</div>\n{math}\n</div>\n<p><em>after</em></p>" in html
 
 
+def test_dollars_inside_an_html_blocks_own_inline_math_are_part_of_it():
+    # MathJax reads "\\( … \\)" first: a "$$" in its \\text{} is TeX, not another formula
+    cell = "\\( f = g \\\\ \\text{(where $$\\sum_i p_i = 1$$)} \\)"
+    other = "\\(a\\) then $$b$$ \\(c $d$ e\\)"
+    text = f"<table><tr>\n<td>{cell}</td>\n<td>{other}</td>\n</tr></table>\n"
+    html, _ = _render(text, KRAMDOWN)
+    assert f"<td>{cell}</td>" in html
+    assert '\\(a\\) then <span class="math display">\\[b\\]</span> \\(c $d$ e\\)' in html
+
+
 def test_line_starting_with_a_span_tag_is_a_paragraph():
     html, _ = _render('<img src="x.png">\nwith $$k$$\n', KRAMDOWN)
     assert html.startswith('<p><img src="x.png">\nwith <span class="math inline">\\(k\\)')

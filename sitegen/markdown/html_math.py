@@ -36,7 +36,10 @@ _SKIPPED = frozenset({"script", "style", "pre", "code", "textarea"})
 _CLOSERS = {
     "$$": re.compile(r"\$\$|\\.|[{}]", re.S),
     "$": re.compile(r"\$|\\.|[{}]", re.S),
+    "\\(": re.compile(r"\\\)|\\.|[{}]", re.S),
+    "\\[": re.compile(r"\\\]|\\.|[{}]", re.S),
 }
+_BRACKET_OPENER = re.compile(r"\\[(\[]")  # MathJax's own \( … \) and \[ … \]
 
 
 _BLANK_BEFORE = re.compile(r"\n[ \t]*\n[ \t]*$")
@@ -52,9 +55,31 @@ def _closer(text: str, start: int, delim: str) -> int:
             depth += 1
         elif token == "}":
             depth = max(0, depth - 1)
-        elif token == delim and depth == 0:
+        elif depth == 0 and (token == delim or token == _CLOSING.get(delim)):
             return match.start()
     return -1
+
+
+_CLOSING = {"\\(": "\\)", "\\[": "\\]"}
+
+
+def _math_span_before(text: str, pos: int, limit: int) -> tuple[int, int] | None:
+    """The ``\\( … \\)`` or ``\\[ … \\]`` opening in ``text[pos:limit]`` that is still open
+    at ``limit``: (start, end after its closer). MathJax reads a dollar inside it as part of
+    that math, not as a delimiter."""
+    while True:
+        opener = _BRACKET_OPENER.search(text, pos, limit)
+        if opener is None:
+            return None
+        pos = opener.end()
+        if text[opener.start() - 1 : opener.start()] == "\\":  # "\\(": a line break, text
+            continue
+        end = _closer(text, opener.end(), opener.group(0))
+        if end < 0:
+            continue
+        if end + 2 > limit:
+            return opener.start(), end + 2
+        pos = end + 2
 
 
 def _mark_up(text: str, dollars: bool, kramdown_escapes: bool) -> tuple[str, bool]:
@@ -66,6 +91,11 @@ def _mark_up(text: str, dollars: bool, kramdown_escapes: bool) -> tuple[str, boo
         start = text.find("$", pos)
         if start < 0:
             break
+        inside = _math_span_before(text, pos, start)
+        if inside is not None:  # this dollar is inside \( … \)
+            out.append(text[pos : inside[1]])
+            pos = inside[1]
+            continue
         if text[start - 1 : start] == "\\":  # "\$" is never an opener
             out.append(text[pos : start + 1])
             pos = start + 1

@@ -89,6 +89,12 @@ def _substitute_text(env: dict, ctx: LiquidContext, html: str, line: int) -> str
     return "".join(pieces)
 
 
+def _is_value(expression: str) -> bool:
+    """``site.x`` or ``page.x``, with filters or not (``site.x | replace: 'a', 'b'``)."""
+    name, _, filters = expression.partition("|")
+    return VARIABLE.fullmatch(name.strip()) is not None and (not _ or bool(filters.strip()))
+
+
 def _html_value(env: dict, ctx: LiquidContext, text: str, line: int) -> str:
     match = fullmatch_liquid(text)
     # Only the value forms; anything else in HTML (TeX's "{{" in a raw <div>, say) is
@@ -98,7 +104,7 @@ def _html_value(env: dict, ctx: LiquidContext, text: str, line: int) -> str:
     if text[1] == "%":
         if match.group(1) not in ("post_url", "link"):
             return text
-    elif VARIABLE.fullmatch(match.group(1)) is None:
+    elif not _is_value(match.group(1)):
         return text
     try:
         return escapeHtml(value_of(ctx, match))
