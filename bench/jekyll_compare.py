@@ -188,7 +188,10 @@ def compare_items(url: str, ours: list[dict], theirs: list[dict]) -> PageResult:
                     result.diffs.append(f"  jekyll  {jekyll[i][:160]!r}")
                     result.diffs.append(f"  sitegen {mine[j][:160]!r} (typography)")
                     result.diffs.append("  --")
-                result.mode_differs += theirs[i]["display"] != ours[j]["display"]
+                if theirs[i]["display"] != ours[j]["display"]:
+                    result.mode_differs += 1
+                    shown = "display" if theirs[i]["display"] else "inline"
+                    result.diffs.append(f"  mode: {shown} in Jekyll  {jekyll[i][:120]!r}")
             continue
         for i in range(i1, i2):
             result.diffs.append(f"  jekyll  {jekyll[i][:160]!r}")

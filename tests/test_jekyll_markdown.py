@@ -290,6 +290,14 @@ def test_dollars_inside_an_html_blocks_own_inline_math_are_part_of_it():
     assert '\\(a\\) then <span class="math display">\\[b\\]</span> \\(c $d$ e\\)' in html
 
 
+def test_a_list_item_that_is_only_dollar_math_is_a_math_block():
+    # kramdown (checked against Jekyll 4.3): the item's text is a block of its own
+    html, _ = _render("1. a\n2. $$x$$\n3. $$y$$ \n4. b $$z$$\n- $$w$$\n  more\n", KRAMDOWN)
+    assert html.count('<div class="math display">') == 2
+    assert '<li><span class="math inline">\\(z\\)' not in html and "b <span" in html
+    assert '<li><span class="math inline">\\(w\\)</span>\nmore</li>' in html
+
+
 def test_line_starting_with_a_span_tag_is_a_paragraph():
     html, _ = _render('<img src="x.png">\nwith $$k$$\n', KRAMDOWN)
     assert html.startswith('<p><img src="x.png">\nwith <span class="math inline">\\(k\\)')

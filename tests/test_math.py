@@ -260,6 +260,13 @@ def test_math_in_list_and_blockquote(md):
     assert display("b_2") in html
 
 
+def test_every_item_of_a_tight_list_of_display_math_is_display(md):
+    # each item's first line is read after the list moved past its marker
+    for text in ("1. $$x_1$$\n2. $$x_2$$\n3. $$x_3$$\n", "- \\[x_1\\]\n- \\[x_2\\]\n- \\[x_3\\]\n"):
+        html, _ = render(md, text)
+        assert [display(f"x_{i}") in html for i in (1, 2, 3)] == [True, True, True], text
+
+
 def test_code_is_never_math(md):
     html, env = render(md, "`$x$ and \\\\(y\\\\)`\n\n```\n$$\na\n$$\n```\n\n    $$ b $$\n")
     assert "math" not in html

@@ -3,6 +3,8 @@ lines of their own (see :mod:`sitegen.markdown.math`)."""
 
 from __future__ import annotations
 
+import re
+
 import bisect
 from dataclasses import dataclass
 
@@ -71,6 +73,7 @@ class _BlockLines:
     text: str
     starts: list[int]  # where each line begins in text
     index: CloserIndex | None  # None for "$$", whose closer needs no brace walk
+    offsets: list[int]  # where each line's text began in the source when it was read
 
 
 def _block_lines(
@@ -78,7 +81,13 @@ def _block_lines(
 ) -> _BlockLines:
     memo = _memo_of(state, ("lines", kind, env, end, kramdown))
     known = memo.get("lines")
-    if known is not None and known.first <= first:
+    # a list moves the start of each item's first line past its marker when the item
+    # begins: lines read before that are read again
+    if (
+        known is not None
+        and known.first <= first
+        and known.offsets[first - known.first] == state.bMarks[first] + state.tShift[first]
+    ):
         return known
     starts: list[int] = []
     pieces: list[str] = []
@@ -101,7 +110,8 @@ def _block_lines(
         index = build_closer_index(joined, env_end_pattern(env, r"[^\S\n]"))
     elif kind != "$$":
         index = build_closer_index(joined, BRACKET_TOKENS)
-    known = memo["lines"] = _BlockLines(first, joined, starts, index)
+    offsets = [state.bMarks[line] + state.tShift[line] for line in range(first, end)]
+    known = memo["lines"] = _BlockLines(first, joined, starts, index, offsets)
     return known
 
 
@@ -122,7 +132,12 @@ def _before_block_boundary(state: StateBlock, line: int, end_line: int) -> bool:
     if line >= end_line or state.isEmpty(line):
         return True
     text = line_text(state, line)
+    if state.sCount[line] < state.blkIndent and _LIST_ITEM.match(text):
+        return True  # the next item of the list this block ends an item of
     return text.startswith("{:") or text.rstrip() == "^"
+
+
+_LIST_ITEM = re.compile(r"(?:[*+-]|\d{1,9}[.)])(?:[ \t]|$)")
 
 
 def _scan_block(
