@@ -298,6 +298,20 @@ def test_a_list_item_that_is_only_dollar_math_is_a_math_block():
     assert '<li><span class="math inline">\\(w\\)</span>\nmore</li>' in html
 
 
+def test_a_blockquote_keeps_every_line_up_to_a_blank_one_as_kramdown_does():
+    # each case as Jekyll 4.3 + kramdown 2.4 rendered it
+    html, _ = _render("> **Steps**\n1. a\n2. $$v$$\n\nafter\n", KRAMDOWN)
+    assert html.startswith("<blockquote>\n<p><strong>Steps</strong></p>\n<ol>")
+    assert '<div class="math display">\\[v\\]</div>\n</li>\n</ol>\n</blockquote>\n<p>after' in html
+    html, _ = _render("> q\n# h\n\n> a\n>\n> > b\n> c\nlazy\n", KRAMDOWN)
+    assert '<blockquote>\n<p>q</p>\n<h1 id="h">h</h1>\n</blockquote>' in html
+    assert "<p>a</p>\n<blockquote>\n<p>b\nc\nlazy</p>\n</blockquote>\n</blockquote>" in html
+    html, _ = _render("> q\n$$u$$\n\n> r\n<div>h</div>\n\n> s\n---\n", KRAMDOWN)
+    assert '<p>q\n<span class="math inline">\\(u\\)</span></p>' in html
+    assert "<p>r</p>\n</blockquote>\n<div>h</div>" in html  # an HTML block ends it
+    assert '<blockquote>\n<h2 id="s">s</h2>\n</blockquote>' in html
+
+
 def test_line_starting_with_a_span_tag_is_a_paragraph():
     html, _ = _render('<img src="x.png">\nwith $$k$$\n', KRAMDOWN)
     assert html.startswith('<p><img src="x.png">\nwith <span class="math inline">\\(k\\)')

@@ -359,7 +359,10 @@ def _substitute_code(env: dict, ctx: LiquidContext, code: str, first_line: int) 
 def kramdown_blocks_plugin(md: MarkdownIt, parse_block_html: bool = False) -> None:
     """Read blocks as kramdown does (see the module doc); for posts of Jekyll sites.
     ``parse_block_html``: the site's kramdown setting (:mod:`.kramdown_parsed_html`)."""
+    from sitegen.markdown.kramdown_blockquote import kramdown_blockquote_plugin
+
     md.options[_PARSE_KEY] = parse_block_html
+    kramdown_blockquote_plugin(md)
     md.core.ruler.push("kramdown_code_liquid", _code_values)
     md.block.ruler.before(
         "html_block",

@@ -3,9 +3,8 @@ lines of their own (see :mod:`sitegen.markdown.math`)."""
 
 from __future__ import annotations
 
-import re
-
 import bisect
+import re
 from dataclasses import dataclass
 
 from markdown_it.rules_block import StateBlock
