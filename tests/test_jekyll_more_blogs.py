@@ -301,3 +301,29 @@ def test_an_include_inside_a_liquid_include_runs_in_its_scope(tmp_path):
         "_posts/2020-01-01-cards.md:6: error: include 'nowhere.html' (inside an include) "
         "not found in _includes/"
     ]
+
+
+def test_an_include_applies_the_filters_a_post_applies(tmp_path):
+    # A theme's image include: {% capture p %}{{ page.title | slugify }}/…{% endcapture %}
+    _site(
+        tmp_path,
+        {
+            "_config.yml": "title: t\n",
+            "_includes/image": (
+                "{% capture path %}{{ page.title | slugify }}/{{ include.name }}{% endcapture %}"
+                '<img src="/images/{{ path }}" alt="{{ include.caption | truncate: 12 }}">'
+            ),
+            "_includes/odd.html": "{{ include.name | no_such_filter }}",
+            "_posts/2020-01-01-fig.md": (
+                "---\ntitle: A Fine Plot!\n---\n"
+                '{% include image name="p.png" caption="a long caption" %}\n\n'
+                '{% include odd.html name="x" %}\n'
+            ),
+        },
+    )
+    result = build_site(tmp_path, BuildOptions(out=tmp_path / "_site", strict=False))
+    assert '<img src="/images/a-fine-plot/p.png" alt="a long ca...">' in _page(tmp_path, "fig")
+    errors = [str(d) for d in result.site.report.errors]
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("_posts/2020-01-01-fig.md:6: error: ")
+    assert "the filter 'no_such_filter' is not one sitegen applies" in errors[0]

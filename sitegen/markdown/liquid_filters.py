@@ -191,6 +191,12 @@ _FILTERS: dict[str, tuple[Callable[..., Any], bool]] = {
 }
 
 
+def plain_filter(name: str) -> Callable[..., Any] | None:
+    """The filter ``name`` when it needs nothing but its input and arguments."""
+    known = _FILTERS.get(name)
+    return known[0] if known is not None and not known[1] else None
+
+
 def apply_filters(
     expr: str, lookup: Callable[[str], Any], site: dict
 ) -> tuple[bool, Any]:

@@ -147,6 +147,21 @@ class LiquidFilters:
     baseurl: str = ""
     url: str = ""
 
+    def __getattr__(self, name: str) -> Any:
+        # the other filters a post's output tags apply (slugify, date, truncate …)
+        from sitegen.markdown.liquid_filters import plain_filter
+
+        function = plain_filter(name)
+        if function is None:
+            if name.startswith("__"):
+                raise AttributeError(name)
+
+            def unknown(*_args: Any) -> Any:
+                raise ValueError(f"the filter '{name}' is not one sitegen applies")
+
+            return unknown
+        return function
+
     @staticmethod
     def missing_include(name: str) -> str:
         raise ValueError(f"include '{name}' (inside an include) not found in _includes/")
