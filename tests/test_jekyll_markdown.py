@@ -312,6 +312,15 @@ def test_a_blockquote_keeps_every_line_up_to_a_blank_one_as_kramdown_does():
     assert '<blockquote>\n<h2 id="s">s</h2>\n</blockquote>' in html
 
 
+def test_dollar_math_right_before_a_parsed_elements_closing_tag_is_inline():
+    # as Jekyll 4.3 rendered it: the closing tag is a line of text after the block
+    text = '<details markdown="1">\n\nText\n\n$$\nx\n$$\n</details>\n\n'
+    text += '<details markdown="1">\n\nText\n\n$$\ny\n$$\n\n</details>\n'
+    html, _ = _render(text, KRAMDOWN)
+    assert '<p><span class="math inline">\\(x\\)</span></p>\n</details>' in html
+    assert '<div class="math display">\\[y\\]</div>\n</details>' in html
+
+
 def test_line_starting_with_a_span_tag_is_a_paragraph():
     html, _ = _render('<img src="x.png">\nwith $$k$$\n', KRAMDOWN)
     assert html.startswith('<p><img src="x.png">\nwith <span class="math inline">\\(k\\)')

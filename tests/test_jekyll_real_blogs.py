@@ -207,6 +207,27 @@ def test_parse_block_html_set_by_an_include_applies_to_later_html_math(tmp_path)
     assert "\\(A = \\begin{bmatrix} 1 \\\\\n 2 \\end{bmatrix}\\)" in html
 
 
+def test_an_options_line_after_an_include_overrides_the_includes_setting(tmp_path):
+    # The include turns parse_block_html on; the post's own line after it turns it off
+    # again, so the <div>'s $$ is MathJax's (display), not kramdown's inline math.
+    from sitegen.build import build_site
+    from sitegen.model import BuildOptions
+
+    (tmp_path / "_includes").mkdir()
+    (tmp_path / "_includes" / "signup.html").write_text(
+        '{::options parse_block_html="false" /}\n<div class="box">signup</div>\n'
+        '{::options parse_block_html="true" /}\n'
+    )
+    (tmp_path / "_posts").mkdir()
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    (tmp_path / "_posts" / "2020-01-01-m.md").write_text(
+        "---\ntitle: t\n---\n{% include signup.html %}\n\nText:\n\n"
+        '{::options parse_block_html="false" /}\n<div>\n$$\nx = 1\n$$\n</div>\n'
+    )
+    build_site(tmp_path, BuildOptions(out=tmp_path / "_site"))
+    assert '<span class="math display">\\[x = 1\\]</span>' in _post_page(tmp_path, "m")
+
+
 def test_line_break_after_a_row_break_is_dropped_as_kramdown_did():
     # "\\\\ \\\\" at a line's end: "\\ \" and a <br> for kramdown; the row break is there.
     text = "\\begin{aligned}\nH &= a\\\\\\\\ \\\\\\\\\n&= b\n\\end{aligned}\n"

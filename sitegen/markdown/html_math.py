@@ -187,6 +187,10 @@ def html_block_math_plugin(md: MarkdownIt, dollars: bool = False, parsed: bool =
         includes: list[Token] = []  # included before the next HTML block, not yet read
         for token in state.tokens:
             if token.type == "kramdown_options":
+                # the includes above came first (their own {::options} lines too)
+                for include in includes:
+                    parsed = _parse_block_html(quiet_include_output(state.env, include), parsed)
+                includes.clear()
                 setting = token.meta["options"].get("parse_block_html", "")
                 parsed = setting == "true" if setting else parsed
             elif token.type == "liquid_include_block":

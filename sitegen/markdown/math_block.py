@@ -128,7 +128,11 @@ def _follows_paragraph(state: StateBlock, line: int) -> bool:
 def _before_block_boundary(state: StateBlock, line: int, end_line: int) -> bool:
     """kramdown's test after a math block: a blank line, the end, an ``{: …}`` attribute
     list or an end-of-block ``^`` follows."""
-    if line >= end_line or state.isEmpty(line):
+    if line >= end_line:
+        # the end of the text, of a list item or of a quote; but in an HTML element whose
+        # content kramdown parsed, its closing tag on the next line is text that follows
+        return line >= state.lineMax or not line_text(state, line).startswith("</")
+    if state.isEmpty(line):
         return True
     text = line_text(state, line)
     if state.sCount[line] < state.blkIndent and _LIST_ITEM.match(text):
