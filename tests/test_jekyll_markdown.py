@@ -321,6 +321,16 @@ def test_dollar_math_right_before_a_parsed_elements_closing_tag_is_inline():
     assert '<div class="math display">\\[y\\]</div>\n</details>' in html
 
 
+def test_parsed_html_dollar_math_followed_by_a_closing_tag_is_inline():
+    # parse_block_html on, the element kept raw (its opening line holds more than the tag)
+    dialect = MarkdownDialect(kramdown=True, dollars="off", parse_block_html=True)
+    text = "<details> <summary>S</summary>\nText:\n\n$$\nx\n$$\n</details>\n\n"
+    text += "<details> <summary>S</summary>\nText:\n\n$$\ny\n$$\n\n</details>\n"
+    html, _ = _render(text, dialect)
+    assert '<span class="math inline">\\(x\\)</span>\n</details>' in html
+    assert '<span class="math display">\\[y\\]</span>\n\n</details>' in html
+
+
 def test_line_starting_with_a_span_tag_is_a_paragraph():
     html, _ = _render('<img src="x.png">\nwith $$k$$\n', KRAMDOWN)
     assert html.startswith('<p><img src="x.png">\nwith <span class="math inline">\\(k\\)')

@@ -82,8 +82,11 @@ def _math_span_before(text: str, pos: int, limit: int) -> tuple[int, int] | None
         pos = end + 2
 
 
-def _mark_up(text: str, dollars: bool, kramdown_escapes: bool) -> tuple[str, bool]:
-    """``text`` (HTML text between tags) with its dollar math wrapped; and whether any was."""
+def _mark_up(
+    text: str, dollars: bool, kramdown_escapes: bool, ends_block: bool = True
+) -> tuple[str, bool]:
+    """``text`` (HTML text between tags) with its dollar math wrapped; and whether any was.
+    ``ends_block``: no tag follows it (the end of ``text`` is the end of the block)."""
     out: list[str] = []
     pos = 0
     found = False
@@ -119,7 +122,10 @@ def _mark_up(text: str, dollars: bool, kramdown_escapes: bool) -> tuple[str, boo
         if display and kramdown_escapes:
             # Parsed by kramdown: a math block only between blank lines, else inline math
             # (kept display when numbered: MathJax 3 drops an inline \tag).
-            alone = _BLANK_BEFORE.search(text, 0, start) and _BLANK_AFTER.match(text, end + 2)
+            after = _BLANK_AFTER.match(text, end + 2)
+            if after is not None and after.group(0).count("\n") < 2 and not ends_block:
+                after = None  # a tag follows on the next line: text after the block
+            alone = _BLANK_BEFORE.search(text, 0, start) and after
             display = bool(alone) or "\\tag" in tex or "\\label" in tex
         if display:
             out.append(f'<span class="math display">\\[{tex}\\]</span>')
@@ -141,12 +147,12 @@ def mark_up_html_math(html: str, dollars: bool, kramdown_escapes: bool = False) 
     skipping: str = ""
     found = False
 
-    def text_between(text: str) -> None:
+    def text_between(text: str, ends_block: bool = False) -> None:
         nonlocal found
         if skipping or "$" not in text:
             out.append(text)
             return
-        text, any_math = _mark_up(text, dollars, kramdown_escapes)
+        text, any_math = _mark_up(text, dollars, kramdown_escapes, ends_block)
         out.append(text)
         found = found or any_math
 
@@ -160,7 +166,7 @@ def mark_up_html_math(html: str, dollars: bool, kramdown_escapes: bool = False) 
         elif name in _SKIPPED and not match.group(1) and not match.group(0).endswith("/>"):
             skipping = name
         pos = match.end()
-    text_between(html[pos:])
+    text_between(html[pos:], ends_block=True)
     return "".join(out), found
 
 
