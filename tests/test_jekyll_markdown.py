@@ -331,6 +331,21 @@ def test_parsed_html_dollar_math_followed_by_a_closing_tag_is_inline():
     assert '<span class="math display">\\[y\\]</span>\n\n</details>' in html
 
 
+@pytest.mark.parametrize(
+    "before",
+    ["### H", "~~~\nc\n~~~", "* * *", "<div>x</div>"],
+    ids=["heading", "fence", "rule", "html"],
+)
+def test_dollar_math_right_after_another_block_is_a_paragraph(before):
+    # kramdown starts a math block only after a blank line (checked against Jekyll 4.3)
+    html, notes = _render(f"{before}\n$$x$$\n\n{before}\n\n$$y$$\n", KRAMDOWN)
+    assert '<p><span class="math inline">\\(x\\)</span></p>' in html
+    assert '<div class="math display">\\[y\\]</div>' in html
+    html, notes = _render(f"{before}\n$$z \\tag{{1}}$$\n", KRAMDOWN)  # numbered: kept, said
+    assert '<div class="math display">' in html
+    assert any("right after another block" in message for _, _, message in notes)
+
+
 def test_line_starting_with_a_span_tag_is_a_paragraph():
     html, _ = _render('<img src="x.png">\nwith $$k$$\n', KRAMDOWN)
     assert html.startswith('<p><img src="x.png">\nwith <span class="math inline">\\(k\\)')

@@ -158,10 +158,12 @@ def test_values_inside_raw_html_but_not_comments(md):
 def test_values_with_filters_inside_raw_html(md):
     src = ('Either <a href="{{ site.title | replace: \'Blog\', \'Log\' }}">c</a> or '
            '<a href="{{ page.title | upcase }}">d</a>\n\n'
-           '<div title="{{ site.baseurl | append: \'/x\' }}">\\[ {{a} | b} \\]</div>\n')
+           '<div title="{{ site.baseurl | append: \'/x\' }}">\\[ {{a} | b} \\]</div>\n\n'
+           '<img src="{{ \'/i/a.pdf\' | relative_url }}">\n')
     html, env = render(md, src, liquid=context())
     assert '<a href="Log &lt;&amp;&gt;">c</a>' in html and '<a href="PART 1">d</a>' in html
     assert '<div title="/blog/x">' in html and "{{a} | b}" in html  # TeX stays TeX
+    assert '<img src="/blog/i/a.pdf">' in html
     assert env["diagnostics"] == []
 
 

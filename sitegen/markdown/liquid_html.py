@@ -90,9 +90,15 @@ def _substitute_text(env: dict, ctx: LiquidContext, html: str, line: int) -> str
 
 
 def _is_value(expression: str) -> bool:
-    """``site.x`` or ``page.x``, with filters or not (``site.x | replace: 'a', 'b'``)."""
-    name, _, filters = expression.partition("|")
-    return VARIABLE.fullmatch(name.strip()) is not None and (not _ or bool(filters.strip()))
+    """``site.x`` or ``page.x``, with filters or not (``site.x | replace: 'a', 'b'``), or a
+    quoted string with filters (``'/img/a.png' | absolute_url``)."""
+    name, bar, filters = expression.partition("|")
+    name = name.strip()
+    if bar and not filters.strip():
+        return False
+    if VARIABLE.fullmatch(name) is not None:
+        return True
+    return bool(bar) and len(name) >= 2 and name[0] == name[-1] and name[0] in "'\""
 
 
 def _html_value(env: dict, ctx: LiquidContext, text: str, line: int) -> str:

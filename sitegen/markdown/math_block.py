@@ -114,6 +114,17 @@ def _block_lines(
     return known
 
 
+def _after_block_boundary(state: StateBlock, line: int) -> bool:
+    """kramdown's test before a math block: it starts its container, or a blank line, an
+    ``{: …}`` attribute list or option line, or an end-of-block ``^`` comes before it."""
+    if line <= 0 or not state.tokens or state.tokens[-1].nesting == 1:
+        return True  # the first block of the text, of a list item or of a quote
+    if state.isEmpty(line - 1):
+        return True
+    text = line_text(state, line - 1)
+    return text.startswith("{:") or text.rstrip() == "^"
+
+
 def _follows_paragraph(state: StateBlock, line: int) -> bool:
     """True if the block at ``line`` ended the paragraph just before it."""
     tokens = state.tokens
@@ -249,6 +260,19 @@ def make_block_rule(opts: MathOptions):
                     start_line,
                     "$$ … $$ right after a line of text is display math here, so its \\tag/"
                     "\\label work (kramdown made it inline math in the paragraph)",
+                )
+            elif not silent and not _after_block_boundary(state, start_line):
+                # kramdown: right after another block (a heading, a list, a fence) with
+                # no blank line between, "$$" starts a paragraph
+                if not numbered:
+                    return False
+                note_difference(
+                    state.env,
+                    "display-after-block",
+                    start_line,
+                    "$$ … $$ right after another block (no blank line between) is display "
+                    "math here, so its \\tag/\\label work (kramdown made it inline math in a "
+                    "paragraph)",
                 )
         if silent:
             return True
