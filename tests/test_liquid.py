@@ -215,3 +215,66 @@ def test_include_names_stay_inside_the_includes_folder(md, name):
     assert calls == []
     assert f"{{% include {name} %}}" in html
     assert env["diagnostics"][0][1] == "warning"
+
+
+@pytest.mark.parametrize(
+    ("condition", "shown"),
+    [
+        ("page.draft", "B"),
+        ("page.title", "A"),
+        ("page.missing", "B"),
+        ("site.n > 2", "A"),
+        ("site.n >= 4", "B"),
+        ("page.title == 'Part 1'", "A"),
+        ("page.title != \"Part 1\"", "B"),
+        ("page.title contains 'art'", "A"),
+        ("page.tags contains 'ml'", "A"),
+        ("page.tags contains 'x'", "B"),
+        ("page.draft or site.n == 3", "A"),
+        ("page.title and page.draft", "B"),
+        ("page.draft and page.title or site.n", "B"),  # right to left: draft and (title or n)
+        ("page.empty_list == empty", "A"),
+        ("page.title == empty", "B"),
+        ("page.title == 'a and b'", "B"),  # "and" inside a quoted string is not a join
+    ],
+)
+def test_if_block_keeps_only_the_branch_whose_condition_holds(md, condition, shown):
+    page = {"title": "Part 1", "draft": False, "tags": ["ml", "math"], "empty_list": []}
+    src = f"{{% if {condition} %}}\nA $x$\n{{% else %}}\nB $y$\n{{% endif %}}\n\nafter\n"
+    html, env = render(md, src, liquid=context(page=page))
+    other = "B" if shown == "A" else "A"
+    assert f"<p>{shown} " in html and f"<p>{other} " not in html
+    assert "{%" not in html and "<p>after</p>" in html
+    assert env["diagnostics"] == []
+
+
+def test_elsif_and_unless_and_nested_blocks(md):
+    src = (
+        "{% if site.n == 1 %}\none\n{% elsif site.n == 3 %}\n"
+        "three\n\n{% unless page.draft %}\n* published\n{% endunless %}\n"
+        "{% else %}\nother\n{% endif %}\n"
+    )
+    html, env = render(md, src, liquid=context())
+    assert "<p>three</p>" in html and "<li>published</li>" in html
+    assert "one" not in html and "other" not in html
+    assert env["diagnostics"] == []
+
+
+def test_if_without_true_branch_renders_nothing_and_markdown_around_survives(md):
+    src = "# Title\n\n{% if page.comments %}\n<div id=\"disqus\"></div>\n{% endif %}\n\ntext\n"
+    html, env = render(md, src, liquid=context())
+    assert "disqus" not in html and "<h1" in html and "<p>text</p>" in html
+    assert env["diagnostics"] == []
+
+
+def test_an_unreadable_condition_is_a_warning_and_the_tags_stay_visible(md):
+    src = "{% if page.foo(1) %}\nshown\n{% endif %}\n"
+    html, env = render(md, src, liquid=context(), line_offset=5)
+    assert "{% if page.foo(1) %}" in html and "shown" in html
+    assert [(d[0], d[1]) for d in env["diagnostics"]][:1] == [(5, "warning")]
+
+
+def test_an_if_without_endif_is_left_to_the_inline_warning(md):
+    html, env = render(md, "{% if page.title %}\nno end\n", liquid=context())
+    assert "{% if page.title %}" in html
+    assert env["diagnostics"] and env["diagnostics"][0][1] == "warning"

@@ -1,5 +1,6 @@
-"""The block Liquid rules: ``{% highlight %}``, ``{% raw %}``, ``{% comment %}`` and
-``{% include %}`` on lines of their own."""
+"""The block Liquid rules: ``{% highlight %}``, ``{% raw %}``, ``{% comment %}``,
+``{% include %}`` and ``{% if %}`` / ``{% unless %}`` (:mod:`.liquid_if`) on lines of their
+own."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sitegen.markdown.lines import (
     RAW_DEPTH_KEY,
     line_text,
 )
+from sitegen.markdown.liquid_if import liquid_if_block
 from sitegen.markdown.liquid_tags import (
     END_COMMENT,
     END_HIGHLIGHT,
@@ -61,6 +63,8 @@ def liquid_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         return _block_highlight(state, start, end, silent, match, text)
     if name == "raw" and alone:
         return _block_raw(state, start, end, silent)
+    if name in ("if", "unless") and alone:
+        return liquid_if_block(state, start, end, silent)
     if name == "comment" and alone:
         close = _find_line(state, END_COMMENT, start + 1, end)
         if close < 0:

@@ -115,6 +115,14 @@ def _output(ctx: LiquidContext, expr: str) -> Any:
     return value if done else _lookup(ctx, expr)
 
 
+def value_or_nil(ctx: LiquidContext, expr: str) -> Any:
+    """The value of a lookup or a value with filters, None (Liquid's nil) when undefined."""
+    try:
+        return _output(ctx, expr)
+    except UndefinedVariable:
+        return None
+
+
 def value_of(ctx: LiquidContext, match: LiquidMatch) -> str:
     """Text of a ``{{ }}`` or a ``post_url`` / ``link`` tag (not escaped)."""
     if match.group(0)[1] == "{":
