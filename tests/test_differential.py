@@ -22,8 +22,12 @@ from sitegen.model import BuildOptions
 SEQUENCES = int(os.environ.get("SITEGEN_DIFF_SEQUENCES", "3"))
 EDITS = int(os.environ.get("SITEGEN_DIFF_EDITS", "8"))
 
-# Declared volatile: a verification result says whether it came from the result cache.
-VOLATILE = [(re.compile(rb'"cached": (true|false)'), b'"cached": _')]
+# Declared volatile: a verification result says whether it came from the result cache,
+# and how long its checks ran (the clean build runs the code again).
+VOLATILE = [
+    (re.compile(rb'"cached": (true|false)'), b'"cached": _'),
+    (re.compile(rb'"time": [0-9.e-]+'), b'"time": _'),
+]
 
 WORDS = "gradient loss weight matrix vector chain rule softmax derivative".split()
 
@@ -262,10 +266,6 @@ def _clean_build(site: Path, into: Path) -> dict[str, bytes]:
     if into.exists():
         shutil.rmtree(into)
     shutil.copytree(site, into, ignore=shutil.ignore_patterns("_site", ".sitegen-cache"))
-    # the code's results (not the engine's state) are shared, so code runs once per edit
-    results = site / ".sitegen-cache" / "verify"
-    if results.is_dir():
-        shutil.copytree(results, into / ".sitegen-cache" / "verify")
     _build(into)
     return _outputs(into / "_site")
 

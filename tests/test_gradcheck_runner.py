@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from sitegen_plugins.gradcheck.blocks import BlockOptions
@@ -87,10 +88,17 @@ def test_second_build_runs_no_code_and_rerun_or_an_edit_does(tmp_path):
     assert build()["gradcheck_executed"] == ["posts/2024-01-01-cached.md"]
     assert build()["gradcheck_executed"] == []
     assert marker.read_text().count("ran") == 1
-    assert (root / ".sitegen-cache" / "verify").is_dir()
 
     build(rerun=True)
     assert marker.read_text().count("ran") == 2
+
+    # a build that verifies nothing keeps the results for the next one that does
+    assert "gradcheck_executed" not in build(extra={"verify": False})
+    assert "gradcheck_executed" not in build(extra={"verify": False})  # bodies cached
+    assert build()["gradcheck_executed"] == []
+    assert marker.read_text().count("ran") == 2
+    shutil.rmtree(root / ".sitegen-cache")  # the results live in the site's one cache
+    assert build()["gradcheck_executed"] == ["posts/2024-01-01-cached.md"]
 
 
 def test_cache_key_changes_with_code_options_and_versions():

@@ -52,14 +52,10 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def _clean_serve(site: Path, into: Path) -> dict[str, bytes]:
-    """What serve's first build of a copy of the sources writes (no caches but the code's
-    results, so code runs once per edit)."""
+    """What serve's first build of a copy of the sources writes (no caches at all)."""
     if into.exists():
         shutil.rmtree(into)
     shutil.copytree(site, into, ignore=shutil.ignore_patterns("_site", ".sitegen-cache"))
-    results = site / ".sitegen-cache" / "verify"
-    if results.is_dir():
-        shutil.copytree(results, into / ".sitegen-cache" / "verify")
     LiveBuild(into, BuildOptions(quiet=True, jobs=1), into / "_site").start()
     return _outputs(into / "_site")
 

@@ -29,10 +29,13 @@ from sitegen.hooks import hookimpl
 from .blocks import collect_blocks, option_problems
 from .jobs import post_equations, post_job
 from .rules import add_rules
-from .runner import PostJob, WorkerPool, run_jobs
+from .runner import PostJob, WorkerPool, keep_results, result_keys, run_jobs
 from .settings import SETTINGS_KEY, TABLES, settings  # noqa: F401 (TABLES: the engine reads it)
 from .state import STATE_KEY, PostState, apply_results
 from .summary import extra_pages
+
+# a post's data: the cache key of its result (kept in the body cache with the post)
+RESULT_KEY = "gradcheck_result_key"
 
 # Its settings are the [verify] table (TABLES); [plugins.gradcheck] takes only "enabled".
 SETTINGS: dict = {}
@@ -128,6 +131,7 @@ def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
     """
     peek = not _verifying(site) and site.options.serve
     if not _verifying(site) and not peek:
+        _keep_results(site, posts)
         return
     jobs: list[PostJob] = []
     for post in posts:
@@ -153,13 +157,33 @@ def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
         rerun=site.options.rerun,
         pool=pool if isinstance(pool, WorkerPool) else None,
         cache_only=peek,
+        store=site.cache,
         on_result=_progress(site, len(jobs)) if not peek else None,
     )
+    for rel, key in verification.keys.items():
+        by_rel[rel].data[RESULT_KEY] = key
     # which posts' code ran in this build (tests read it: a cached rebuild runs none)
     site.data["gradcheck_executed"] = sorted(verification.executed)
     # and how many processes it started for them (a prose edit: none)
     site.data["gradcheck_started"] = verification.started
     apply_results(site, verification, by_rel)
+
+
+def _keep_results(site: Any, posts: list[Any]) -> None:
+    """``--no-verify`` runs nothing, but each post remembers the key its result would
+    have, so the results stay in the store (``sitegen_extra_pages``) for the next build
+    that verifies."""
+    jobs = []
+    for post in posts:
+        if post.meta.get("verify") is False or "tokens" not in post.data:
+            continue
+        env = post.data.get("env") or {}
+        blocks = collect_blocks(post.data["tokens"], int(env.get("line_offset", 1)))
+        if blocks:
+            jobs.append(post_job(site, post, blocks, post_equations(post)))
+    by_rel = {post.rel: post for post in posts}
+    for rel, key in result_keys(jobs).items():
+        by_rel[rel].data[RESULT_KEY] = key
 
 
 def _progress(site: Any, total: int) -> Any:
@@ -187,6 +211,10 @@ def sitegen_extend_markdown(md: Any, site: Any) -> None:
 
 @hookimpl
 def sitegen_extra_pages(site: Any) -> list[Any]:
+    # every post's result stays in the store, also where the post's body (and data) came
+    # from the body cache and nothing looked the result up
+    keys = [p.data.get(RESULT_KEY) for p in site.posts + site.pages]
+    keep_results(site.root, [key for key in keys if isinstance(key, str)], site.cache)
     if not _verifying(site) and not site.options.serve:
         return []  # sitegen build --no-verify
     return extra_pages(site, STATE_KEY)

@@ -8,7 +8,7 @@ Its results come back on a pipe made for that post alone (``channel.py``), read 
 deadline; its standard error is capped. A post that hits a limit, crashes or garbles its
 channel gets an error naming the reason; the other posts are not affected.
 
-Results are cached by content in ``<site>/.sitegen-cache/verify/``: the key covers the
+Results are cached by content in the site's one cache store (``site.cache``): the key covers the
 post's executed code and options, the numpy and Python versions, and the source of this
 plugin, so a rebuild with nothing changed starts no worker at all. A result that depends on
 the moment (a timeout, a crash of the post's process) is kept for the process that made it
@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
+import shutil
 import sys
-import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -35,8 +34,9 @@ from . import channel
 from .collect import collect, fail_block
 from .processes import PACKAGE_DIR, Worker, WorkerDied, default_start, spawn_post
 
-CACHE_DIR = Path(".sitegen-cache") / "verify"
 CACHE_VERSION = 3  # 3: each post runs in a fresh process
+# where results were kept before they moved into the site's one store
+_OLD_FOLDER = Path(".sitegen-cache") / "verify"
 # names this process (and the render processes it forks, which share its builds) in the
 # results only it may reuse; see ``_cacheable``
 PROCESS_ID = uuid.uuid4().hex
@@ -179,12 +179,20 @@ def move_lines(result: dict[str, Any], job: PostJob) -> dict[str, Any]:
 
 @dataclass
 class ResultCache:
-    folder: Path
+    """Results in the site's cache store (``sitegen.cache.CacheStore``), as JSON under
+    their content key."""
+
+    store: Any
+
+    @staticmethod
+    def entry(key: str) -> str:
+        return f"gradcheck result {key}"
 
     def get(self, key: str) -> dict[str, Any] | None:
+        data = self.store.get(self.entry(key))
         try:
-            found = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            found = json.loads(data) if data is not None else None
+        except ValueError:
             return None
         if not isinstance(found, dict):
             return None
@@ -199,18 +207,40 @@ class ResultCache:
         try:
             data = json.dumps(result, sort_keys=True).encode("utf-8")
         except (TypeError, ValueError):
-            return  # results only ever hold JSON data; never half-write one that does not
-        tmp = None
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, self.folder / f"{key}.json")
-        except OSError:
-            # a read-only site still builds; it just runs the code every time
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
+            return  # results only ever hold JSON data; never store one that does not
+        self.store.put(self.entry(key), data)  # a read-only site: not stored, still built
+
+    def keep(self, key: str) -> None:
+        self.store.keep(self.store.name(self.entry(key)))
+
+
+def _store_of(root: Path, store: Any) -> Any:
+    if store is None:
+        from sitegen.cache import CacheStore
+
+        store = CacheStore(root)
+    # results of versions before the one store: never read again
+    if (root / _OLD_FOLDER).is_dir():
+        shutil.rmtree(root / _OLD_FOLDER, ignore_errors=True)
+    return store
+
+
+def result_keys(jobs: Iterable[PostJob]) -> dict[str, str]:
+    """The cache key of each job's result, by post."""
+    jobs = list(jobs)
+    if not jobs:
+        return {}
+    env = Environment.current()
+    return {job.rel: cache_key(job, env) for job in jobs}
+
+
+def keep_results(root: Path, keys: Iterable[str], store: Any = None) -> None:
+    """Keep these results in the store through its sweep without reading them: posts whose
+    body came from the body cache, and ``--no-verify`` builds, still have results that the
+    next build that runs code should find."""
+    cache = ResultCache(_store_of(root, store))
+    for key in keys:
+        cache.keep(key)
 
 
 # a timeout depends on how busy the machine was, a garbled channel or a failed worker on
@@ -329,6 +359,8 @@ class Verification:
     # processes this round started (warm parents and spawned posts): none when every
     # post's result came from the cache
     started: int = 0
+    # the cache key of each post's result
+    keys: dict[str, str] = field(default_factory=dict)
 
 
 def run_jobs(
@@ -340,22 +372,24 @@ def run_jobs(
     pool: WorkerPool | None = None,
     on_result: Callable[[str, dict[str, Any]], None] | None = None,
     cache_only: bool = False,
+    store: Any = None,
 ) -> Verification:
     """Run (or fetch from the cache) every job; see ``Verification``.
 
     ``on_result(rel, result)`` is called for each post as its result comes (from a worker
     thread for posts that run). A caller-owned ``pool`` is left open; otherwise one is made
     and closed here. With ``cache_only`` nothing runs: what the cache lacks is left in
-    ``pending``.
+    ``pending``. Results are cached in ``store`` (the site's ``CacheStore``; by default
+    the one of the site at ``root``).
     """
     if not jobs:  # nothing to look up: not even the versions results depend on
         return Verification()
     env = Environment.current()
-    cache = ResultCache(root / CACHE_DIR)
+    cache = ResultCache(_store_of(root, store))
     verification = Verification()
     to_run: list[tuple[PostJob, str]] = []
     for job in jobs:
-        key = cache_key(job, env)
+        key = verification.keys[job.rel] = cache_key(job, env)
         cached = None if rerun else cache.get(key)
         if cached is not None:
             cached = move_lines(cached if _cacheable(cached) else _mark_reused(cached), job)
