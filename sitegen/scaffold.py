@@ -6,8 +6,6 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from sitegen.requirement import installed_requirement
-
 EXIT_OK, EXIT_USAGE = 0, 2
 
 NEW_POST = """---
@@ -162,6 +160,9 @@ def init_site(target: Path, quiet: bool = False) -> int:
     workflow = target / WORKFLOW_PATH
     workflow.parent.mkdir(parents=True, exist_ok=True)
     workflow.write_text(WORKFLOW.format(), encoding="utf-8")
+    # importlib.metadata is slow to import: only `init` needs it, not every build
+    from sitegen.requirement import installed_requirement
+
     requirement = installed_requirement()
     requirements = REQUIREMENTS.format(requirement=requirement.line)
     (target / "requirements.txt").write_text(requirements, encoding="utf-8")

@@ -156,6 +156,12 @@ def test_closer_index_agrees_with_a_walk(seed: int) -> None:
         for pos in starts:
             found, stop, balanced = index.find(pos, len(text))
             assert (found, stop) == _walk(text, pos, closer), (text, pos)
+            # the first questions to an index walk, later ones read its table: both agree,
+            # also when the closer must end by a limit
+            limit = rng.randrange(pos, len(text) + 1)
+            fresh = build_closer_index(text, pattern).find(pos, limit)
+            expected = (found, stop, balanced) if 0 <= found and stop <= limit else (-1, -1, False)
+            assert fresh == index.find(pos, limit) == expected, (text, pos, limit)
             if found >= 0:
                 body = text[pos:found]
                 depth, dipped = 0, False
