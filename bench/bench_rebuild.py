@@ -7,7 +7,8 @@ A prose edit of a post with a verify block must not run its code again: the rebu
 prints how many posts' code ran (from ``.sitegen-cache`` counts of the verify results).
 Wall times are medians; CPU seconds (user + system of the process tree) are printed
 beside them, as other load on the machine disturbs them less. The clean build's memory is
-the peak summed RSS of its process tree (the builder and its render workers).
+the peak summed RSS of its process tree (the builder and its render workers) and its
+peak summed PSS (pages the forked workers share with the builder counted once).
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         spread = row["edits"]
         print(
             f"| {'a verify block in every post' if verify else 'no verify blocks'} "
-            f"| {clean.wall:.2f} s ({clean.cpu:.2f}) | {clean.tree_rss_mb:.0f} MB "
+            f"| {clean.wall:.2f} s ({clean.cpu:.2f}) | {clean.tree_rss_mb:.0f} MB RSS, "
+            f"{clean.tree_pss_mb or 0:.0f} MB PSS "
             f"| {noop:.3f} s ({noop_cpu:.3f}) | {edit:.3f} s ({edit_cpu:.3f}) "
             f"| {spread[0]:.3f}–{spread[-1]:.3f} s | {row['code runs for the edits']} |"
         )

@@ -22,6 +22,9 @@ class Sample:
     max_rss_mb: float  # largest single process of the run (wait4's ru_maxrss)
     returncode: int
     tree_rss_mb: float | None = None  # peak summed RSS of the process tree, when sampled
+    # peak summed PSS of the tree: a page shared by forked processes counts once in all
+    # (summed RSS counts it in each), so this is the memory the tree occupies
+    tree_pss_mb: float | None = None
     error: str = ""  # tail of stderr when the command failed
     cpu: float = 0.0  # user + system seconds of the command and its reaped children
 
@@ -92,9 +95,36 @@ def tree_rss_bytes(root_pid: int) -> int:
     return total
 
 
+def _tree_pids(root_pid: int) -> list[int]:
+    children = _children_map()
+    found, todo = [], [root_pid]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, ()))
+    return found
+
+
+def tree_pss_bytes(root_pid: int) -> int:
+    """Summed proportional set size of ``root_pid`` and its descendants: each page shared
+    between them (a forked worker's copy-on-write memory) divided among its sharers."""
+    total = 0
+    for pid in _tree_pids(root_pid):
+        try:
+            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1]) * 1024
+                break
+    return total
+
+
 def _sample_tree(pid: int, stop: threading.Event, peak: list[int], interval: float) -> None:
     while not stop.is_set():
         peak[0] = max(peak[0], tree_rss_bytes(pid))
+        peak[1] = max(peak[1], tree_pss_bytes(pid))
         stop.wait(interval)
 
 
@@ -120,7 +150,7 @@ def run_timed(
             list(cmd), cwd=cwd, env=dict(env) if env else None,
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
-        stop, peak = threading.Event(), [0]
+        stop, peak = threading.Event(), [0, 0]
         sampler = None
         if sample_tree:
             sampler = threading.Thread(target=_sample_tree, args=(proc.pid, stop, peak, 0.02))
@@ -146,6 +176,7 @@ def run_timed(
         max_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
         returncode=proc.returncode,
         tree_rss_mb=peak[0] / 2**20 if sample_tree else None,
+        tree_pss_mb=peak[1] / 2**20 if sample_tree and peak[1] else None,
         error=error,
         cpu=usage.ru_utime + usage.ru_stime,
     )

@@ -612,8 +612,13 @@ def main(argv: list[str] | None = None) -> int:
             peak = Measure("peak memory of a clean build, largest process", n, target=300,
                            unit="MB")
             peak.value = ours.peak_rss_mb()
-            tree = extra[n]["sitegen"]["warmup"].get("tree_rss_mb")
-            peak.note = f"whole process tree {tree:.0f} MB (sampled every 20 ms)" if tree else ""
+            warm = extra[n]["sitegen"]["warmup"]
+            tree, shared = warm.get("tree_rss_mb"), warm.get("tree_pss_mb")
+            peak.note = (
+                f"whole process tree {tree:.0f} MB summed RSS, {shared or 0:.0f} MB summed PSS "
+                "(forked workers' shared pages counted once; sampled every 20 ms)"
+                if tree else ""
+            )
             measures.append(peak)
         for tool in tools:
             tool.clean()

@@ -27,6 +27,9 @@ from sitegen.templates import include_dirs
 
 # Below this many bodies to render, starting worker processes costs more than it saves.
 PARALLEL_MIN_POSTS = 64
+# Posts parsed before the first of them is rendered (``sitegen_posts_parsed`` sees them
+# together, so a plugin's parallel work, such as verification, spans a whole batch).
+BATCH_POSTS = 200
 _CACHED_FIELDS = ("html", "title", "toc", "has_math")
 # post.data entries that belong to one parse, never kept or shown
 _TRANSIENT = ("env", "tokens")
@@ -213,7 +216,17 @@ def body_keys(site: Site, cache: RenderCache | None, posts: list[Post]) -> dict[
 def _render_fresh(
     site: Site, md: Any, jinja_env: Any, todo: list[Post], cache: RenderCache | None, keys: dict
 ) -> None:
-    """Parse, verify and render bodies the cache did not have, and store them."""
+    """Parse, verify and render bodies the cache did not have, and store them: in batches,
+    as a post's tokens take some 20 times the memory of its text and are dropped once it
+    is rendered."""
+    # (with nothing to render too: plugins hear of every build)
+    for first in range(0, max(len(todo), 1), BATCH_POSTS):
+        _render_batch(site, md, jinja_env, todo[first : first + BATCH_POSTS], cache, keys)
+
+
+def _render_batch(
+    site: Site, md: Any, jinja_env: Any, todo: list[Post], cache: RenderCache | None, keys: dict
+) -> None:
     known = len(site.report.diagnostics)
     parse_posts(site, md, jinja_env, todo, cache)
     call_hook(site, "sitegen_posts_parsed", site=site, posts=[p for p in todo if not p.failed])

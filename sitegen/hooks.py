@@ -68,9 +68,12 @@ def sitegen_post_loaded(site: Any, post: Any) -> None:
 
 @hookspec
 def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
-    """All posts of this build have been parsed into tokens (``post.data["tokens"]``) but
-    not rendered. This is where work across posts runs in parallel (verification): results
-    stored in ``post.data`` are visible to Markdown renderers and templates."""
+    """A batch of posts has been parsed into tokens (``post.data["tokens"]``) but not
+    rendered. This is where work across posts runs in parallel (verification): results
+    stored in ``post.data`` are visible to Markdown renderers and templates. A build
+    parses its posts in batches of up to a couple of hundred (a parallel build: each
+    process its share, in batches), so a batch is not the whole site: use
+    ``site.posts`` for that."""
 
 
 @hookspec
