@@ -11,16 +11,16 @@ no other thread runs); elsewhere one process renders them all.
 
 from __future__ import annotations
 
-import gc
+import functools
 import hashlib
 import os
-import threading
 from pathlib import Path
 from typing import Any
 
 from sitegen.cache import CodeCache, RenderCache
 from sitegen.discover import HTML_EXTENSIONS
 from sitegen.errors import SiteError
+from sitegen.forked import can_fork, in_copies
 from sitegen.model import Post, Site
 from sitegen.plugins import call_hook
 from sitegen.templates import include_dirs
@@ -243,34 +243,20 @@ def _render_batch(
             _to_cache(cache, post, keys[post.rel], said.get(post.rel, []))
 
 
-# What a worker process sends back for each post (Post objects link to their neighbours,
+# What a forked copy sends back for each post (Post objects link to their neighbours,
 # so whole posts are not sent across processes).
 _RESULT_FIELDS = ("html", "html_key", "title", "toc", "has_math", "failed", "data")
-_worker_state: tuple | None = None  # set once in each forked worker, read by that worker
 
 
-def _set_worker_state(state: tuple) -> None:
-    global _worker_state
-    _worker_state = state
-
-
-def _render_in_worker(chunk: int, jobs: int) -> tuple:
-    assert _worker_state is not None
-    site, md, jinja_env, todo, cache, keys = _worker_state
-    mine = todo[chunk::jobs]
+def _render_share(
+    site: Site, md: Any, jinja_env: Any, mine: list[Post], cache: RenderCache | None, keys: dict
+) -> tuple:
+    """Run in a forked copy: render ``mine``; what the build needs of it back."""
     known = len(site.report.diagnostics)
     _render_fresh(site, md, jinja_env, mine, cache, keys)  # new entries go to the store now
     results = [tuple(getattr(post, name) for name in _RESULT_FIELDS) for post in mine]
     used = cache.store.used if cache is not None else set()
     return results, site.report.diagnostics[known:], used
-
-
-def can_fork() -> bool:
-    """Whether worker processes can be forked here: the system has fork and no other
-    thread runs (a forked child would inherit locks held by it)."""
-    import multiprocessing  # ~10 ms to import, which a build of a few posts never needs
-
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def render_all_bodies(
@@ -303,23 +289,16 @@ def _render_in_processes(
     keys: dict,
     jobs: int,
 ) -> None:
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
-    state = (site, md, jinja_env, todo, cache, keys)
-    gc.freeze()  # the workers' collector must not write to (and so copy) every inherited object
-    try:
-        pool = context.Pool(jobs - 1, initializer=_set_worker_state, initargs=(state,))
-    finally:
-        gc.unfreeze()
-    with pool:
-        theirs = pool.starmap_async(_render_in_worker, [(c, jobs) for c in range(1, jobs)])
-        _render_fresh(site, md, jinja_env, todo[0::jobs], cache, keys)  # this process's share
-        outputs = theirs.get()
-    for chunk, (results, diagnostics, used) in enumerate(outputs, 1):
+    shares = [todo[chunk::jobs] for chunk in range(jobs)]
+    theirs = [
+        functools.partial(_render_share, site, md, jinja_env, share, cache, keys)
+        for share in shares[1:]
+    ]
+    outputs = in_copies(theirs, lambda: _render_fresh(site, md, jinja_env, shares[0], cache, keys))
+    for share, (results, diagnostics, used) in zip(shares[1:], outputs, strict=True):
         if cache is not None:
             cache.store.used.update(used)
-        for post, values in zip(todo[chunk::jobs], results, strict=True):
+        for post, values in zip(share, results, strict=True):
             for name, value in zip(_RESULT_FIELDS, values, strict=True):
                 setattr(post, name, value)
         for diagnostic in diagnostics:

@@ -1,6 +1,6 @@
-"""Part of a stage's work done by a forked copy of the build process.
+"""Part of a stage's work done by forked copies of the build process.
 
-The copy starts with everything the build has made so far (posts, their bodies, the
+A copy starts with everything the build has made so far (posts, their bodies, the
 compiled templates), so nothing is sent to it; it sends back only its results, pickled
 through a pipe. A copy that dies or cannot send its results costs time, never output:
 its share is then done again here.
@@ -29,26 +29,54 @@ def split_work(theirs: Callable[[], T], mine: Callable[[], None]) -> T:
     """Run ``theirs`` in a forked copy of this process while this process runs
     ``mine``; return what ``theirs`` returned. An exception ``theirs`` raised in the copy
     is raised here (after ``mine`` ran)."""
+    return in_copies([theirs], mine)[0]
+
+
+def in_copies(theirs: list[Callable[[], T]], mine: Callable[[], None]) -> list[T]:
+    """Run each of ``theirs`` in a forked copy of its own while this process runs
+    ``mine``; their results in order. The first exception one of them raised is raised
+    here, after ``mine`` ran and every copy ended."""
     sys.stdout.flush()
     sys.stderr.flush()
-    # Objects the copy only reads must stay shared pages: without this, the copy's
+    # Objects the copies only read must stay shared pages: without this, a copy's
     # garbage collector writes to every object's header and copies the whole heap.
     gc.freeze()
+    started: list[tuple[int, int] | None] = []  # (pid, read end) of each copy; None: none
+    try:
+        for task in theirs:
+            started.append(_fork(task))
+    finally:
+        gc.unfreeze()
+    try:
+        mine()
+    finally:
+        messages = [_collect(copy) for copy in started]
+    results = []
+    for task, message in zip(theirs, messages, strict=True):
+        if message is None:  # killed (out of memory, a signal) or never forked: done here
+            results.append(task())
+            continue
+        outcome, value = pickle.loads(message)
+        if outcome == "raised":
+            raise value
+        results.append(value)
+    return results
+
+
+def _fork(task: Callable[[], object]) -> tuple[int, int] | None:
     read_end, write_end = os.pipe()
     try:
         pid = os.fork()
     except OSError:
         os.close(read_end)
         os.close(write_end)
-        gc.unfreeze()
-        mine()
-        return theirs()
+        return None
     if pid == 0:  # the copy: never returns into the caller's code
         status = 1
         try:
             os.close(read_end)
             try:
-                message = pickle.dumps(("done", theirs()), pickle.HIGHEST_PROTOCOL)
+                message = pickle.dumps(("done", task()), pickle.HIGHEST_PROTOCOL)
             except Exception as exc:  # raised again in the parent
                 message = _pickled_error(exc)
             with os.fdopen(write_end, "wb") as pipe:
@@ -57,20 +85,18 @@ def split_work(theirs: Callable[[], T], mine: Callable[[], None]) -> T:
         finally:
             os._exit(status)
     os.close(write_end)
-    gc.unfreeze()
-    try:
-        mine()
-    finally:
-        with os.fdopen(read_end, "rb") as pipe:
-            message = pipe.read()
-        _, wait_status = os.waitpid(pid, 0)
-    delivered = os.waitstatus_to_exitcode(wait_status) == 0 and message
-    if not delivered:  # killed (out of memory, a signal): its share is done here
-        return theirs()
-    outcome, value = pickle.loads(message)
-    if outcome == "raised":
-        raise value
-    return value
+    return pid, read_end
+
+
+def _collect(copy: tuple[int, int] | None) -> bytes | None:
+    """What a copy sent, once it has ended; None when it sent nothing whole."""
+    if copy is None:
+        return None
+    pid, read_end = copy
+    with os.fdopen(read_end, "rb") as pipe:
+        message = pipe.read()
+    _, wait_status = os.waitpid(pid, 0)
+    return message if os.waitstatus_to_exitcode(wait_status) == 0 and message else None
 
 
 def _pickled_error(exc: Exception) -> bytes:

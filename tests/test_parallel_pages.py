@@ -12,7 +12,7 @@ import pytest
 
 import sitegen.pages as pages
 from sitegen.build import build_site
-from sitegen.forked import split_work
+from sitegen.forked import in_copies, split_work
 from sitegen.model import BuildOptions
 from sitegen.write import MARKER
 
@@ -164,3 +164,48 @@ def test_split_work_does_the_share_here_when_the_copy_dies():
         return "done here"
 
     assert split_work(theirs, lambda: None) == "done here"
+
+
+def test_several_copies_return_in_order_and_a_dead_one_is_done_here():
+    parent = os.getpid()
+    ran_here = []
+
+    def share(number: int):
+        def run():
+            if number == 2 and os.getpid() != parent:
+                os._exit(9)  # this copy dies: its share is done again here
+            return number, os.getpid() != parent
+
+        return run
+
+    results = in_copies([share(n) for n in range(4)], lambda: ran_here.append(1))
+    assert results == [(0, True), (1, True), (2, False), (3, True)]
+    assert ran_here == [1]
+    with pytest.raises(KeyError, match="lost"):
+        in_copies([share(0), lambda: {}["lost"]], lambda: None)
+
+
+def test_bodies_in_several_processes_equal_one_process(tmp_path, monkeypatch):
+    import sitegen.bodies as bodies
+
+    copies = []
+
+    def counted(theirs, mine):
+        copies.append(len(theirs))
+        return in_copies(theirs, mine)
+
+    monkeypatch.setattr(bodies, "in_copies", counted)
+    root = tmp_path / "site"
+    (root / "posts").mkdir(parents=True)
+    for i in range(70):
+        (root / "posts" / f"2024-01-{1 + i % 28:02d}-post-{i}.md").write_text(
+            f"---\ntitle: Post {i}\n---\n\nText $x_{{{i}}}$ and [a link](#)"
+            + (" {{ page.nope }}" if i % 9 == 0 else "") + "\n",
+            encoding="utf-8",
+        )
+    outputs = {}
+    for jobs in (1, 3):
+        result = build_site(root, BuildOptions(out=tmp_path / f"out{jobs}", jobs=jobs, rerun=True))
+        outputs[jobs] = (_output(tmp_path / f"out{jobs}"), _messages(result))
+    assert outputs[3] == outputs[1]
+    assert copies == [2]  # the second build rendered in three processes
