@@ -22,17 +22,19 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sitegen.hooks import hookimpl
 
 from .blocks import collect_blocks, option_problems
 from .jobs import post_equations, post_job
 from .rules import add_rules
-from .runner import PostJob, WorkerPool, keep_results, result_keys, run_jobs
 from .settings import SETTINGS_KEY, TABLES, settings  # noqa: F401 (TABLES: the engine reads it)
 from .state import STATE_KEY, PostState, apply_results
 from .summary import extra_pages
+
+if TYPE_CHECKING:  # the runner is imported when code runs or results are kept
+    from .runner import PostJob
 
 # a post's data: the cache key of its result (kept in the body cache with the post)
 RESULT_KEY = "gradcheck_result_key"
@@ -90,6 +92,8 @@ def sitegen_configure(site: Any) -> None:
             nav.append(("Verification", "/verification/"))
     if site.options.serve and "gradcheck_pool" not in site.data:
         # sitegen serve copies site.data into every rebuild: one warm pool for the session
+        from .runner import WorkerPool
+
         site.data["gradcheck_pool"] = WorkerPool(size=_workers(site), cwd=site.root)
 
 
@@ -149,11 +153,16 @@ def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
         else:
             state.finish(site, post, None)
     by_rel = {p.rel: p for p in posts}
+    if not jobs:  # nothing to run or look up
+        site.data["gradcheck_executed"], site.data["gradcheck_started"] = [], 0
+        return
+    from .runner import WorkerPool, run_jobs
+
     pool = site.data.get("gradcheck_pool")
     verification = run_jobs(
         site.root,
         jobs,
-        workers=_workers(site) if jobs else 1,  # asking imports multiprocessing
+        workers=_workers(site),
         rerun=site.options.rerun,
         pool=pool if isinstance(pool, WorkerPool) else None,
         cache_only=peek,
@@ -181,6 +190,10 @@ def _keep_results(site: Any, posts: list[Any]) -> None:
         blocks = collect_blocks(post.data["tokens"], int(env.get("line_offset", 1)))
         if blocks:
             jobs.append(post_job(site, post, blocks, post_equations(post)))
+    if not jobs:
+        return
+    from .runner import result_keys
+
     by_rel = {post.rel: post for post in posts}
     for rel, key in result_keys(jobs).items():
         by_rel[rel].data[RESULT_KEY] = key
@@ -214,7 +227,11 @@ def sitegen_extra_pages(site: Any) -> list[Any]:
     # every post's result stays in the store, also where the post's body (and data) came
     # from the body cache and nothing looked the result up
     keys = [p.data.get(RESULT_KEY) for p in site.posts + site.pages]
-    keep_results(site.root, [key for key in keys if isinstance(key, str)], site.cache)
+    keys = [key for key in keys if isinstance(key, str)]
+    if keys:
+        from .runner import keep_results
+
+        keep_results(site.root, keys, site.cache)
     if not _verifying(site) and not site.options.serve:
         return []  # sitegen build --no-verify
     return extra_pages(site, STATE_KEY)

@@ -3,12 +3,14 @@ its TeX is read (``notation:``) and the ``[verify]`` settings it runs with."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import coverage
 from .blocks import Block
-from .runner import PostJob
 from .settings import settings
+
+if TYPE_CHECKING:
+    from .runner import PostJob
 
 NOTATION = {"superscript": ("power", "index"), "product": ("matrix", "entrywise")}
 
@@ -34,6 +36,8 @@ def post_notation(site: Any, post: Any) -> dict[str, str]:
 
 
 def post_job(site: Any, post: Any, blocks: list[Block], equations: list[Any]) -> PostJob:
+    from .runner import PostJob  # a site without verify blocks never needs the runner
+
     config = settings(site)
     seed = post.meta.get("seed", config.seed)
     return PostJob(

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import pickle
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import coverage, render, shapes
 from .blocks import Block, option_problems
-from .runner import Verification
 from .summary import FAILING, error_reason, post_rows
+
+if TYPE_CHECKING:  # the runner (processes, pipes) is imported only when code runs
+    from .runner import Verification
 
 STATE_KEY = "verification"  # post.data[STATE_KEY]: the post's PostState
 PENDING_KEY = "verify_pending"  # a post whose results are not in yet (--no-verify under serve)
