@@ -192,7 +192,7 @@ def _keep_results(site: Any, posts: list[Any]) -> None:
             jobs.append(post_job(site, post, blocks, post_equations(post)))
     if not jobs:
         return
-    from .runner import result_keys
+    from .results import result_keys
 
     by_rel = {post.rel: post for post in posts}
     for rel, key in result_keys(jobs).items():
@@ -229,7 +229,7 @@ def sitegen_extra_pages(site: Any) -> list[Any]:
     keys = [p.data.get(RESULT_KEY) for p in site.posts + site.pages]
     keys = [key for key in keys if isinstance(key, str)]
     if keys:
-        from .runner import keep_results
+        from .results import keep_results
 
         keep_results(site.root, keys, site.cache)
     if not _verifying(site) and not site.options.serve:
