@@ -138,6 +138,10 @@ def parse_posts(
             "highlighted": code,
         }
         text = texts.get(post.rel, post.body) if texts else post.body
+        if post.liquid:  # the lists Liquid made may show the math of other posts
+            from sitegen.markdown.html_math import has_bracket_math
+
+            env["has_math"] = has_bracket_math(text)
         try:
             if post.path.suffix.lower() in HTML_EXTENSIONS:  # an HTML page is its own body
                 from sitegen.markdown.html_math import mark_up_html_page
