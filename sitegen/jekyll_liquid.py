@@ -99,7 +99,7 @@ class LiquidRun:
     """What the Liquid of one group of pages sees, made from the site as it is now; and
     ``digest``, which differs whenever any of it does."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, data: dict[str, Any]) -> None:
         from sitegen.jekyll_liquid_env import JekyllLinks, jekyll_environment
 
         self.site = site
@@ -114,7 +114,7 @@ class LiquidRun:
             documents=posts,
             tags=_grouped(posts, "tags"),
             categories=_grouped(posts, "categories"),
-            data=_read_data(site),
+            data=data,
         )
         self.digest = fingerprint(values)  # before the links below make it a cycle
         for newer, older in zip(posts, posts[1:], strict=False):
@@ -188,10 +188,11 @@ def render_liquid_sources(
     posts first (a list of posts may show their content), then pages."""
     posts = [p for p in sources if p.kind == "post"]
     pages = [p for p in sources if p.kind != "post"]
+    data = _read_data(site)
     for group in (posts, pages):
         if not group:
             continue
-        run = LiquidRun(site)
+        run = LiquidRun(site, data)
         keys: dict[str, str] = {}
         if cache is not None:
             for post in group:

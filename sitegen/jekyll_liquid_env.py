@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from liquid import Environment
+from liquid import Environment, is_undefined
 from liquid.ast import Node
 from liquid.builtin.expressions import Path as LiquidPath
 from liquid.builtin.expressions import tokenize
@@ -171,10 +172,15 @@ class _LinkTag(_PostUrlTag):
 # ------------------------------------------------------------------------ filters
 
 
-def _checked(function: Callable[..., Any]) -> Callable[..., Any]:
-    """sitegen's filter as a python-liquid one: its FilterError becomes Liquid's."""
+def _checked(function: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """sitegen's filter as a python-liquid one: an undefined input is nil, a date filter
+    gives nil back (as Jekyll's do), and its FilterError becomes Liquid's."""
 
     def apply(value: Any, *args: Any) -> Any:
+        if is_undefined(value):
+            value = None
+        if name.startswith("date") and value in (None, ""):
+            return ""
         try:
             return function(value, *args)
         except liquid_filters.FilterError as exc:
@@ -224,6 +230,12 @@ def _order(value: Any) -> tuple:
     return (1, 0, str(value))
 
 
+def _jsonify(value: Any) -> str:
+    """Ruby's ``to_json``: compact, dates as text."""
+    return json.dumps(None if is_undefined(value) else value, default=str,
+                      ensure_ascii=False, separators=(",", ":"))
+
+
 def _array_to_sentence(items: Any, connector: str = "and") -> str:
     words = [str(x) for x in items or []]
     if len(words) < 3:
@@ -236,7 +248,7 @@ def _add_filters(env: Environment, links: JekyllLinks) -> None:
         function = liquid_filters.plain_filter(name)
         # Liquid's own (truncate, join, default …) stay; Jekyll's date reads its strings
         if function is not None and (name not in env.filters or name == "date"):
-            env.add_filter(name, _checked(function))
+            env.add_filter(name, _checked(function, name))
     for name in ("relative_url", "absolute_url"):
         function = liquid_filters.site_filter(name)
         env.add_filter(name, lambda v, f=function: f(v, links.site))
@@ -250,6 +262,7 @@ def _add_filters(env: Environment, links: JekyllLinks) -> None:
     env.add_filter("group_by_exp", lambda items, var, expr: _group_by_exp(env, items, var, expr))
     env.add_filter("array_to_sentence_string", _array_to_sentence)
     env.add_filter("smartify", lambda v: v)  # typography only
+    env.add_filter("jsonify", _jsonify)
 
 
 def _where_exp(env: Environment, items: Any, var: str, expr: str) -> list:
