@@ -87,6 +87,20 @@ def _read_data(site: Site) -> dict[str, Any]:
     return walk(folder) if folder.is_dir() else {}
 
 
+def _collections(site: Site, pages: list[Post]) -> dict[str, list[dict[str, Any]]]:
+    """``site.LABEL`` of each published collection: its documents by date, then path,
+    as Jekyll orders them (an undated one has the build's time: after the dated)."""
+    from sitegen.discover import output_collections
+
+    found: dict[str, list[dict[str, Any]]] = {}
+    for label in output_collections(site.config.extra):
+        docs = [p for p in pages if p.rel.startswith(f"_{label}/")]
+        docs.sort(key=lambda p: (p.date is None, p.date.replace(tzinfo=None) if p.date else 0,
+                                 p.rel))
+        found[label] = [_document(p) for p in docs]
+    return found
+
+
 def _grouped(posts: list[dict[str, Any]], key: str) -> dict[str, list]:
     groups: dict[str, list] = {}
     for post in posts:
@@ -107,6 +121,7 @@ class LiquidRun:
         pages = [_document(p) for p in site.pages if not p.failed]
         config = {k: v for k, v in site.config.extra.items()}
         values = dict(config, **site_vars(site))
+        values.update(_collections(site, [p for p in site.pages if not p.failed]))
         values.update(
             posts=posts,
             pages=pages,

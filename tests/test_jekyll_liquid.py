@@ -24,6 +24,7 @@ LIQUID_PAGES = [
     "menu/blog.html",
     "notes.html",
     "notes/2022/02/14/note-card.html",
+    "talks.html",  # a collection's documents, by date, the undated last
 ]
 
 
