@@ -153,7 +153,9 @@ class LiquidRun:
             JekyllLinks(
                 post_url=post_url,
                 link=link,
-                include_dirs=[d for d in include_dirs(site.root, site.theme_dirs)],
+                # Liquid's; includes/ and the theme's are Jinja2
+                include_dirs=[d for d in include_dirs(site.root, site.theme_dirs)
+                              if d.name == "_includes"],
                 markdownify=self._markdownify,
                 site=site_vars(site),
             )

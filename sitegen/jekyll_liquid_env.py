@@ -88,7 +88,7 @@ class _IncludeNode(Node):
         except LiquidError as exc:
             where = exc.context()
             at = f", line {where[0]}" if where else ""
-            raise type(exc)(f"in _includes/{name}{at}: {exc.message}", token=self.token) from None
+            raise LiquidError(f"in _includes/{name}{at}: {exc.message}", token=self.token) from None
         return 1
 
 
@@ -106,7 +106,7 @@ def _include_template(env: Any, links: JekyllLinks, name: str, token: Any) -> An
             except LiquidError as exc:
                 where = exc.context()
                 at = f", line {where[0]}" if where else ""
-                raise type(exc)(f"in _includes/{name}{at}: {exc.message}", token=token) from None
+                raise LiquidError(f"in _includes/{name}{at}: {exc.message}", token=token) from None
             return template
     raise LiquidError(f"include '{name}' not found in _includes/", token=token)
 
