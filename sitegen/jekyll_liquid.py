@@ -26,10 +26,15 @@ _FIRST_PARAGRAPH = re.compile(r"<p\b.*?</p>", re.S)
 _DATA_SUFFIXES = (".yml", ".yaml", ".json")
 
 
-def _excerpt(post: Post) -> str:
-    """Jekyll's ``post.excerpt``: the front matter's, else the first paragraph, rendered."""
+def _excerpt(post: Post, separator: str) -> str:
+    """Jekyll's ``post.excerpt``: the front matter's; else the text before the post's
+    ``excerpt_separator`` (all of it where there is none), or by default the first
+    paragraph, rendered."""
     if "excerpt" in post.meta:
         return str(post.meta["excerpt"] or "")
+    separator = str(post.meta.get("excerpt_separator") or separator)
+    if separator.strip():  # <!--more--> and the like: kept in the rendered body
+        return post.html.split(separator, 1)[0]
     made = post.data.get("excerpt_html")
     if isinstance(made, str) and made:
         return made
@@ -37,7 +42,7 @@ def _excerpt(post: Post) -> str:
     return found.group(0) if found else ""
 
 
-def _document(post: Post) -> dict[str, Any]:
+def _document(post: Post, separator: str = "\n\n") -> dict[str, Any]:
     """A post or page as Jekyll's Liquid sees it: its front matter, then what Jekyll
     sets itself (the URL without the baseurl, as Jekyll's ``post.url``)."""
     name = post.rel.rsplit("/", 1)[-1]
@@ -55,7 +60,7 @@ def _document(post: Post) -> dict[str, Any]:
     )
     if post.kind == "post":
         values["id"] = re.sub(r"(\.html|/)$", "", post.url) or "/"
-        values["excerpt"] = _excerpt(post)
+        values["excerpt"] = _excerpt(post, separator)
     return values
 
 
@@ -117,7 +122,8 @@ class LiquidRun:
         from sitegen.jekyll_liquid_env import JekyllLinks, jekyll_environment
 
         self.site = site
-        posts = [_document(p) for p in site.posts if not p.failed]
+        separator = str(site.config.extra.get("excerpt_separator") or "\n\n")
+        posts = [_document(p, separator) for p in site.posts if not p.failed]
         pages = [_document(p) for p in site.pages if not p.failed]
         config = {k: v for k, v in site.config.extra.items()}
         values = dict(config, **site_vars(site))
