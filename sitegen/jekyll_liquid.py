@@ -92,6 +92,12 @@ def _read_data(site: Site) -> dict[str, Any]:
     return walk(folder) if folder.is_dir() else {}
 
 
+def _collection_folders(site: Site) -> list[str]:
+    from sitegen.discover import output_collections
+
+    return [f"_{label}" for label in output_collections(site.config.extra)]
+
+
 def _collections(site: Site, pages: list[Post]) -> dict[str, list[dict[str, Any]]]:
     """``site.LABEL`` of each published collection: its documents by date, then path,
     as Jekyll orders them (an undated one has the build's time: after the dated)."""
@@ -124,10 +130,15 @@ class LiquidRun:
         self.site = site
         separator = str(site.config.extra.get("excerpt_separator") or "\n\n")
         posts = [_document(p, separator) for p in site.posts if not p.failed]
-        pages = [_document(p) for p in site.pages if not p.failed]
+        documents = set(_collection_folders(site))
+        # Jekyll's site.pages: its pages (not collections' documents) by file name
+        shown = [p for p in site.pages if not p.failed and p.rel.split("/", 1)[0] not in documents]
+        shown.sort(key=lambda p: (p.rel.rsplit("/", 1)[-1], p.rel))
+        pages = [_document(p) for p in shown]
         config = {k: v for k, v in site.config.extra.items()}
         values = dict(config, **site_vars(site))
-        values.update(_collections(site, [p for p in site.pages if not p.failed]))
+        collections = _collections(site, [p for p in site.pages if not p.failed])
+        values.update(collections)
         values.update(
             posts=posts,
             pages=pages,
@@ -137,6 +148,12 @@ class LiquidRun:
             categories=_grouped(posts, "categories"),
             data=data,
         )
+        # Jekyll's site.collections: every collection by label, posts among them
+        collections["posts"] = posts
+        values["collections"] = [
+            {"label": label, "docs": docs, "output": True, "relative_directory": f"_{label}"}
+            for label, docs in sorted(collections.items())
+        ]
         self.digest = fingerprint(values)  # before the links below make it a cycle
         for newer, older in zip(posts, posts[1:], strict=False):
             newer["previous"], older["next"] = older, newer  # Jekyll's: next is newer
@@ -176,16 +193,19 @@ class LiquidRun:
         cannot be run (the page is then not built)."""
         from liquid.exceptions import LiquidError
 
+        from sitegen.jekyll_liquid_env import lax_source
+
         page = self._documents.get(post.rel) or _document(post)
+        text = lax_source(post.body)  # its lines as they were: messages count them
         try:
-            template = self.env.from_string(post.body, path=post.rel)
+            template = self.env.from_string(text, path=post.rel)
             jekyll = {"environment": "production"}
             return template.render(site=self.values, page=page, jekyll=jekyll)
         except LiquidError as exc:
             token = exc.token
             line = post.body_line
-            if token is not None and token.source == post.body and token.start_index >= 0:
-                line += post.body.count("\n", 0, token.start_index)
+            if token is not None and token.source == text and token.start_index >= 0:
+                line += text.count("\n", 0, token.start_index)
             message = str(exc.message)
         except Exception as exc:  # a value Liquid cannot take: this page, not the build
             line, message = post.body_line, f"{type(exc).__name__}: {exc}"

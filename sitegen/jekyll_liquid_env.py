@@ -46,6 +46,22 @@ class JekyllLinks:
     site: dict[str, Any] = field(default_factory=dict)  # baseurl and url, for the URL filters
 
 
+# Ruby Liquid's lax parser, which Jekyll uses, skips what it cannot read in two forms
+# themes have: a filter after a for loop's collection (``{% for n in names | sort %}``
+# loops over ``names``) and a quoted "filter" (``{{ x | "default text" }}`` prints x).
+_LAX_FOR = re.compile(r"(\{%-?\s*for\s+[\w-]+\s+in\s+[^\s|%]+)\s*\|[^%\n]*?(-?%\})")
+_LAX_OUTPUT = re.compile(r"\{\{[^}\n]*\}\}")
+_QUOTED_FILTER = re.compile(r"""\|\s*(?:"[^"]*"|'[^']*')""")
+
+
+def lax_source(text: str) -> str:
+    """``text`` with the forms above written as Ruby Liquid reads them."""
+    if "|" not in text:
+        return text
+    text = _LAX_FOR.sub(r"\1 \2", text)
+    return _LAX_OUTPUT.sub(lambda m: _QUOTED_FILTER.sub("", m.group(0)), text)
+
+
 class _Text:
     """The argument text of a tag, read as Jekyll's tags read theirs (not Liquid syntax:
     ``{% include a.html x=1 %}``, ``{% post_url 2020-01-01-a %}``)."""
@@ -100,7 +116,7 @@ def _include_template(env: Any, links: JekyllLinks, name: str, token: Any) -> An
         path = folder / name
         # an include names a file below the folder, never one outside it
         if ".." not in Path(name).parts and path.is_file():
-            source = path.read_text(encoding="utf-8")
+            source = lax_source(path.read_text(encoding="utf-8"))
             try:
                 template = cache[name] = env.from_string(source, name=name, path=name)
             except LiquidError as exc:
@@ -230,6 +246,12 @@ def _order(value: Any) -> tuple:
     return (1, 0, str(value))
 
 
+def _items(value: Any) -> list:
+    if value is None or is_undefined(value):
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
 def _jsonify(value: Any) -> str:
     """Ruby's ``to_json``: compact, dates as text."""
     return json.dumps(None if is_undefined(value) else value, default=str,
@@ -263,6 +285,13 @@ def _add_filters(env: Environment, links: JekyllLinks) -> None:
     env.add_filter("array_to_sentence_string", _array_to_sentence)
     env.add_filter("smartify", lambda v: v)  # typography only
     env.add_filter("jsonify", _jsonify)
+    # Jekyll's array filters: each gives a new array
+    env.add_filter("push", lambda a, x: [*_items(a), x])
+    env.add_filter("unshift", lambda a, x: [x, *_items(a)])
+    env.add_filter("pop", lambda a, n=1: _items(a)[: max(0, len(_items(a)) - int(n))])
+    env.add_filter("shift", lambda a, n=1: _items(a)[int(n) :])
+    env.add_filter("normalize_whitespace", lambda v: " ".join(str(v or "").split()))
+    env.add_filter("to_integer", lambda v: int(float(v)) if str(v).strip() else 0)
 
 
 def _where_exp(env: Environment, items: Any, var: str, expr: str) -> list:
