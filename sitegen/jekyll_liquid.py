@@ -154,7 +154,10 @@ class LiquidRun:
             {"label": label, "docs": docs, "output": True, "relative_directory": f"_{label}"}
             for label, docs in sorted(collections.items())
         ]
-        self.digest = fingerprint(values)  # before the links below make it a cycle
+        # before the links below make it a cycle; what is made from the posts and pages
+        # (tags, categories, collections' lists) is left out: it repeats each post
+        derived = ("tags", "categories", "collections", "html_pages", "documents")
+        self.digest = fingerprint({k: v for k, v in values.items() if k not in derived})
         for newer, older in zip(posts, posts[1:], strict=False):
             newer["previous"], older["next"] = older, newer  # Jekyll's: next is newer
         self.values = values
