@@ -201,3 +201,20 @@ def test_a_loop_page_follows_every_change_of_the_posts_it_lists(tmp_path):
     assert [s.split()[0] for s in shown()] == ["A2", "B"]
     # nothing changed: the page is not rendered again
     assert "list.html" not in build(root).rendered
+
+
+def test_ruby_liquid_lax_forms_and_jekyll_array_filters(tmp_path):
+    # what Jekyll 4.3 printed for this page (it warns of the first two lines' syntax)
+    body = (
+        '{% assign names = "c,a,b" | split: "," %}'
+        "<p>{% for n in names | sort %}{{ n }}{% endfor %}</p>\n"
+        '<p>[{{ page.missing | "fallback text" }}] [{{ page.title | "x" }}]</p>\n'
+        '{% assign list = "" | split: "" %}{% assign list = list | push: "one" | push: "two" %}'
+        '<p>{{ list | join: "+" }} {{ list | pop | join: "+" }} {{ list | shift | join: "+" }} '
+        '{{ list | unshift: "zero" | join: "+" }}</p>\n'
+        '<p>{{ "a  b   c" | normalize_whitespace }} {{ nothing | date: "%Y" }}.</p>\n'
+    )
+    root = jekyll_site(tmp_path / "site", {"lax.html": "---\ntitle: Lax\n---\n" + body})
+    build(root)
+    shown = re.findall(r"<p>(.*?)</p>", page_body((root / "_site/lax.html").read_text()))
+    assert shown == ["cab", "[] [Lax]", "one+two one two zero+one+two", "a b c ."]
