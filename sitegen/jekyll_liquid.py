@@ -19,6 +19,7 @@ from typing import Any
 from sitegen.bodies import _from_cache, _render_fresh, body_key, site_vars
 from sitegen.cache import RenderCache
 from sitegen.deps import fingerprint
+from sitegen.discover import HTML_EXTENSIONS
 from sitegen.model import Post, Site
 from sitegen.templates import include_dirs
 
@@ -196,14 +197,18 @@ class LiquidRun:
         cannot be run (the page is then not built)."""
         from liquid.exceptions import LiquidError
 
-        from sitegen.jekyll_liquid_env import lax_source
+        from sitegen.jekyll_liquid_env import MARKDOWN_PAGE, PAGE_FOLDER, lax_source
 
         page = self._documents.get(post.rel) or _document(post)
         text = lax_source(post.body)  # its lines as they were: messages count them
         try:
             template = self.env.from_string(text, path=post.rel)
             jekyll = {"environment": "production"}
-            return template.render(site=self.values, page=page, jekyll=jekyll)
+            extra = {
+                PAGE_FOLDER: str(post.path.parent),
+                MARKDOWN_PAGE: post.path.suffix.lower() not in HTML_EXTENSIONS,
+            }
+            return template.render(site=self.values, page=page, jekyll=jekyll, **extra)
         except LiquidError as exc:
             token = exc.token
             line = post.body_line

@@ -1,6 +1,6 @@
 """A python-liquid environment that runs Liquid the way Jekyll does: Jekyll's filters
-(sitegen's own functions from ``sitegen.markdown.liquid_filters``, not a second copy),
-and its tags ``{% include %}`` (from ``_includes/``, with ``include.KEY`` parameters),
+(``sitegen.jekyll_liquid_filters``) and its tags ``{% include %}`` (from ``_includes/``,
+with ``include.KEY`` parameters), ``{% include_relative %}``, ``{% highlight %}``,
 ``{% link %}`` and ``{% post_url %}``.
 
 Only Jekyll pages whose text is made by Liquid (a loop over ``site.posts``, an HTML page
@@ -10,25 +10,22 @@ A tag or filter it lacks is an error naming it, which the caller reports at its 
 
 from __future__ import annotations
 
-import html
 import io
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from liquid import Environment, is_undefined
+from liquid import Environment
 from liquid.ast import Node
 from liquid.builtin.expressions import Path as LiquidPath
 from liquid.builtin.expressions import tokenize
-from liquid.exceptions import FilterArgumentError, LiquidError
+from liquid.exceptions import LiquidError
+from liquid.parser import get_parser
 from liquid.stream import TokenStream
 from liquid.tag import Tag
-from liquid.token import TOKEN_EXPRESSION, TOKEN_TAG
-
-from sitegen.markdown import liquid_filters
+from liquid.token import TOKEN_EOF, TOKEN_EXPRESSION, TOKEN_TAG
 
 # one parameter of a Jekyll include: key="text", key='text' or key=variable.path
 _PARAM = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=]+))""")
@@ -83,17 +80,27 @@ def _render_text(text: str, context: Any) -> str:
     return buffer.getvalue()
 
 
-class _IncludeNode(Node):
-    __slots__ = ("name", "params", "links")
+# what LiquidRun.render gives each page's render besides Jekyll's variables
+PAGE_FOLDER = "__sitegen_folder"  # the page's own folder (include_relative)
+MARKDOWN_PAGE = "__sitegen_markdown"  # its text is Markdown after Liquid (highlight)
 
-    def __init__(self, token: Any, name: str, params: list, links: JekyllLinks) -> None:
+
+class _IncludeNode(Node):
+    __slots__ = ("name", "params", "links", "relative")
+
+    def __init__(
+        self, token: Any, name: str, params: list, links: JekyllLinks, relative: bool
+    ) -> None:
         super().__init__(token)
-        self.name, self.params, self.links = name, params, links
+        self.name, self.params, self.links, self.relative = name, params, links, relative
         self.blank = False
 
     def render_to_output(self, context: Any, buffer: TextIO) -> int:
         name = _render_text(self.name, context).strip()
-        template = _include_template(context.env, self.links, name, self.token)
+        folders = self.links.include_dirs
+        if self.relative:
+            folders = [Path(str(context.globals.get(PAGE_FOLDER) or "."))]
+        template = _include_template(context.env, folders, name, self.token)
         values: dict[str, Any] = {}
         for key, literal, path in self.params:
             values[key] = literal if path is None else path.evaluate(context)
@@ -108,23 +115,26 @@ class _IncludeNode(Node):
         return 1
 
 
-def _include_template(env: Any, links: JekyllLinks, name: str, token: Any) -> Any:
+def _include_template(env: Any, folders: list[Path], name: str, token: Any) -> Any:
     cache = env.sg_includes
-    if name in cache:
-        return cache[name]
-    for folder in links.include_dirs:
+    key = (tuple(folders), name)
+    if key in cache:
+        return cache[key]
+    for folder in folders:
         path = folder / name
         # an include names a file below the folder, never one outside it
         if ".." not in Path(name).parts and path.is_file():
             source = lax_source(path.read_text(encoding="utf-8"))
             try:
-                template = cache[name] = env.from_string(source, name=name, path=name)
+                template = env.from_string(source, name=name, path=name)
+                cache[key] = template
             except LiquidError as exc:
                 where = exc.context()
                 at = f", line {where[0]}" if where else ""
                 raise LiquidError(f"in _includes/{name}{at}: {exc.message}", token=token) from None
             return template
-    raise LiquidError(f"include '{name}' not found in _includes/", token=token)
+    where = "the page's folder" if folders and folders[0].name != "_includes" else "_includes/"
+    raise LiquidError(f"include '{name}' not found in {where}", token=token)
 
 
 class _IncludeTag(Tag):
@@ -144,7 +154,51 @@ class _IncludeTag(Tag):
             else:
                 path = LiquidPath.parse(self.env, TokenStream(tokenize(variable, token)))
                 params.append((key, None, path))
-        return _IncludeNode(token, found.group(0), params, self.env.sg_links)
+        relative = self.name == "include_relative"
+        return _IncludeNode(token, found.group(0), params, self.env.sg_links, relative)
+
+
+class _IncludeRelativeTag(_IncludeTag):
+    name = "include_relative"
+
+
+class _HighlightNode(Node):
+    __slots__ = ("lang", "linenos", "block")
+
+    def __init__(self, token: Any, lang: str, linenos: bool, block: Any) -> None:
+        super().__init__(token)
+        self.lang, self.linenos, self.block = lang, linenos, block
+        self.blank = False
+
+    def render_to_output(self, context: Any, buffer: TextIO) -> int:
+        inner = io.StringIO()
+        self.block.render(context, inner)
+        code = inner.getvalue().strip("\n")
+        if context.globals.get(MARKDOWN_PAGE):  # a fence: the Markdown parser's code block
+            fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", code)), default=0))
+            buffer.write(f"\n{fence}{self.lang}\n{code}\n{fence}\n")
+        else:
+            from sitegen.markdown.highlight import highlight_code
+
+            buffer.write(highlight_code(code + "\n", self.lang, linenos=self.linenos))
+        return 1
+
+
+class _HighlightTag(Tag):
+    """``{% highlight LANG [linenos] %}`` … ``{% endhighlight %}``."""
+
+    name = "highlight"
+    end = "endhighlight"
+
+    def parse(self, stream: TokenStream) -> Node:
+        token = stream.eat(TOKEN_TAG)
+        words = stream.current.value.split() if stream.current.kind == TOKEN_EXPRESSION else []
+        if stream.current.kind == TOKEN_EXPRESSION:
+            next(stream)
+        block = get_parser(self.env).parse_block(stream, frozenset((self.end, TOKEN_EOF)))
+        stream.expect(TOKEN_TAG, value=self.end)
+        lang = words[0] if words else ""
+        return _HighlightNode(token, lang, "linenos" in words[1:], block)
 
 
 class _UrlNode(Node):
@@ -185,139 +239,15 @@ class _LinkTag(_PostUrlTag):
         return _UrlNode(token, text, self.env.sg_links.link, self.name)
 
 
-# ------------------------------------------------------------------------ filters
-
-
-def _checked(function: Callable[..., Any], name: str) -> Callable[..., Any]:
-    """sitegen's filter as a python-liquid one: an undefined input is nil, a date filter
-    gives nil back (as Jekyll's do), and its FilterError becomes Liquid's."""
-
-    def apply(value: Any, *args: Any) -> Any:
-        if is_undefined(value):
-            value = None
-        if name.startswith("date") and value in (None, ""):
-            return ""
-        try:
-            return function(value, *args)
-        except liquid_filters.FilterError as exc:
-            raise FilterArgumentError(str(exc), token=None) from None
-
-    return apply
-
-
-def _group_by(items: Any, key: str) -> list[dict[str, Any]]:
-    groups: dict[str, list] = {}
-    for item in items or []:
-        value = item.get(key) if isinstance(item, dict) else None
-        groups.setdefault("" if value is None else str(value), []).append(item)
-    return [{"name": n, "items": g, "size": len(g)} for n, g in groups.items()]
-
-
-def _where(items: Any, key: str, value: Any = None) -> list:
-    """Jekyll's ``where``: items whose ``key`` is ``value`` or, for a list, holds it."""
-    kept = []
-    for item in items.values() if isinstance(items, dict) else items or []:
-        found = item.get(key) if isinstance(item, dict) else None
-        if isinstance(found, list | tuple):
-            if value in found or str(value) in map(str, found):
-                kept.append(item)
-        elif found == value or (found is not None and str(found) == str(value)):
-            kept.append(item)
-    return kept
-
-
-def _sort(items: Any, key: Any = None, nils: str = "first") -> list:
-    """Jekyll's ``sort``: a mapping (``site.tags``) sorts as its [name, value] pairs."""
-    if isinstance(items, dict):
-        return [[k, v] for k, v in sorted(items.items(), key=lambda kv: str(kv[0]))]
-    values = list(items or [])
-    if key is None:
-        return sorted(values, key=_order)
-    present = [v for v in values if isinstance(v, dict) and v.get(key) is not None]
-    absent = [v for v in values if not (isinstance(v, dict) and v.get(key) is not None)]
-    ordered = sorted(present, key=lambda v: _order(v[key]))
-    return ordered + absent if nils == "last" else absent + ordered  # Jekyll: nils first
-
-
-def _order(value: Any) -> tuple:
-    # numbers before text; mixed kinds never compare (Python would raise)
-    if isinstance(value, bool | int | float):
-        return (0, value, "")
-    return (1, 0, str(value))
-
-
-def _items(value: Any) -> list:
-    if value is None or is_undefined(value):
-        return []
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
-def _jsonify(value: Any) -> str:
-    """Ruby's ``to_json``: compact, dates as text."""
-    return json.dumps(None if is_undefined(value) else value, default=str,
-                      ensure_ascii=False, separators=(",", ":"))
-
-
-def _array_to_sentence(items: Any, connector: str = "and") -> str:
-    words = [str(x) for x in items or []]
-    if len(words) < 3:
-        return f" {connector} ".join(words)
-    return ", ".join(words[:-1]) + f", {connector} " + words[-1]
-
-
-def _add_filters(env: Environment, links: JekyllLinks) -> None:
-    for name in liquid_filters.JEKYLL_FILTER_NAMES:
-        function = liquid_filters.plain_filter(name)
-        # Liquid's own (truncate, join, default …) stay; Jekyll's date reads its strings
-        if function is not None and (name not in env.filters or name == "date"):
-            env.add_filter(name, _checked(function, name))
-    for name in ("relative_url", "absolute_url"):
-        function = liquid_filters.site_filter(name)
-        env.add_filter(name, lambda v, f=function: f(v, links.site))
-    for name in ("xml_escape", "escape"):  # printed as they are here: escaping is theirs
-        env.add_filter(name, lambda v: html.escape("" if v is None else str(v), quote=True))
-    env.add_filter("markdownify", lambda v: links.markdownify("" if v is None else str(v)))
-    env.add_filter("group_by", _group_by)
-    env.add_filter("sort", _sort)
-    env.add_filter("where", _where)
-    env.add_filter("where_exp", lambda items, var, expr: _where_exp(env, items, var, expr))
-    env.add_filter("group_by_exp", lambda items, var, expr: _group_by_exp(env, items, var, expr))
-    env.add_filter("array_to_sentence_string", _array_to_sentence)
-    env.add_filter("smartify", lambda v: v)  # typography only
-    env.add_filter("jsonify", _jsonify)
-    # Jekyll's array filters: each gives a new array
-    env.add_filter("push", lambda a, x: [*_items(a), x])
-    env.add_filter("unshift", lambda a, x: [x, *_items(a)])
-    env.add_filter("pop", lambda a, n=1: _items(a)[: max(0, len(_items(a)) - int(n))])
-    env.add_filter("shift", lambda a, n=1: _items(a)[int(n) :])
-    env.add_filter("normalize_whitespace", lambda v: " ".join(str(v or "").split()))
-    env.add_filter("to_integer", lambda v: int(float(v)) if str(v).strip() else 0)
-
-
-def _where_exp(env: Environment, items: Any, var: str, expr: str) -> list:
-    """Jekyll's ``where_exp``: the items for which the condition ``expr`` holds, with
-    each item called ``var`` (written as a Liquid ``if``, which reads it the same way)."""
-    test = env.from_string("{% if " + expr + " %}1{% endif %}")
-    values = items.values() if isinstance(items, dict) else items or []
-    return [item for item in values if test.render(**{var: item}) == "1"]
-
-
-def _group_by_exp(env: Environment, items: Any, var: str, expr: str) -> list[dict[str, Any]]:
-    """Jekyll's ``group_by_exp``: groups by the value of ``expr``, each item called ``var``."""
-    value = env.from_string("{{ " + expr + " }}")
-    groups: dict[str, list] = {}
-    for item in items.values() if isinstance(items, dict) else items or []:
-        groups.setdefault(value.render(**{var: item}), []).append(item)
-    return [{"name": n, "items": g, "size": len(g)} for n, g in groups.items()]
-
-
 def jekyll_environment(links: JekyllLinks) -> Environment:
     """The environment of one build: a missing variable is nil (as in Jekyll), an
     unknown filter or tag an error."""
     env = Environment(strict_filters=True)
     env.sg_links = links  # type: ignore[attr-defined]  # read by the tags above
     env.sg_includes = {}  # type: ignore[attr-defined]  # each include parsed once
-    for tag in (_IncludeTag, _PostUrlTag, _LinkTag):
+    for tag in (_IncludeTag, _IncludeRelativeTag, _HighlightTag, _PostUrlTag, _LinkTag):
         env.add_tag(tag)
-    _add_filters(env, links)
+    from sitegen.jekyll_liquid_filters import add_jekyll_filters
+
+    add_jekyll_filters(env, links)
     return env

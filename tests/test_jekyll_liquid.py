@@ -28,20 +28,37 @@ LIQUID_PAGES = [
 ]
 
 
+_BLOCKS = frozenset(
+    "p div li ul ol h1 h2 h3 h4 h5 h6 br tr td th table pre figure article header footer "
+    "section nav".split()
+)
+
+
 class _Visible(HTMLParser):
-    """The words a reader sees and the links they can follow, in order."""
+    """The words a reader sees (a block element separates words, an inline one does not:
+    highlighted code is many spans) and the links they can follow, in order."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.words: list[str] = []
+        self.text: list[str] = []
         self.links: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag == "a":
             self.links.extend(value for name, value in attrs if name == "href")
+        if tag in _BLOCKS:
+            self.text.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCKS:
+            self.text.append(" ")
 
     def handle_data(self, data: str) -> None:
-        self.words.extend(data.split())
+        self.text.append(data)
+
+    @property
+    def words(self) -> list[str]:
+        return "".join(self.text).split()
 
 
 def visible(html: str) -> tuple[list[str], list[str]]:
@@ -218,3 +235,35 @@ def test_ruby_liquid_lax_forms_and_jekyll_array_filters(tmp_path):
     build(root)
     shown = re.findall(r"<p>(.*?)</p>", page_body((root / "_site/lax.html").read_text()))
     assert shown == ["cab", "[] [Lax]", "one+two one two zero+one+two", "a b c ."]
+
+
+def test_highlight_and_include_relative_in_liquid_pages(tmp_path):
+    root = jekyll_site(
+        tmp_path / "site",
+        {
+            "_posts/2020-01-01-a.md": "---\ntitle: A\n---\nx\n",
+            "docs/code.md": (
+                "---\ntitle: Code\n---\n{% for post in site.posts %}- {{ post.title }}\n"
+                "{% endfor %}\n\n{% highlight python %}\ndef f(x):\n"
+                "    return {{ site.title | downcase }} * x\n{% endhighlight %}\n\n"
+                "{% include_relative part.md %}\n"
+            ),
+            "docs/part.md": "From the *folder*: {{ page.title }}.\n",
+            "h.html": (
+                "---\ntitle: H\n---\n{% for post in site.posts %}<p>{{ post.title }}</p>"
+                "{% endfor %}\n{% highlight ruby %}\nputs 1\n{% endhighlight %}\n"
+            ),
+        },
+    )
+    result = build(root)
+    warnings = [d for d in result.site.report.warnings if d.path != "_config.yml"]  # no url
+    assert not warnings, warnings
+    code = page_body((root / "_site/docs/code.html").read_text())
+    # as Jekyll 4.3 shows them: the list, the highlighted code, the Markdown of the include
+    words, _ = visible(code)
+    assert words == ["A", "def", "f(x):", "return", "t", "*", "x", "From", "the", "folder:",
+                     "Code."]
+    assert 'class="language-python"' in code and "<em>folder</em>" in code
+    html_page = page_body((root / "_site/h.html").read_text())
+    assert visible(html_page)[0] == ["A", "puts", "1"]
+    assert 'class="language-ruby"' in html_page
