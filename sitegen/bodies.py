@@ -117,31 +117,43 @@ def _liquid_context(site: Site, post: Post, jinja_env: Any, index: _PostIndex) -
 
 
 def parse_posts(
-    site: Site, md: Any, jinja_env: Any, posts: list[Post], cache: RenderCache | None = None
+    site: Site,
+    md: Any,
+    jinja_env: Any,
+    posts: list[Post],
+    cache: RenderCache | None = None,
+    texts: dict[str, str] | None = None,
 ) -> None:
     """Markdown tokens of each post in ``post.data["tokens"]`` (its parse state in
-    ``post.data["env"]``), for plugins to look at before anything is rendered."""
+    ``post.data["env"]``), for plugins to look at before anything is rendered.
+    ``texts``: what to parse instead of a post's body (its Liquid, run already)."""
     index = _PostIndex(site)
     code = CodeCache(cache.store, cache.salt) if cache is not None else None
     for post in posts:
         env: dict[str, Any] = {
             "line_offset": post.body_line,
             "diagnostics": [],
-            "liquid": _liquid_context(site, post, jinja_env, index),
+            # a body Liquid made has no Liquid left for sitegen's own rules to read
+            "liquid": None if post.liquid else _liquid_context(site, post, jinja_env, index),
             "mathjax": post.meta.get("mathjax"),  # False: no math markup (no script loads)
             "post": post,
             "site": site,
             "highlighted": code,
         }
+        text = texts.get(post.rel, post.body) if texts else post.body
+        if post.liquid:  # the lists Liquid made may show the math of other posts
+            from sitegen.markdown.html_math import has_bracket_math
+
+            env["has_math"] = has_bracket_math(text)
         try:
             if post.path.suffix.lower() in HTML_EXTENSIONS:  # an HTML page is its own body
                 from sitegen.markdown.html_math import mark_up_html_page
                 from sitegen.markdown.liquid_html import html_page_tokens
 
-                post.data["tokens"] = html_page_tokens(env, post.body)
+                post.data["tokens"] = html_page_tokens(env, text)
                 mark_up_html_page(md, env, post.data["tokens"])  # its $ math, as MathJax saw
             else:
-                post.data["tokens"] = md.parse(post.body, env)
+                post.data["tokens"] = md.parse(text, env)
         except Exception as exc:  # a parser plugin bug: this post fails, the rest build
             site.report.error(post.rel, None, f"Markdown failed: {type(exc).__name__}: {exc}")
             post.failed = True
@@ -214,7 +226,13 @@ def body_keys(site: Site, cache: RenderCache | None, posts: list[Post]) -> dict[
 
 
 def _render_fresh(
-    site: Site, md: Any, jinja_env: Any, todo: list[Post], cache: RenderCache | None, keys: dict
+    site: Site,
+    md: Any,
+    jinja_env: Any,
+    todo: list[Post],
+    cache: RenderCache | None,
+    keys: dict,
+    texts: dict[str, str] | None = None,
 ) -> None:
     """Parse, verify and render bodies the cache did not have, and store them: in batches,
     as a post's tokens take some 20 times the memory of its text and are dropped once it
@@ -228,7 +246,7 @@ def _render_batch(
     site: Site, md: Any, jinja_env: Any, todo: list[Post], cache: RenderCache | None, keys: dict
 ) -> None:
     known = len(site.report.diagnostics)
-    parse_posts(site, md, jinja_env, todo, cache)
+    parse_posts(site, md, jinja_env, todo, cache, texts)
     call_hook(site, "sitegen_posts_parsed", site=site, posts=[p for p in todo if not p.failed])
     for post in todo:
         if not post.failed:
@@ -264,7 +282,11 @@ def render_all_bodies(
 ) -> None:
     """Markdown and plugins' per-post work for every post: bodies from the cache first,
     then those it lacks, split across ``jobs`` forked processes when they are many and
-    forking is possible."""
+    forking is possible. Bodies made by Liquid come last: they read the others."""
+    ordered = posts
+    made_by_liquid = [p for p in posts if p.liquid]
+    if made_by_liquid:
+        posts = [p for p in posts if not p.liquid]
     keys = body_keys(site, cache, posts)
     known = len(site.report.diagnostics)
     todo = [p for p in posts if cache is None or not _from_cache(site, cache, p, keys[p.rel])]
@@ -272,9 +294,13 @@ def render_all_bodies(
         _render_fresh(site, md, jinja_env, todo, cache, keys)
     else:
         _render_in_processes(site, md, jinja_env, todo, cache, keys, jobs)
+    if made_by_liquid:
+        from sitegen.jekyll_liquid import render_liquid_sources
+
+        render_liquid_sources(site, md, jinja_env, made_by_liquid, cache)
     # messages in the order of the posts, whichever process rendered them or the cache
     # gave them
-    rank = {post.rel: number for number, post in enumerate(posts)}
+    rank = {post.rel: number for number, post in enumerate(ordered)}
     site.report.diagnostics[known:] = sorted(
         site.report.diagnostics[known:], key=lambda d: rank.get(d.path, len(rank))
     )

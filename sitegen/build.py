@@ -32,7 +32,7 @@ from sitegen.config import JEKYLL_CONFIG_FILE, load_config
 from sitegen.discover import discover_sources, discover_static, output_collections
 from sitegen.errors import PostError
 from sitegen.frontmatter import key_line
-from sitegen.jekyll_skips import SkippedPage, jekyll_write_order
+from sitegen.jekyll_skips import jekyll_write_order
 from sitegen.macros import load_macros
 from sitegen.manifest import (
     build_settings,
@@ -131,8 +131,6 @@ def read_posts(site: Site, read=read_post) -> None:  # type: ignore[no-untyped-d
             post = read(source, rel, site.config, tz)
         except PostError as exc:
             site.report.add(exc.diagnostic())
-            if isinstance(exc, SkippedPage):
-                site.unbuilt[exc.url] = rel
             continue
         except OSError as exc:
             site.report.error(rel, None, f"cannot read: {exc.strerror}")

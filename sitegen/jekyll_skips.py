@@ -1,6 +1,6 @@
-"""What of a Jekyll site sitegen knowingly does not build, and the warning that says why:
-files in formats it does not convert, HTML that needs Liquid it does not run, pages made
-by Liquid loops (their URL kept, so sitegen's own page of the name can stand in)."""
+"""What of a Jekyll site sitegen knowingly does not build, and the warning that says why
+(files in formats it does not convert); which pages need a Liquid engine to be built
+(``check_jekyll_page``); and which of two sources with one URL Jekyll's output keeps."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sitegen.errors import SkippedSource
 from sitegen.model import Post
 
 # In an HTML page sitegen substitutes Liquid values ({{ site.KEY }}, {{ page.KEY }},
-# {% link %}, {% post_url %}); any other Liquid would be shown as text.
+# {% link %}, {% post_url %}) itself; any other Liquid needs the Liquid engine.
 _LIQUID = re.compile(r"\{%-?\s*(\w*)[^%]*?%\}|\{\{.*?\}\}|\{[{%]", re.S)
 _LIQUID_VALUE = re.compile(
     r"\{\{-?\s*(?:site|page)(?:\.[A-Za-z_][\w-]*)+\s*-?\}\}|\{%-?\s*(?:link|post_url)\s[^%]*%\}"
@@ -38,19 +38,12 @@ def check_jekyll_kind(source: Source, rel: str) -> None:
 
 
 def check_jekyll_page(post: Post) -> None:
-    """An HTML page or post sitegen can build has no Liquid but values; any other is left
-    out with a warning that names the Liquid and its line."""
+    """Mark the pages whose text a Liquid engine must make (``post.liquid``): a page
+    with a loop, an HTML page or post with Liquid beyond the values sitegen fills in
+    itself (``{{ site.KEY }}`` with common filters, ``{% link %}``, ``{% post_url %}``)."""
     if post.path.suffix.lower() not in HTML_EXTENSIONS:
-        loop = _LIQUID_LOOP.search(post.body) if post.kind == "page" else None
-        if loop is not None:  # a list made from the site's data (tags, posts): not text
-            raise SkippedPage(
-                f"not built: this page makes its text with a Liquid loop ({{% {loop.group(1)} "
-                "%}), which sitegen does not run; sitegen's own page stands in where it has "
-                "one (archive, tags)",
-                post.rel,
-                post.body_line + post.body.count("\n", 0, loop.start()),
-                url=post.url,
-            )
+        # a list made from the site's data (tags, posts): Jekyll runs Liquid, then kramdown
+        post.liquid = post.kind == "page" and _LIQUID_LOOP.search(post.body) is not None
         return
     for found in _LIQUID.finditer(post.body):
         text = found.group(0)
@@ -61,25 +54,8 @@ def check_jekyll_page(post: Post) -> None:
 
             if supported_output(text[2:-2].strip("- ")):
                 continue
-        line = post.body_line + post.body.count("\n", 0, found.start())
-        what = f"{{% {found.group(1)} %}}" if found.group(1) else text[:40]
-        raise SkippedPage(
-            f"not built: this HTML {post.kind} uses Liquid ({what}) that sitegen does not run "
-            "(only {{ site.KEY }}, {{ page.KEY }} with common filters, {% link %} and "
-            "{% post_url %}); make it a Markdown page or a template in templates/",
-            post.rel,
-            line,
-            url=post.url,
-        )
-
-
-class SkippedPage(SkippedSource):
-    """A Jekyll page not built, with the URL Jekyll gave it: sitegen's own page of the
-    same name (its archive, its tag list) is written there too, so old links still work."""
-
-    def __init__(self, message: str, path: str, line: int | None, url: str) -> None:
-        super().__init__(message, path, line)
-        self.url = url
+        post.liquid = True
+        return
 
 
 def jekyll_write_order(post: Post, collections: set[str]) -> tuple:

@@ -43,7 +43,7 @@ RELOAD_FILES = ("sitegen.toml", "_config.yml")
 RELOAD_DIRS = ("plugins", "themes")
 # what a build reads: a change anywhere else (an editor's backup, a note) builds nothing
 BUILD_DIRS = ("posts", "_posts", "pages", "assets", "static", "includes", "_includes",
-              "templates")
+              "_data", "templates")
 
 
 @dataclass

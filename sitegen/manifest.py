@@ -27,6 +27,7 @@ INPUT_DIRS = (
     "static",
     "includes",
     "_includes",
+    "_data",  # a Jekyll site's site.data, which its Liquid pages read
     "_layouts",  # a Jekyll site's MathJax setup decides its single-dollar rule
     "templates",
     "themes",
@@ -47,7 +48,8 @@ def _stat_lines(folder: Path, label: str, digest: Any) -> None:
             digest.update(f"{label}{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
 
 
-CONTENT_DIRS = ("posts", "_posts", "pages", "assets", "static")
+# (the Liquid pages that read _data/ have its values in their own cache keys)
+CONTENT_DIRS = ("posts", "_posts", "pages", "assets", "static", "_data")
 
 
 def _fingerprint(

@@ -73,6 +73,9 @@ class Post:
     has_math: bool = False
     reading_minutes: int = 1
     failed: bool = False  # set when the post could not be built
+    # a Jekyll page whose text its Liquid makes (a loop over site.posts, an include in
+    # HTML): run by a Liquid engine, after every other body (sitegen.jekyll_liquid)
+    liquid: bool = False
     # results plugins attach to a post; read by templates
     data: dict[str, Any] = field(default_factory=dict)
     previous: Post | None = field(default=None, repr=False)
@@ -143,7 +146,7 @@ class Site:
     failed: list[str] = field(default_factory=list)
     # posts dated in the future, held back: source → the moment (UTC) it is due
     scheduled: dict[str, datetime] = field(default_factory=dict)
-    # a Jekyll site's pages left unbuilt (Liquid loops): their URL → source; sitegen's own
+    # a Jekyll site's pages left unbuilt (Liquid it cannot run): URL → source; sitegen's own
     # page of the same name (archive, tags) is written at that URL too
     unbuilt: dict[str, str] = field(default_factory=dict)
 

@@ -27,7 +27,7 @@ from sitegen.markdown.liquid_render import quiet_include_output
 from sitegen.markdown.math_tex import resolve_kramdown_escapes
 from sitegen.markdown.mathjax_gate import GATE_RULES
 
-__all__ = ["html_block_math_plugin", "mark_up_html_page"]
+__all__ = ["html_block_math_plugin", "has_bracket_math", "mark_up_html_page"]
 
 _TAG_OR_COMMENT = re.compile(
     r"<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*>|<!\[CDATA\[.*?\]\]>", re.S
@@ -230,6 +230,19 @@ def _include_math(env: dict, dollars: bool, parsed: bool):
         return html
 
     return mark_up
+
+
+_SKIPPED_ELEMENT = re.compile(
+    r"<!--.*?-->|<(script|style|pre|code|textarea)\b.*?</\1\s*>", re.S | re.I
+)
+
+
+def has_bracket_math(html: str) -> bool:
+    """Whether MathJax finds ``\\( … \\)`` or ``\\[ … \\]`` in the text of ``html``
+    (a list made by Liquid shows the math of the posts' excerpts, as sitegen wrote it)."""
+    if "\\(" not in html and "\\[" not in html:
+        return False
+    return _BRACKET_OPENER.search(_SKIPPED_ELEMENT.sub("", html)) is not None
 
 
 def mark_up_html_page(md: MarkdownIt, env: dict, tokens: list[Token]) -> None:

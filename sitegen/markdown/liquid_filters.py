@@ -191,6 +191,15 @@ _FILTERS: dict[str, tuple[Callable[..., Any], bool]] = {
 }
 
 
+# what a real Liquid engine may take from here (``sitegen.jekyll_liquid_env``)
+JEKYLL_FILTER_NAMES = tuple(_FILTERS)
+
+
+def site_filter(name: str) -> Callable[[Any, dict], Any]:
+    """The filter ``name`` that reads the site's ``baseurl``/``url``: f(value, site)."""
+    return _FILTERS[name][0]
+
+
 def plain_filter(name: str) -> Callable[..., Any] | None:
     """The filter ``name`` when it needs nothing but its input and arguments."""
     known = _FILTERS.get(name)
