@@ -239,11 +239,18 @@ def _render_fresh(
     is rendered."""
     # (with nothing to render too: plugins hear of every build)
     for first in range(0, max(len(todo), 1), BATCH_POSTS):
-        _render_batch(site, md, jinja_env, todo[first : first + BATCH_POSTS], cache, keys)
+        batch = todo[first : first + BATCH_POSTS]
+        _render_batch(site, md, jinja_env, batch, cache, keys, texts)
 
 
 def _render_batch(
-    site: Site, md: Any, jinja_env: Any, todo: list[Post], cache: RenderCache | None, keys: dict
+    site: Site,
+    md: Any,
+    jinja_env: Any,
+    todo: list[Post],
+    cache: RenderCache | None,
+    keys: dict,
+    texts: dict[str, str] | None,
 ) -> None:
     known = len(site.report.diagnostics)
     parse_posts(site, md, jinja_env, todo, cache, texts)
