@@ -31,6 +31,9 @@ from sitegen.write import OutputError, OutputWriter, digest_of, unsafe_reason
 # Below this many pages to render, forking a copy to render half of them costs more than
 # it saves.
 PARALLEL_MIN_PAGES = 48
+# a page to render: the page, its output path and what checking its record made (the
+# context and its key), None when not checked yet
+_Item = tuple[Page, str, tuple[dict, str] | None]
 LAYOUT_TEMPLATES = {"post": "post.html", "page": "page.html", "default": "page.html"}
 
 
@@ -154,15 +157,41 @@ class PageRun:
                 self._put(rel, data.encode("utf-8") if isinstance(data, str) else data, "")
                 continue
             todo.append((page, rel))
-        if self.jobs >= 2 and len(todo) >= PARALLEL_MIN_PAGES and can_fork():
-            self._render_split(todo, base, lookups)
+        parallel = self.jobs >= 2 and len(todo) >= PARALLEL_MIN_PAGES and can_fork()
+        items: list[_Item] = [(page, rel, None) for page, rel in todo]
+        if not parallel:
+            for item in items:
+                self._render_one(item, base, lookups)
+            return
+        report = self.site.report
+        marks = (len(report.diagnostics), len(self.rendered), len(self.writer.changed))
+        said: dict[str, list] = {}  # output path → the messages its page added
+        if sum(rel in self.previous for _, rel in todo) * 2 > len(todo):
+            # A rebuild: most pages are usually up to date, and checking them here costs
+            # less than a fork; only the outdated ones are rendered, split when many.
+            outdated: list[_Item] = []
+            for item in items:
+                before = len(report.diagnostics)
+                self._render_one(item, base, lookups, outdated)
+                said[item[1]] = report.diagnostics[before:]
+            items = outdated
+        if len(items) >= PARALLEL_MIN_PAGES:
+            self._render_split(items, base, lookups, said)
         else:
-            for page, rel in todo:
-                self._render_one(page, rel, base, lookups)
+            for item in items:
+                before = len(report.diagnostics)
+                self._render_one(item, base, lookups)
+                said[item[1]] = said.get(item[1], []) + report.diagnostics[before:]
+        self._in_page_order([rel for _, rel in todo], marks, said)
 
-    def _render_one(self, page: Page, rel: str, base: dict[str, Any], lookups: Lookups) -> None:
+    def _render_one(
+        self, item: _Item, base: dict[str, Any], lookups: Lookups, outdated: list | None = None
+    ) -> None:
+        """Render a page unless its record says it is up to date; with ``outdated``, only
+        add an outdated page there, with what its check made (``_page``)."""
+        page = item[0]
         try:
-            self._page(page, rel, base, lookups)
+            self._page(*item, base, lookups, outdated)
         except OutputError:
             raise
         except SiteError as exc:
@@ -171,56 +200,94 @@ class PageRun:
                 page.post.failed = True
 
     def _render_split(
-        self, todo: list[tuple[Page, str]], base: dict[str, Any], lookups: Lookups
+        self, todo: list[_Item], base: dict[str, Any], lookups: Lookups, said: dict[str, list]
     ) -> None:
         """Every other page rendered and written by a forked copy of this process, which
-        sees the same site; its records, messages and failed posts come back here."""
+        sees the same site; its records, messages (added to ``said``) and failed posts
+        come back here."""
         report = self.site.report
-        for name in sorted({page.template for page, _ in todo if page.template}):
+        for name in sorted({page.template for page, _, _ in todo if page.template}):
             try:  # compiled once, before the fork, rather than once in each process
                 self.jinja_env.get_template(name)
             except Exception:
                 pass  # said by the page that uses it
-        known = len(report.diagnostics)
         rendered, changed = len(self.rendered), len(self.writer.changed)
         mine, theirs = todo[0::2], todo[1::2]
-        said: dict[str, list] = {}  # output path → the messages its rendering added
 
-        def render_share(share: list[tuple[Page, str]]) -> None:
-            for page, rel in share:
+        def render_share(share: list[_Item]) -> None:
+            for item in share:
                 before = len(report.diagnostics)
-                self._render_one(page, rel, base, lookups)
-                said[rel] = report.diagnostics[before:]
+                self._render_one(item, base, lookups)
+                said[item[1]] = said.get(item[1], []) + report.diagnostics[before:]
 
         def their_share() -> tuple:
             render_share(theirs)
-            records = {rel: self.records[rel] for _, rel in theirs if rel in self.records}
-            failed = [page.post.rel for page, _ in theirs if page.post and page.post.failed]
+            records = {rel: self.records[rel] for _, rel, _ in theirs if rel in self.records}
+            failed = [page.post.rel for page, _, _ in theirs if page.post and page.post.failed]
             return (records, self.rendered[rendered:], self.writer.changed[changed:],
-                    {rel: said[rel] for _, rel in theirs}, failed)
+                    {rel: said[rel] for _, rel, _ in theirs}, failed)
 
         records, their_rendered, their_changed, their_said, failed = split_work(
             their_share, lambda: render_share(mine)
         )
-        # everything in the order one process gives it
-        order = {rel: number for number, (_, rel) in enumerate(todo)}
-        by_order = lambda rel: order.get(rel, -1)  # noqa: E731
         self.records.update(records)
-        self.records = {rel: self.records[rel] for rel in sorted(self.records, key=by_order)}
-        self.rendered[rendered:] = sorted(self.rendered[rendered:] + their_rendered, key=by_order)
-        ours = self.writer.changed[changed:] + their_changed
-        self.writer.changed[changed:] = sorted(ours, key=by_order)
+        self.rendered.extend(their_rendered)
+        self.writer.changed.extend(their_changed)
         said.update(their_said)
         failed_posts = set(failed)
-        for page, _ in theirs:
+        for page, _, _ in theirs:
             if page.post is not None and page.post.rel in failed_posts:
                 page.post.failed = True
-        del report.diagnostics[known:]  # said again in the order one process says them
-        for _, rel in todo:
+
+    def _in_page_order(self, order: list[str], marks: tuple[int, int, int], said: dict) -> None:
+        """Records, rendered and written paths and messages since ``marks`` in the order
+        one process rendering the pages one by one gives them."""
+        rank = {rel: number for number, rel in enumerate(order)}
+        by_rank = lambda rel: rank.get(rel, -1)  # noqa: E731
+        known, rendered, changed = marks
+        self.records = {rel: self.records[rel] for rel in sorted(self.records, key=by_rank)}
+        self.rendered[rendered:] = sorted(self.rendered[rendered:], key=by_rank)
+        self.writer.changed[changed:] = sorted(self.writer.changed[changed:], key=by_rank)
+        report = self.site.report
+        del report.diagnostics[known:]  # said again in that order
+        for rel in order:
             for diagnostic in said.get(rel, ()):
                 report.add(diagnostic)
 
-    def _page(self, page: Page, rel: str, base: dict[str, Any], lookups: Lookups) -> None:
+    def _page(
+        self,
+        page: Page,
+        rel: str,
+        checked: tuple[dict, str] | None,
+        base: dict[str, Any],
+        lookups: Lookups,
+        outdated: list[_Item] | None = None,
+    ) -> None:
+        """Check the page's record (unless ``checked`` already gives what the check made:
+        the context and its key) and render it when outdated."""
+        if checked is None:
+            checked = self._check(page, rel, base, lookups)
+            if checked is None:
+                return  # up to date, or failed
+            if outdated is not None:
+                outdated.append((page, rel, checked))
+                return
+        context, key = checked
+        reads = Reads()
+        context["site"] = site_view(base["site"], reads)
+        self.jinja_env.reads = reads
+        try:
+            html = render_template(self.jinja_env, self.site.root, page.template, context)
+        finally:
+            self.jinja_env.reads = None
+        self.rendered.append(rel)
+        self._put(rel, html.encode("utf-8"), key, lookups.record(key, reads))
+
+    def _check(
+        self, page: Page, rel: str, base: dict[str, Any], lookups: Lookups
+    ) -> tuple[dict, str] | None:
+        """The page's context and its key, or None when the page is up to date (its
+        record kept) or a plugin failed its post."""
         context = dict(base)
         context.update(page.context)
         context["page"] = {"url": page.url, "title": page.context.get("title", "")}
@@ -232,7 +299,7 @@ class PageRun:
             context["math"] = math_context(self.site, post)
         call_hook(self.site, "sitegen_template_context", page=page, context=context, post=post)
         if post is not None and post.failed:
-            return  # a plugin failed on it (reported): no page rather than a wrong one
+            return None  # a plugin failed on it (reported): no page rather than a wrong one
         given = {k: v for k, v in context.items() if k != "site"}
         if post is not None and post.html_key and given.get("content") is post.html:
             given["content"] = ("body", post.html_key)  # the body's key stands for it
@@ -244,16 +311,8 @@ class PageRun:
             and self.writer.stamp(rel) == (record.size, record.mtime)
         ):
             self.records[rel] = self.previous[rel]  # kept as stored
-            return
-        reads = Reads()
-        context["site"] = site_view(base["site"], reads)
-        self.jinja_env.reads = reads
-        try:
-            html = render_template(self.jinja_env, self.site.root, page.template, context)
-        finally:
-            self.jinja_env.reads = None
-        self.rendered.append(rel)
-        self._put(rel, html.encode("utf-8"), key, lookups.record(key, reads))
+            return None
+        return context, key
 
     def _previous(self, rel: str) -> PageRecord | None:
         stored = self.previous.get(rel)

@@ -121,6 +121,32 @@ def test_a_split_build_records_what_the_next_build_needs(tmp_path, monkeypatch):
     assert _output(tmp_path / "split") == _output(tmp_path / "serial")
 
 
+def test_a_rebuild_checks_pages_here_and_splits_only_many_outdated_ones(tmp_path, monkeypatch):
+    root = tmp_path / "site"
+    _write_site(root, 30, 6, os.getpid())
+    config = root / "sitegen.toml"
+    # ~50 pages; after the edit ~13 are rendered again (the edited post's, its
+    # neighbours', listings', and those whose template fails in every build)
+    monkeypatch.setattr(pages, "PARALLEL_MIN_PAGES", 20)
+    splits = []
+    monkeypatch.setattr(pages, "split_work", lambda *a: splits.append(1) or split_work(*a))
+    serial, _ = _three_builds(root, tmp_path / "serial", 1)
+    split, _ = _three_builds(root, tmp_path / "split", 2)
+    assert splits == [1]  # the clean build: the edit's few outdated pages are rendered here
+    # every page outdated (the site's title is on each): checked here, rendered in two
+    config.write_text(config.read_text().replace('"Split"', '"Split again"'))
+    serial.append(build_site(root, BuildOptions(out=tmp_path / "serial", jobs=1)))
+    split.append(build_site(root, BuildOptions(out=tmp_path / "split", jobs=2)))
+    assert splits == [1, 1]
+    for one, two in zip(serial, split, strict=True):
+        assert _messages(two) == _messages(one)
+        assert two.rendered == one.rendered
+        assert two.changed == one.changed
+        assert two.failed_sources == one.failed_sources
+    assert len(split[3].rendered) == len(split[0].rendered)
+    assert _output(tmp_path / "split") == _output(tmp_path / "serial")
+
+
 def test_a_copy_that_dies_costs_time_not_pages(tmp_path, monkeypatch):
     root = tmp_path / "site"
     _write_site(root, 30, 5, os.getpid())
