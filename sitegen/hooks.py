@@ -103,10 +103,9 @@ def sitegen_template_context(site: Any, page: Any, context: dict[str, Any]) -> N
     """Add or change template variables just before ``page`` is rendered. Called for
     every page of every build: what it adds is compared with the last build's to decide
     whether the page is outdated (functions count by name: what they return must depend
-    only on the settings and their arguments). It may be called twice for one page (a
-    rebuild checks its pages first and renders the outdated ones after), and it may run
-    in a forked copy of the build process (a build of many pages renders half of them
-    there): it must change nothing but ``context``."""
+    only on the settings and their arguments). It may run in a forked copy of the build
+    process (a build of many pages renders half of them there): what it changes outside
+    ``context`` is not seen by the rest of the build."""
 
 
 @hookspec
