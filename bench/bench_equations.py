@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 from plugins.gradcheck import checker  # noqa: E402
 from plugins.gradcheck.tex import parse, read_check, statement  # noqa: E402
 from plugins.gradcheck.tex.refusals import Unread  # noqa: E402
+from sitegen.cache import read_cache_file  # noqa: E402
 from sitegen.cli import main  # noqa: E402
 
 
@@ -52,9 +53,11 @@ def example_site() -> list[float]:
         shutil.copy(ROOT / "sitegen.toml", root / "sitegen.toml")
         main(["-q", "build", "--rerun", "--drafts", "--no-strict", "-s", str(root)])
         times = []
-        for path in (root / ".sitegen-cache").rglob("*.json"):
+        # each post's result is a JSON entry of the site's cache store
+        for path in (root / ".sitegen-cache" / "store").iterdir():
+            payload = read_cache_file(path)
             try:
-                result = json.loads(path.read_text(encoding="utf-8"))
+                result = json.loads(payload) if payload is not None else None
             except ValueError:
                 continue
             if not isinstance(result, dict):

@@ -3,8 +3,10 @@ synthetic corpus with and without a verify block in every post (the real user's 
 
     python bench/bench_rebuild.py --n 1000 --runs 3
 
-A prose edit of a post with a verify block must not run its code again: the rebuild
-prints how many posts' code ran (from ``.sitegen-cache`` counts of the verify results).
+A prose edit of a post with a verify block must not run its code again: after the timed
+edits, one more edit is built in a process of its own with the Python API (one process,
+no forked copy) and the table shows how many posts' code that build ran (gradcheck's
+``site.data["gradcheck_executed"]``; 0 when the edit ran none).
 Wall times are medians; CPU seconds (user + system of the process tree) are printed
 beside them, as other load on the machine disturbs them less. The clean build's memory is
 the peak summed RSS of its process tree (the builder and its render workers) and its
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -46,9 +49,25 @@ def _median(samples: list[Sample]) -> tuple[float, float]:
     return statistics.median(s.wall for s in samples), statistics.median(s.cpu for s in samples)
 
 
-def _results(root: Path) -> int:
-    folder = root / ".sitegen-cache" / "verify"
-    return len(list(folder.glob("*.json"))) if folder.is_dir() else 0
+_COUNT_RUNS = """
+import sys
+from pathlib import Path
+from sitegen.build import build_site
+from sitegen.model import BuildOptions
+result = build_site(Path(sys.argv[1]), BuildOptions(jobs=1, quiet=True))
+print(len(result.site.data.get("gradcheck_executed", [])))
+"""
+
+
+def _code_runs_of_an_edit(root: Path, path: Path, original: str) -> int:
+    """How many posts' code one more prose edit ran (built untimed, in one process)."""
+    path.write_text(original + "\nOne more paragraph, counted.\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    done = subprocess.run(
+        [sys.executable, "-c", _COUNT_RUNS, str(root)],
+        cwd=root, env=env, capture_output=True, text=True, check=True,
+    )
+    return int(done.stdout.strip().splitlines()[-1])
 
 
 def bench(work: Path, n: int, runs: int, verify: bool) -> dict[str, object]:
@@ -59,12 +78,12 @@ def bench(work: Path, n: int, runs: int, verify: bool) -> dict[str, object]:
     noop = [_timed(root) for _ in range(runs)]
     path = post_path("sitegen", root, make_post(n // 2, verify=verify))
     original = path.read_text(encoding="utf-8")
-    ran_before = _results(root)
     edits = []
     for r in range(runs):
         marker = f"bench-edit-{r}-{time.time_ns()}"
         path.write_text(original + f"\nAn added paragraph {marker}.\n", encoding="utf-8")
         edits.append(_timed(root))
+    code_runs = _code_runs_of_an_edit(root, path, original)
     path.write_text(original, encoding="utf-8")
     return {
         "verify": verify,
@@ -72,7 +91,7 @@ def bench(work: Path, n: int, runs: int, verify: bool) -> dict[str, object]:
         "nothing changed": _median(noop),
         "one prose edit": _median(edits),
         "edits": sorted(s.wall for s in edits),
-        "code runs for the edits": _results(root) - ran_before,
+        "code runs for the edits": code_runs,
     }
 
 

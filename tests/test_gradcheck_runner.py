@@ -178,3 +178,21 @@ def test_each_result_is_told_as_it_comes_cached_or_run(tmp_path):
     again = []
     v = run_jobs(tmp_path, jobs, workers=2, on_result=lambda rel, result: again.append(rel))
     assert sorted(again) == ["p0.md", "p1.md"] and v.executed == []  # from the cache
+
+
+def test_the_posts_whose_code_ran_are_counted_over_every_batch(tmp_path, monkeypatch):
+    import sitegen.bodies
+
+    monkeypatch.setattr(sitegen.bodies, "BATCH_POSTS", 1)  # one post per batch
+    root = tmp_path / "site"
+    (root / "posts").mkdir(parents=True)
+    marker = tmp_path / "runs.txt"
+    names = [f"posts/2024-01-0{day}-cached.md" for day in (1, 2, 3)]
+    for name in names:
+        (root / name).write_text(POST.format(marker=str(marker), grad="2 * w"), encoding="utf-8")
+    first = build_site(root, BuildOptions(out=tmp_path / "out", jobs=1))
+    assert first.site.data["gradcheck_executed"] == names
+    assert marker.read_text().count("ran") == 3
+    again = build_site(root, BuildOptions(out=tmp_path / "out", jobs=1))
+    assert again.site.data["gradcheck_executed"] == []
+
