@@ -46,6 +46,7 @@ class Config:
     timezone: str = "UTC"
     language: str = "en"
     posts_per_page: int = 10
+    paginate_path: str = "/page/:num/"  # where page :num (from 2) of the list of posts goes
     favicon: str = ""  # a site path ("/assets/icon.png") or URL; the theme's own if empty
     math: MathConfig = field(default_factory=MathConfig)
     # name -> options; a plugin is enabled unless its options say ``enabled = false``
@@ -259,6 +260,9 @@ def _from_jekyll(path: Path) -> dict[str, Any]:
     values["permalink"] = permalink if permalink.startswith("/") else "/" + permalink
     if isinstance(data.get("paginate"), int):
         values["posts_per_page"] = data["paginate"]
+        # jekyll-paginate's pages of the list: /page2/, /page3/ … unless it says otherwise
+        path = data.get("paginate_path")
+        values["paginate_path"] = path if isinstance(path, str) and ":num" in path else "/page:num/"
     return values
 
 
@@ -301,5 +305,12 @@ def load_config(root: Path) -> Config:
         )
     if config.posts_per_page < 1:
         raise ConfigError("posts_per_page must be at least 1", config.source)
+    if ":num" not in config.paginate_path:
+        raise ConfigError(
+            f"paginate_path must hold :num (the page's number), not {config.paginate_path!r}",
+            config.source,
+        )
+    # a folder of the site, as Jekyll writes it: "/page:num" and "page:num/" are "/page:num/"
+    config.paginate_path = "/" + config.paginate_path.strip("/") + "/"
     config.baseurl = config.baseurl.rstrip("/")
     return config

@@ -54,16 +54,18 @@ def index_pages(site: Site) -> list[Page]:
     per = site.config.posts_per_page
     chunks = [site.posts[i : i + per] for i in range(0, len(site.posts), per)] or [[]]
     pages = []
+
+    def url_of(number: int) -> str:
+        return "/" if number == 1 else site.config.paginate_path.replace(":num", str(number))
+
     for number, chunk in enumerate(chunks, start=1):
-        url = "/" if number == 1 else f"/page/{number}/"
+        url = url_of(number)
         paginator = {
             "posts": chunk,
             "page": number,
             "total_pages": len(chunks),
-            "previous_url": None
-            if number == 1
-            else ("/" if number == 2 else f"/page/{number - 1}/"),
-            "next_url": f"/page/{number + 1}/" if number < len(chunks) else None,
+            "previous_url": url_of(number - 1) if number > 1 else None,
+            "next_url": url_of(number + 1) if number < len(chunks) else None,
         }
         pages.append(Page(url=url, template="index.html", context={"paginator": paginator}))
     # a page of the site's own at one of these URLs (a Jekyll site's 404.html) wins

@@ -132,3 +132,11 @@ def test_a_site_plugin_declares_its_own_settings(tmp_path):
         "sitegen.toml:4: warning: unknown setting 'plugins.stamp.sise'; did you mean "
         "'plugins.stamp.size'?"
     ]
+
+
+def test_a_paginate_path_without_its_number_is_an_error(tmp_path):
+    (tmp_path / "sitegen.toml").write_text('paginate_path = "/older/"\n')
+    with pytest.raises(ConfigError, match="paginate_path must hold :num"):
+        load_config(tmp_path)
+    (tmp_path / "sitegen.toml").write_text('paginate_path = "older/:num"\n')
+    assert load_config(tmp_path).paginate_path == "/older/:num/"

@@ -139,3 +139,29 @@ def test_every_file_jekyll_wrote_for_the_shared_cases_is_written(tmp_path, case)
     posts = {p + "index.html" if p.endswith("/") else p for p in posts}
     assert posts <= jekyll_wrote(expected_dir)
     assert len(result.site.posts) == len(list((JEKYLL_CASES / case / "_posts").iterdir()))
+
+
+@pytest.mark.parametrize(
+    ("setting", "second", "third"),
+    [("", "page2/index.html", "page3/index.html"),  # jekyll-paginate's default
+     ("paginate_path: /blog/page:num\n", "blog/page2/index.html", "blog/page3/index.html")],
+)
+def test_the_list_of_posts_is_paged_where_jekyll_paginate_pages_it(tmp_path, setting, second,
+                                                                    third):
+    root = tmp_path / "site"
+    (root / "_posts").mkdir(parents=True)
+    (root / "_config.yml").write_text(f"title: Paged\npaginate: 2\n{setting}")
+    for day in range(1, 6):
+        (root / "_posts" / f"2021-03-0{day}-post-{day}.md").write_text(
+            f"---\ntitle: Post {day}\n---\n\nText {day}.\n"
+        )
+    build_site(root, BuildOptions(out=tmp_path / "out"))
+    out = tmp_path / "out"
+    pages = sorted(p.relative_to(out).as_posix() for p in out.rglob("index.html"))
+    assert second in pages and third in pages
+    assert not any(p.startswith("page/") for p in pages)
+    first_url, second_url = "/" + second.removesuffix("index.html"), "/" + third.removesuffix(
+        "index.html")
+    assert f'href="{first_url}"' in (out / "index.html").read_text()
+    assert f'href="{second_url}"' in (out / second).read_text()
+    assert "Post 1" in (out / third).read_text()  # the oldest post is on the last page
