@@ -210,6 +210,26 @@ def test_common_liquid_filters_in_a_post_and_a_warning_for_the_rest(tmp_path):
     assert not [m for m in messages(result) if "broken" in m]
 
 
+def test_a_filter_neither_liquid_nor_jekyll_has_passes_its_value_through_as_in_jekyll(
+    tmp_path,
+):
+    # a typo that Jekyll reads as a filter named "https", which Liquid skips
+    post = (
+        "---\ntitle: Typo\n---\n"
+        '![shot]({{ "  https://example.org/a.png" |   https://example.org/a.png }})\n\n'
+        'L {{ "text" | no_such_filter: 3 | upcase }} M\n'
+    )
+    root = jekyll_site(tmp_path / "site", {"_posts/2020-01-06-typo.md": post}, "title: T\n")
+    result = build(root, tmp_path / "out")
+    page = (tmp_path / "out/2020/01/06/typo.html").read_text()
+    assert '<img src="https://example.org/a.png" alt="shot"' in page
+    assert "L TEXT M" in page
+    said = [m for m in messages(result) if "{{" in m]
+    assert len(said) == 2 and all("the value is shown unfiltered" in m for m in said), said
+    assert said[0].startswith("_posts/2020-01-06-typo.md:4: warning: ")
+    assert "the filter 'https'" in said[0] and "'no_such_filter'" in said[1]
+
+
 def test_the_theme_archive_and_tag_list_stand_in_at_jekyll_urls_of_unbuilt_pages(tmp_path):
     # a loop sitegen runs, over a filter of a Jekyll plugin it does not have
     loop = (

@@ -34,7 +34,7 @@ from sitegen.markdown.liquid_values import (
     VARIABLE,
     LiquidContext,
     LiquidError,
-    UndefinedVariable,
+    shown_instead,
     value_of,
 )
 
@@ -351,7 +351,7 @@ def _substitute_code(env: dict, ctx: LiquidContext, code: str, first_line: int) 
             pieces.append(value_of(ctx, found))  # not escaped: the code renderer escapes it
         except LiquidError as exc:
             report(env, line, "warning", str(exc))
-            pieces.append("" if isinstance(exc, UndefinedVariable) else found.group(0))
+            pieces.append(shown_instead(exc, found.group(0))[0])
     pieces.append(code[last:])
     return "".join(pieces)
 

@@ -194,6 +194,22 @@ _FILTERS: dict[str, tuple[Callable[..., Any], bool]] = {
 # what a real Liquid engine may take from here (``sitegen.jekyll_liquid_env``)
 JEKYLL_FILTER_NAMES = tuple(_FILTERS)
 
+# Filters of Liquid 4 and Jekyll 4.3 themselves. Liquid without ``strict_filters`` (Jekyll's
+# default) passes a value through a filter it does not have unchanged: a name not in this
+# list (a plugin's filter, a typo) is skipped the same way, and said (``skipped``).
+KNOWN_FILTERS = frozenset(
+    "abs append at_least at_most capitalize ceil compact concat date default divided_by "
+    "downcase escape escape_once first floor join last lstrip map minus modulo "
+    "newline_to_br plus prepend remove remove_first replace replace_first reverse round "
+    "rstrip size slice sort sort_natural split strip strip_html strip_newlines sum times "
+    "truncate truncatewords uniq upcase url_decode url_encode where "
+    "absolute_url relative_url date_to_xmlschema date_to_rfc822 date_to_string "
+    "date_to_long_string xml_escape cgi_escape uri_escape number_of_words "
+    "array_to_sentence_string markdownify smartify sassify scssify slugify jsonify "
+    "normalize_whitespace where_exp find find_exp group_by group_by_exp pop push shift "
+    "unshift inspect sample to_integer".split()
+)
+
 
 def site_filter(name: str) -> Callable[[Any, dict], Any]:
     """The filter ``name`` that reads the site's ``baseurl``/``url``: f(value, site)."""
@@ -207,10 +223,12 @@ def plain_filter(name: str) -> Callable[..., Any] | None:
 
 
 def apply_filters(
-    expr: str, lookup: Callable[[str], Any], site: dict
+    expr: str, lookup: Callable[[str], Any], site: dict, skipped: list[str] | None = None
 ) -> tuple[bool, Any]:
     """(True, value) of ``expr`` when it is a literal or has filters; (False, None) when it
-    is a plain lookup, left to the caller. FilterError names what cannot be done."""
+    is a plain lookup, left to the caller. FilterError names what cannot be done; the
+    names of filters neither Liquid nor Jekyll has, passed over as Liquid does, are added
+    to ``skipped``."""
     parts = split_filters(expr)
     if parts is None:
         raise FilterError("a quote is not closed")
@@ -223,6 +241,9 @@ def apply_filters(
         name, _, args = part.partition(":")
         name = name.strip()
         known = _FILTERS.get(name)
+        if known is None and name not in KNOWN_FILTERS and skipped is not None:
+            skipped.append(name)
+            continue
         if known is None:
             raise FilterError(f"the filter '{name}' is not one sitegen applies")
         function, reads_site = known

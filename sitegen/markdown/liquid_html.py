@@ -15,7 +15,7 @@ from sitegen.markdown.liquid_values import (
     VARIABLE,
     LiquidContext,
     LiquidError,
-    UndefinedVariable,
+    shown_instead,
     value_of,
 )
 
@@ -116,7 +116,8 @@ def _html_value(env: dict, ctx: LiquidContext, text: str, line: int) -> str:
         return escapeHtml(value_of(ctx, match))
     except LiquidError as exc:
         report(env, line, "warning", str(exc))
-        return "" if isinstance(exc, UndefinedVariable) else text
+        shown, is_value = shown_instead(exc, text)
+        return escapeHtml(shown) if is_value else shown
 
 
 def html_page_tokens(env: dict, html: str) -> list[Token]:

@@ -17,8 +17,8 @@ from sitegen.markdown.liquid_tags import END_COMMENT, END_RAW, LiquidMatch, matc
 from sitegen.markdown.liquid_values import (
     LiquidContext,
     LiquidError,
-    UndefinedVariable,
     include_params,
+    shown_instead,
     value_of,
 )
 
@@ -78,7 +78,7 @@ def liquid_inline(state: StateInline, silent: bool) -> bool:
             _push_text(state, value_of(ctx, match))
         except LiquidError as exc:
             report(env, line, "warning", str(exc))
-            _push_text(state, "" if isinstance(exc, UndefinedVariable) else text)
+            _push_text(state, shown_instead(exc, text)[0])
     state.pos = match.end()
     return True
 
@@ -143,9 +143,13 @@ def liquid_link(state: StateInline, silent: bool) -> bool:
     label_end = state.md.helpers.parseLinkLabel(state, start, not image)
     if label_end < 0 or not src.startswith("({", label_end + 1):
         return False
-    target, stop = _liquid_target(ctx, src, label_end + 2, state.posMax)
+    said: list[str] = []
+    target, stop = _liquid_target(ctx, src, label_end + 2, state.posMax, said)
     if target is None:
         return False
+    if not silent:
+        for message in said:
+            report(state.env, inline_body_line(state, pos), "warning", message)
     href = state.md.normalizeLink(target)
     if not state.md.validateLink(href):
         return False
@@ -171,21 +175,28 @@ def liquid_link(state: StateInline, silent: bool) -> bool:
     return True
 
 
-def _liquid_target(ctx: LiquidContext, src: str, pos: int, maximum: int) -> tuple[str | None, int]:
-    """Resolve a link target made of Liquid and plain characters, up to ``)``."""
+def _liquid_target(
+    ctx: LiquidContext, src: str, pos: int, maximum: int, said: list[str]
+) -> tuple[str | None, int]:
+    """Resolve a link target made of Liquid and plain characters, up to ``)`` (spaces
+    around it dropped, as for any link); warnings about a value shown go to ``said``."""
     parts: list[str] = []
     while pos < maximum:
         ch = src[pos]
         if ch == ")":
-            return "".join(parts), pos + 1
+            return "".join(parts).strip(), pos + 1
         if ch == "{":
             match = match_liquid(src, pos, maximum)
             if match is None:
                 return None, pos
             try:
                 parts.append(value_of(ctx, match))
-            except LiquidError:
-                return None, pos  # the inline rule reports it when it meets the tag
+            except LiquidError as exc:
+                shown, is_value = shown_instead(exc, "")
+                if not is_value:
+                    return None, pos  # the inline rule reports it when it meets the tag
+                parts.append(shown)
+                said.append(str(exc))
             pos = match.end()
         elif ch.isspace():
             return None, pos  # titles after Liquid targets: not worth the complexity

@@ -47,6 +47,24 @@ class LiquidError(Exception):
 class UndefinedVariable(LiquidError):
     """``{{ page.nope }}``: rendered empty, as Liquid does, but with a warning."""
 
+    shown = ""
+
+
+class SkippedFilter(LiquidError):
+    """``{{ "x" | no_such_filter }}``: the value shown unfiltered, as Liquid shows it when
+    it has no such filter, with a warning."""
+
+    def __init__(self, message: str, shown: str) -> None:
+        super().__init__(message)
+        self.shown = shown
+
+
+def shown_instead(exc: LiquidError, text: str) -> tuple[str, bool]:
+    """What a tag that raised ``exc`` shows: (a value, True) for an undefined variable or
+    a skipped filter, else (``text``, the tag as written, False)."""
+    shown = getattr(exc, "shown", None)
+    return (shown, True) if shown is not None else (text, False)
+
 
 def _lookup(ctx: LiquidContext, expr: str) -> Any:
     """Value of ``site.a.b`` / ``page.a``; LiquidError when unsupported or undefined."""
@@ -108,10 +126,18 @@ def _output(ctx: LiquidContext, expr: str) -> Any:
                 return None
             raise
 
+    skipped: list[str] = []
     try:
-        done, value = apply_filters(expr, lookup, ctx.site)
+        done, value = apply_filters(expr, lookup, ctx.site, skipped)
     except FilterError as exc:
         raise LiquidError(f"{{{{ {expr} }}}}: {exc}; left as text") from None
+    if skipped:
+        names = ", ".join(f"'{name}'" for name in skipped)
+        raise SkippedFilter(
+            f"{{{{ {expr} }}}}: neither Liquid nor Jekyll has the filter {names} (a plugin's?); "
+            "the value is shown unfiltered, as Jekyll shows it without such a filter",
+            _to_text(value),
+        )
     return value if done else _lookup(ctx, expr)
 
 
