@@ -210,3 +210,26 @@ def test_post_state_survives_pickling_with_its_equations():
     assert copy.equation_of(token) == equations[0]
     # and once more: a state loaded from the cache may be stored again
     assert pickle.loads(pickle.dumps(copy)).equations == state.equations
+
+
+def test_post_state_survives_pickling_with_its_results():
+    import pickle
+
+    from sitegen_plugins.gradcheck import PostState
+
+    class Post:
+        rel, source, data = "posts/p.md", "", {}
+
+    state = PostState([], [coverage.equation_for(r"\nabla f = 2x \label{g}", True)])
+    result = {"blocks": [{"index": 0, "kind": "verify", "line": 3, "error": None, "arrays": [
+        {"name": "x", "shape": [3]}], "checks": [{"name": "grad", "status": "pass", "eq": "g",
+                                               "line": 4}]}]}
+    state.finish(type("Site", (), {"report": type("R", (), {"add_level": print})(),
+                                   "failed": []})(), Post(), result)
+    copy = pickle.loads(pickle.dumps(state))
+    again = pickle.loads(pickle.dumps(copy))  # stored again before anything read it
+    for loaded in (copy, again):
+        assert loaded.checks == state.checks and loaded.checks[0]["number"] == 1
+        assert loaded.by_index[0]["checks"][0] is loaded.checks[0]  # shared, as before
+        assert loaded.arrays == {"x": [3]} and loaded.cover == state.cover
+        assert loaded.labels == {"g"} and not loaded.pending

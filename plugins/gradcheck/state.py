@@ -36,6 +36,11 @@ def apply_results(site: Any, verification: Verification, by_rel: dict[str, Any])
             post.data["badge_html"] = render.summary_badge([], 0, coverage.Coverage(), True)
 
 
+# what a pickled state keeps packed until something reads it (see PostState.__getstate__)
+_PACKED_FIELDS = ("result", "by_index", "first_number", "checks", "arrays", "cover", "errors",
+                  "labels", "expected_labels")
+
+
 class PostState:
     """A post's verification: its blocks, equations and (once run) results."""
 
@@ -74,16 +79,33 @@ class PostState:
         # thousand of them for a large site. The equations are most of a state and are
         # needed only to render the post again: they stay pickled (bytes load at the
         # speed of a copy), as plain tuples, which load faster than the frozen dataclasses.
+        # So do the results: a rebuild that renders the post again or shows its checks
+        # reads them, the summary of the other posts only ``blocks`` and ``pending``.
+        self._unpack()
         state = dict(self.__dict__, _by_key=None, _equations=None)
         rows = [
             (e.tex, e.display, tuple((s.gradient, s.labels) for s in e.statements))
             for e in self.equations
         ]
         state["_packed"] = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+        results = {name: state.pop(name) for name in _PACKED_FIELDS}
+        state["_results"] = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+
+    def __getattr__(self, name: str) -> Any:
+        # only for an attribute not set: the results of a state not unpacked yet
+        if name in _PACKED_FIELDS and "_results" in self.__dict__:
+            self._unpack()
+            return self.__dict__[name]
+        raise AttributeError(name)
+
+    def _unpack(self) -> None:
+        packed = self.__dict__.pop("_results", None)
+        if packed is not None:
+            self.__dict__.update(pickle.loads(packed))
 
     def finish(self, site: Any, post: Any, result: dict[str, Any] | None) -> None:
         self.pending = False
