@@ -356,6 +356,24 @@ def test_kramdown_table_with_separator_after_first_row_has_a_header():
     assert html.count("<th>") == 4 and html.count("<td>") == 2
 
 
+def test_kramdown_table_rows_go_on_over_indented_lines_with_a_pipe():
+    # a CV's table: more rows of one entry indented under its second column, a separator
+    # after the first entry's rows (Jekyll 4.3: three header rows, the rest body)
+    text = (
+        "Since 2017  | Ph.D. at A\n"
+        "            | B University\n"
+        "------------|------------\n"
+        "2015 - 2017 | M.S. at C\n"
+        "            | D University\n"
+        "------------| -----------\n"
+    )
+    html, _ = _render(text, KRAMDOWN)
+    assert html.count("<table>") == 1 and html.count("<tr>") == 4
+    assert html.count("<th>") == 4 and html.count("<td>") == 4
+    assert "<th></th>\n<th>B University</th>" in html
+    assert "<td></td>\n<td>D University</td>" in html
+
+
 def test_row_split_keeps_pipes_in_code_math_and_escapes():
     assert split_row("| `a|b` | $$|x|$$ | c\\|d |") == ["`a|b`", "$$|x|$$", "c\\|d"]
 

@@ -57,7 +57,9 @@ _SPAN_TAGS = frozenset(
     label map mark q s samp small span strike strong sub sup time tt u var wbr""".split()
 )
 _OPEN_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9]*)(?=[\s/>]|$)")
-_SEPARATOR_ROW = re.compile(r"\|[ \t]*:?-[-:| \t+]*$")
+# kramdown's separator line: only pipes, dashes, colons, pluses and spaces, one dash at
+# least, with or without a leading pipe ("|---|---|", "-------|------")
+_SEPARATOR_ROW = re.compile(r"(?=.*\|)[|:+ \t]*-[-:|+ \t]*$")
 
 
 def opens_with_span_tag(text: str) -> bool:
@@ -212,7 +214,9 @@ def _pipe_table_end(state: StateBlock, start: int, end: int) -> int:
     last = start - 1
     while last + 1 < end and not state.isEmpty(last + 1):
         text = line_text(state, last + 1)
-        if state.sCount[last + 1] - state.blkIndent >= 4 or "|" not in text:
+        # only the first line must not be indented as code: kramdown's table goes on
+        # over any line with a cell pipe ("          | more" continues a cell column)
+        if (last < start and state.sCount[start] - state.blkIndent >= 4) or "|" not in text:
             break
         if not (_cell_pipe(text) or _SEPARATOR_ROW.match(text.rstrip())):
             break
@@ -268,6 +272,10 @@ def _kramdown_table(state: StateBlock, start: int, end: int, silent: bool) -> bo
                 header_rows = len(rows)
             continue
         cells = split_row(text)
+        if text.startswith("|") and state.sCount[line] - state.blkIndent >= 4:
+            # more than three spaces before it: not the pipe that opens the row, so the
+            # row's first cell is the (empty) text before it, as kramdown cuts it
+            cells = ["", *cells]
         if _cell_pipe(text, protect_math=False) and len(_kramdown_cells(text)) != len(cells):
             note_difference(
                 state.env,
