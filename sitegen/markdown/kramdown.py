@@ -214,9 +214,9 @@ def _pipe_table_end(state: StateBlock, start: int, end: int) -> int:
     last = start - 1
     while last + 1 < end and not state.isEmpty(last + 1):
         text = line_text(state, last + 1)
-        # only the first line must not be indented as code: kramdown's table goes on
-        # over any line with a cell pipe ("          | more" continues a cell column)
-        if (last < start and state.sCount[start] - state.blkIndent >= 4) or "|" not in text:
+        # indentation does not matter here (the caller refuses a first line indented as
+        # code): kramdown's table goes on over any line with a cell pipe ("      | more")
+        if "|" not in text:
             break
         if not (_cell_pipe(text) or _SEPARATOR_ROW.match(text.rstrip())):
             break
