@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 from plugins.gradcheck import checker  # noqa: E402
 from plugins.gradcheck.tex import parse, read_check, statement  # noqa: E402
 from plugins.gradcheck.tex.refusals import Unread  # noqa: E402
-from sitegen.cache import read_cache_file  # noqa: E402
+from sitegen.cache import CacheStore  # noqa: E402
 from sitegen.cli import main  # noqa: E402
 
 
@@ -54,10 +54,9 @@ def example_site() -> list[float]:
         main(["-q", "build", "--rerun", "--drafts", "--no-strict", "-s", str(root)])
         times = []
         # each post's result is a JSON entry of the site's cache store
-        for path in (root / ".sitegen-cache" / "store").iterdir():
-            payload = read_cache_file(path)
+        for payload in CacheStore(root).stored():
             try:
-                result = json.loads(payload) if payload is not None else None
+                result = json.loads(payload)
             except ValueError:
                 continue
             if not isinstance(result, dict):

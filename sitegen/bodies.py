@@ -280,6 +280,8 @@ def _render_share(
     known = len(site.report.diagnostics)
     _render_fresh(site, md, jinja_env, mine, cache, keys)  # new entries go to the store now
     results = [tuple(getattr(post, name) for name in _RESULT_FIELDS) for post in mine]
+    if cache is not None:
+        cache.store.flush()  # what this copy holds is its to write
     used = cache.store.used if cache is not None else set()
     return results, site.report.diagnostics[known:], used
 

@@ -295,7 +295,9 @@ def run_pipeline(
     clock.done(f"pages ({rendered} of {len(pages)} rendered, {written} written)")
     if run.rendered or writer.changed or writer.removed or set(previous) != set(run.records):
         save_page_records(site.cache, out, run.stored_records())
-    if not site.options.only:  # a build of some posts keeps the others' entries
+    if site.options.only:  # a build of some posts keeps the others' entries
+        site.cache.flush()
+    else:
         site.cache.sweep()
     result.files = set(run.records)
     result.pages_of = {p.post.rel: p.output_path for p in pages if p.post is not None}

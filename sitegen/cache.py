@@ -1,10 +1,10 @@
-"""What builds keep for the next one, in ``<site>/.sitegen-cache/``: one store of sealed
-entries (``CacheStore``), and the engine's caches on top of it (rendered bodies,
-highlighted code, parsed front matter, read posts, what each page read).
+"""What builds keep for the next one, in ``<site>/.sitegen-cache/``: one store of
+entries (``CacheStore``, in :mod:`sitegen.store`), and the engine's caches on top of it
+(rendered bodies, highlighted code, parsed front matter, read posts, what each page read).
 
-Every entry starts with a format line and the length and checksum of the rest, so a
-damaged or cut entry is a miss, never a crash or a wrong page. Only the standard library
-is imported here.
+The few files kept beside the store (the manifest, compiled templates) start with a
+format line and the length and checksum of the rest, so a damaged or cut file is a miss,
+never a crash or a wrong page. Only the standard library is imported here.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import threading
 import zlib
 from pathlib import Path
 from typing import Any
+
+from sitegen.store import CacheStore
 
 CACHE_DIR = ".sitegen-cache"
 
@@ -84,79 +86,6 @@ def write_cache_file(path: Path, data: bytes, sealed: bool = True) -> bool:
         return False
     return True
 
-
-
-# --------------------------------------------------------------------------- the store
-
-STORE_DIR = "store"
-
-
-class CacheStore:
-    """The one cache of a site (``site.cache``, for plugins too): bytes under string keys,
-    one sealed file per entry. A key is a digest of everything its bytes were made from
-    (content-addressed: an entry is never out of date, only unused), or, for the engine's
-    few records of the last build, a name together with their format and settings.
-
-    Damaged entries are misses. A complete build sweeps the entries it did not ask for,
-    keep or add, so the store holds one site's worth. Render workers forked from the
-    build add entries of their own and hand back the names they used (``used``)."""
-
-    def __init__(self, root: Path, enabled: bool = True) -> None:
-        self.folder = cache_dir(root) / STORE_DIR
-        self.enabled = enabled  # off: every get misses (``--rerun``); puts still count
-        self.used: set[str] = set()  # file names this build asked for or added
-
-    @staticmethod
-    def name(key: str) -> str:
-        """The file name of an entry."""
-        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-
-    def get(self, key: str) -> bytes | None:
-        name = self.name(key)
-        self.used.add(name)
-        return read_cache_file(self.folder / name) if self.enabled else None
-
-    def put(self, key: str, data: bytes) -> None:
-        name = self.name(key)
-        self.used.add(name)
-        write_cache_file(self.folder / name, data)
-
-    def keep(self, name: str) -> None:
-        """Keep the entry of this file name through the sweep without reading it."""
-        self.used.add(name)
-
-    def get_value(self, key: str) -> Any:
-        """An entry stored with ``put_value``: a fresh copy each time; None when missing
-        or damaged."""
-        data = self.get(key)
-        if data is None:
-            return None
-        try:
-            return pickle.loads(data)
-        except Exception:  # written by another version of a class: a miss
-            return None
-
-    def put_value(self, key: str, value: Any) -> bool:
-        """Store a picklable value; False (nothing stored) when it is not picklable."""
-        try:
-            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, TypeError, AttributeError):
-            return False
-        self.put(key, data)
-        return True
-
-    def sweep(self) -> None:
-        """Remove the entries (and any temporary file of a killed build) this build did
-        not use, and what older versions of sitegen kept beside the store."""
-        try:
-            names = os.listdir(self.folder)
-        except OSError:
-            names = []
-        for name in names:
-            if name not in self.used:
-                with contextlib.suppress(OSError):
-                    os.unlink(self.folder / name)
-        _remove_old_caches(self.folder.parent)
 
 
 # what versions of sitegen before the one store kept in the cache folder

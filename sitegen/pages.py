@@ -226,12 +226,18 @@ class PageRun:
             render_share(theirs)
             records = {rel: self.records[rel] for _, rel, _ in theirs if rel in self.records}
             failed = [page.post.rel for page, _, _ in theirs if page.post and page.post.failed]
+            store = self.site.cache
+            if store is not None:  # what plugins stored in this copy, and what it used
+                store.flush()
+            used = store.used if store is not None else set()
             return (records, self.rendered[rendered:], self.writer.changed[changed:],
-                    {rel: said[rel] for _, rel, _ in theirs}, failed)
+                    {rel: said[rel] for _, rel, _ in theirs}, failed, used)
 
-        records, their_rendered, their_changed, their_said, failed = split_work(
+        records, their_rendered, their_changed, their_said, failed, used = split_work(
             their_share, lambda: render_share(mine)
         )
+        if self.site.cache is not None:
+            self.site.cache.used.update(used)
         self.records.update(records)
         self.rendered.extend(their_rendered)
         self.writer.changed.extend(their_changed)

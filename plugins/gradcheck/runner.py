@@ -185,6 +185,25 @@ def run_jobs(
         return Verification()
     env = Environment.current()
     cache = ResultCache(store_of(root, store))
+    try:
+        return _run_or_fetch(jobs, env, cache, root, workers, rerun, pool, on_result,
+                             cache_only)
+    finally:
+        if store is None:  # a store of its own: what it holds is written now
+            cache.store.flush()
+
+
+def _run_or_fetch(
+    jobs: Iterable[PostJob],
+    env: Any,
+    cache: ResultCache,
+    root: Path,
+    workers: int,
+    rerun: bool,
+    pool: WorkerPool | None,
+    on_result: Callable[[str, dict[str, Any]], None] | None,
+    cache_only: bool,
+) -> Verification:
     verification = Verification()
     to_run: list[tuple[PostJob, str]] = []
     for job in jobs:
