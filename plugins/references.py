@@ -44,10 +44,14 @@ def unresolved_references(tokens: list[Any]) -> list[tuple[int, str, str]]:
     labels: set[str] = set()
     references: list[tuple[int, str, str]] = []
     for line, token in math_tokens(tokens):
-        labels.update(label.strip() for label in _LABEL.findall(token.content))
-        for match in REFERENCE.finditer(token.content):
-            before = token.content.count("\n", 0, match.start())
-            references.append((line + before, match.group(1), match.group(2).strip()))
+        content = token.content
+        # most formulas have neither: a substring test is cheaper than a regex search
+        if "\\label" in content:
+            labels.update(label.strip() for label in _LABEL.findall(content))
+        if "ref" in content:
+            for match in REFERENCE.finditer(content):
+                before = content.count("\n", 0, match.start())
+                references.append((line + before, match.group(1), match.group(2).strip()))
     return [r for r in references if r[2] not in labels]
 
 
