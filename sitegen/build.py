@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +32,7 @@ from sitegen.cache import (
 from sitegen.config import JEKYLL_CONFIG_FILE, load_config
 from sitegen.discover import discover_sources, discover_static, output_collections
 from sitegen.errors import PostError
+from sitegen.folders import FolderMaker
 from sitegen.frontmatter import key_line
 from sitegen.jekyll_skips import jekyll_write_order
 from sitegen.macros import load_macros
@@ -43,7 +45,7 @@ from sitegen.manifest import (
     write_manifest,
 )
 from sitegen.markdown.jekyll import template_macros
-from sitegen.model import BuildOptions, Post, Site
+from sitegen.model import BuildOptions, Post, Site, output_path
 from sitegen.pages import PageRun, index_pages, post_pages
 from sitegen.plugins import (
     call_hook,
@@ -110,8 +112,11 @@ def load_site(root: Path, options: BuildOptions) -> Site:
     return site
 
 
-def read_posts(site: Site, read=read_post) -> None:  # type: ignore[no-untyped-def]
-    """Discover and read every source; keep what this build publishes."""
+def read_posts(  # type: ignore[no-untyped-def]
+    site: Site, read=read_post, published: Callable[[Post], None] | None = None
+) -> None:
+    """Discover and read every source; keep what this build publishes (each also told to
+    ``published`` as soon as it is read)."""
     tz = site_zone(site.config.timezone)
     now = datetime.now(UTC)
     posts, pages = [], []
@@ -158,6 +163,8 @@ def read_posts(site: Site, read=read_post) -> None:  # type: ignore[no-untyped-d
         if post.failed:
             continue
         (posts if post.kind == "post" else pages).append(post)
+        if published is not None:
+            published(post)
     posts.sort(key=lambda p: (p.date.replace(tzinfo=None), p.rel), reverse=True)
     kept = _drop_duplicate_urls(site, posts + pages)
     site.pages = [p for p in kept if p.kind == "page"]
@@ -249,8 +256,19 @@ def run_pipeline(
     """Every stage, writing into ``out`` what changed and removing what is gone.
     ``changed``: sources known to have changed (read anew whatever their stat says);
     ``into``: the folder to write instead, a copy of ``out`` (``--atomic``)."""
-    result = BuildResult(site=site, out=out)
     into = into or out
+    jobs = min(site.options.jobs or default_jobs(), 8)
+    folders = FolderMaker.for_build(into, jobs)  # made while the sources are read
+    try:
+        return _run_stages(site, out, into, changed, jobs, folders)
+    finally:
+        folders.finish()  # a build that failed leaves no empty folder behind
+
+
+def _run_stages(
+    site: Site, out: Path, into: Path, changed: set[str] | None, jobs: int, folders: FolderMaker
+) -> BuildResult:
+    result = BuildResult(site=site, out=out)
     clock = _Clock(site, result.timings)
     use_caches = not site.options.rerun
     # with --rerun nothing is taken from the store, but what is made goes in
@@ -259,7 +277,11 @@ def run_pipeline(
     reads = ReadCache(site.cache, _read_salt(site), headers)
     reads.forget(changed or set())
     read = functools.partial(read_post, headers=headers)
-    read_posts(site, reads.wrap(read, lambda path, rel: decode_source(read_bytes(path), rel)))
+    read_posts(
+        site,
+        reads.wrap(read, lambda path, rel: decode_source(read_bytes(path), rel)),
+        published=lambda post: folders.add(output_path(post.url)),
+    )
     reads.save()
     headers.save(complete=not site.options.only)
     clock.done("discover, read, front matter")
@@ -271,7 +293,6 @@ def run_pipeline(
     site.markdown = md
     everything = site.posts + site.pages
     clock.done("load caches, templates, Markdown parser")
-    jobs = min(site.options.jobs or default_jobs(), 8)
     render_all_bodies(site, md, jinja_env, everything, cache, jobs)
     clock.done(f"Markdown and plugins ({len(everything)} sources)")
     pages = post_pages(site, everything)
@@ -291,6 +312,7 @@ def run_pipeline(
     run.copy_static(site.static)
     writer.remove_stale(run.records)
     writer.mark(run.records)
+    folders.finish(set(run.records) | set(writer.changed))
     rendered, written = len(run.rendered), len(writer.changed)
     clock.done(f"pages ({rendered} of {len(pages)} rendered, {written} written)")
     if run.rendered or writer.changed or writer.removed or set(previous) != set(run.records):

@@ -98,14 +98,19 @@ class Page:
 
     @property
     def output_path(self) -> str:
-        """Path of the file inside the output folder: the URL with its %-escapes read
-        (Jekyll's ``/machine%20learning/…`` is the folder ``machine learning``)."""
-        path = self.url.lstrip("/")
-        if "%" in path:
-            path = unquote(path)
-        if not path or path.endswith("/"):
-            path += "index.html"
-        return path
+        """Path of the file inside the output folder (see ``output_path``)."""
+        return output_path(self.url)
+
+
+def output_path(url: str) -> str:
+    """Path of a URL's file inside the output folder: the URL with its %-escapes read
+    (Jekyll's ``/machine%20learning/…`` is the folder ``machine learning``)."""
+    path = url.lstrip("/")
+    if "%" in path:
+        path = unquote(path)
+    if not path or path.endswith("/"):
+        path += "index.html"
+    return path
 
 
 @dataclass

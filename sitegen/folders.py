@@ -1,0 +1,160 @@
+"""The output's folders, made by a forked helper while the build reads its sources.
+
+A clean build of a dated blog makes two folders per post (``2020/01/05/``,
+``2020/01/05/slug/``), and making a folder is a system call that can cost tens of
+microseconds (on ext4 without a journal, more, the more files were deleted in the last
+minutes). While the build reads the sources one core is idle: each post's folder is known
+as soon as the post is read, so a helper process makes it then, and the writer later finds
+it made. Only a clean build of many posts, where forking is possible, has a helper.
+
+Nothing changes but when a folder is made: the helper makes only folders inside the output
+(through the same gate as every output path), and the folders it made that no page was
+written into (a post whose body failed) are removed at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from sitegen.forked import can_fork
+from sitegen.write import MARKER, UnsafeOutputPath, confine
+
+# Below this many posts the fork costs more than the folders.
+MIN_FOLDERS = 64
+# Room in the pipe for a large site's folders: the build never waits for the helper.
+_PIPE_BYTES = 1 << 20
+
+
+class FolderMaker:
+    """Takes output folders (relative to ``out``) as the build learns them."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = str(out)
+        self._waiting: list[str] = []  # until there are enough to fork for
+        self._seen: set[str] = set()
+        self._helper: tuple[int, int, int] | None = None  # pid, folder pipe, answer pipe
+        self._started = False
+
+    @staticmethod
+    def for_build(out: Path, jobs: int) -> FolderMaker:
+        """A maker for a build into ``out``: one that never forks unless the build is a
+        clean one (no earlier build's folders there) with parallel workers."""
+        maker = FolderMaker(out)
+        maker._started = jobs < 2 or os.path.exists(os.path.join(out, MARKER))
+        return maker
+
+    def add(self, rel: str) -> None:
+        """The folder of an output path (``2020/01/05/slug/index.html``)."""
+        folder = os.path.dirname(rel)
+        if not folder or folder in self._seen:
+            return
+        self._seen.add(folder)
+        if self._helper is not None:
+            self._send([folder])
+            return
+        self._waiting.append(folder)
+        if len(self._waiting) >= MIN_FOLDERS and not self._started:
+            self._started = True
+            self._helper = _start(self.out)
+            if self._helper is not None:
+                self._send(self._waiting)
+            self._waiting = []
+
+    def _send(self, folders: list[str]) -> None:
+        data = memoryview("".join(f"{f}\n" for f in folders).encode("utf-8", "surrogateescape"))
+        try:
+            while data:
+                data = data[os.write(self._helper[1], data) :]  # type: ignore[index]
+        except OSError:  # the helper is gone: the writer makes what it did not
+            self._stop()
+
+    def finish(self, written: Iterable[str] = ()) -> None:
+        """Wait for the helper, then remove the folders it made that hold none of the
+        ``written`` output paths (nor a folder holding one): only empty ones go."""
+        made = self._stop()
+        if not made:
+            return
+        used: set[str] = set()
+        for rel in written:
+            folder = os.path.dirname(rel)
+            while folder and folder not in used:
+                used.add(folder)
+                folder = os.path.dirname(folder)
+        for folder in sorted(set(made) - used, key=lambda f: f.count("/"), reverse=True):
+            with contextlib.suppress(OSError):  # only ever an empty one
+                os.rmdir(os.path.join(self.out, folder))
+
+    def _stop(self) -> list[str]:
+        if self._helper is None:
+            return []
+        pid, folders, answer = self._helper
+        self._helper = None
+        with contextlib.suppress(OSError):
+            os.close(folders)
+        with os.fdopen(answer, "rb") as pipe:
+            data = pipe.read()
+        os.waitpid(pid, 0)
+        return [f for f in data.decode("utf-8", "surrogateescape").split("\n") if f]
+
+
+def _start(out: str) -> tuple[int, int, int] | None:
+    if not can_fork():
+        return None
+    folders_read, folders_write = os.pipe()
+    answer_read, answer_write = os.pipe()
+    with contextlib.suppress(ImportError, OSError, AttributeError):  # Linux: room for all
+        import fcntl
+
+        fcntl.fcntl(folders_write, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+    try:
+        pid = os.fork()
+    except OSError:
+        for fd in (folders_read, folders_write, answer_read, answer_write):
+            os.close(fd)
+        return None
+    if pid == 0:  # the helper: never returns into the build's code
+        status = 1
+        try:
+            os.close(folders_write)
+            os.close(answer_read)
+            made = _make_folders(out, folders_read)
+            with os.fdopen(answer_write, "wb") as pipe:
+                pipe.write("".join(f"{f}\n" for f in made).encode("utf-8", "surrogateescape"))
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(folders_read)
+    os.close(answer_write)
+    return pid, folders_write, answer_read
+
+
+def _make_folders(out: str, read_end: int) -> list[str]:
+    """Make each folder read from the pipe and the ones above it; the ones made here."""
+    made: list[str] = []
+    known: set[str] = set()
+    with contextlib.suppress(OSError):
+        os.makedirs(out, exist_ok=True)
+    with os.fdopen(read_end, "rb") as pipe:
+        for line in pipe:
+            rel = line.rstrip(b"\n").decode("utf-8", "surrogateescape")
+            try:
+                confine(out, rel)
+            except UnsafeOutputPath:
+                continue  # the writer refuses it, with the message
+            parts = rel.split("/")
+            for depth in range(1, len(parts) + 1):
+                folder = "/".join(parts[:depth])
+                if folder in known:
+                    continue
+                known.add(folder)
+                try:
+                    os.mkdir(os.path.join(out, folder))
+                    made.append(folder)
+                except FileExistsError:
+                    pass
+                except OSError:
+                    break  # a file in the way, no room: the writer says so
+    return made
