@@ -197,7 +197,11 @@ def body_key(site: Site, cache: RenderCache, post: Post) -> str:
     return cache.key(post.rel, digest + "\0" + "\0".join(map(str, declared)))
 
 
-def _from_cache(site: Site, cache: RenderCache, post: Post, key: str) -> bool:
+def _from_cache(
+    site: Site, cache: RenderCache, post: Post, key: str, say: bool = True
+) -> bool:
+    """The post's body from the cache (and what rendering it said, unless ``say`` is
+    False); False when the cache lacks it."""
     entry = cache.get(key)
     if not (isinstance(entry, tuple) and len(entry) == 3):
         return False
@@ -206,7 +210,7 @@ def _from_cache(site: Site, cache: RenderCache, post: Post, key: str) -> bool:
         setattr(post, name, value)
     post.html_key = key
     post.data.update(data)
-    for diagnostic in diagnostics:
+    for diagnostic in diagnostics if say else ():
         site.report.add(diagnostic)
     return True
 
@@ -279,9 +283,15 @@ def _render_share(
     """Run in a forked copy: render ``mine``; what the build needs of it back."""
     known = len(site.report.diagnostics)
     _render_fresh(site, md, jinja_env, mine, cache, keys)  # new entries go to the store now
-    results = [tuple(getattr(post, name) for name in _RESULT_FIELDS) for post in mine]
-    if cache is not None:
-        cache.store.flush()  # what this copy holds is its to write
+    # A body this copy wrote to the store the build reads from there (None here), as a
+    # rebuild would: it is pickled once, not once for the store and again for the pipe.
+    stored = cache is not None and cache.store.flush() and cache.store.enabled
+    results = [
+        None
+        if stored and cache.store.holds(keys[post.rel])
+        else tuple(getattr(post, name) for name in _RESULT_FIELDS)
+        for post in mine
+    ]
     used = cache.store.used if cache is not None else set()
     return results, site.report.diagnostics[known:], used
 
@@ -330,14 +340,23 @@ def _render_in_processes(
         for share in shares[1:]
     ]
     outputs = in_copies(theirs, lambda: _render_fresh(site, md, jinja_env, shares[0], cache, keys))
+    if cache is not None:
+        cache.store.pick_up()  # the packs the copies wrote
     for share, (results, diagnostics, used) in zip(shares[1:], outputs, strict=True):
         if cache is not None:
             cache.store.used.update(used)
+        again = []  # stored by the copy, yet not found in the store: rendered here
         for post, values in zip(share, results, strict=True):
+            if values is None:
+                if not _from_cache(site, cache, post, keys[post.rel], say=False):
+                    again.append(post)
+                continue
             for name, value in zip(_RESULT_FIELDS, values, strict=True):
                 setattr(post, name, value)
         for diagnostic in diagnostics:
             site.report.add(diagnostic)
+        if again:  # (what they say again is said once: the report drops repeats)
+            _render_fresh(site, md, jinja_env, again, cache, keys)
 
 
 def default_jobs() -> int:

@@ -345,4 +345,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(argv: list[str] | None = None) -> None:
     """The ``sitegen`` program (console script and ``python -m sitegen``)."""
-    sys.exit(main(argv))
+    code = main(argv)
+    # What the command made is garbage now, much of it in reference cycles (posts link to
+    # their neighbours), which the interpreter's last collection would walk object by
+    # object (~65 ms after a build of 1,000 posts) to free memory the system takes back
+    # anyway. Frozen, it is left alone; the rest of the exit is Python's own: exit
+    # handlers run, output and files still open are flushed.
+    gc.freeze()
+    sys.exit(code)

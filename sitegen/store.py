@@ -234,11 +234,25 @@ class CacheStore:
         self.put(key, data)
         return True
 
-    def flush(self) -> None:
-        """Write the entries this process holds, as one pack."""
+    def flush(self) -> bool:
+        """Write the entries this process holds, as one pack; False when some could not be
+        written (a read-only site)."""
         with self._lock:
             self._own()
-            self._write_held()
+            held = bool(self._held)
+            return self._write_held() or not held
+
+    def holds(self, key: str) -> bool:
+        """Whether an entry is written under ``key`` (held entries are not yet)."""
+        with self._lock:
+            return self.name(key) in self._index()
+
+    def pick_up(self) -> None:
+        """Read the indexes of packs written since (by forked copies): their entries can
+        be read here from now on."""
+        with self._lock:
+            self._own()
+            self._scan()
 
     def _own(self) -> None:
         # In a forked copy the parent's held entries stay readable, but are the

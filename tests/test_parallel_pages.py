@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import pickle
 import random
+import shutil
 
 import pytest
 
@@ -211,9 +212,18 @@ def test_several_copies_return_in_order_and_a_dead_one_is_done_here():
         in_copies([share(0), lambda: {}["lost"]], lambda: None)
 
 
-def test_bodies_in_several_processes_equal_one_process(tmp_path, monkeypatch):
+@pytest.mark.parametrize("store", ["rerun", "written", "unwritable", "not picked up"])
+def test_bodies_in_several_processes_equal_one_process(tmp_path, monkeypatch, store):
+    # A copy's bodies come back through the store it wrote them to, or, when they are not
+    # there (no store, a store that cannot be written, a pack the build does not find),
+    # through the pipe or rendered again here: the same site and messages every way.
     import sitegen.bodies as bodies
+    from sitegen.store import CacheStore
 
+    if store == "unwritable":
+        monkeypatch.setattr("sitegen.cache.write_cache_file", lambda *a, **k: False)
+    if store == "not picked up":
+        monkeypatch.setattr(CacheStore, "pick_up", lambda self: None)
     copies = []
 
     def counted(theirs, mine):
@@ -231,7 +241,10 @@ def test_bodies_in_several_processes_equal_one_process(tmp_path, monkeypatch):
         )
     outputs = {}
     for jobs in (1, 3):
-        result = build_site(root, BuildOptions(out=tmp_path / f"out{jobs}", jobs=jobs, rerun=True))
+        shutil.rmtree(root / ".sitegen-cache", ignore_errors=True)  # every body rendered
+        options = BuildOptions(out=tmp_path / f"out{jobs}", jobs=jobs, rerun=store == "rerun")
+        result = build_site(root, options)
         outputs[jobs] = (_output(tmp_path / f"out{jobs}"), _messages(result))
     assert outputs[3] == outputs[1]
+    assert any("page.nope" in message for message in outputs[1][1])
     assert copies == [2]  # the second build rendered in three processes

@@ -137,6 +137,7 @@ def test_a_store_holding_much_writes_without_being_asked(tmp_path, monkeypatch):
 def test_a_forked_copy_writes_its_own_entries_and_not_its_parents(tmp_path):
     store = CacheStore(tmp_path)
     store.put("made before", b"parent")
+    store.get("anything")  # the parent reads the packs there are before the copy writes
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the copy
@@ -158,6 +159,10 @@ def test_a_forked_copy_writes_its_own_entries_and_not_its_parents(tmp_path):
     later = CacheStore(tmp_path)
     assert later.get("made in the copy") == b"child"
     assert later.get("made before") is None  # the parent's to write, and it did not
+    assert not store.holds("made in the copy") and store.get("made in the copy") is None
+    store.pick_up()
+    assert store.holds("made in the copy") and store.get("made in the copy") == b"child"
+    assert not store.holds("made before")  # held, not written yet
     store.used.add(store.name("made in the copy"))  # as a copy hands back what it used
     store.sweep()
     last = CacheStore(tmp_path)
@@ -170,6 +175,6 @@ def test_a_store_that_cannot_write_still_answers_and_raises_nothing(tmp_path):
     store.folder.write_text("a file where the folder goes")
     store.put("a", b"x")
     assert store.get("a") == b"x"
-    store.flush()
+    assert store.flush() is False and not store.holds("a")
     store.sweep()
     assert CacheStore(tmp_path).get("a") is None
