@@ -339,7 +339,13 @@ def _render_in_processes(
         functools.partial(_render_share, site, md, jinja_env, share, cache, keys)
         for share in shares[1:]
     ]
-    outputs = in_copies(theirs, lambda: _render_fresh(site, md, jinja_env, shares[0], cache, keys))
+
+    def mine() -> None:
+        _render_fresh(site, md, jinja_env, shares[0], cache, keys)
+        if cache is not None:  # written while the copies may still be rendering, not
+            cache.store.flush()  # at the end of the build
+
+    outputs = in_copies(theirs, mine)
     if cache is not None:
         cache.store.pick_up()  # the packs the copies wrote
     for share, (results, diagnostics, used) in zip(shares[1:], outputs, strict=True):
