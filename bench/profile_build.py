@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 # (label, file suffix, function): the stages and parts a build's time is reported by
 STAGES = (
     ("imports", "<frozen importlib._bootstrap>", "_find_and_load"),
-    ("read and front matter", "sitegen/build.py", "read_posts"),
+    ("read and front matter", "sitegen/posts.py", "read_posts"),
     ("Markdown parse", "sitegen/bodies.py", "parse_posts"),
     ("plugins on parsed posts (gradcheck: stated gradients)", "sitegen/bodies.py", "render_bodies"),
     ("Markdown render", "sitegen/bodies.py", "render_post_body"),

@@ -14,9 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sitegen.bodies import create_markdown, default_jobs, render_all_bodies
@@ -29,12 +27,9 @@ from sitegen.cache import (
     load_page_records,
     save_page_records,
 )
-from sitegen.config import JEKYLL_CONFIG_FILE, load_config
-from sitegen.discover import discover_sources, discover_static, output_collections
-from sitegen.errors import PostError
+from sitegen.config import load_config
+from sitegen.discover import discover_static
 from sitegen.folders import FolderMaker
-from sitegen.frontmatter import key_line
-from sitegen.jekyll_skips import jekyll_write_order
 from sitegen.macros import load_macros
 from sitegen.manifest import (
     build_settings,
@@ -45,7 +40,7 @@ from sitegen.manifest import (
     write_manifest,
 )
 from sitegen.markdown.jekyll import template_macros
-from sitegen.model import BuildOptions, Post, Site, output_path
+from sitegen.model import BuildOptions, Site, output_path
 from sitegen.pages import PageRun, index_pages, post_pages
 from sitegen.plugins import (
     call_hook,
@@ -53,16 +48,13 @@ from sitegen.plugins import (
     plugin_settings_warnings,
     plugin_theme_folders,
 )
+from sitegen.posts import read_posts
 from sitegen.read import (
-    READ_WARNINGS,
     decode_source,
-    is_jekyll_unpublished,
     read_bytes,
     read_post,
-    source_rel,
 )
 from sitegen.report import show_progress
-from sitegen.schedule import instant, is_scheduled, site_zone
 from sitegen.swap import recover
 from sitegen.templates import create_environment, template_dirs, theme_dirs
 from sitegen.write import OutputWriter, check_output_folder, files_written
@@ -110,93 +102,6 @@ def load_site(root: Path, options: BuildOptions) -> Site:
     site.macros = {**template_macros(root), **load_macros(root, config.math.macros_file)}
     call_hook(site, "sitegen_configure", site=site)
     return site
-
-
-def read_posts(  # type: ignore[no-untyped-def]
-    site: Site, read=read_post, published: Callable[[Post], None] | None = None
-) -> None:
-    """Discover and read every source; keep what this build publishes (each also told to
-    ``published`` as soon as it is read)."""
-    tz = site_zone(site.config.timezone)
-    now = datetime.now(UTC)
-    posts, pages = [], []
-    only = {p.resolve() for p in site.options.only} if site.options.only else None
-    # a Jekyll site's _config.yml may say it too: show_drafts, future
-    jekyll = site.config.source == JEKYLL_CONFIG_FILE
-    drafts = site.options.drafts or (jekyll and site.config.extra.get("show_drafts") is True)
-    future = site.options.future or (jekyll and site.config.extra.get("future") is True)
-    for source in discover_sources(site.root):
-        rel = source_rel(site.root, source.path)
-        if is_jekyll_unpublished(source):
-            site.report.warning(rel, None, "no date in the file name: skipped, as Jekyll does")
-            continue
-        if only is not None and source.path.resolve() not in only:
-            continue
-        try:
-            post = read(source, rel, site.config, tz)
-        except PostError as exc:
-            site.report.add(exc.diagnostic())
-            continue
-        except OSError as exc:
-            site.report.error(rel, None, f"cannot read: {exc.strerror}")
-            continue
-        for line, message in post.data.get(READ_WARNINGS, ()):
-            site.report.warning(rel, line, message)
-        if post.draft and not drafts:
-            continue
-        if (
-            post.kind == "post"
-            and not future
-            and post.date is not None
-            and is_scheduled(post.date, tz, now)
-        ):
-            site.scheduled[rel] = instant(post.date, tz)
-            shown = post.date.strftime("%Y-%m-%d %H:%M:%S")
-            zone = post.date.strftime(" %z") if post.date.tzinfo else f" {site.config.timezone}"
-            also = ", as future: true in _config.yml does" if jekyll else ""
-            site.report.note(
-                rel, None, f"dated {shown}{zone}, in the future: not published until then"
-                f" (--future builds it now{also})"
-            )
-            continue
-        call_hook(site, "sitegen_post_loaded", post=post, site=site)
-        if post.failed:
-            continue
-        (posts if post.kind == "post" else pages).append(post)
-        if published is not None:
-            published(post)
-    posts.sort(key=lambda p: (p.date.replace(tzinfo=None), p.rel), reverse=True)
-    kept = _drop_duplicate_urls(site, posts + pages)
-    site.pages = [p for p in kept if p.kind == "page"]
-    site.posts = [p for p in kept if p.kind == "post"]
-    for newer, older in zip(site.posts, site.posts[1:], strict=False):
-        newer.previous, older.next = older, newer
-
-
-def _drop_duplicate_urls(site: Site, posts: list[Post]) -> list[Post]:
-    """One source per URL. On a Jekyll site the one Jekyll's output keeps wins, with a
-    warning (Jekyll's "Conflict"); on a sitegen site two sources with one URL are an error."""
-    jekyll = site.config.source == JEKYLL_CONFIG_FILE
-    collections = set(output_collections(site.config.extra)) if jekyll else set()
-    order = (lambda p: jekyll_write_order(p, collections)) if jekyll else (lambda p: p.rel)
-    seen: dict[str, Post] = {}
-    for post in sorted(posts, key=order):
-        other = seen.get(post.url)
-        if other is None:
-            seen[post.url] = post
-        elif jekyll:  # Jekyll writes both; the later one stays
-            line = key_line(other.source, "permalink")
-            site.report.warning(
-                other.rel, line, f"not built: {post.rel} has the same URL {post.url} and "
-                "wins, as in Jekyll's output (Jekyll warns of a conflict)"
-            )
-            seen[post.url] = post
-        else:
-            site.report.error(
-                post.rel, None, f"permalink {post.url} is also the permalink of {other.rel}"
-            )
-    kept = {id(p) for p in seen.values()}  # by identity: ``in`` would compare dataclasses
-    return [p for p in posts if id(p) in kept and not p.failed]
 
 
 def _header_version() -> str:
@@ -281,6 +186,8 @@ def _run_stages(
         site,
         reads.wrap(read, lambda path, rel: decode_source(read_bytes(path), rel)),
         published=lambda post: folders.add(output_path(post.url)),
+        cache=reads,
+        jobs=jobs,
     )
     reads.save()
     headers.save(complete=not site.options.only)

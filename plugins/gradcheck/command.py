@@ -36,8 +36,9 @@ def _expand(paths: list[Path]) -> list[Path]:
 def collect(root: Path, options: BuildOptions) -> tuple[Any, list[dict[str, Any]]]:
     """Read, parse and verify; return the site and every check row, by source and line."""
     from sitegen.bodies import create_markdown, parse_posts
-    from sitegen.build import load_site, read_posts
+    from sitegen.build import load_site
     from sitegen.plugins import call_hook
+    from sitegen.posts import read_posts
     from sitegen.templates import create_environment, template_dirs
 
     options.extra["verify"] = True
