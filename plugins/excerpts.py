@@ -24,7 +24,6 @@ All of it is made while the body is parsed (a core rule), so it is cached with t
 
 from __future__ import annotations
 
-import copy
 import html as html_text
 import re
 from typing import Any
@@ -137,9 +136,26 @@ def first_paragraph(tokens: list[Any]) -> tuple[int, int] | None:
     (one holding only an image or an include is passed over)."""
     for i, token in enumerate(tokens[:-2]):
         if token.type == "paragraph_open" and token.level == 0 and not token.hidden:
-            if _text_of([tokens[i + 1]]).strip():
+            if _has_text([tokens[i + 1]]):
                 return i, i + 2
     return None
+
+
+def _has_text(tokens: list[Any]) -> bool:
+    """Whether ``_text_of(tokens)`` has more than white space (known at its first word)."""
+    for token in tokens:
+        if token.type == "image":
+            continue
+        if token.children:
+            if _has_text(token.children):
+                return True
+        elif token.type in MATH_TYPES:
+            if tex_as_text(token.content).strip():
+                return True
+        elif token.type in ("text", "code_inline", "text_special"):
+            if token.content.strip():
+                return True
+    return False
 
 
 def _math_tokens(tokens: list[Any]) -> list[Any]:
@@ -201,16 +217,14 @@ def _from_post(url: str, post_url: str) -> str:
 def _copy_tokens(tokens: list[Any]) -> list[Any]:
     """Copies of the tokens to change: their attributes, meta, map and children are their
     own (a deep copy took a tenth of a clean build)."""
-    copies = []
-    for token in tokens:
-        twin = copy.copy(token)
-        twin.attrs = dict(token.attrs)
-        twin.meta = dict(token.meta) if token.meta else {}
-        twin.map = list(token.map) if token.map else token.map
-        if token.children:
-            twin.children = _copy_tokens(token.children)
-        copies.append(twin)
-    return copies
+    return [
+        Token(
+            t.type, t.tag, t.nesting, dict(t.attrs), list(t.map) if t.map else t.map,
+            t.level, _copy_tokens(t.children) if t.children else t.children, t.content,
+            t.markup, t.info, dict(t.meta) if t.meta else {}, t.block, t.hidden,
+        )
+        for t in tokens
+    ]
 
 
 def for_listing(
