@@ -223,7 +223,7 @@ def _run_stages(
     rendered, written = len(run.rendered), len(writer.changed)
     clock.done(f"pages ({rendered} of {len(pages)} rendered, {written} written)")
     if run.rendered or writer.changed or writer.removed or set(previous) != set(run.records):
-        save_page_records(site.cache, out, run.stored_records())
+        save_page_records(site.cache, out, run.stored_records(), run.shipped)
     if site.options.only:  # a build of some posts keeps the others' entries
         site.cache.flush()
     else:

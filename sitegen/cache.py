@@ -16,6 +16,7 @@ import pickle
 import struct
 import threading
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -291,7 +292,7 @@ class ReadCache:
 
 # --------------------------------------------------------------------------- page records
 
-RECORDS_FORMAT = 2  # 2: in the store
+RECORDS_FORMAT = 3  # 2: in the store; 3: with the parts forked copies pickled
 # the records' entries of every output folder built into, kept while the folder exists
 # (a site built into _site/ and public/ in turn renders neither from nothing each time)
 _RECORDS_INDEX = f"page records {RECORDS_FORMAT} of each output"
@@ -308,13 +309,28 @@ def load_page_records(store: CacheStore, out: Path) -> dict[str, Any]:
     for folder, name in (index.items() if isinstance(index, dict) else ()):
         if os.path.isdir(folder):
             store.keep(name)
-    records = store.get_value(_records_key(out))
-    return records if isinstance(records, dict) else {}
+    entry = store.get_value(_records_key(out))
+    if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], dict)):
+        return {}
+    records = dict(entry[0])
+    try:
+        for part in entry[1]:
+            more = pickle.loads(part)
+            if not isinstance(more, dict):
+                return {}
+            records.update(more)
+    except Exception:  # written by another version of a class: a miss
+        return {}
+    return records
 
 
-def save_page_records(store: CacheStore, out: Path, records: dict[str, Any]) -> None:
+def save_page_records(
+    store: CacheStore, out: Path, records: dict[str, Any], parts: Iterable[bytes] = ()
+) -> None:
+    """Keep ``records``, and the records in ``parts``: dicts of records pickled by the
+    forked copies that rendered their pages (kept as they came, not loaded here)."""
     key = _records_key(out)
-    store.put_value(key, records)
+    store.put_value(key, (records, list(parts)))
     index = store.get_value(_RECORDS_INDEX)
     index = {f: n for f, n in index.items() if os.path.isdir(f)} if isinstance(index, dict) else {}
     if index.get(str(out)) != store.name(key):

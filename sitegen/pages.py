@@ -8,6 +8,7 @@ the output folder; any other is rendered, and written when its bytes changed.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +120,24 @@ def base_context(site: Site) -> dict[str, Any]:
     }
 
 
+class _Shipped:
+    """Stands in ``PageRun.records`` for a record a forked copy pickled (``shipped``)."""
+
+    def __repr__(self) -> str:
+        return "SHIPPED"
+
+
+SHIPPED = _Shipped()
+
+
+def _stored(records: dict[str, Any]) -> dict[str, tuple | None]:
+    return {
+        rel: tuple(getattr(r, name) for name in PAGE_RECORD_FIELDS)
+        if isinstance(r, PageRecord) else r
+        for rel, r in records.items()
+    }
+
+
 @dataclass
 class PageRun:
     """One build's rendering of pages into the output: what the previous build recorded
@@ -132,6 +151,9 @@ class PageRun:
     records: dict[str, PageRecord | tuple | None] = field(default_factory=dict)
     rendered: list[str] = field(default_factory=list)  # output paths whose template ran
     jobs: int = 1  # processes to render in (a forked copy renders every other page)
+    # records of the pages a forked copy rendered, as it pickled them for the store (in
+    # ``records`` they are SHIPPED): loaded by the next build, not by this one
+    shipped: list[bytes] = field(default_factory=list)
 
     def render(self, pages: list[Page]) -> None:
         site = self.site
@@ -225,20 +247,23 @@ class PageRun:
         def their_share() -> tuple:
             render_share(theirs)
             records = {rel: self.records[rel] for _, rel, _ in theirs if rel in self.records}
+            shipped = pickle.dumps(_stored(records), pickle.HIGHEST_PROTOCOL)
             failed = [page.post.rel for page, _, _ in theirs if page.post and page.post.failed]
             store = self.site.cache
             if store is not None:  # what plugins stored in this copy, and what it used
                 store.flush()
             used = store.used if store is not None else set()
-            return (records, self.rendered[rendered:], self.writer.changed[changed:],
-                    {rel: said[rel] for _, rel, _ in theirs}, failed, used)
+            return (list(records), shipped, self.rendered[rendered:],
+                    self.writer.changed[changed:], {rel: said[rel] for _, rel, _ in theirs},
+                    failed, used)
 
-        records, their_rendered, their_changed, their_said, failed, used = split_work(
-            their_share, lambda: render_share(mine)
+        their_records, shipped, their_rendered, their_changed, their_said, failed, used = (
+            split_work(their_share, lambda: render_share(mine))
         )
         if self.site.cache is not None:
             self.site.cache.used.update(used)
-        self.records.update(records)
+        self.records.update(dict.fromkeys(their_records, SHIPPED))
+        self.shipped.append(shipped)
         self.rendered.extend(their_rendered)
         self.writer.changed.extend(their_changed)
         said.update(their_said)
@@ -329,14 +354,9 @@ class PageRun:
         return None
 
     def stored_records(self) -> dict[str, tuple | None]:
-        """This build's records as plain tuples (quicker to save and load)."""
-        stored: dict[str, tuple | None] = {}
-        for rel, r in self.records.items():
-            if isinstance(r, PageRecord):
-                stored[rel] = tuple(getattr(r, name) for name in PAGE_RECORD_FIELDS)
-            else:
-                stored[rel] = r
-        return stored
+        """This build's records as plain tuples (quicker to save and load), but for the
+        ``shipped`` ones."""
+        return _stored({rel: r for rel, r in self.records.items() if r is not SHIPPED})
 
     def _put(self, rel: str, data: bytes, key: str, record: PageRecord | None = None) -> None:
         """Write ``data`` at ``rel`` unless the file there is already those bytes."""
