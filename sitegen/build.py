@@ -186,8 +186,6 @@ def _run_stages(
         site,
         reads.wrap(read, lambda path, rel: decode_source(read_bytes(path), rel)),
         published=lambda post: folders.add(output_path(post.url)),
-        cache=reads,
-        jobs=jobs,
     )
     reads.save()
     headers.save(complete=not site.options.only)

@@ -166,14 +166,6 @@ class FrontMatterCache:
         """Keep these headers' values through ``save`` without reading them."""
         self._kept.update(digests)
 
-    def added(self, digests: Any) -> dict[str, bytes]:
-        """The values of these headers parsed anew by this build (as ``adopt`` takes)."""
-        return {d: self._added[d] for d in digests if d in self._added}
-
-    def adopt(self, added: dict[str, bytes]) -> None:
-        """Headers another process of this build parsed (``added`` there)."""
-        self._added.update(added)
-
     def save(self, complete: bool = True) -> None:
         """Write the headers when some were parsed anew: with those this build used
         (``complete``), or with every one stored (a build of some posts). Otherwise the
@@ -247,31 +239,6 @@ class ReadCache:
             return post
 
         return cached_read
-
-    def would_read(self, path: Any, rel: str) -> bool:
-        """Whether ``wrap``'s reader would read this source (the cache lacks it)."""
-        known = self.entries.get(rel)
-        if known is None:
-            return True
-        try:
-            st = os.stat(path)
-        except OSError:
-            return True
-        return known[0] != (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
-
-    def entries_of(self, rels: list[str]) -> tuple[dict[str, tuple], dict[str, bytes]]:
-        """What this build read of these sources, as ``adopt`` takes it in another
-        process of the build (a forked copy's reading comes back so)."""
-        entries = {rel: self.used[rel] for rel in rels if rel in self.used}
-        digests = {d for entry in entries.values() for d in entry[2]}
-        return entries, self.headers.added(digests)
-
-    def adopt(self, read: tuple[dict[str, tuple], dict[str, bytes]]) -> None:
-        """Sources another process read (``entries_of`` there): reading them here is then a
-        hit, which the next build finds stored."""
-        entries, headers = read
-        self.entries.update(entries)
-        self.headers.adopt(headers)
 
     def forget(self, rels: set[str]) -> None:
         """Read these sources anew whatever their stat says (``sitegen serve``'s watcher

@@ -1,25 +1,20 @@
 """The read stage: every source discovered and read, and what this build publishes kept
 (drafts, posts dated in the future and duplicate URLs left out), newest post first.
 
-A clean build of many posts reads them in parallel: forked copies read their shares of
-the sources while this process reads its own. The copy's posts come back as entries of the
-read-post cache, the form a rebuild finds them in, so reading them here is a cache hit
-(their text is read again when something asks for it, by the process rendering them). A
-source the copy could not read is simply read here, with the same message.
+One process reads them: reading in forked copies (their posts coming back as read-post
+cache entries) made the stage shorter, but moved the output-folder helper's work into the
+Markdown stage, and clean builds of 1,000 posts were 0.04-0.09 s slower on two cores.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sitegen.cache import ReadCache
 from sitegen.config import JEKYLL_CONFIG_FILE
 from sitegen.discover import Source, discover_sources, output_collections
 from sitegen.errors import PostError
-from sitegen.forked import can_fork, in_copies
 from sitegen.frontmatter import key_line
 from sitegen.jekyll_skips import jekyll_write_order
 from sitegen.model import Post, Site
@@ -27,22 +22,14 @@ from sitegen.plugins import call_hook
 from sitegen.read import READ_WARNINGS, is_jekyll_unpublished, read_post, source_rel
 from sitegen.schedule import instant, is_scheduled, site_zone
 
-# Below this many sources to read anew, forking a reader costs more than it saves.
-PARALLEL_MIN_SOURCES = 64
-
 Read = Callable[[Source, str, Any, Any], Post]
 
 
 def read_posts(
-    site: Site,
-    read: Read = read_post,
-    published: Callable[[Post], None] | None = None,
-    cache: ReadCache | None = None,
-    jobs: int = 1,
+    site: Site, read: Read = read_post, published: Callable[[Post], None] | None = None
 ) -> None:
     """Discover and read every source; keep what this build publishes (each also told to
-    ``published`` as soon as it is read). ``read`` goes through ``cache`` when given: with
-    ``jobs`` ≥ 2 and many sources to read anew, a forked copy reads half of them."""
+    ``published`` as soon as it is read)."""
     tz = site_zone(site.config.timezone)
     now = datetime.now(UTC)
     posts, pages = [], []
@@ -60,8 +47,6 @@ def read_posts(
         if only is not None and source.path.resolve() not in only:
             continue
         sources.append((source, rel))
-    if cache is not None and jobs >= 2:
-        read = _read_ahead(site, read, cache, sources, tz, min(jobs, len(sources)))
     for source, rel in sources:
         try:
             post = read(source, rel, site.config, tz)
@@ -102,47 +87,6 @@ def read_posts(
     site.posts = [p for p in kept if p.kind == "post"]
     for newer, older in zip(site.posts, site.posts[1:], strict=False):
         newer.previous, older.next = older, newer
-
-
-def _read_ahead(
-    site: Site, read: Read, cache: ReadCache, sources: list[tuple[Source, str]], tz: Any,
-    jobs: int,
-) -> Read:
-    """``read``, with the sources the cache lacks read beforehand, in ``jobs`` processes
-    (forked copies read all but the first share) when they are many and forking is
-    possible."""
-    fresh = [(s, rel) for s, rel in sources if cache.would_read(s.path, rel)]
-    if len(fresh) < PARALLEL_MIN_SOURCES or not can_fork():
-        return read
-    shares = [fresh[i::jobs] for i in range(jobs)]
-    ready: dict[str, Post | Exception] = {}
-
-    def read_share(share: list[tuple[Source, str]]) -> Any:
-        for source, rel in share:
-            try:
-                read(source, rel, site.config, tz)
-            except (PostError, OSError):
-                pass  # read again by the build, which says why
-        return cache.entries_of([rel for _, rel in share])
-
-    def read_mine() -> None:
-        for source, rel in shares[0]:
-            try:
-                ready[rel] = read(source, rel, site.config, tz)
-            except (PostError, OSError) as exc:
-                ready[rel] = exc
-
-    theirs = [functools.partial(read_share, share) for share in shares[1:]]
-    for read_there in in_copies(theirs, read_mine):
-        cache.adopt(read_there)
-
-    def read_in_order(source: Source, rel: str, config: Any, zone: Any) -> Post:
-        found = ready.pop(rel, None)
-        if isinstance(found, Exception):
-            raise found
-        return found if found is not None else read(source, rel, config, zone)
-
-    return read_in_order
 
 
 def _drop_duplicate_urls(site: Site, posts: list[Post]) -> list[Post]:
