@@ -31,3 +31,13 @@ def test_a_cyclic_value_has_a_fingerprint():
     cyclic: list = [1]
     cyclic.append(cyclic)
     assert fingerprint(cyclic) == fingerprint(cyclic)
+
+
+def test_values_a_template_reads_differently_have_different_fingerprints():
+    from markupsafe import Markup
+
+    values = ["<b>x</b>", Markup("<b>x</b>"), None, "", "None", 0, False, b"", (), "s", ["s"]]
+    prints = [fingerprint(v) for v in values]
+    assert len(set(prints)) == len(values)
+    assert fingerprint("<b>x</b>") == fingerprint("".join(["<b>", "x</b>"]))
+    assert fingerprint("\ud800") == fingerprint("\ud800")  # a lone surrogate from a file
