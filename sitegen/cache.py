@@ -279,7 +279,7 @@ def load_page_records(store: CacheStore, out: Path) -> dict[str, Any]:
     entry = store.get_value(_records_key(out))
     if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], dict)):
         return {}
-    records = dict(entry[0])
+    records = entry[0]  # a fresh copy, as every value the store gives
     try:
         for part in entry[1]:
             more = pickle.loads(part)

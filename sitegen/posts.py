@@ -1,9 +1,8 @@
 """The read stage: every source discovered and read, and what this build publishes kept
 (drafts, posts dated in the future and duplicate URLs left out), newest post first.
 
-One process reads them: reading in forked copies (their posts coming back as read-post
-cache entries) made the stage shorter, but moved the output-folder helper's work into the
-Markdown stage, and clean builds of 1,000 posts were 0.04-0.09 s slower on two cores.
+One process reads them, while the output-folder helper uses the other core: reading in
+forked copies as well made clean builds slower on two cores (bench/README.md).
 """
 
 from __future__ import annotations
@@ -38,7 +37,6 @@ def read_posts(
     jekyll = site.config.source == JEKYLL_CONFIG_FILE
     drafts = site.options.drafts or (jekyll and site.config.extra.get("show_drafts") is True)
     future = site.options.future or (jekyll and site.config.extra.get("future") is True)
-    sources = []
     for source in discover_sources(site.root):
         rel = source_rel(site.root, source.path)
         if is_jekyll_unpublished(source):
@@ -46,8 +44,6 @@ def read_posts(
             continue
         if only is not None and source.path.resolve() not in only:
             continue
-        sources.append((source, rel))
-    for source, rel in sources:
         try:
             post = read(source, rel, site.config, tz)
         except PostError as exc:
