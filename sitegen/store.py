@@ -63,13 +63,21 @@ def pack_number(file: str) -> int | None:
     return int(head) if head.isdigit() else None
 
 
-def encode_pack(entries: dict[str, bytes]) -> bytes:
-    rows, offset = [], 0
+def pack_index(entries: dict[str, bytes]) -> dict[str, tuple[int, int, int]]:
+    """Each entry's (offset, length, CRC-32) in a pack of ``entries``, in their order."""
+    index, offset = {}, 0
     for name, data in entries.items():
-        rows.append(_ENTRY.pack(bytes.fromhex(name), offset, len(data), zlib.crc32(data)))
+        index[name] = (offset, len(data), zlib.crc32(data))
         offset += len(data)
-    index = b"".join(rows)
-    return b"".join([PACK_FORMAT, _HEAD.pack(len(index), zlib.crc32(index)), index,
+    return index
+
+
+def encode_pack(entries: dict[str, bytes], index: dict[str, tuple[int, int, int]] | None = None
+                ) -> bytes:
+    """The bytes of a pack of ``entries`` (whose ``pack_index`` may be given)."""
+    index = pack_index(entries) if index is None else index
+    rows = b"".join(_ENTRY.pack(bytes.fromhex(name), *index[name]) for name in entries)
+    return b"".join([PACK_FORMAT, _HEAD.pack(len(rows), zlib.crc32(rows)), rows,
                      *entries.values()])
 
 
@@ -273,11 +281,12 @@ class CacheStore:
         from sitegen.cache import write_cache_file
 
         # a read-only site: not stored, still built
-        if not write_cache_file(self.folder / file, encode_pack(held), sealed=False):
+        index = pack_index(held)
+        if not write_cache_file(self.folder / file, encode_pack(held, index), sealed=False):
             return False
-        pack = read_index(self.folder / file, file)
-        if pack is None:
-            return False
+        # what read_index would find in the file just written whole
+        start = len(PACK_FORMAT) + _HEAD.size + _ENTRY.size * len(index)
+        pack = Pack(file, number, index, start, sum(size for _, size, _ in index.values()))
         self._packs[file] = pack
         for name in pack.entries:
             self._where[name] = pack

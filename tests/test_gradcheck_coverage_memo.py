@@ -8,6 +8,7 @@ import dataclasses
 import importlib.util
 import json
 import random
+import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -233,3 +234,46 @@ def test_post_state_survives_pickling_with_its_results():
         assert loaded.by_index[0]["checks"][0] is loaded.checks[0]  # shared, as before
         assert loaded.arrays == {"x": [3]} and loaded.cover == state.cover
         assert loaded.labels == {"g"} and not loaded.pending
+
+
+NO_CODE = r"""---
+title: Without code
+---
+Plain $x_1 + y$ and, stated inline, $\nabla_W L = X^\top \delta$.
+
+$$
+\frac{\partial L}{\partial W} = X^\top \delta \label{eq:w}
+$$
+
+$$
+W \in \mathbb{R}^{3 \times 4}
+$$
+"""
+
+WITH_CODE = NO_CODE.replace("Without code", "With code") + """
+```python exec
+import numpy as np
+W = np.zeros((4, 3))
+```
+"""
+
+
+def test_formulas_of_a_post_with_and_without_code_get_their_badges(tmp_path):
+    """A post without code marks what its formulas state (its shapes have nothing to be
+    compared with); with code, every formula's stated shape is compared too."""
+    from sitegen.build import build_site
+    from sitegen.model import BuildOptions
+
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "sitegen.toml").write_text('title = "t"\n')
+    (tmp_path / "posts" / "2024-01-02-plain.md").write_text(NO_CODE)
+    (tmp_path / "posts" / "2024-01-03-code.md").write_text(WITH_CODE)
+    build_site(tmp_path, BuildOptions(out=tmp_path / "_site", jobs=1))
+    plain = (tmp_path / "_site/2024/01/02/plain/index.html").read_text()
+    code = (tmp_path / "_site/2024/01/03/code/index.html").read_text()
+    for html in (plain, code):
+        assert html.count("sg-badge-unverified") == 2  # the inline ∇ and the ∂L/∂W
+        assert "0 of 2 stated gradients verified" in html
+    assert plain.count('class="sg-eq"') == 2 and "sg-badge-shape" not in plain
+    assert code.count('class="sg-eq"') == 3  # W ∈ ℝ^{3×4} too: the code's W is 4×3
+    assert re.search(r'class="sg-badge sg-badge-shape" title="[^"]*3×4[^"]*"', code)

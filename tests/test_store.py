@@ -39,6 +39,21 @@ def test_entries_come_back_once_written_and_damaged_ones_are_misses(tmp_path):
 
 
 @pytest.mark.parametrize("seed", range(3))
+def test_the_writing_store_reads_its_packs_as_a_later_store_does(tmp_path, seed):
+    rng = random.Random(seed)
+    entries = {f"k{i}": rng.randbytes(rng.choice([0, 1, 7, 300, 5000])) for i in range(40)}
+    store = CacheStore(tmp_path)
+    for number, (key, data) in enumerate(entries.items()):
+        store.put(key, data)
+        if number % 13 == 12:
+            assert store.flush()  # several packs
+    assert store.flush()
+    later = CacheStore(tmp_path)
+    for key, data in entries.items():
+        assert store.get(key) == data and later.get(key) == data
+
+
+@pytest.mark.parametrize("seed", range(3))
 def test_a_flipped_byte_anywhere_is_a_miss_never_a_wrong_entry(tmp_path, seed):
     rng = random.Random(seed)
     values = {f"key {i}": os.urandom(rng.randrange(1, 300)) for i in range(20)}

@@ -148,7 +148,9 @@ def sitegen_posts_parsed(site: Any, posts: list[Any]) -> None:
         for block in blocks:
             for message in option_problems(block.options, block.kind):
                 site.report.warning(post.rel, block.line - 1, message)
-        state = PostState(blocks=blocks, equations=post_equations(post))
+        # a post without code has no arrays to compare stated shapes with: only the
+        # formulas that state something matter to it
+        state = PostState(blocks=blocks, equations=post_equations(post, every=bool(blocks)))
         post.data[STATE_KEY] = state
         if blocks:
             jobs.append(post_job(site, post, blocks, state.equations))

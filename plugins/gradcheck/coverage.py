@@ -184,6 +184,19 @@ def equation_of(token: Any) -> Equation | None:
     return None if key is None else equation_for(*key)
 
 
+def stating_equation(token: Any) -> Equation | None:
+    """Coverage facts of a math token that states a gradient or carries a label; None for
+    other formulas (most of a post's) and other tokens, which cost no ``Equation``."""
+    key = math_key(token)
+    return None if key is None else stating_equation_for(*key)
+
+
+def stating_equation_for(tex: str, display: bool) -> Equation | None:
+    """``stating_equation`` by TeX: the prefilter first, then the memo (which a post's
+    many formulas that state nothing would only churn)."""
+    return equation_for(tex, display) if may_state(tex) and _statements(tex) else None
+
+
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def equation_for(tex: str, display: bool) -> Equation:
     """Coverage facts of one formula (memoised: the result is immutable)."""

@@ -53,7 +53,11 @@ def post_job(site: Any, post: Any, blocks: list[Block], equations: list[Any]) ->
     )
 
 
-def post_equations(post: Any) -> list[coverage.Equation]:
+def post_equations(post: Any, every: bool = True) -> list[coverage.Equation]:
+    """The post's formulas, in order; without ``every``, only those stating a gradient or
+    carrying a label (what a post without code needs: stated shapes are compared only
+    with the arrays code made)."""
     tokens = post.data.get("tokens") or []
-    found = [coverage.equation_of(t) for t in coverage.math_tokens(tokens)]
+    of = coverage.equation_of if every else coverage.stating_equation
+    found = [of(t) for t in coverage.math_tokens(tokens)]
     return [e for e in found if e is not None]

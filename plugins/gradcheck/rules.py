@@ -43,11 +43,12 @@ def _make_fence(original: Any) -> Any:
 
 def _equation_badges(state: PostState, token: Any) -> tuple[str, str]:
     """(id of the wrapper, badges) for one math token."""
-    equation = state.equation_of(token)
+    if state.pending or not state.arrays:  # no shapes to compare: what it states matters
+        equation = state.stating_equation(token)  # None for most formulas (no badges)
+    else:
+        equation = state.equation_of(token)
     if equation is None:
         return "", ""
-    if not equation.statements and (state.pending or not state.arrays):
-        return "", ""  # most formulas: nothing to link, no shapes to compare (no badges)
     links: list[tuple[str, dict[str, Any] | None, int]] = []
     unverified = False
     for statement in equation.statements:

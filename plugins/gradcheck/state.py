@@ -201,10 +201,24 @@ class PostState:
         key = coverage.math_key(token)
         if key is None:
             return None
+        found = self._lookup().get(key)
+        return found if found is not None else coverage.equation_for(*key)
+
+    def stating_equation(self, token: Any) -> coverage.Equation | None:
+        """``equation_of`` for a formula that states a gradient or carries a label; None
+        for the others (no ``Equation`` is made for them)."""
+        key = coverage.math_key(token)
+        if key is None:
+            return None
+        found = self._lookup().get(key)
+        if found is not None:
+            return found if found.statements else None
+        return coverage.stating_equation_for(*key)
+
+    def _lookup(self) -> dict[tuple[str, bool], coverage.Equation]:
         if self._by_key is None:
             self._by_key = {(e.tex, e.display): e for e in self.equations}
-        found = self._by_key.get(key)
-        return found if found is not None else coverage.equation_for(*key)
+        return self._by_key
 
     def equation_line(self, post: Any, label: str) -> int | None:
         """The file line where the equation carrying ``label`` starts."""
@@ -228,6 +242,8 @@ class PostState:
         return [message for message in found if message]
 
     def shape_problems(self) -> list[tuple[str, str]]:
+        if self.pending or not self.arrays:
+            return []  # (what problems_in says of each)
         return [(e.tex, m) for e in self.equations for m in self.problems_in(e.tex)]
 
 
