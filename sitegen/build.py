@@ -51,9 +51,12 @@ from sitegen.plugins import (
 from sitegen.posts import read_posts
 from sitegen.read import (
     decode_source,
+    header_version,
     read_bytes,
     read_post,
+    read_salt,
 )
+from sitegen.reading_copy import ReadingCopy
 from sitegen.report import show_progress
 from sitegen.swap import recover
 from sitegen.templates import create_environment, template_dirs, theme_dirs
@@ -104,22 +107,6 @@ def load_site(root: Path, options: BuildOptions) -> Site:
     return site
 
 
-def _header_version() -> str:
-    """What parsing a YAML header depends on besides its text."""
-    from sitegen import __version__
-    from sitegen.frontmatter import HEADER_FORMAT
-
-    return f"{__version__}.{HEADER_FORMAT}"
-
-
-def _read_salt(site: Site) -> str:
-    """What reading a post depends on besides its file."""
-    from sitegen import __version__
-    from sitegen.frontmatter import HEADER_FORMAT
-
-    return f"{__version__}.{HEADER_FORMAT}\0{site.config!r}\0{site.config.timezone}"
-
-
 def _settings_salt(site: Site, out: Path) -> str:
     """What every body and page depends on besides the posts: settings, includes,
     templates, themes, plugins, the macros file and every post's URL (Liquid links)."""
@@ -156,36 +143,49 @@ def _progress_wanted(site: Site) -> bool:
 
 
 def run_pipeline(
-    site: Site, out: Path, changed: set[str] | None = None, into: Path | None = None
+    site: Site,
+    out: Path,
+    changed: set[str] | None = None,
+    into: Path | None = None,
+    copy: ReadingCopy | None = None,
 ) -> BuildResult:
     """Every stage, writing into ``out`` what changed and removing what is gone.
     ``changed``: sources known to have changed (read anew whatever their stat says);
-    ``into``: the folder to write instead, a copy of ``out`` (``--atomic``)."""
+    ``into``: the folder to write instead, a copy of ``out`` (``--atomic``); ``copy``: a
+    reading copy started for this build (``sitegen build``)."""
     into = into or out
     jobs = min(site.options.jobs or default_jobs(), 8)
-    folders = FolderMaker.for_build(into, jobs)  # made while the sources are read
+    folders = FolderMaker.for_build(into, jobs, copy)  # made while the sources are read
     try:
-        return _run_stages(site, out, into, changed, jobs, folders)
+        return _run_stages(site, out, into, changed, jobs, folders, copy)
     finally:
         folders.finish()  # a build that failed leaves no empty folder behind
 
 
 def _run_stages(
-    site: Site, out: Path, into: Path, changed: set[str] | None, jobs: int, folders: FolderMaker
+    site: Site,
+    out: Path,
+    into: Path,
+    changed: set[str] | None,
+    jobs: int,
+    folders: FolderMaker,
+    copy: ReadingCopy | None,
 ) -> BuildResult:
     result = BuildResult(site=site, out=out)
     clock = _Clock(site, result.timings)
     use_caches = not site.options.rerun
     # with --rerun nothing is taken from the store, but what is made goes in
     site.cache = CacheStore(site.root, enabled=use_caches)
-    headers = FrontMatterCache(site.cache, _header_version())
-    reads = ReadCache(site.cache, _read_salt(site), headers)
+    headers = FrontMatterCache(site.cache, header_version())
+    reads = ReadCache(site.cache, read_salt(site.config), headers)
     reads.forget(changed or set())
     read = functools.partial(read_post, headers=headers)
     read_posts(
         site,
         reads.wrap(read, lambda path, rel: decode_source(read_bytes(path), rel)),
         published=lambda post: folders.add(output_path(post.url)),
+        copy=copy,
+        cache=reads,
     )
     reads.save()
     headers.save(complete=not site.options.only)
@@ -258,7 +258,7 @@ def output_folder(root: Path, options: BuildOptions) -> Path:
     return (options.out or root / DEFAULT_OUT).absolute()
 
 
-def _run_atomically(site: Site, out: Path) -> BuildResult:
+def _run_atomically(site: Site, out: Path, copy: ReadingCopy | None) -> BuildResult:
     """The pipeline into a staging copy of the output, swapped in whole at the end."""
     from sitegen.swap import discard, stage, swap_in
     from sitegen.write import OutputError
@@ -269,7 +269,7 @@ def _run_atomically(site: Site, out: Path) -> BuildResult:
     except OSError as exc:
         raise OutputError(f"cannot stage the new site: {exc.strerror or exc}", str(out)) from exc
     try:
-        result = run_pipeline(site, out, into=staging)
+        result = run_pipeline(site, out, into=staging, copy=copy)
     except BaseException:
         discard(staging)  # the old site stays as it was
         raise
@@ -282,21 +282,26 @@ def _run_atomically(site: Site, out: Path) -> BuildResult:
 
 
 def build_site(
-    root: Path, options: BuildOptions | None = None, fingerprint: str | None = None
+    root: Path,
+    options: BuildOptions | None = None,
+    fingerprint: str | None = None,
+    copy: ReadingCopy | None = None,
 ) -> BuildResult:
-    """Build the site at ``root`` into ``options.out`` (default ``root/_site``)."""
+    """Build the site at ``root`` into ``options.out`` (default ``root/_site``), with the
+    reading ``copy`` ``sitegen build`` started for it, if any."""
     options = options or BuildOptions()
     root = root.absolute()
     out = output_folder(root, options)
-    check_output_folder(out, root)
+    if copy is None:  # (a reading copy starts only for an output folder it checked)
+        check_output_folder(out, root)
     if fingerprint is None:  # taken before reading, so edits made during the build count
         fingerprint = input_fingerprint(root, build_settings(options, out), builtin_dirs())
     site = load_site(root, options)
     recover(out.resolve())  # what an atomic build killed before this one left
     if options.atomic:
-        result = _run_atomically(site, out)
+        result = _run_atomically(site, out, copy)
     else:
-        result = run_pipeline(site, out)
+        result = run_pipeline(site, out, copy=copy)
     show_progress("", _progress_wanted(site))  # the summary line takes its place
     call_hook(site, "sitegen_build_finished", site=site, output=out)
     record_build(root, result, fingerprint)

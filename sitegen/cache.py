@@ -166,6 +166,14 @@ class FrontMatterCache:
         """Keep these headers' values through ``save`` without reading them."""
         self._kept.update(digests)
 
+    def added(self, digests: Any) -> dict[str, bytes]:
+        """The values of these headers parsed anew by this build (as ``adopt`` takes)."""
+        return {d: self._added[d] for d in digests if d in self._added}
+
+    def adopt(self, added: dict[str, bytes]) -> None:
+        """Headers another process of this build parsed (``added`` there)."""
+        self._added.update(added)
+
     def save(self, complete: bool = True) -> None:
         """Write the headers when some were parsed anew: with those this build used
         (``complete``), or with every one stored (a build of some posts). Otherwise the
@@ -199,6 +207,7 @@ class ReadCache:
         self.key = f"read posts {READ_FORMAT}\0{salt}"
         self.headers = headers
         self.used: dict[str, tuple] = {}
+        self.texts: dict[str, str] = {}  # of sources another process read (``adopt``)
         stored = store.get_value(self.key)
         self.entries: dict[str, tuple] = stored if isinstance(stored, dict) else {}
 
@@ -218,6 +227,10 @@ class ReadCache:
                 self.headers.keep(known[2])
                 post, body_start = pickle.loads(known[1])
                 post.path = path = source.path
+                text = self.texts.pop(rel, None)
+                if text is not None:  # read by another process of this build
+                    post.source, post.body = text, text[body_start:]
+                    return post
                 post.source = Deferred(lambda: load_text(path, rel))
                 post.body = Deferred(lambda: post.source[body_start:])
                 return post
@@ -239,6 +252,23 @@ class ReadCache:
             return post
 
         return cached_read
+
+    def entries_of(self, rels: list[str]) -> tuple[dict[str, tuple], dict[str, bytes]]:
+        """What this build read of these sources, as ``adopt`` takes it in another
+        process of the build."""
+        entries = {rel: self.used[rel] for rel in rels if rel in self.used}
+        digests = {d for entry in entries.values() for d in entry[2]}
+        return entries, self.headers.added(digests)
+
+    def adopt(self, read: tuple[dict[str, tuple], dict[str, bytes]],
+              texts: dict[str, str]) -> None:
+        """Sources another process of this build read (``entries_of`` there) and their
+        texts: reading them here is then a hit that opens no file, and the next build
+        finds them stored."""
+        entries, headers = read
+        self.entries.update(entries)
+        self.headers.adopt(headers)
+        self.texts.update(texts)
 
     def forget(self, rels: set[str]) -> None:
         """Read these sources anew whatever their stat says (``sitegen serve``'s watcher

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import time
 from pathlib import Path
@@ -214,6 +215,12 @@ def cmd_build(args: argparse.Namespace) -> int:
             )
         return EXIT_OK
 
+    from sitegen.reading_copy import ReadingCopy
+
+    # forked before the engine is imported: it reads while this process starts
+    jobs = min(options.jobs or os.cpu_count() or 1, 8)
+    copy = ReadingCopy.start(root, out, options, jobs)
+
     from sitegen.build import build_site
     from sitegen.plugins import plugin_names
     from sitegen.report import print_diagnostics, summary_line
@@ -223,10 +230,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     # collector's default thresholds spend ~5% of a large build looking for them.
     gc.set_threshold(50_000, 20, 50)
     try:
-        result = build_site(root, options, fingerprint=fingerprint)
+        result = build_site(root, options, fingerprint=fingerprint, copy=copy)
     except OutputError as exc:  # the output folder is full or read-only: nothing more to do
         print(exc, file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        if copy is not None:
+            copy.dismiss()
     report = result.site.report
     print_diagnostics(report, quiet=args.quiet)
     if args.verbose:

@@ -1,11 +1,13 @@
-"""The output's folders, made by a forked helper while the build reads its sources.
+"""The output's folders, made by a helper process while the build reads its sources.
 
 A clean build of a dated blog makes two folders per post (``2020/01/05/``,
 ``2020/01/05/slug/``), and making a folder is a system call that can cost tens of
 microseconds (on ext4 without a journal, more, the more files were deleted in the last
 minutes). While the build reads the sources one core is idle: each post's folder is known
 as soon as the post is read, so a helper process makes it then, and the writer later finds
-it made. Only a clean build of many posts, where forking is possible, has a helper.
+it made. Only a clean build of many posts, where forking is possible, has a helper: the
+reading copy (:mod:`sitegen.reading_copy`) when ``sitegen build`` started one, otherwise a
+process forked for it.
 
 Nothing changes but when a folder is made: the helper makes only folders inside the output
 (through the same gate as every output path), and the folders it made that no page was
@@ -20,6 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from sitegen.forked import can_fork
+from sitegen.reading_copy import ReadingCopy
 from sitegen.write import MARKER, UnsafeOutputPath, confine
 
 # Below this many posts the fork costs more than the folders.
@@ -37,13 +40,19 @@ class FolderMaker:
         self._seen: set[str] = set()
         self._helper: tuple[int, int, int] | None = None  # pid, folder pipe, answer pipe
         self._started = False
+        self._copy: ReadingCopy | None = None
 
     @staticmethod
-    def for_build(out: Path, jobs: int) -> FolderMaker:
+    def for_build(out: Path, jobs: int, copy: ReadingCopy | None = None) -> FolderMaker:
         """A maker for a build into ``out``: one that never forks unless the build is a
-        clean one (no earlier build's folders there) with parallel workers."""
+        clean one (no earlier build's folders there) with parallel workers; the reading
+        ``copy`` is its helper when there is one making folders in this output."""
         maker = FolderMaker(out)
         maker._started = jobs < 2 or os.path.exists(os.path.join(out, MARKER))
+        maker._copy = copy
+        if copy is not None and not maker._started:
+            maker._helper = copy.helper(maker.out)
+            maker._started = maker._helper is not None
         return maker
 
     def add(self, rel: str) -> None:
@@ -58,7 +67,7 @@ class FolderMaker:
         self._waiting.append(folder)
         if len(self._waiting) >= MIN_FOLDERS and not self._started:
             self._started = True
-            self._helper = _start(self.out)
+            self._helper = start_helper(self.out)
             if self._helper is not None:
                 self._send(self._waiting)
             self._waiting = []
@@ -75,6 +84,8 @@ class FolderMaker:
         """Wait for the helper, then remove the folders it made that hold none of the
         ``written`` output paths (nor a folder holding one): only empty ones go."""
         made = self._stop()
+        if self._copy is not None:  # one that was not the helper
+            self._copy.dismiss()
         if not made:
             return
         used: set[str] = set()
@@ -90,17 +101,27 @@ class FolderMaker:
     def _stop(self) -> list[str]:
         if self._helper is None:
             return []
-        pid, folders, answer = self._helper
-        self._helper = None
-        with contextlib.suppress(OSError):
-            os.close(folders)
-        with os.fdopen(answer, "rb") as pipe:
-            data = pipe.read()
+        helper, self._helper = self._helper, None
+        # (".": the output folder itself, which the build writes into anyway)
+        return [f for f in stop_helper(helper) if f != "."]
+
+
+def stop_helper(helper: tuple[int, int, int]) -> list[str]:
+    """Tell a helper (pid, folder pipe, answer pipe) there are no more folders, wait for
+    it and return the folders it made ("." for the output folder itself)."""
+    pid, folders, answer = helper
+    with contextlib.suppress(OSError):
+        os.close(folders)
+    with os.fdopen(answer, "rb") as pipe:
+        data = pipe.read()
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
-        return [f for f in data.decode("utf-8", "surrogateescape").split("\n") if f]
+    return [f for f in data.decode("utf-8", "surrogateescape").split("\n") if f]
 
 
-def _start(out: str) -> tuple[int, int, int] | None:
+def start_helper(out: str) -> tuple[int, int, int] | None:
+    """A forked helper making folders inside ``out``: (pid, folder pipe to write one
+    folder a line to, pipe its answer comes through); None where it cannot fork."""
     if not can_fork():
         return None
     folders_read, folders_write = os.pipe()
@@ -120,7 +141,8 @@ def _start(out: str) -> tuple[int, int, int] | None:
         try:
             os.close(folders_write)
             os.close(answer_read)
-            made = _make_folders(out, folders_read)
+            with os.fdopen(folders_read, "rb") as pipe:
+                made = _make_folders(out, pipe)
             with os.fdopen(answer_write, "wb") as pipe:
                 pipe.write("".join(f"{f}\n" for f in made).encode("utf-8", "surrogateescape"))
             status = 0
@@ -131,30 +153,38 @@ def _start(out: str) -> tuple[int, int, int] | None:
     return pid, folders_write, answer_read
 
 
-def _make_folders(out: str, read_end: int) -> list[str]:
+def _make_folders(out: str, pipe: Iterable[bytes]) -> list[str]:
     """Make each folder read from the pipe and the ones above it; the ones made here."""
     made: list[str] = []
     known: set[str] = set()
     with contextlib.suppress(OSError):
-        os.makedirs(out, exist_ok=True)
-    with os.fdopen(read_end, "rb") as pipe:
-        for line in pipe:
-            rel = line.rstrip(b"\n").decode("utf-8", "surrogateescape")
-            try:
-                confine(out, rel)
-            except UnsafeOutputPath:
-                continue  # the writer refuses it, with the message
-            parts = rel.split("/")
-            for depth in range(1, len(parts) + 1):
-                folder = "/".join(parts[:depth])
-                if folder in known:
-                    continue
-                known.add(folder)
-                try:
-                    os.mkdir(os.path.join(out, folder))
-                    made.append(folder)
-                except FileExistsError:
-                    pass
-                except OSError:
-                    break  # a file in the way, no room: the writer says so
+        if not os.path.isdir(out):
+            os.makedirs(out)
+            made.append(".")
+    for line in pipe:
+        make_folder(out, line.rstrip(b"\n").decode("utf-8", "surrogateescape"), known, made)
     return made
+
+
+def make_folder(out: str, rel: str, known: set[str], made: list[str]) -> None:
+    """Make the folder ``rel`` inside ``out`` and those above it, unless ``known``; add
+    the ones made here to ``made``."""
+    if not rel:
+        return
+    try:
+        confine(out, rel)
+    except UnsafeOutputPath:
+        return  # the writer refuses it, with the message
+    parts = rel.split("/")
+    for depth in range(1, len(parts) + 1):
+        folder = "/".join(parts[:depth])
+        if folder in known:
+            continue
+        known.add(folder)
+        try:
+            os.mkdir(os.path.join(out, folder))
+            made.append(folder)
+        except FileExistsError:
+            pass
+        except OSError:
+            return  # a file in the way, no room: the writer says so

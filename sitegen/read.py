@@ -331,6 +331,19 @@ def safe_url(url: str, post: Post, key: str) -> str:
     return url
 
 
+def header_version() -> str:
+    """What parsing a YAML header depends on besides its text."""
+    from sitegen import __version__
+    from sitegen.frontmatter import HEADER_FORMAT
+
+    return f"{__version__}.{HEADER_FORMAT}"
+
+
+def read_salt(config: Config) -> str:
+    """What reading a post depends on besides its file: the settings, as plugins left them."""
+    return f"{header_version()}\0{config!r}\0{config.timezone}"
+
+
 def is_jekyll_unpublished(source: Source) -> bool:
     """Jekyll silently skips files in ``_posts/`` whose names carry no date; so do we."""
     return source.folder == "_posts" and not DATED_NAME.match(source.path.stem)

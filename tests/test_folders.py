@@ -45,14 +45,14 @@ def _site(tmp_path: Path, n: int = 80) -> Path:
 @pytest.fixture
 def helpers(monkeypatch):
     started = []
-    start = folders._start
+    start = folders.start_helper
 
     def spy(out):
         helper = start(out)
         started.append(helper)
         return helper
 
-    monkeypatch.setattr(folders, "_start", spy)
+    monkeypatch.setattr(folders, "start_helper", spy)
     return started
 
 
