@@ -51,7 +51,7 @@ def make_site(root: Path, seed: int, posts: int = 40) -> None:
     (root / "sitegen.toml").write_text('title = "Copy"\nurl = "https://example.org"\n')
     (root / "pages" / "about.md").write_text("---\ntitle: About\n---\nAbout $x$.\n")
     for n in range(posts):
-        extra = rng.choice(["", "draft: true\n", "slug: s{n}\n".format(n=n), ""])
+        extra = rng.choice(["", "draft: true\n", f"slug: s{n}\n", ""])
         month, day = 1 + n % 11, 1 + rng.randrange(28)
         tags = ", ".join(rng.sample(["grad", "shape", "jacobian", "misc"], rng.randint(0, 2)))
         text = POST.format(n=n, month=month, day=day, tags=tags, extra=extra)
