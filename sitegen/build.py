@@ -187,6 +187,7 @@ def _run_stages(
         copy=copy,
         cache=reads,
     )
+    folders.flush()
     reads.save()
     headers.save(complete=not site.options.only)
     clock.done("discover, read, front matter")

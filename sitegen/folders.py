@@ -27,6 +27,8 @@ from sitegen.write import MARKER, UnsafeOutputPath, confine
 
 # Below this many posts the fork costs more than the folders.
 MIN_FOLDERS = 64
+# Folders sent to the helper in one write.
+BATCH = 32
 # Room in the pipe for a large site's folders: the build never waits for the helper.
 _PIPE_BYTES = 1 << 20
 
@@ -57,20 +59,30 @@ class FolderMaker:
 
     def add(self, rel: str) -> None:
         """The folder of an output path (``2020/01/05/slug/index.html``)."""
+        if self._copy is not None and self._copy.adopted:
+            # the folders of the posts the build took from the copy, which it sent already
+            self._seen.update(self._copy.sent_folders())
         folder = os.path.dirname(rel)
         if not folder or folder in self._seen:
             return
         self._seen.add(folder)
-        if self._helper is not None:
-            self._send([folder])
-            return
         self._waiting.append(folder)
+        if self._helper is not None:
+            if len(self._waiting) >= BATCH:  # one write (and one wake-up) for several
+                self.flush()
+            return
         if len(self._waiting) >= MIN_FOLDERS and not self._started:
             self._started = True
             self._helper = start_helper(self.out)
             if self._helper is not None:
                 self._send(self._waiting)
             self._waiting = []
+
+    def flush(self) -> None:
+        """Send the helper the folders not sent yet."""
+        if self._helper is not None and self._waiting:
+            waiting, self._waiting = self._waiting, []
+            self._send(waiting)
 
     def _send(self, folders: list[str]) -> None:
         data = memoryview("".join(f"{f}\n" for f in folders).encode("utf-8", "surrogateescape"))
@@ -83,6 +95,7 @@ class FolderMaker:
     def finish(self, written: Iterable[str] = ()) -> None:
         """Wait for the helper, then remove the folders it made that hold none of the
         ``written`` output paths (nor a folder holding one): only empty ones go."""
+        self.flush()
         made = self._stop()
         if self._copy is not None:  # one that was not the helper
             self._copy.dismiss()

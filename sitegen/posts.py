@@ -124,6 +124,7 @@ def _with_copy(
     received = copy.results()
     if received is not None and received.key == cache.key:
         cache.adopt(received.entries, received.texts)
+        copy.adopted = True
 
     def read_in_order(source: Source, rel: str, config: Any, zone: Any) -> Post:
         found = ready.pop(rel, None)

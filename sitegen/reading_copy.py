@@ -40,8 +40,6 @@ from sitegen.write import MARKER, check_output_folder
 # The copy reads the sources whose place in the discovered list is not a multiple of
 # three: it starts reading earlier than the build can.
 SHARE = 3
-# A folder line the copy sends whole in one write (a pipe's atomic size on every system).
-_LINE_MAX = 512
 
 
 def copy_reads(index: int) -> bool:
@@ -56,6 +54,7 @@ class CopyResults:
     key: str  # of the read-post cache it read with (its settings)
     entries: tuple  # as ``ReadCache.adopt`` takes them
     texts: dict[str, str]
+    folders: list[str]  # it sent to the folder helper
 
 
 class ReadingCopy:
@@ -69,6 +68,8 @@ class ReadingCopy:
         self._helper = helper  # the folder helper it feeds: pid, folder pipe, answer pipe
         self._received: CopyResults | None = None
         self.ready = False  # its results were taken
+        self.adopted = False  # and the build took its posts
+        self._folders_sent = False
 
     @staticmethod
     def start(root: Path, out: Path, options: BuildOptions, jobs: int) -> ReadingCopy | None:
@@ -132,6 +133,13 @@ class ReadingCopy:
             self._received = received if isinstance(received, CopyResults) else None
         return self._received
 
+    def sent_folders(self) -> list[str]:
+        """Once the build took its posts: the folders it sent the helper (once)."""
+        if self._folders_sent or self._received is None:
+            return []
+        self._folders_sent = True
+        return self._received.folders
+
     def helper(self, out: str) -> tuple[int, int, int] | None:
         """The folder helper the copy feeds, for the folder maker of a build into ``out``
         (pid, folder pipe, answer pipe), which closes and waits for it from now on."""
@@ -178,6 +186,7 @@ def _read_share(root: Path, options: BuildOptions, folders: int | None) -> CopyR
     from sitegen.config import load_config
     from sitegen.discover import discover_sources
     from sitegen.errors import PostError
+    from sitegen.folders import BATCH
     from sitegen.model import output_path
     from sitegen.posts import publishing, scheduled
     from sitegen.read import (
@@ -205,6 +214,8 @@ def _read_share(root: Path, options: BuildOptions, folders: int | None) -> CopyR
     )
     sources = [s for s in discover_sources(root) if not is_jekyll_unpublished(s)]
     texts: dict[str, str] = {}
+    sent: list[str] = []
+    waiting: list[bytes] = []
     for index, source in enumerate(sources):
         if not copy_reads(index):
             continue
@@ -215,9 +226,19 @@ def _read_share(root: Path, options: BuildOptions, folders: int | None) -> CopyR
             continue  # read again by the build, which says why
         texts[rel] = post.source
         held_back = (post.draft and not drafts) or scheduled(post, future, tz, now)
-        if folders is not None and not held_back:
-            folder = os.path.dirname(output_path(post.url))
-            line = f"{folder}\n".encode("utf-8", "surrogateescape")
-            if folder and folder.count("\n") == 0 and len(line) <= _LINE_MAX:
-                os.write(folders, line)  # (a longer one the writer makes)
-    return CopyResults(reads.key, reads.entries_of(list(texts)), texts)
+        folder = os.path.dirname(output_path(post.url))
+        if folders is not None and not held_back and folder and "\n" not in folder:
+            sent.append(folder)
+            waiting.append(f"{folder}\n".encode("utf-8", "surrogateescape"))
+            if len(waiting) >= BATCH:  # one write (and one wake-up) for several
+                _write_all(folders, b"".join(waiting))
+                waiting = []
+    if waiting:
+        _write_all(folders, b"".join(waiting))  # type: ignore[arg-type]
+    return CopyResults(reads.key, reads.entries_of(list(texts)), texts, sent)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
