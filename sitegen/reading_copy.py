@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import os
 import pickle
 import sys
@@ -168,6 +169,7 @@ class ReadingCopy:
 
 
 def _copy_main(root: Path, options: BuildOptions, folders: int | None, results: int) -> None:
+    gc.disable()  # a short life that makes objects, not cycles
     try:
         message = pickle.dumps(_read_share(root, options, folders), pickle.HIGHEST_PROTOCOL)
     except Exception:  # the build reads everything itself, and says what is wrong
