@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 
 from markdown_it.rules_inline import StateInline
 
@@ -28,6 +29,7 @@ from sitegen.markdown.math_tex import (
     BRACKET_TOKENS,
     PAREN_TOKENS,
     REF,
+    braces_balanced,
     raw_index,
     resolve_kramdown_escapes,
 )
@@ -154,6 +156,11 @@ def _resolved_closers(state: StateInline, display: bool) -> tuple[str, list, lis
     return memo(state, ("kramdown", display), build)
 
 
+# A span in which every backslash starts a command name: no kramdown escape, no backslash
+# pair to skip, so its braces are the ones the walk counts.
+_PLAIN_SPAN = re.compile(r"(?:[^\\]|\\[A-Za-z])*+")
+
+
 def _resolved_index(raw_index: int, shifts: list, raw_ends: list) -> int:
     at = bisect.bisect_right(raw_ends, raw_index)
     return raw_index - (shifts[at - 1][1] if at else 0)
@@ -168,6 +175,13 @@ def _escaped_delimited(state: StateInline, silent: bool, pos: int, display: bool
     first = find_after(state, raw_closer, start)
     if first < 0:
         return unclosed(state, silent, pos, opener)
+    segment = src[start:first]
+    if _PLAIN_SPAN.fullmatch(segment) and braces_balanced(segment):
+        # The common case: kramdown's escapes leave the span as it is (every backslash
+        # starts a command name) and its braces close, so the first closer ends it, as
+        # the walk over the resolved text below would find (tests/test_math_kramdown_fast.py)
+        tex = kramdown_typography(segment.strip())
+        return accept(state, silent, pos, first + 3, tex, opener, display, True)
     resolved, shifts, raw_ends, index = _resolved_closers(state, display)
     begin = _resolved_index(start, shifts, raw_ends)
     limit = _resolved_index(state.posMax, shifts, raw_ends)
