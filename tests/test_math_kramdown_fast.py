@@ -9,8 +9,7 @@ import random
 
 import pytest
 
-from sitegen.markdown import create_parser
-from sitegen.markdown import math_inline
+from sitegen.markdown import create_parser, math_inline
 from sitegen.markdown.jekyll import MarkdownDialect
 
 PIECES = [
