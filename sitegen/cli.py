@@ -197,15 +197,25 @@ def options_from_args(args: argparse.Namespace) -> BuildOptions:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from sitegen.manifest import unchanged_since_last_build
+    from sitegen.reading_copy import ReadingCopy
 
     options = options_from_args(args)
     start = time.perf_counter()
     root = args.source.absolute()
     out = (options.out or root / "_site").absolute()
+    # A clean build forks its reading copy first, before anything else is imported: it
+    # reads while this process starts. (The fingerprint below is still taken before this
+    # process reads: what the copy read is used only if its file is as the copy found it.)
+    jobs = min(options.jobs or os.cpu_count() or 1, 8)
+    copy = ReadingCopy.start(root, out, options, jobs)
+
+    from sitegen.manifest import unchanged_since_last_build
+
     # The fast path imports neither Markdown nor templates: nothing changed, nothing to do.
     fingerprint, manifest = unchanged_since_last_build(root, options, out)
-    if manifest is not None:
+    if manifest is not None:  # (never with a copy: the fast path needs an earlier output)
+        if copy is not None:
+            copy.dismiss()
         if not args.quiet:
             for warning in manifest.get("warnings", []):
                 print(warning, file=sys.stderr)
@@ -214,12 +224,6 @@ def cmd_build(args: argparse.Namespace) -> int:
                 f"({time.perf_counter() - start:.2f} s)"
             )
         return EXIT_OK
-
-    from sitegen.reading_copy import ReadingCopy
-
-    # forked before the engine is imported: it reads while this process starts
-    jobs = min(options.jobs or os.cpu_count() or 1, 8)
-    copy = ReadingCopy.start(root, out, options, jobs)
 
     from sitegen.build import build_site
     from sitegen.plugins import plugin_names
