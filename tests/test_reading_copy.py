@@ -7,17 +7,26 @@ from __future__ import annotations
 
 import os
 import random
+import re
+import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS
 
 from sitegen.build import build_site
 from sitegen.forked import can_fork
 from sitegen.model import BuildOptions
 from sitegen.reading_copy import ReadingCopy, copy_reads
+
+SITES = Path(__file__).parent / "sites"
+# the shared Jekyll blog and cases, beside the repository (read only when they are there)
+SHARED_SITES = [CORPUS / "anujgupta82"] + sorted(
+    p for p in (CORPUS.parent / "jekyll-cases").glob("site*") if p.is_dir()
+)
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the copy is forked")
 
@@ -62,10 +71,16 @@ def make_site(root: Path, seed: int, posts: int = 40) -> None:
     (root / "posts" / "2021-12-08-latin1.md").write_bytes(b"---\ntitle: caf\xe9\n---\n\xe9\n")
 
 
+# How long a verify block's checks ran: the one thing two clean builds may differ in.
+RUN_TIME = re.compile(rb'"time": [0-9.e-]+')
+
+
 def tree(out: Path) -> dict[str, bytes | None]:
-    """Every file's bytes and every folder (None) under ``out``."""
+    """Every file's bytes (run times aside) and every folder (None) under ``out``."""
     return {
-        p.relative_to(out).as_posix(): (p.read_bytes() if p.is_file() else None)
+        p.relative_to(out).as_posix(): (
+            RUN_TIME.sub(b'"time": _', p.read_bytes()) if p.is_file() else None
+        )
         for p in sorted(out.rglob("*"))
     }
 
@@ -74,11 +89,18 @@ def said(result) -> list[str]:
     return [str(d) for d in result.site.report.diagnostics]
 
 
+def clean_caches(root: Path) -> None:
+    """Each build a clean one, as the copy is for: no cache of an earlier build."""
+    shutil.rmtree(root / ".sitegen-cache", ignore_errors=True)
+
+
 def one_process(root: Path, out: Path):
+    clean_caches(root)
     return build_site(root, BuildOptions(out=out, jobs=1, strict=False))
 
 
 def with_copy(root: Path, out: Path, **options):
+    clean_caches(root)
     options = BuildOptions(out=out, jobs=2, strict=False, **options)
     copy = ReadingCopy.start(root, out, options, 2)
     assert copy is not None
@@ -153,6 +175,7 @@ def test_a_copy_that_dies_costs_time_not_output(tmp_path):
     alone = one_process(root, tmp_path / "alone")
     out = tmp_path / "copy"
     options = BuildOptions(out=out, jobs=2, strict=False)
+    clean_caches(root)
     copy = ReadingCopy.start(root, out, options, 2)
     assert copy is not None
     os.kill(copy.pid, signal.SIGKILL)
@@ -191,6 +214,7 @@ def test_sitegen_build_reads_with_a_copy_and_says_the_same(tmp_path):
     outside = sorted(os.listdir(tmp_path))
 
     def run(jobs: str, out: str) -> list[str]:
+        clean_caches(root)
         done = subprocess.run(
             [sys.executable, "-m", "sitegen", "build", "--no-strict", "-j", jobs, "-o", out],
             cwd=root, capture_output=True, text=True, check=True,
@@ -201,3 +225,32 @@ def test_sitegen_build_reads_with_a_copy_and_says_the_same(tmp_path):
     assert tree(tmp_path / "two") == tree(tmp_path / "one")
     assert sorted(os.listdir(tmp_path)) == sorted(outside + ["one", "two"])
     assert not (tmp_path / "outside").exists()
+
+
+@needs_fork
+@pytest.mark.parametrize("name", sorted(p.name for p in SITES.iterdir() if p.is_dir()))
+def test_each_fixture_site_builds_the_same_with_a_copy(tmp_path, name):
+    """Jekyll sites too (_posts, _drafts, collections, _config.yml's show_drafts/future)."""
+    root = tmp_path / "site"
+    shutil.copytree(SITES / name, root)
+    alone = one_process(root, tmp_path / "alone")
+    result, copy = with_copy(root, tmp_path / "copy")
+    assert copy.results() is not None
+    assert tree(tmp_path / "copy") == tree(tmp_path / "alone")
+    assert said(result) == said(alone)
+
+
+@needs_fork
+@pytest.mark.parametrize("site", SHARED_SITES, ids=lambda p: p.name)
+def test_each_shared_jekyll_site_builds_the_same_with_a_copy(tmp_path, site):
+    if not site.is_dir():
+        pytest.skip(f"{site} is not here")
+    root = tmp_path / "site"
+    shutil.copytree(site, root)
+    for path in root.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    alone = one_process(root, tmp_path / "alone")
+    result, copy = with_copy(root, tmp_path / "copy")
+    assert copy.results() is not None
+    assert tree(tmp_path / "copy") == tree(tmp_path / "alone")
+    assert said(result) == said(alone)
