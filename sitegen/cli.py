@@ -204,18 +204,26 @@ def cmd_build(args: argparse.Namespace) -> int:
     root = args.source.absolute()
     out = (options.out or root / "_site").absolute()
     # A clean build forks its reading copy first, before anything else is imported: it
-    # reads while this process starts. (The fingerprint below is still taken before this
+    # reads while this process starts. (The fingerprint is still taken before this
     # process reads: what the copy read is used only if its file is as the copy found it.)
     jobs = min(options.jobs or os.cpu_count() or 1, 8)
     copy = ReadingCopy.start(root, out, options, jobs)
+    try:
+        return _build(args, options, root, out, start, copy)
+    finally:
+        if copy is not None:  # (also when the build stopped early, or Ctrl-C stopped it:
+            copy.dismiss()  # the folders made for it and left empty go)
 
+
+def _build(
+    args: argparse.Namespace, options: Any, root: Path, out: Path, start: float, copy: Any
+) -> int:
     from sitegen.manifest import unchanged_since_last_build
 
-    # The fast path imports neither Markdown nor templates: nothing changed, nothing to do.
+    # The fast path imports neither Markdown nor templates: nothing changed, nothing to do
+    # (never with a reading copy: it needs an earlier build's output).
     fingerprint, manifest = unchanged_since_last_build(root, options, out)
-    if manifest is not None:  # (never with a copy: the fast path needs an earlier output)
-        if copy is not None:
-            copy.dismiss()
+    if manifest is not None:
         if not args.quiet:
             for warning in manifest.get("warnings", []):
                 print(warning, file=sys.stderr)
@@ -238,9 +246,6 @@ def cmd_build(args: argparse.Namespace) -> int:
     except OutputError as exc:  # the output folder is full or read-only: nothing more to do
         print(exc, file=sys.stderr)
         return EXIT_FAILED
-    finally:
-        if copy is not None:
-            copy.dismiss()
     report = result.site.report
     print_diagnostics(report, quiet=args.quiet)
     if args.verbose:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -107,16 +108,21 @@ class FolderMaker:
             while folder and folder not in used:
                 used.add(folder)
                 folder = os.path.dirname(folder)
-        for folder in sorted(set(made) - used, key=lambda f: f.count("/"), reverse=True):
-            with contextlib.suppress(OSError):  # only ever an empty one
-                os.rmdir(os.path.join(self.out, folder))
+        remove_empty(self.out, set(made) - used)
 
     def _stop(self) -> list[str]:
         if self._helper is None:
             return []
         helper, self._helper = self._helper, None
-        # (".": the output folder itself, which the build writes into anyway)
-        return [f for f in stop_helper(helper) if f != "."]
+        return stop_helper(helper)
+
+
+def remove_empty(out: str, folders: Iterable[str]) -> None:
+    """Remove those of these folders inside ``out`` that are empty, deepest first ("." is
+    ``out`` itself, last)."""
+    for folder in sorted(folders, key=lambda f: f.count("/") if f != "." else -1, reverse=True):
+        with contextlib.suppress(OSError):  # only ever an empty one
+            os.rmdir(os.path.join(out, folder) if folder != "." else out)
 
 
 def stop_helper(helper: tuple[int, int, int]) -> list[str]:
@@ -152,6 +158,9 @@ def start_helper(out: str) -> tuple[int, int, int] | None:
     if pid == 0:  # the helper: never returns into the build's code
         status = 1
         try:
+            # Ctrl-C reaches the whole process group: the helper goes on until the build,
+            # stopping, closes the pipe, so that the folders it made can still be removed
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             os.close(folders_write)
             os.close(answer_read)
             with os.fdopen(folders_read, "rb") as pipe:

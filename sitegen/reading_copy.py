@@ -159,13 +159,10 @@ class ReadingCopy:
                 os.waitpid(pid, 0)
         if self._helper is None:
             return
-        from sitegen.folders import stop_helper
+        from sitegen.folders import remove_empty, stop_helper
 
         helper, self._helper = self._helper, None
-        made = stop_helper(helper)
-        for folder in sorted(made, key=lambda f: f.count("/") if f != "." else -1, reverse=True):
-            with contextlib.suppress(OSError):  # only ever an empty one
-                os.rmdir(os.path.join(self.out, folder) if folder != "." else self.out)
+        remove_empty(self.out, stop_helper(helper))
 
 
 def _copy_main(root: Path, options: BuildOptions, folders: int | None, results: int) -> None:

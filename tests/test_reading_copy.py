@@ -254,3 +254,31 @@ def test_each_shared_jekyll_site_builds_the_same_with_a_copy(tmp_path, site):
     assert copy.results() is not None
     assert tree(tmp_path / "copy") == tree(tmp_path / "alone")
     assert said(result) == said(alone)
+
+
+@needs_fork
+def test_a_clean_build_stopped_by_ctrl_c_leaves_no_empty_folder(tmp_path):
+    """Ctrl-C reaches the builder, the reading copy and the folder helper at once; the
+    builder still removes the folders made for pages it did not write."""
+    import time
+
+    root = tmp_path / "site"
+    make_site(root, 2, posts=300)
+    out = tmp_path / "out"
+    build = subprocess.Popen(
+        [sys.executable, "-m", "sitegen", "build", "-q", "-j", "2", "-o", str(out)],
+        cwd=root, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while build.poll() is None and time.monotonic() < deadline:
+        if out.is_dir() and any(p.is_dir() for p in out.iterdir()):
+            break  # folders are being made: the pages are not written yet
+        time.sleep(0.002)
+    os.killpg(build.pid, signal.SIGINT)  # as a terminal's Ctrl-C does
+    build.communicate(timeout=60)
+    # stopped by it (130 as the command says; now and then the interpreter itself ends
+    # by the signal instead)
+    assert build.returncode in (130, -signal.SIGINT), "the build ended before the signal"
+    empty = [p for p in out.rglob("*") if p.is_dir() and not any(p.iterdir())]
+    assert not empty
+    assert not out.exists() or any(out.iterdir())  # an output left empty goes too
