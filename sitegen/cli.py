@@ -12,11 +12,14 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sitegen import __version__
 from sitegen.errors import SiteError
 from sitegen.model import BuildOptions
+
+if TYPE_CHECKING:  # imported where it starts, before the rest of the engine
+    from sitegen.reading_copy import ReadingCopy
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -216,7 +219,12 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def _build(
-    args: argparse.Namespace, options: Any, root: Path, out: Path, start: float, copy: Any
+    args: argparse.Namespace,
+    options: BuildOptions,
+    root: Path,
+    out: Path,
+    start: float,
+    copy: ReadingCopy | None,
 ) -> int:
     from sitegen.manifest import unchanged_since_last_build
 

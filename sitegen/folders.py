@@ -86,10 +86,8 @@ class FolderMaker:
             self._send(waiting)
 
     def _send(self, folders: list[str]) -> None:
-        data = memoryview("".join(f"{f}\n" for f in folders).encode("utf-8", "surrogateescape"))
         try:
-            while data:
-                data = data[os.write(self._helper[1], data) :]  # type: ignore[index]
+            send_folders(self._helper[1], folders)  # type: ignore[index]
         except OSError:  # the helper is gone: the writer makes what it did not
             self._stop()
 
@@ -98,8 +96,6 @@ class FolderMaker:
         ``written`` output paths (nor a folder holding one): only empty ones go."""
         self.flush()
         made = self._stop()
-        if self._copy is not None:  # one that was not the helper
-            self._copy.dismiss()
         if not made:
             return
         used: set[str] = set()
@@ -115,6 +111,15 @@ class FolderMaker:
             return []
         helper, self._helper = self._helper, None
         return stop_helper(helper)
+
+
+def send_folders(fd: int, folders: list[str]) -> None:
+    """Write these folders to a helper's pipe, a line each, in one write where it fits (a
+    name holding a line break is left to the writer)."""
+    lines = "".join(f"{f}\n" for f in folders if "\n" not in f)
+    data = memoryview(lines.encode("utf-8", "surrogateescape"))
+    while data:
+        data = data[os.write(fd, data) :]
 
 
 def remove_empty(out: str, folders: Iterable[str]) -> None:

@@ -85,10 +85,10 @@ class ReadingCopy:
             check_output_folder(out, root)
         except SiteError:
             return None
+        from sitegen.folders import remove_empty, start_helper, stop_helper
         from sitegen.swap import recover
 
         recover(out.resolve())  # what a killed --atomic build left, before anything is made
-        from sitegen.folders import start_helper
 
         helper = None if options.atomic else start_helper(str(out))
         results_r, results_w = os.pipe()
@@ -99,9 +99,8 @@ class ReadingCopy:
         except OSError:
             os.close(results_r)
             os.close(results_w)
-            copy = ReadingCopy(0, -1, helper, str(out))
-            copy._results = None
-            copy.dismiss()
+            if helper is not None:
+                remove_empty(str(out), stop_helper(helper))
             return None
         if pid == 0:  # the copy: never returns into the caller's code
             status = 1
@@ -185,7 +184,7 @@ def _read_share(root: Path, options: BuildOptions, folders: int | None) -> CopyR
     from sitegen.config import load_config
     from sitegen.discover import discover_sources
     from sitegen.errors import PostError
-    from sitegen.folders import BATCH
+    from sitegen.folders import BATCH, send_folders
     from sitegen.model import output_path
     from sitegen.posts import publishing, scheduled
     from sitegen.read import (
@@ -213,8 +212,7 @@ def _read_share(root: Path, options: BuildOptions, folders: int | None) -> CopyR
     )
     sources = [s for s in discover_sources(root) if not is_jekyll_unpublished(s)]
     texts: dict[str, str] = {}
-    sent: list[str] = []
-    waiting: list[bytes] = []
+    sent: list[str] = []  # the folders given to the helper, BATCH a write
     for index, source in enumerate(sources):
         if not copy_reads(index):
             continue
@@ -226,18 +224,10 @@ def _read_share(root: Path, options: BuildOptions, folders: int | None) -> CopyR
         texts[rel] = post.source
         held_back = (post.draft and not drafts) or scheduled(post, future, tz, now)
         folder = os.path.dirname(output_path(post.url))
-        if folders is not None and not held_back and folder and "\n" not in folder:
+        if folders is not None and not held_back and folder:
             sent.append(folder)
-            waiting.append(f"{folder}\n".encode("utf-8", "surrogateescape"))
-            if len(waiting) >= BATCH:  # one write (and one wake-up) for several
-                _write_all(folders, b"".join(waiting))
-                waiting = []
-    if waiting:
-        _write_all(folders, b"".join(waiting))  # type: ignore[arg-type]
+            if len(sent) % BATCH == 0:  # one write (and one wake-up) for several
+                send_folders(folders, sent[-BATCH:])
+    if folders is not None and len(sent) % BATCH:
+        send_folders(folders, sent[-(len(sent) % BATCH) :])
     return CopyResults(reads.key, reads.entries_of(list(texts)), texts, sent)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]

@@ -227,24 +227,8 @@ def test_sitegen_build_reads_with_a_copy_and_says_the_same(tmp_path):
     assert not (tmp_path / "outside").exists()
 
 
-@needs_fork
-@pytest.mark.parametrize("name", sorted(p.name for p in SITES.iterdir() if p.is_dir()))
-def test_each_fixture_site_builds_the_same_with_a_copy(tmp_path, name):
-    """Jekyll sites too (_posts, _drafts, collections, _config.yml's show_drafts/future)."""
-    root = tmp_path / "site"
-    shutil.copytree(SITES / name, root)
-    alone = one_process(root, tmp_path / "alone")
-    result, copy = with_copy(root, tmp_path / "copy")
-    assert copy.results() is not None
-    assert tree(tmp_path / "copy") == tree(tmp_path / "alone")
-    assert said(result) == said(alone)
-
-
-@needs_fork
-@pytest.mark.parametrize("site", SHARED_SITES, ids=lambda p: p.name)
-def test_each_shared_jekyll_site_builds_the_same_with_a_copy(tmp_path, site):
-    if not site.is_dir():
-        pytest.skip(f"{site} is not here")
+def assert_same_with_a_copy(site: Path, tmp_path: Path) -> None:
+    """``site``, copied (files made writable), builds the same with a copy as without."""
     root = tmp_path / "site"
     shutil.copytree(site, root)
     for path in root.rglob("*"):
@@ -254,6 +238,21 @@ def test_each_shared_jekyll_site_builds_the_same_with_a_copy(tmp_path, site):
     assert copy.results() is not None
     assert tree(tmp_path / "copy") == tree(tmp_path / "alone")
     assert said(result) == said(alone)
+
+
+@needs_fork
+@pytest.mark.parametrize("name", sorted(p.name for p in SITES.iterdir() if p.is_dir()))
+def test_each_fixture_site_builds_the_same_with_a_copy(tmp_path, name):
+    """Jekyll sites too (_posts, _drafts, collections, _config.yml's show_drafts/future)."""
+    assert_same_with_a_copy(SITES / name, tmp_path)
+
+
+@needs_fork
+@pytest.mark.parametrize("site", SHARED_SITES, ids=lambda p: p.name)
+def test_each_shared_jekyll_site_builds_the_same_with_a_copy(tmp_path, site):
+    if not site.is_dir():
+        pytest.skip(f"{site} is not here")
+    assert_same_with_a_copy(site, tmp_path)
 
 
 @needs_fork
